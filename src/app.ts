@@ -1,0 +1,138 @@
+/**
+ * buildApp(config): the database, the services, yoga over HTTP and graphql-ws over WebSocket on
+ * one port. WebSocket operations go through yoga.getEnveloped, so both share one context factory,
+ * one plugin stack and one authorization.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { useServer } from 'graphql-ws/use/ws';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { authenticate } from './auth/authenticate.js';
+import type { Config } from './config.js';
+import { createLoaders, type Context, type Services } from './context.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { Recorder } from './events/record.service.js';
+import { createEventBus } from './realtime/pubsub.js';
+import { schema } from './schema/index.js';
+
+export interface App {
+  services: Services;
+  server: Server;
+  /** Fetch-style entry for tests: `app.fetch('http://x/graphql', init)`. */
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
+  start(): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+interface ServerContext {
+  req?: IncomingMessage;
+  /** Sent by graphql-ws clients in the connection_init message. */
+  connectionParams?: Record<string, unknown>;
+}
+
+export interface AppOptions {
+  /** The clock; tests pin it. */
+  now?: () => number;
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const database = openDatabase(config.databaseUrl);
+  await migrateToLatest(database.db);
+  const pubsub = createEventBus();
+  const now = options.now ?? Date.now;
+  const services: Services = {
+    config,
+    database,
+    db: database.db,
+    pubsub,
+    recorder: new Recorder(database, pubsub, now),
+    now,
+  };
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    graphiql: config.production ? false : { subscriptionsProtocol: 'WS', title: 'KPI monitoring service' },
+    // Unexpected errors reach the client as "Unexpected error." and the server log in full.
+    maskedErrors: { isDev: false },
+    plugins: config.production ? [useDisableIntrospection()] : [],
+    context: async ({ request, connectionParams }) => {
+      const authorization =
+        typeof connectionParams?.authorization === 'string'
+          ? connectionParams.authorization
+          : request.headers.get('authorization');
+      return {
+        services,
+        caller: await authenticate(services.db, config.adminApiKey, authorization),
+        loaders: createLoaders(services),
+      };
+    },
+  });
+
+  const server = createServer(yoga);
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const ws = useServer(
+    {
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      // A bad key closes the socket (4403) before any operation starts.
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          await authenticate(services.db, config.adminApiKey, typeof authorization === 'string' ? authorization : null);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams,
+        });
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  return {
+    services,
+    server,
+    fetch: (url, init) => Promise.resolve(yoga.fetch(new Request(url, init))),
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          resolve({ port, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql` });
+        });
+      }),
+    async stop() {
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      await ws.dispose();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await services.recorder.idle();
+      await database.close();
+    },
+  };
+}

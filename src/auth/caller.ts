@@ -1,0 +1,31 @@
+/**
+ * Who is calling, and what they may see. The program filter of every read comes from here,
+ * so no resolver can forget it.
+ */
+import type { Role } from '../db/types.js';
+import { forbidden } from '../schema/errors.js';
+
+export interface Caller {
+  /** The stored key's id; null for the bootstrap ADMIN_API_KEY. */
+  keyId: string | null;
+  role: Role;
+  /** The programs the key is limited to; null means every program. */
+  programIds: readonly string[] | null;
+}
+
+export const canRead = (caller: Caller) => caller.role === 'ADMIN' || caller.role === 'VIEWER';
+export const canRecord = (caller: Caller) => caller.role === 'ADMIN' || caller.role === 'INTEGRATION';
+export const isAdmin = (caller: Caller) => caller.role === 'ADMIN';
+
+export function canSeeProgram(caller: Caller, programId: string): boolean {
+  return caller.programIds === null || caller.programIds.includes(programId);
+}
+
+export function assertProgramAccess(caller: Caller, programId: string): void {
+  if (!canSeeProgram(caller, programId)) throw forbidden(`this key may not access program "${programId}"`);
+}
+
+/** Narrows a list of program ids to those the caller may see. */
+export function visible<T extends { id: string }>(caller: Caller, programs: readonly T[]): T[] {
+  return programs.filter((p) => canSeeProgram(caller, p.id));
+}

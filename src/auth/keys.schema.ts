@@ -1,0 +1,81 @@
+import { builder } from '../schema/builder.js';
+import { badInput, notFound } from '../schema/errors.js';
+import type { Role } from '../db/types.js';
+import { createKey, listKeys, programIdsOf, revokeKey, type ApiKey } from './keys.repository.js';
+import { programsByIds } from '../programs/programs.repository.js';
+
+export const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'INTEGRATION', 'VIEWER'] as const });
+
+const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    role: t.field({ type: RoleEnum, resolve: (key) => key.role }),
+    programIds: t.field({
+      type: ['ID'],
+      nullable: true,
+      description: 'Null: every program.',
+      resolve: (key) => programIdsOf(key),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (key) => Number(key.created_at) }),
+    revokedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      resolve: (key) => (key.revoked_at === null ? null : Number(key.revoked_at)),
+    }),
+  }),
+});
+
+const CreatedApiKey = builder.objectRef<{ secret: string; key: ApiKey }>('CreatedApiKey').implement({
+  fields: (t) => ({
+    key: t.exposeString('secret', { description: 'The secret, shown once and never stored in clear.' }),
+    apiKey: t.field({ type: ApiKeyRef, resolve: (created) => created.key }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    role: t.field({ type: RoleEnum, required: true }),
+    programIds: t.idList({ required: false }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  apiKeys: t.field({
+    type: [ApiKeyRef],
+    authScopes: { admin: true },
+    resolve: (_, __, ctx) => listKeys(ctx.services.db),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: CreatedApiKey,
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { input }, ctx) => {
+      const name = input.name.trim();
+      if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
+      const programIds = input.programIds ? [...new Set(input.programIds.map(String))] : null;
+      if (programIds) {
+        if (programIds.length === 0) throw badInput('programIds', 'must name at least one program, or be null for every program');
+        const found = new Set((await programsByIds(ctx.services.db, programIds)).map((p) => p.id));
+        const missing = programIds.find((id) => !found.has(id));
+        if (missing) throw notFound('program', missing);
+      }
+      return createKey(ctx.services.db, { name, role: input.role as Role, programIds }, ctx.services.now());
+    },
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id }, ctx) => {
+      const key = await revokeKey(ctx.services.db, String(id), ctx.services.now());
+      if (!key) throw notFound('API key', String(id));
+      ctx.services.pubsub.publish('keyRevoked', key.id);
+      return key;
+    },
+  }),
+}));

@@ -1,0 +1,38 @@
+/** What every resolver receives: the services, the caller, and the per-request loaders. */
+import DataLoader from 'dataloader';
+import type { Kysely } from 'kysely';
+import type { Caller } from './auth/caller.js';
+import type { Config } from './config.js';
+import { createBlockLoader } from './dashboards/dashboard.service.js';
+import type { OpenDatabase } from './db/database.js';
+import type { Database } from './db/types.js';
+import type { Recorder } from './events/record.service.js';
+import { programsByIds, type Program } from './programs/programs.repository.js';
+import type { EventBus } from './realtime/pubsub.js';
+
+export interface Services {
+  config: Config;
+  database: OpenDatabase;
+  db: Kysely<Database>;
+  pubsub: EventBus;
+  recorder: Recorder;
+  now: () => number;
+}
+
+export function createLoaders(services: Services) {
+  return {
+    program: new DataLoader<string, Program | null>(async (ids) => {
+      const found = new Map((await programsByIds(services.db, ids)).map((p) => [p.id, p]));
+      return ids.map((id) => found.get(id) ?? null);
+    }),
+    blocks: createBlockLoader(services.db),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+export interface Context {
+  services: Services;
+  caller: Caller;
+  loaders: Loaders;
+}

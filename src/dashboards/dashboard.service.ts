@@ -1,0 +1,140 @@
+/** Turns dashboard arguments into a checked scope and range, then answers KPIs for it. */
+import DataLoader from 'dataloader';
+import { assertProgramAccess, visible } from '../auth/caller.js';
+import type { Context } from '../context.js';
+import { Aggregate } from '../kpis/aggregate.js';
+import { aggregateSpans, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
+import {
+  bucketStart,
+  bucketsCovering,
+  isValidTimeZone,
+  nextBucketStart,
+  TooManyBucketsError,
+  type Granularity,
+  type Interval,
+} from '../kpis/time.js';
+import { listPrograms, type Program } from '../programs/programs.repository.js';
+import { badInput, notFound } from '../schema/errors.js';
+
+export const MAX_BUCKETS = 2_000;
+
+export interface DashboardArgs {
+  programId?: string | null;
+  from?: number | null;
+  to?: number | null;
+  granularity?: Granularity | null;
+  timezone?: string | null;
+}
+
+export interface DashboardScope {
+  programId: string | null;
+  from: number | null;
+  to: number | null;
+  granularity: Granularity;
+  /** The zone series buckets are cut in. */
+  timezone: string;
+  programs: Program[];
+  /** The range actually answered: open bounds closed on the data; null when there is none. */
+  range: Interval | null;
+}
+
+/** Checks the arguments and the caller's access; the one place a dashboard's programs are chosen. */
+export async function resolveScope(ctx: Context, args: DashboardArgs, now: number): Promise<DashboardScope> {
+  const programId = args.programId == null ? null : String(args.programId);
+  const from = args.from ?? null;
+  const to = args.to ?? null;
+  const granularity = args.granularity ?? 'DAY';
+  if (from !== null && to !== null && from >= to) throw badInput('from', 'must be before to');
+  if (args.timezone != null && !isValidTimeZone(args.timezone)) {
+    throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${args.timezone}")`);
+  }
+
+  let programs: Program[];
+  if (programId !== null) {
+    assertProgramAccess(ctx.caller, programId);
+    const program = await ctx.loaders.program.load(programId);
+    if (!program) throw notFound('program', programId);
+    programs = [program];
+  } else {
+    programs = visible(ctx.caller, await listPrograms(ctx.services.db));
+  }
+  const timezone = args.timezone ?? (programId !== null ? programs[0].timezone : 'UTC');
+
+  let range: Interval | null = null;
+  if (from !== null && to !== null) range = { start: from, end: to };
+  else {
+    const bounds = await eventTimeBounds(ctx.services.db, programs.map((p) => p.id));
+    const start = from ?? bounds?.start;
+    // An open end closes on the bucket that holds now (or a slightly future event).
+    const last = Math.max(now, bounds ? bounds.end - 1 : now);
+    const end = to ?? nextBucketStart(bucketStart(last, granularity, timezone), granularity, timezone);
+    if (start !== undefined && start < end) range = { start, end };
+  }
+  const scope = { programId, from, to, granularity, timezone, programs, range };
+  seriesSpans(scope); // refuses too many buckets up front, before any data is read
+  return scope;
+}
+
+export function seriesSpans(scope: DashboardScope) {
+  if (!scope.range) return [];
+  try {
+    return bucketsCovering(scope.range.start, scope.range.end, scope.granularity, scope.timezone, MAX_BUCKETS);
+  } catch (error) {
+    if (error instanceof TooManyBucketsError) {
+      throw badInput('granularity', `gives more than ${MAX_BUCKETS} buckets for this range; choose a coarser one or a shorter range`);
+    }
+    throw error;
+  }
+}
+
+interface BlockKey {
+  program: ProgramRef;
+  spans: readonly Interval[];
+  /** Zone the spans were cut in, or null when they are one plain range. */
+  zone: string | null;
+}
+
+const spansKey = (key: BlockKey) => `${key.zone}|${key.spans.map((s) => `${s.start}-${s.end}`).join(',')}`;
+
+/**
+ * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans
+ * is answered by one pass over the rollups, however many programs it names.
+ */
+export function createBlockLoader(db: Context['services']['db']) {
+  return new DataLoader<BlockKey, Aggregate[], string>(
+    async (keys) => {
+      const groups = new Map<string, BlockKey[]>();
+      for (const key of keys) groups.set(spansKey(key), [...(groups.get(spansKey(key)) ?? []), key]);
+      const answers = new Map<string, Aggregate[]>();
+      for (const [sk, group] of groups) {
+        const programs = [...new Map(group.map((k) => [k.program.id, k.program])).values()];
+        const blocks = await aggregateSpans(db, programs, group[0].spans, group[0].zone);
+        for (const [programId, aggregates] of blocks) answers.set(`${programId}|${sk}`, aggregates);
+      }
+      return keys.map((key) => answers.get(`${key.program.id}|${spansKey(key)}`)!);
+    },
+    { cacheKeyFn: (key) => `${key.program.id}|${spansKey(key)}` },
+  );
+}
+
+/** The dashboard's KPIs over its whole range, merged over its programs. */
+export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
+  if (!scope.range) return new Aggregate();
+  const blocks = await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans: [scope.range!], zone: null })));
+  return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
+}
+
+/** One point per series bucket, oldest first, empty buckets included. */
+export async function dashboardSeries(ctx: Context, scope: DashboardScope): Promise<{ start: number; aggregate: Aggregate }[]> {
+  const buckets = seriesSpans(scope);
+  const spans = buckets.map((b) => b.span);
+  const blocks = (
+    await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans, zone: scope.timezone })))
+  ).map(unwrap);
+  return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: Aggregate.sum(blocks.map((b) => b[i])) }));
+}
+
+function unwrap<T>(value: T | Error): T {
+  if (value instanceof Error) throw value;
+  return value;
+}

@@ -1,0 +1,239 @@
+/**
+ * The write path: validated events → one transaction that inserts them and folds them into the
+ * rollups → commit → one change notice per program. Single mutations that arrive together share
+ * a transaction (group commit); none is answered before its commit.
+ */
+import { createHash } from 'node:crypto';
+import type { OpenDatabase } from '../db/database.js';
+import type { Executor } from '../db/types.js';
+import { Aggregate } from '../kpis/aggregate.js';
+import { bucketsOf } from '../kpis/rollup-levels.js';
+import { applyRollupDeltas, rollupKey, type RollupDelta } from '../kpis/rollups.repository.js';
+import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
+import { conflict, notFound } from '../schema/errors.js';
+import { eventById, eventsByIdempotencyKeys, insertEvents, markRetracted, type EventRow } from './events.repository.js';
+import type { ValidEvent } from './validate.js';
+
+export interface RecordOutcome {
+  /** One per input event: the stored event, and whether it was a duplicate of an earlier one. */
+  results: { event: EventRow; duplicate: boolean }[];
+  accepted: number;
+  duplicates: number;
+}
+
+/** What one mutation asked to write. A unit is written whole or not at all. */
+interface Unit {
+  events: ValidEvent[];
+  keyId: string | null;
+  /** Batches name the failing event's index; single mutations name the field. */
+  indexed: boolean;
+  resolve(outcome: RecordOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** Upper bound of events in one shared transaction, so one commit never grows without limit. */
+const MAX_EVENTS_PER_COMMIT = 20_000;
+
+export class Recorder {
+  private queue: Unit[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly database: OpenDatabase,
+    private readonly bus: EventBus,
+    private readonly now: () => number,
+  ) {}
+
+  /** Writes the events of one mutation; resolves after they are committed. */
+  record(events: ValidEvent[], keyId: string | null, indexed: boolean): Promise<RecordOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, keyId, indexed, resolve, reject });
+      // setImmediate lets every request that arrived in this turn of the event loop join the commit.
+      if (!this.running) this.running = new Promise((done) => setImmediate(() => this.drainQueue().finally(done)));
+    });
+  }
+
+  /** Resolves once everything queued so far is committed (used on shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drainQueue(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const units = this.takeCommitGroup();
+        let written: { outcomes: (RecordOutcome | Error)[]; notices: ChangeNotice[] };
+        try {
+          written = await this.database.db.transaction().execute((trx) => this.writeUnits(trx, units));
+        } catch (error) {
+          for (const unit of units) unit.reject(error);
+          continue;
+        }
+        units.forEach((unit, i) => {
+          const outcome = written.outcomes[i];
+          if (outcome instanceof Error) unit.reject(outcome);
+          else unit.resolve(outcome);
+        });
+        for (const notice of written.notices) this.bus.publish('changes', notice);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private takeCommitGroup(): Unit[] {
+    let events = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || events + this.queue[count].events.length <= MAX_EVENTS_PER_COMMIT)) {
+      events += this.queue[count].events.length;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async writeUnits(trx: Executor, units: Unit[]) {
+    const now = this.now();
+    const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
+    const zones = new Map(
+      (await trx.selectFrom('programs').select(['id', 'timezone']).where('id', 'in', programIds).execute()).map((p) => [
+        p.id,
+        p.timezone,
+      ]),
+    );
+    const known = await this.storedByKey(trx, units);
+
+    const outcomes: (RecordOutcome | Error)[] = [];
+    const fresh: EventRow[] = [];
+    for (const unit of units) {
+      const outcome = this.stage(unit, zones, known, now);
+      outcomes.push(outcome);
+      if (outcome instanceof Error) continue;
+      for (const result of outcome.results) {
+        if (result.duplicate) continue;
+        fresh.push(result.event);
+        if (result.event.idempotency_key !== null) known.set(idKey(result.event.program_id, result.event.idempotency_key), result.event);
+      }
+    }
+    if (fresh.length === 0) return { outcomes, notices: [] };
+
+    const firstId = await this.database.allocateEventIds(trx, fresh.length);
+    fresh.forEach((row, i) => (row.id = firstId + i));
+    await insertEvents(trx, fresh);
+    await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1));
+    return { outcomes, notices: changeNotices(fresh) };
+  }
+
+  /** Decides, for each event of a unit, whether it is new, a duplicate, or a conflict. */
+  private stage(unit: Unit, zones: Map<string, string>, known: Map<string, EventRow>, now: number): RecordOutcome | Error {
+    const results: RecordOutcome['results'] = [];
+    const staged = new Map<string, EventRow>();
+    for (const [i, event] of unit.events.entries()) {
+      const where = unit.indexed ? `events[${i}].` : '';
+      if (!zones.has(event.programId)) return notFound('program', event.programId);
+      const hash = event.idempotencyKey === null ? null : payloadHash(event);
+      if (event.idempotencyKey !== null) {
+        const k = idKey(event.programId, event.idempotencyKey);
+        const prior = staged.get(k) ?? known.get(k);
+        if (prior) {
+          if (prior.payload_hash !== hash) {
+            return conflict(`${where}idempotencyKey "${event.idempotencyKey}" was already used with a different payload`);
+          }
+          results.push({ event: prior, duplicate: true });
+          continue;
+        }
+      }
+      const row: EventRow = {
+        id: 0,
+        program_id: event.programId,
+        kind: event.kind,
+        case_id: event.caseId,
+        value: event.value,
+        reason: event.reason,
+        occurred_at: event.occurredAt,
+        recorded_at: now,
+        retracted_at: null,
+        idempotency_key: event.idempotencyKey,
+        payload_hash: hash,
+        api_key_id: unit.keyId,
+      };
+      if (event.idempotencyKey !== null) staged.set(idKey(event.programId, event.idempotencyKey), row);
+      results.push({ event: row, duplicate: false });
+    }
+    const duplicates = results.filter((r) => r.duplicate).length;
+    return { results, accepted: results.length - duplicates, duplicates };
+  }
+
+  private async storedByKey(trx: Executor, units: Unit[]): Promise<Map<string, EventRow>> {
+    const keysByProgram = new Map<string, Set<string>>();
+    for (const unit of units) {
+      for (const e of unit.events) {
+        if (e.idempotencyKey === null) continue;
+        const keys = keysByProgram.get(e.programId) ?? new Set<string>();
+        keys.add(e.idempotencyKey);
+        keysByProgram.set(e.programId, keys);
+      }
+    }
+    const known = new Map<string, EventRow>();
+    for (const [programId, keys] of keysByProgram) {
+      for (const row of await eventsByIdempotencyKeys(trx, programId, [...keys])) {
+        known.set(idKey(row.program_id, row.idempotency_key!), row);
+      }
+    }
+    return known;
+  }
+
+  /** Takes an event out of every KPI; the event stays readable with retracted_at set. */
+  async retract(id: number, canSee: (programId: string) => boolean): Promise<EventRow> {
+    const { row, notice } = await this.database.db.transaction().execute(async (trx) => {
+      const event = await eventById(trx, id);
+      if (!event || !canSee(event.program_id)) throw notFound('event', String(id));
+      if (event.retracted_at !== null) return { row: event, notice: null };
+      const program = await trx.selectFrom('programs').select('timezone').where('id', '=', event.program_id).executeTakeFirstOrThrow();
+      const retracted = { ...event, retracted_at: this.now() };
+      await markRetracted(trx, id, retracted.retracted_at);
+      await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, program.timezone]]), -1));
+      return { row: retracted, notice: changeNotices([retracted])[0] };
+    });
+    if (notice) this.bus.publish('changes', notice);
+    return row;
+  }
+}
+
+const idKey = (programId: string, key: string) => `${programId}\u0000${key}`;
+
+function payloadHash(event: ValidEvent): string {
+  const payload = [event.kind, event.caseId, event.value, event.reason, event.occurredAtGiven ? event.occurredAt : null];
+  return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
+}
+
+/** Sums the events into one delta per rollup bucket they touch. */
+function rollupDeltas(rows: EventRow[], zones: Map<string, string>, sign: 1 | -1): RollupDelta[] {
+  const deltas = new Map<string, RollupDelta>();
+  for (const row of rows) {
+    const occurredAt = Number(row.occurred_at);
+    for (const { level, start } of bucketsOf(occurredAt, zones.get(row.program_id)!)) {
+      const key = rollupKey(row.program_id, level, start);
+      let delta = deltas.get(key);
+      if (!delta) {
+        delta = { programId: row.program_id, level, bucketStart: start, aggregate: new Aggregate() };
+        deltas.set(key, delta);
+      }
+      delta.aggregate.addEvent(row.kind, row.value, sign);
+    }
+  }
+  return [...deltas.values()];
+}
+
+/** One notice per program, spanning the occurredAt of everything written for it. */
+function changeNotices(rows: EventRow[]): ChangeNotice[] {
+  const byProgram = new Map<string, ChangeNotice>();
+  for (const row of rows) {
+    const t = Number(row.occurred_at);
+    const notice = byProgram.get(row.program_id);
+    if (notice) {
+      notice.from = Math.min(notice.from, t);
+      notice.to = Math.max(notice.to, t + 1);
+    } else byProgram.set(row.program_id, { programId: row.program_id, from: t, to: t + 1 });
+  }
+  return [...byProgram.values()];
+}

@@ -1,0 +1,93 @@
+/**
+ * The one rule set for recording, shared by the single mutations and the batch. A batch names the
+ * event's index in the field (`events[3].value`), a single mutation the field itself.
+ */
+import type { EventKind } from '../db/types.js';
+import { badInput } from '../schema/errors.js';
+import { MINUTE } from '../kpis/time.js';
+
+export interface EventInput {
+  kind: EventKind;
+  programId: string;
+  caseId: string;
+  value?: number | null;
+  reason?: string | null;
+  occurredAt?: number | null;
+  idempotencyKey?: string | null;
+}
+
+export interface ValidEvent {
+  kind: EventKind;
+  programId: string;
+  caseId: string;
+  value: number | null;
+  reason: string | null;
+  occurredAt: number;
+  /** Whether the caller named occurredAt; a defaulted time is not part of the idempotent payload. */
+  occurredAtGiven: boolean;
+  idempotencyKey: string | null;
+}
+
+export const MAX_FUTURE = 5 * MINUTE;
+export const MAX_BATCH = 10_000;
+/** No control, format, surrogate, private-use or unassigned characters. */
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]*$/u;
+
+const VALUE_RULES: Record<Exclude<EventKind, 'CONFLICT'>, { min: number; max: number }> = {
+  RESOLUTION_TIME: { min: 0, max: 36_500 },
+  SATISFACTION: { min: 1, max: 5 },
+};
+
+/**
+ * `valueField` is what the caller called the value: `days`, `score`, or `value` in EventInput.
+ * Throws BAD_USER_INPUT naming `${prefix}${field}` and the rule.
+ */
+export function validateEvent(input: EventInput, now: number, prefix = '', valueField?: string): ValidEvent {
+  const field = (name: string) => `${prefix}${name}`;
+  const fail = (name: string, rule: string) => {
+    if (!prefix) return badInput(name, rule);
+    const error = badInput(field(name), rule);
+    error.message = `${field(name)}: ${name} ${rule}`;
+    return error;
+  };
+
+  if (input.programId.length === 0) throw fail('programId', 'must not be empty');
+
+  const caseLength = [...input.caseId].length;
+  if (caseLength < 1 || caseLength > 128) throw fail('caseId', 'must be 1 to 128 characters');
+  if (!PRINTABLE.test(input.caseId)) throw fail('caseId', 'must contain only printable characters');
+
+  let value: number | null = null;
+  const valueName = valueField ?? 'value';
+  if (input.kind === 'CONFLICT') {
+    if (input.value != null) throw fail(valueName, 'must be null for CONFLICT');
+  } else {
+    const { min, max } = VALUE_RULES[input.kind];
+    if (input.value == null) throw fail(valueName, `is required for ${input.kind}`);
+    if (!Number.isFinite(input.value)) throw fail(valueName, 'must be a finite number');
+    if (input.value < min || input.value > max) throw fail(valueName, `must be between ${min} and ${max}`);
+    value = input.value;
+  }
+
+  let reason: string | null = null;
+  if (input.reason != null) {
+    if ([...input.reason].length > 1000) throw fail('reason', 'must be at most 1000 characters');
+    if (!PRINTABLE.test(input.reason.replace(/[\n\r\t]/g, ' '))) {
+      throw fail('reason', 'must contain only printable characters');
+    }
+    reason = input.reason;
+  }
+
+  const occurredAtGiven = input.occurredAt != null;
+  const occurredAt = input.occurredAt ?? now;
+  if (occurredAt > now + MAX_FUTURE) throw fail('occurredAt', 'must be at most 5 minutes in the future');
+
+  let idempotencyKey: string | null = null;
+  if (input.idempotencyKey != null) {
+    const length = [...input.idempotencyKey].length;
+    if (length < 1 || length > 255) throw fail('idempotencyKey', 'must be 1 to 255 characters');
+    idempotencyKey = input.idempotencyKey;
+  }
+
+  return { kind: input.kind, programId: input.programId, caseId: input.caseId, value, reason, occurredAt, occurredAtGiven, idempotencyKey };
+}

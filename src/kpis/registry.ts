@@ -1,0 +1,108 @@
+/**
+ * The KPI registry: every KPI's key, label, unit, direction and formula. Dashboards, alerts,
+ * targets, scorecards and the page read this one table; adding a KPI is one entry here.
+ */
+import type { Aggregate } from './aggregate.js';
+
+export type KpiKey =
+  | 'AVG_RESOLUTION_TIME'
+  | 'MEDIAN_RESOLUTION_TIME'
+  | 'P90_RESOLUTION_TIME'
+  | 'AVG_SATISFACTION'
+  | 'CSAT'
+  | 'TOTAL_CONFLICTS'
+  | 'CONFLICT_RATE';
+
+export interface KpiDefinition {
+  key: KpiKey;
+  /** The Dashboard field that carries it. */
+  field: string;
+  label: string;
+  unit: 'days' | 'score' | 'percent' | 'count';
+  /** Which way is better: lower for times and conflicts, higher for satisfaction. */
+  better: 'lower' | 'higher';
+  /** Values a target may take. */
+  range: { min: number; max: number };
+  compute(aggregate: Aggregate): number | null;
+}
+
+const ratio = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
+const mean = (sum: number, count: number) => (count > 0 ? sum / count : null);
+
+/** In the order of the Kpi enum. */
+export const KPIS: readonly KpiDefinition[] = [
+  {
+    key: 'AVG_RESOLUTION_TIME',
+    field: 'avgResolutionTime',
+    label: 'Average resolution time',
+    unit: 'days',
+    better: 'lower',
+    range: { min: 0, max: 36_500 },
+    compute: (a) => mean(a.resSum, a.resCount),
+  },
+  {
+    key: 'MEDIAN_RESOLUTION_TIME',
+    field: 'medianResolutionTime',
+    label: 'Median resolution time',
+    unit: 'days',
+    better: 'lower',
+    range: { min: 0, max: 36_500 },
+    compute: (a) => a.resHist.quantile(0.5),
+  },
+  {
+    key: 'P90_RESOLUTION_TIME',
+    field: 'p90ResolutionTime',
+    label: '90th percentile resolution time',
+    unit: 'days',
+    better: 'lower',
+    range: { min: 0, max: 36_500 },
+    compute: (a) => a.resHist.quantile(0.9),
+  },
+  {
+    key: 'AVG_SATISFACTION',
+    field: 'avgSatisfaction',
+    label: 'Average satisfaction',
+    unit: 'score',
+    better: 'higher',
+    range: { min: 1, max: 5 },
+    compute: (a) => mean(a.satSum, a.satCount),
+  },
+  {
+    key: 'CSAT',
+    field: 'csat',
+    label: 'CSAT (scores of 4 or more)',
+    unit: 'percent',
+    better: 'higher',
+    range: { min: 0, max: 100 },
+    compute: (a) => ratio(a.satPositive, a.satCount),
+  },
+  {
+    key: 'TOTAL_CONFLICTS',
+    field: 'totalConflicts',
+    label: 'Conflicts',
+    unit: 'count',
+    better: 'lower',
+    range: { min: 0, max: Number.MAX_SAFE_INTEGER },
+    compute: (a) => a.conflicts,
+  },
+  {
+    key: 'CONFLICT_RATE',
+    field: 'conflictRate',
+    label: 'Conflicts per 100 resolved cases',
+    unit: 'percent',
+    better: 'lower',
+    range: { min: 0, max: Number.MAX_SAFE_INTEGER },
+    compute: (a) => ratio(a.conflicts, a.resCount),
+  },
+];
+
+export const KPI_KEYS = KPIS.map((k) => k.key);
+
+export function kpi(key: KpiKey): KpiDefinition {
+  return KPIS.find((k) => k.key === key)!;
+}
+
+/** Whether `actual` meets `target` in the KPI's direction; equal meets. */
+export function meets(key: KpiKey, actual: number, target: number): boolean {
+  return kpi(key).better === 'lower' ? actual <= target : actual >= target;
+}

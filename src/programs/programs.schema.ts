@@ -1,0 +1,68 @@
+import { isValidTimeZone } from '../kpis/time.js';
+import { visible } from '../auth/caller.js';
+import { builder } from '../schema/builder.js';
+import { badInput, conflict, notFound } from '../schema/errors.js';
+import { insertProgram, listPrograms, type Program } from './programs.repository.js';
+
+export const ProgramRef = builder.objectRef<Program>('Program').implement({
+  authScopes: (program) => ({ program: program.id }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    timezone: t.exposeString('timezone', { description: "IANA time zone used for the program's date buckets." }),
+  }),
+});
+
+const CreateProgramInput = builder.inputType('CreateProgramInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string({ required: true }),
+    timezone: t.string({ defaultValue: 'UTC' }),
+  }),
+});
+
+const PROGRAM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+builder.queryFields((t) => ({
+  programs: t.field({
+    type: [ProgramRef],
+    description: 'The programs the caller may see.',
+    authScopes: { read: true },
+    resolve: async (_, __, ctx) => visible(ctx.caller, await listPrograms(ctx.services.db)),
+  }),
+  program: t.field({
+    type: ProgramRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: (_, args) => ({ $all: { read: true, program: String(args.id) } }),
+    resolve: (_, args, ctx) => ctx.loaders.program.load(String(args.id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createProgram: t.field({
+    type: ProgramRef,
+    args: { input: t.arg({ type: CreateProgramInput, required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { input }, ctx) => {
+      const id = String(input.id);
+      if (!PROGRAM_ID.test(id)) {
+        throw badInput('id', 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+      }
+      const name = input.name.trim();
+      if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
+      const timezone = input.timezone ?? 'UTC';
+      if (!isValidTimeZone(timezone)) throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${timezone}")`);
+      const program: Program = { id, name, timezone, created_at: ctx.services.now() };
+      if (!(await insertProgram(ctx.services.db, program))) throw conflict(`program "${id}" already exists`);
+      return program;
+    },
+  }),
+}));
+
+/** Loads a program the caller may see, or fails with NOT_FOUND. */
+export async function requireProgram(ctx: import('../context.js').Context, id: string): Promise<Program> {
+  const program = await ctx.loaders.program.load(id);
+  if (!program) throw notFound('program', id);
+  return program;
+}

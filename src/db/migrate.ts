@@ -1,13 +1,10 @@
 /** Applies the date-prefixed migrations in /migrations, in order. */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, Migrator, type Kysely } from 'kysely';
-
-export const migrationFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+import { Migrator, type Kysely } from 'kysely';
+import { migrations } from '../../migrations/index.js';
 
 export function migrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) });
+  // Imported statically, so migrations load the same way under tsx, vitest and a bundler.
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {

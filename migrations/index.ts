@@ -1,0 +1,7 @@
+/** Every migration, by name; names sort in the order they apply. Add one line per new file. */
+import type { Migration } from 'kysely';
+import * as initial from './2026-11-26-01-initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026-11-26-01-initial': initial,
+};

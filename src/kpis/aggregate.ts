@@ -35,14 +35,15 @@ export class Histogram {
   }
 
   private addBin(index: number, count: number, sum: number): void {
+    // Counts may go negative: a retraction's delta is a histogram of minus ones until it is merged.
     const bin = this.bins.get(index);
     if (!bin) {
-      if (count > 0) this.bins.set(index, [count, sum]);
+      if (count !== 0) this.bins.set(index, [count, sum]);
       return;
     }
     bin[0] += count;
     bin[1] += sum;
-    if (bin[0] < 0.5) this.bins.delete(index);
+    if (Math.abs(bin[0]) < 0.5) this.bins.delete(index);
   }
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */

@@ -70,11 +70,10 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
     const end = to ?? nextBucketStart(bucketStart(last, granularity, timezone), granularity, timezone);
     if (start !== undefined && start < end) range = { start, end };
   }
-  const scope = { programId, from, to, granularity, timezone, programs, range };
-  seriesSpans(scope); // refuses too many buckets up front, before any data is read
-  return scope;
+  return { programId, from, to, granularity, timezone, programs, range };
 }
 
+/** The series buckets; too many are refused before any data is read (only when a series is asked for). */
 export function seriesSpans(scope: DashboardScope) {
   if (!scope.range) return [];
   try {

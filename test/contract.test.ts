@@ -21,19 +21,10 @@ const PENDING: string[] = [
   'Mutation.acknowledgeAlert was removed.', // alerts
   'Mutation.createAlertRule was removed.', // alerts
   'Mutation.deleteAlertRule was removed.', // alerts
-  'Mutation.setTarget was removed.', // targets
   'Query.alertRules was removed.', // alerts
   'Query.alerts was removed.', // alerts
-  'Query.scorecard was removed.', // targets
-  'Query.targets was removed.', // targets
-  'Scorecard was removed.', // targets
-  'ScorecardRow was removed.', // targets
-  'SetTargetInput was removed.', // targets
   'Severity was removed.', // alerts
   'Subscription.alertChanged was removed.', // alerts
-  'Target was removed.', // targets
-  'TargetStatus was removed.', // targets
-  'Trend was removed.', // targets
 ];
 
 describe('the public contract', () => {

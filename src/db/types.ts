@@ -52,11 +52,25 @@ export interface RollupTable {
   conflicts: number;
 }
 
+/** One target per program, KPI and exact period [starts_at, ends_at). */
+export interface TargetTable {
+  id: string;
+  program_id: string;
+  /** A registry KPI key. */
+  kpi: string;
+  starts_at: number;
+  ends_at: number;
+  value: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   programs: ProgramTable;
   api_keys: ApiKeyTable;
   events: EventTable;
   rollups: RollupTable;
+  targets: TargetTable;
 }
 
 export type Db = Kysely<Database>;

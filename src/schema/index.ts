@@ -8,5 +8,6 @@ import '../auth/keys.schema.js';
 import '../events/events.schema.js';
 import '../dashboards/dashboard.schema.js';
 import '../dashboards/live.schema.js';
+import '../targets/targets.schema.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,39 @@
+/**
+ * The US federal fiscal calendar: fiscal year N runs from October 1 of N − 1 to October 1 of N
+ * (FY2026 = [2025-10-01, 2026-10-01)), its quarters start in October, January, April and July.
+ * Boundaries are local midnights in the program's IANA zone, so a quarter may be an hour short or
+ * long across a DST change, just as the program's calendar is.
+ */
+import { DateTime } from 'luxon';
+import type { Interval } from '../kpis/time.js';
+
+export const MIN_FISCAL_YEAR = 1971;
+export const MAX_FISCAL_YEAR = 9999;
+
+export interface FiscalPeriod {
+  fiscalYear: number;
+  /** 1 to 4, or null for the whole year. */
+  quarter: number | null;
+}
+
+/** Local midnight starting the fiscal quarter (1–4) of `fiscalYear`; quarter 5 is the next year's first. */
+function quarterStart(fiscalYear: number, quarter: number, zone: string): number {
+  // Q1 starts on October 1 of the previous calendar year; each quarter is three months later.
+  return DateTime.fromObject({ year: fiscalYear - 1, month: 10, day: 1 }, { zone })
+    .plus({ months: 3 * (quarter - 1) })
+    .startOf('day')
+    .toMillis();
+}
+
+/** The instants [start, end) of a fiscal year or quarter in `zone`. */
+export function fiscalInterval({ fiscalYear, quarter }: FiscalPeriod, zone: string): Interval {
+  return quarter === null
+    ? { start: quarterStart(fiscalYear, 1, zone), end: quarterStart(fiscalYear + 1, 1, zone) }
+    : { start: quarterStart(fiscalYear, quarter, zone), end: quarterStart(fiscalYear, quarter + 1, zone) };
+}
+
+/** The fiscal period just before: the previous year, or the previous quarter (Q1's is the last year's Q4). */
+export function previousFiscalPeriod({ fiscalYear, quarter }: FiscalPeriod): FiscalPeriod {
+  if (quarter === null) return { fiscalYear: fiscalYear - 1, quarter: null };
+  return quarter === 1 ? { fiscalYear: fiscalYear - 1, quarter: 4 } : { fiscalYear, quarter: quarter - 1 };
+}

@@ -1,0 +1,95 @@
+/**
+ * The scorecard: per KPI, target, actual, previous, status and trend. Actuals come from the same
+ * KPI blocks as dashboards; every judgement follows the KPI's direction in the registry.
+ */
+import type { Context } from '../context.js';
+import type { Aggregate } from '../kpis/aggregate.js';
+import type { ProgramRef } from '../kpis/kpi.service.js';
+import { KPIS, meets, kpi, type KpiDefinition, type KpiKey } from '../kpis/registry.js';
+import type { Interval } from '../kpis/time.js';
+import { targetsForPeriod } from './targets.repository.js';
+
+export const TARGET_STATUSES = ['MET', 'NOT_MET', 'ON_TRACK', 'AT_RISK', 'NO_TARGET', 'NO_DATA'] as const;
+export type TargetStatus = (typeof TARGET_STATUSES)[number];
+export const TRENDS = ['IMPROVING', 'WORSENING', 'STEADY', 'NO_DATA'] as const;
+export type Trend = (typeof TRENDS)[number];
+
+export interface ScorecardRow {
+  kpi: KpiKey;
+  target: number | null;
+  actual: number | null;
+  previous: number | null;
+  status: TargetStatus;
+  trend: Trend;
+}
+
+export interface Scorecard {
+  programId: string;
+  period: Interval;
+  previousPeriod: Interval;
+  running: boolean;
+  rows: ScorecardRow[];
+}
+
+/**
+ * A KPI's value over a period, null without data. A period with no event of any kind has no data
+ * even for counts: "0 conflicts" would otherwise claim a met target for a program that reported nothing.
+ */
+export function kpiValue(definition: KpiDefinition, aggregate: Aggregate): number | null {
+  if (aggregate.resCount + aggregate.satCount + aggregate.conflicts === 0) return null;
+  return definition.compute(aggregate);
+}
+
+/** Ended periods are MET / NOT_MET; running ones ON_TRACK / AT_RISK on the actual so far. */
+export function judgeStatus(key: KpiKey, target: number | null, actual: number | null, running: boolean): TargetStatus {
+  if (target === null) return 'NO_TARGET';
+  if (actual === null) return 'NO_DATA';
+  const met = meets(key, actual, target);
+  if (running) return met ? 'ON_TRACK' : 'AT_RISK';
+  return met ? 'MET' : 'NOT_MET';
+}
+
+/** Actual against previous in the KPI's direction; values equal to within float noise are STEADY. */
+export function judgeTrend(key: KpiKey, actual: number | null, previous: number | null): Trend {
+  if (actual === null || previous === null) return 'NO_DATA';
+  if (Math.abs(actual - previous) <= 1e-9 * Math.max(1, Math.abs(actual), Math.abs(previous))) return 'STEADY';
+  const better = kpi(key).better === 'lower' ? actual < previous : actual > previous;
+  return better ? 'IMPROVING' : 'WORSENING';
+}
+
+/** The period of the same length that ends where `period` starts. */
+export const periodBefore = (period: Interval): Interval => ({
+  start: period.start - (period.end - period.start),
+  end: period.start,
+});
+
+/** The scorecard of one program over `period`, compared with `previousPeriod` (which ends at or before it). */
+export async function buildScorecard(
+  ctx: Context,
+  program: ProgramRef,
+  period: Interval,
+  previousPeriod: Interval,
+): Promise<Scorecard> {
+  // Spans go in time order: the block reader expects its pieces sorted. Zone null: whole local days come from rollups.
+  const [blocks, targets] = await Promise.all([
+    ctx.loaders.blocks.load({ program, spans: [previousPeriod, period], zone: null }),
+    targetsForPeriod(ctx.services.db, [program.id], period),
+  ]);
+  const [before, during] = blocks;
+  const targetOf = new Map(targets.map((t) => [t.kpi, t.value]));
+  const running = period.end > ctx.services.now();
+  const rows = KPIS.map((definition): ScorecardRow => {
+    const target = targetOf.get(definition.key) ?? null;
+    const actual = kpiValue(definition, during);
+    const previous = kpiValue(definition, before);
+    return {
+      kpi: definition.key,
+      target,
+      actual,
+      previous,
+      status: judgeStatus(definition.key, target, actual, running),
+      trend: judgeTrend(definition.key, actual, previous),
+    };
+  });
+  return { programId: program.id, period, previousPeriod, running, rows };
+}

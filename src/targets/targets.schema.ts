@@ -1,0 +1,200 @@
+/** Targets and scorecards: setTarget, deleteTarget, targets, scorecard, fiscalScorecard, Dashboard.targets. */
+import { assertProgramAccess } from '../auth/caller.js';
+import type { Context } from '../context.js';
+import { DashboardRef } from '../dashboards/dashboard.schema.js';
+import { KpiEnum } from '../kpis/kpi.schema.js';
+import { kpi, type KpiKey } from '../kpis/registry.js';
+import type { Interval } from '../kpis/time.js';
+import { requireProgram } from '../programs/programs.schema.js';
+import { builder } from '../schema/builder.js';
+import { badInput, notFound } from '../schema/errors.js';
+import { fiscalInterval, MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, previousFiscalPeriod } from './fiscal-periods.js';
+import { buildScorecard, periodBefore, TARGET_STATUSES, TRENDS, type Scorecard, type ScorecardRow } from './scorecard.js';
+import {
+  deleteTargetById,
+  targetById,
+  targetsForPeriod,
+  targetsOfProgram,
+  upsertTarget,
+  type Target,
+} from './targets.repository.js';
+
+const TargetStatusEnum = builder.enumType('TargetStatus', { values: TARGET_STATUSES });
+const TrendEnum = builder.enumType('Trend', { values: TRENDS });
+
+const TargetRef = builder.objectRef<Target>('Target').implement({
+  description: "A program's goal for one KPI over exactly [from, to).",
+  authScopes: (target) => ({ program: target.program_id }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    programId: t.id({ resolve: (target) => target.program_id }),
+    kpi: t.field({ type: KpiEnum, resolve: (target) => target.kpi }),
+    from: t.field({ type: 'DateTime', resolve: (target) => target.starts_at }),
+    to: t.field({ type: 'DateTime', resolve: (target) => target.ends_at }),
+    value: t.exposeFloat('value'),
+  }),
+});
+
+const ScorecardRowRef = builder.objectRef<ScorecardRow>('ScorecardRow').implement({
+  fields: (t) => ({
+    kpi: t.field({ type: KpiEnum, resolve: (row) => row.kpi }),
+    target: t.exposeFloat('target', { nullable: true, description: 'The target set for exactly this period, else null.' }),
+    actual: t.exposeFloat('actual', { nullable: true, description: 'The KPI over [from, to) (so far, for a running period).' }),
+    previous: t.exposeFloat('previous', {
+      nullable: true,
+      description: 'The same KPI over the period of equal length just before from.',
+    }),
+    status: t.field({ type: TargetStatusEnum, resolve: (row) => row.status }),
+    trend: t.field({ type: TrendEnum, resolve: (row) => row.trend }),
+  }),
+});
+
+const ScorecardRef = builder.objectRef<Scorecard>('Scorecard').implement({
+  authScopes: (card) => ({ program: card.programId }),
+  fields: (t) => ({
+    programId: t.id({ resolve: (card) => card.programId }),
+    from: t.field({ type: 'DateTime', resolve: (card) => card.period.start }),
+    to: t.field({ type: 'DateTime', resolve: (card) => card.period.end }),
+    previousFrom: t.field({ type: 'DateTime', description: 'Start of the period `previous` covers.', resolve: (card) => card.previousPeriod.start }),
+    previousTo: t.field({ type: 'DateTime', description: 'End (exclusive) of the period `previous` covers.', resolve: (card) => card.previousPeriod.end }),
+    running: t.boolean({
+      description: 'True while the period has not ended: statuses are then ON_TRACK or AT_RISK.',
+      resolve: (card) => card.running,
+    }),
+    rows: t.field({
+      type: [ScorecardRowRef],
+      description: "One row per Kpi, in the enum's order.",
+      resolve: (card) => card.rows,
+    }),
+  }),
+});
+
+const SetTargetInput = builder.inputType('SetTargetInput', {
+  fields: (t) => ({
+    programId: t.id({ required: true }),
+    kpi: t.field({ type: KpiEnum, required: true }),
+    from: t.field({ type: 'DateTime', required: true }),
+    to: t.field({ type: 'DateTime', required: true }),
+    value: t.float({ required: true }),
+  }),
+});
+
+function checkPeriod(from: number, to: number): Interval {
+  if (from >= to) throw badInput('from', 'must be before to');
+  return { start: from, end: to };
+}
+
+/** A target's value must be one the KPI can take, as the registry's range says. */
+function checkTargetValue(key: KpiKey, value: number): number {
+  if (!Number.isFinite(value)) throw badInput('value', 'must be a finite number');
+  const { range } = kpi(key);
+  if (value < range.min || value > range.max) {
+    const rule = range.max === Number.MAX_SAFE_INTEGER ? `must not be negative` : `must be between ${range.min} and ${range.max}`;
+    throw badInput('value', `${rule} for ${key}`);
+  }
+  return value;
+}
+
+/** The program behind a program-scoped read or write: the key must reach it, and it must exist. */
+async function programFor(ctx: Context, programId: string) {
+  assertProgramAccess(ctx.caller, programId);
+  return requireProgram(ctx, programId);
+}
+
+const readProgramScope = (programId: string | number) => ({ $all: { read: true, program: String(programId) } });
+
+builder.queryFields((t) => ({
+  targets: t.field({
+    type: [TargetRef],
+    description: "The program's targets, oldest period first, then in the Kpi enum's order.",
+    args: { programId: t.arg.id({ required: true }) },
+    authScopes: (_, args) => readProgramScope(args.programId),
+    resolve: async (_, args, ctx) => {
+      const program = await programFor(ctx, String(args.programId));
+      return targetsOfProgram(ctx.services.db, program.id);
+    },
+  }),
+  scorecard: t.field({
+    type: ScorecardRef,
+    description: 'Target, actual, previous (the period of equal length before), status and trend of every KPI over [from, to).',
+    args: {
+      programId: t.arg.id({ required: true }),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+    },
+    authScopes: (_, args) => readProgramScope(args.programId),
+    resolve: async (_, args, ctx) => {
+      const period = checkPeriod(args.from, args.to);
+      const program = await programFor(ctx, String(args.programId));
+      return buildScorecard(ctx, program, period, periodBefore(period));
+    },
+  }),
+  fiscalScorecard: t.field({
+    type: ScorecardRef,
+    description:
+      "The scorecard of a federal fiscal year (October 1 to October 1; FY2026 starts 2025-10-01) or one of its quarters, " +
+      "cut at midnight in the program's time zone. `previous` covers the fiscal year or quarter before.",
+    args: {
+      programId: t.arg.id({ required: true }),
+      fiscalYear: t.arg.int({ required: true }),
+      quarter: t.arg.int({ required: false, description: '1 (October–December) to 4 (July–September); omitted for the whole year.' }),
+    },
+    authScopes: (_, args) => readProgramScope(args.programId),
+    resolve: async (_, args, ctx) => {
+      if (args.fiscalYear < MIN_FISCAL_YEAR || args.fiscalYear > MAX_FISCAL_YEAR) {
+        throw badInput('fiscalYear', `must be between ${MIN_FISCAL_YEAR} and ${MAX_FISCAL_YEAR}`);
+      }
+      const quarter = args.quarter ?? null;
+      if (quarter !== null && (quarter < 1 || quarter > 4)) throw badInput('quarter', 'must be 1, 2, 3 or 4');
+      const program = await programFor(ctx, String(args.programId));
+      const fiscal = { fiscalYear: args.fiscalYear, quarter };
+      return buildScorecard(
+        ctx,
+        program,
+        fiscalInterval(fiscal, program.timezone),
+        fiscalInterval(previousFiscalPeriod(fiscal), program.timezone),
+      );
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  setTarget: t.field({
+    type: TargetRef,
+    description: 'Sets the target of one KPI for one program over exactly [from, to); setting it again replaces the value.',
+    args: { input: t.arg({ type: SetTargetInput, required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { input }, ctx) => {
+      const program = await programFor(ctx, String(input.programId));
+      const period = checkPeriod(input.from, input.to);
+      const key = input.kpi as KpiKey;
+      const value = checkTargetValue(key, input.value);
+      return upsertTarget(ctx.services.db, { programId: program.id, kpi: key, period, value }, ctx.services.now());
+    },
+  }),
+  deleteTarget: t.field({
+    type: 'Boolean',
+    description: 'Deletes a target; its scorecard rows become NO_TARGET.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id }, ctx) => {
+      const target = await targetById(ctx.services.db, String(id));
+      if (!target) throw notFound('target', String(id));
+      assertProgramAccess(ctx.caller, target.program_id);
+      return deleteTargetById(ctx.services.db, target.id);
+    },
+  }),
+}));
+
+builder.objectField(DashboardRef, 'targets', (t) =>
+  t.field({
+    type: [TargetRef],
+    description:
+      "Targets set for exactly this dashboard's [from, to), for its program (or each program it spans); empty when a bound is open.",
+    resolve: (dashboard, _, ctx) => {
+      const { from, to, programs } = dashboard.scope;
+      if (from === null || to === null) return [];
+      return targetsForPeriod(ctx.services.db, programs.map((p) => p.id), { start: from, end: to });
+    },
+  }),
+);

@@ -5,21 +5,20 @@
 import type { EventKind } from '../db/types.js';
 
 /**
- * Log-spaced histogram of resolution days (DDSketch's mapping, 1% relative accuracy).
- * Each bin keeps its count and the sum of its values; a percentile answers the mean of the bin
- * that holds the nearest rank. That mean lies inside the bin, so it is within 1% of the true value,
- * and it is exact whenever the bin holds one distinct value.
+ * Log-spaced histogram of resolution days. Bin i holds the values in (γ^(i-1), γ^i] with γ = 1.01,
+ * so any two values of one bin differ by at most 1%. Each bin keeps its count and the sum of its
+ * values; a percentile answers the mean of the bin that holds the nearest rank. That mean lies
+ * inside the bin, so it is within 1% of the true value, and exact when the bin holds one distinct value.
+ * (DDSketch's midpoint estimate allows γ ≈ 1.02 for 1%, but the bin mean may sit anywhere in its bin.)
  */
-const ALPHA = 0.01;
-const GAMMA = (1 + ALPHA) / (1 - ALPHA);
+const GAMMA = 1.01;
 const LOG_GAMMA = Math.log(GAMMA);
-/** Values down to this (about 0.09 s) get their own bins; smaller positive values share the first. */
-const MIN_INDEXED = 1e-6;
+/** Zero gets a bin of its own, below every positive value (the smallest double still has a finite log). */
 const ZERO_BIN = -1_000_000;
 
 export function binIndex(value: number): number {
   if (value <= 0) return ZERO_BIN;
-  return Math.ceil(Math.log(Math.max(value, MIN_INDEXED)) / LOG_GAMMA);
+  return Math.ceil(Math.log(value) / LOG_GAMMA);
 }
 
 export class Histogram {

@@ -1,0 +1,243 @@
+/**
+ * The rollups against a plain recomputation: over random events (late, duplicated, retracted),
+ * programs in random zones, and random dashboards (scope, range at any millisecond, granularity,
+ * zone), every KPI and every series point read through the dashboard service equals what a naive
+ * pass over the raw events gives. Runs at the service level, one in-memory database per dataset.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Caller } from '../src/auth/caller.js';
+import { loadConfig } from '../src/config.js';
+import { createLoaders, type Context, type Services } from '../src/context.js';
+import { dashboardSeries, dashboardTotals, resolveScope, type DashboardArgs } from '../src/dashboards/dashboard.service.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import type { EventKind } from '../src/db/types.js';
+import { Recorder } from '../src/events/record.service.js';
+import type { ValidEvent } from '../src/events/validate.js';
+import type { Aggregate } from '../src/kpis/aggregate.js';
+import { KPIS, type KpiKey } from '../src/kpis/registry.js';
+import { DAY, GRANULARITIES, HOUR, MINUTE } from '../src/kpis/time.js';
+import { insertProgram } from '../src/programs/programs.repository.js';
+import { createEventBus } from '../src/realtime/pubsub.js';
+
+/** Whole-hour, half-hour and 45-minute offsets, with and without DST (Lord Howe shifts by 30 minutes). */
+const ZONES = [
+  'UTC',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Australia/Eucla',
+  'Australia/Lord_Howe',
+  'America/St_Johns',
+  'Pacific/Chatham',
+  'America/New_York',
+  'Europe/London',
+  'America/Santiago',
+  'Pacific/Kiritimati',
+  'Pacific/Pago_Pago',
+];
+/** Each dataset lives in a 60-day window that crosses DST changes in both hemispheres. */
+const WINDOW_STARTS = [Date.UTC(2024, 2, 1, 7, 13), Date.UTC(2024, 8, 20), Date.UTC(2023, 11, 31, 22, 30)];
+const WINDOW = 60 * DAY;
+const DATASETS = 60;
+const QUERIES_PER_DATASET = 40;
+
+interface GenEvent {
+  program: number;
+  kind: EventKind;
+  value: number | null;
+  offset: number;
+  keyed: boolean;
+}
+
+const days = fc.oneof(
+  fc.constantFrom(0, 1, 2, 5, 7, 36_500),
+  fc.double({ min: 0, max: 36_500, noNaN: true }),
+  fc.double({ min: 1e-9, max: 30, noNaN: true }),
+  fc.integer({ min: 0, max: 60 }),
+);
+const score = fc.oneof(fc.integer({ min: 1, max: 5 }), fc.double({ min: 1, max: 5, noNaN: true }));
+/** Any millisecond, or one on a quarter-hour (where bucket edges of every zone fall). */
+const offset = fc.oneof(
+  fc.integer({ min: 0, max: WINDOW - 1 }),
+  fc.integer({ min: 0, max: WINDOW / (15 * MINUTE) - 1 }).map((q) => q * 15 * MINUTE),
+);
+const genEvent = (programs: number) =>
+  fc.record({
+    program: fc.integer({ min: 0, max: programs - 1 }),
+    kind: fc.constantFrom<EventKind>('RESOLUTION_TIME', 'RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'),
+    value: fc.constant(null as number | null),
+    offset,
+    keyed: fc.boolean(),
+  }).chain((e) =>
+    (e.kind === 'RESOLUTION_TIME' ? days : e.kind === 'SATISFACTION' ? score : fc.constant(null)).map((value) => ({ ...e, value })),
+  );
+
+/** How the events reach the recorder: in steps, each a batch or concurrent single mutations, then retractions. */
+const genDataset = fc
+  .record({
+    zones: fc.array(fc.constantFrom(...ZONES), { minLength: 1, maxLength: 4 }),
+    windowStart: fc.constantFrom(...WINDOW_STARTS),
+  })
+  .chain(({ zones, windowStart }) =>
+    fc.record({
+      zones: fc.constant(zones),
+      windowStart: fc.constant(windowStart),
+      events: fc.array(genEvent(zones.length), { maxLength: 120 }),
+      steps: fc.array(fc.record({ size: fc.integer({ min: 1, max: 40 }), batch: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+      retract: fc.array(fc.nat(), { maxLength: 12 }),
+      resend: fc.array(fc.nat(), { maxLength: 6 }),
+    }),
+  );
+
+interface Query {
+  program: number | null;
+  from: number | null;
+  length: number;
+  toOpen: boolean;
+  granularity: (typeof GRANULARITIES)[number];
+  zone: string | null;
+}
+const genQuery = fc.record({
+  program: fc.option(fc.nat(), { nil: null, freq: 3 }),
+  from: fc.option(fc.integer({ min: -2 * DAY, max: WINDOW + DAY }), { nil: null, freq: 8 }),
+  length: fc.oneof(fc.integer({ min: 1, max: 3 * HOUR }), fc.integer({ min: 1, max: WINDOW + 2 * DAY })),
+  toOpen: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  granularity: fc.constantFrom(...GRANULARITIES),
+  zone: fc.option(fc.constantFrom(...ZONES), { nil: null, freq: 2 }),
+});
+
+const ADMIN: Caller = { keyId: null, role: 'ADMIN', programIds: null };
+
+async function serviceContext(now: number): Promise<Context & { close(): Promise<void> }> {
+  const database = await openDatabase(':memory:');
+  await migrateToLatest(database.db);
+  const pubsub = createEventBus();
+  const services = {
+    config: loadConfig({ DATABASE_URL: ':memory:' }),
+    database,
+    db: database.db,
+    pubsub,
+    recorder: new Recorder(database, pubsub, () => now),
+    now: () => now,
+  } satisfies Partial<Services> as Services;
+  return { services, caller: ADMIN, loaders: createLoaders(services), close: () => database.close() };
+}
+
+/** What the contract says each KPI is, computed from the raw values with no rollup in sight. */
+function naive(values: { kind: EventKind; value: number | null }[]) {
+  const res = values.filter((e) => e.kind === 'RESOLUTION_TIME').map((e) => e.value!).sort((a, b) => a - b);
+  const sat = values.filter((e) => e.kind === 'SATISFACTION').map((e) => e.value!);
+  const conflicts = values.filter((e) => e.kind === 'CONFLICT').length;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const nearestRank = (q: number) => (res.length ? res[Math.max(1, Math.ceil(q * res.length)) - 1] : null);
+  const kpis: Record<KpiKey, number | null> = {
+    AVG_RESOLUTION_TIME: res.length ? sum(res) / res.length : null,
+    MEDIAN_RESOLUTION_TIME: nearestRank(0.5),
+    P90_RESOLUTION_TIME: nearestRank(0.9),
+    AVG_SATISFACTION: sat.length ? sum(sat) / sat.length : null,
+    CSAT: sat.length ? (100 * sat.filter((s) => s >= 4).length) / sat.length : null,
+    TOTAL_CONFLICTS: conflicts,
+    CONFLICT_RATE: res.length ? (100 * conflicts) / res.length : null,
+  };
+  return { kpis, resolvedCases: res.length, satisfactionResponses: sat.length };
+}
+
+const PERCENTILES = new Set<KpiKey>(['MEDIAN_RESOLUTION_TIME', 'P90_RESOLUTION_TIME']);
+
+/** Null where the naive answer is null; counts exact; means to fp tolerance; percentiles within 1%. */
+function expectSame(aggregate: Aggregate, raw: { kind: EventKind; value: number | null }[], where: string) {
+  const expected = naive(raw);
+  expect(aggregate.resCount, `${where} resolvedCases`).toBe(expected.resolvedCases);
+  expect(aggregate.satCount, `${where} satisfactionResponses`).toBe(expected.satisfactionResponses);
+  for (const k of KPIS) {
+    expect(k.key in expected.kpis, `the naive recomputation knows ${k.key}`).toBe(true);
+    const got = k.compute(aggregate);
+    const want = expected.kpis[k.key];
+    if (want === null || got === null) {
+      expect(got, `${where} ${k.key}`).toBe(want);
+      continue;
+    }
+    const tolerance = PERCENTILES.has(k.key) ? 0.01 * Math.abs(want) + 1e-12 : 1e-9 * Math.max(1, Math.abs(want));
+    if (Math.abs(got - want) > tolerance) expect(got, `${where} ${k.key}`).toBe(want);
+  }
+}
+
+describe('rollups against raw events (property)', () => {
+  it(`answer every KPI and series point like a naive recomputation (${DATASETS} datasets × ${QUERIES_PER_DATASET} dashboards)`, async () => {
+    let cases = 0;
+    await fc.assert(
+      fc.asyncProperty(genDataset, fc.array(genQuery, { minLength: QUERIES_PER_DATASET, maxLength: QUERIES_PER_DATASET }), async (data, queries) => {
+        const now = data.windowStart + WINDOW + HOUR;
+        const ctx = await serviceContext(now);
+        try {
+          const { db, recorder } = ctx.services;
+          const programs = data.zones.map((timezone, i) => ({ id: `p${i}`, name: `P${i}`, timezone, created_at: 0 }));
+          for (const program of programs) await insertProgram(db, program);
+
+          const valid = data.events.map(
+            (e, i): ValidEvent => ({
+              kind: e.kind,
+              programId: `p${e.program}`,
+              caseId: `c${i}`,
+              value: e.value,
+              reason: null,
+              occurredAt: data.windowStart + e.offset,
+              occurredAtGiven: true,
+              idempotencyKey: e.keyed ? `k${i}` : null,
+            }),
+          );
+          // Record in steps, in generated order (so events arrive late), resending some with the same key.
+          const ids: number[] = [];
+          let next = 0;
+          for (const step of data.steps) {
+            const part = valid.slice(next, next + step.size);
+            const resent = data.resend.map((n) => valid[n % Math.max(1, next + part.length)]).filter((e) => e?.idempotencyKey);
+            next += part.length;
+            const outcomes = step.batch
+              ? [await recorder.record([...part, ...resent], null, true)]
+              : await Promise.all([...part, ...resent].map((e) => recorder.record([e], null, false)));
+            for (const outcome of outcomes) for (const r of outcome.results) if (!r.duplicate) ids.push(r.event.id);
+          }
+          if (next < valid.length) {
+            const outcome = await recorder.record(valid.slice(next), null, true);
+            for (const r of outcome.results) if (!r.duplicate) ids.push(r.event.id);
+          }
+          expect(ids.length).toBe(valid.length);
+          const retracted = new Set(data.retract.filter(() => ids.length > 0).map((n) => n % ids.length));
+          for (const i of retracted) await recorder.retract(ids[i], () => true);
+          const live = valid.filter((_, i) => !retracted.has(i));
+
+          for (const q of queries) {
+            const programId = q.program === null ? null : `p${q.program % programs.length}`;
+            const from = q.from === null ? null : data.windowStart + q.from;
+            const to = q.toOpen ? null : (from ?? data.windowStart) + q.length;
+            // Hours only for ranges that fit the bucket limit.
+            const granularity = q.granularity === 'HOUR' && from !== null && to !== null && to - from > 1_900 * HOUR ? 'DAY' : q.granularity;
+            const args: DashboardArgs = { programId, from, to, granularity, timezone: q.zone };
+            const scope = await resolveScope(ctx, args, now);
+            const inScope = live.filter((e) => programId === null || e.programId === programId);
+            const where = JSON.stringify(args);
+
+            const between = (start: number, end: number) => inScope.filter((e) => e.occurredAt >= start && e.occurredAt < end);
+            expectSame(await dashboardTotals(ctx, scope), between(from ?? -Infinity, to ?? Infinity), `${where} totals`);
+            const series = await dashboardSeries(ctx, scope);
+            for (const [i, point] of series.entries()) {
+              const end = i + 1 < series.length ? series[i + 1].start : scope.range!.end;
+              expectSame(point.aggregate, between(Math.max(point.start, scope.range!.start), end), `${where} point ${i}`);
+            }
+            if (series.length > 0) {
+              expect(series[0].start).toBeLessThanOrEqual(scope.range!.start);
+              expect(between(scope.range!.start, scope.range!.end).length).toBe(between(from ?? -Infinity, to ?? Infinity).length);
+            }
+            cases++;
+          }
+        } finally {
+          await ctx.close();
+        }
+      }),
+      { numRuns: DATASETS },
+    );
+    expect(cases).toBeGreaterThanOrEqual(2_000);
+  });
+});

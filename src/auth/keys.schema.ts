@@ -1,6 +1,7 @@
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
 import type { Role } from '../db/types.js';
+import type { Caller } from './caller.js';
 import { createKey, listKeys, programIdsOf, revokeKey, type ApiKey } from './keys.repository.js';
 import { programsByIds } from '../programs/programs.repository.js';
 
@@ -41,7 +42,22 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   }),
 });
 
+/** The caller's own key, so a front end shows only what its key may do (e.g. admin buttons). */
+const CallerRef = builder.objectRef<Caller>('Caller').implement({
+  fields: (t) => ({
+    keyId: t.id({ nullable: true, description: 'Null for the bootstrap ADMIN_API_KEY.', resolve: (c) => c.keyId }),
+    role: t.field({ type: RoleEnum, resolve: (c) => c.role }),
+    programIds: t.field({ type: ['ID'], nullable: true, description: 'Null: every program.', resolve: (c) => c.programIds }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  me: t.field({
+    type: CallerRef,
+    description: "The key that makes this request: its role and the programs it may see.",
+    authScopes: { read: true, record: true },
+    resolve: (_, __, ctx) => ctx.caller,
+  }),
   apiKeys: t.field({
     type: [ApiKeyRef],
     authScopes: { admin: true },

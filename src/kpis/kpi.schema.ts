@@ -1,11 +1,37 @@
 /** The GraphQL face of the KPI registry and of time buckets. */
 import { builder } from '../schema/builder.js';
 import type { Aggregate } from './aggregate.js';
-import { KPIS, KPI_KEYS, type KpiKey } from './registry.js';
+import { KPIS, KPI_KEYS, type KpiDefinition, type KpiKey } from './registry.js';
 import { GRANULARITIES } from './time.js';
 
 export const KpiEnum = builder.enumType('Kpi', { values: KPI_KEYS as KpiKey[] });
 export const GranularityEnum = builder.enumType('Granularity', { values: GRANULARITIES });
+
+const UNITS = { days: 'DAYS', score: 'SCORE', percent: 'PERCENT', count: 'COUNT' } as const;
+const DIRECTIONS = { lower: 'LOWER', higher: 'HIGHER' } as const;
+const KpiUnitEnum = builder.enumType('KpiUnit', { values: Object.values(UNITS) });
+const KpiDirectionEnum = builder.enumType('KpiDirection', { values: Object.values(DIRECTIONS) });
+
+/** The registry itself, so front ends label, format and judge KPIs from the same table as the server. */
+const KpiDefinitionRef = builder.objectRef<KpiDefinition>('KpiDefinition').implement({
+  description: 'One KPI of the registry: how to name it, its unit, and which way is better.',
+  fields: (t) => ({
+    key: t.field({ type: KpiEnum, resolve: (k) => k.key }),
+    field: t.exposeString('field', { description: 'The Dashboard and DashboardPoint field that carries it.' }),
+    label: t.exposeString('label'),
+    unit: t.field({ type: KpiUnitEnum, resolve: (k) => UNITS[k.unit] }),
+    better: t.field({ type: KpiDirectionEnum, description: 'Which way is better.', resolve: (k) => DIRECTIONS[k.better] }),
+  }),
+});
+
+builder.queryField('kpis', (t) =>
+  t.field({
+    type: [KpiDefinitionRef],
+    description: "Every KPI, in the Kpi enum's order.",
+    authScopes: { read: true, record: true },
+    resolve: () => [...KPIS],
+  }),
+);
 
 /**
  * Adds one field per registry KPI to an object whose aggregate `of(parent)` yields, so every

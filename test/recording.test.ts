@@ -10,7 +10,7 @@ import {
   RetractEventDocument,
   type EventInput,
 } from './generated/operations.js';
-import { iso, onlyError, testApp, type TestApp } from './helpers/app.js';
+import { iso, onlyError, testApp, type Result, type TestApp } from './helpers/app.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00.000Z');
 
@@ -57,24 +57,23 @@ describe('recording a single event', () => {
     expect(recordSatisfaction.event.value).toBe(4.2);
   });
 
-  const badSingles: [string, () => Parameters<TestApp['run']>, string][] = [
-    ['days below 0', () => [RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: -1 } }], 'days must be between 0 and 36500'],
-    ['days above 36,500', () => [RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: 36500.5 } }], 'days must be between 0 and 36500'],
-    ['score below 1', () => [RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 0.5 } }], 'score must be between 1 and 5'],
-    ['score above 5', () => [RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 5.01 } }], 'score must be between 1 and 5'],
-    ['an empty caseId', () => [RecordConflictDocument, { input: { programId: 'HA', caseId: '' } }], 'caseId must be 1 to 128 characters'],
-    ['a caseId of 129 characters', () => [RecordConflictDocument, { input: { programId: 'HA', caseId: 'x'.repeat(129) } }], 'caseId must be 1 to 128 characters'],
-    ['a caseId with a control character', () => [RecordConflictDocument, { input: { programId: 'HA', caseId: 'a\u0007b' } }], 'caseId must contain only printable characters'],
-    ['occurredAt more than 5 minutes ahead', () => [RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', occurredAt: iso(NOW + 5 * 60_000 + 1) } }], 'occurredAt must be at most 5 minutes in the future'],
-    ['an empty idempotencyKey', () => [RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: '' } }], 'idempotencyKey must be 1 to 255 characters'],
-    ['an idempotencyKey of 256 characters', () => [RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: 'k'.repeat(256) } }], 'idempotencyKey must be 1 to 255 characters'],
+  const badSingles: [string, (t: TestApp) => Promise<Result<unknown>>, string][] = [
+    ['days below 0', (t) => t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: -1 } }), 'days must be between 0 and 36500'],
+    ['days above 36,500', (t) => t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: 36500.5 } }), 'days must be between 0 and 36500'],
+    ['score below 1', (t) => t.run(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 0.5 } }), 'score must be between 1 and 5'],
+    ['score above 5', (t) => t.run(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 5.01 } }), 'score must be between 1 and 5'],
+    ['an empty caseId', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: '' } }), 'caseId must be 1 to 128 characters'],
+    ['a caseId of 129 characters', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'x'.repeat(129) } }), 'caseId must be 1 to 128 characters'],
+    ['a caseId with a control character', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'a\u0007b' } }), 'caseId must contain only printable characters'],
+    ['occurredAt more than 5 minutes ahead', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', occurredAt: iso(NOW + 5 * 60_000 + 1) } }), 'occurredAt must be at most 5 minutes in the future'],
+    ['an empty idempotencyKey', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: '' } }), 'idempotencyKey must be 1 to 255 characters'],
+    ['an idempotencyKey of 256 characters', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: 'k'.repeat(256) } }), 'idempotencyKey must be 1 to 255 characters'],
   ];
 
   for (const [name, call, message] of badSingles) {
     it(`refuses ${name} with BAD_USER_INPUT and stores nothing`, async () => {
       const t = await setup();
-      const [doc, vars] = call();
-      const error = onlyError(await t.run(doc, vars));
+      const error = onlyError(await call(t));
       expect(error.extensions?.code).toBe('BAD_USER_INPUT');
       expect(error.message).toBe(message);
       expect(await storedEvents(t)).toBe(0);

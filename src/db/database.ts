@@ -2,14 +2,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import type { Database, Executor } from './types.js';
 
 export interface OpenDatabase {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
-  /** Reserves `count` consecutive event ids inside the caller's transaction. */
-  allocateEventIds(trx: Executor, count: number): Promise<number>;
+  /** The PostgreSQL schema the service is confined to, if DATABASE_URL names one. */
+  schema: string | null;
+  /** Reserves `count` new event ids inside the caller's write transaction. */
+  allocateEventIds(trx: Executor, count: number): Promise<number[]>;
+  /**
+   * Serialises writers of the same programs until the transaction ends, so that read-modify-write
+   * of rollups and idempotency checks stay exact when several instances write at once.
+   */
+  lockPrograms(trx: Executor, programIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,9 +25,8 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-export function openDatabase(url: string): OpenDatabase {
-  if (isPostgresUrl(url)) throw new Error('PostgreSQL support is not built yet; use a SQLite path');
-  return openSqlite(url);
+export async function openDatabase(url: string): Promise<OpenDatabase> {
+  return isPostgresUrl(url) ? openPostgres(url) : openSqlite(url);
 }
 
 function openSqlite(path: string): OpenDatabase {
@@ -34,14 +41,57 @@ function openSqlite(path: string): OpenDatabase {
   return {
     db,
     dialect: 'sqlite',
+    schema: null,
     // SQLite has one writer at a time, so inside a write transaction max(id) cannot move.
     async allocateEventIds(trx, count) {
-      const row = await trx
-        .selectFrom('events')
-        .select((eb) => eb.fn.max('id').as('max'))
-        .executeTakeFirst();
-      void count;
-      return Number(row?.max ?? 0) + 1;
+      const row = await trx.selectFrom('events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+      const first = Number(row?.max ?? 0) + 1;
+      return Array.from({ length: count }, (_, i) => first + i);
+    },
+    lockPrograms: async () => {},
+    close: () => db.destroy(),
+  };
+}
+
+/** int8 (bigint) columns hold epoch milliseconds and counts: all well inside 2^53. */
+const INT8 = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * `postgres://…?schema=NAME` confines the service to one schema (created when missing), so that
+ * tests, or several deployments, can share one database.
+ */
+async function openPostgres(url: string): Promise<OpenDatabase> {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  parsed.searchParams.delete('schema');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error('the schema parameter of DATABASE_URL must be a lower-case SQL identifier');
+  }
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    types,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  return {
+    db,
+    dialect: 'postgres',
+    schema,
+    async allocateEventIds(trx, count) {
+      const { rows } = await sql<{ id: number }>`select nextval('events_id_seq') as id from generate_series(1, ${count})`.execute(trx);
+      return rows.map((r) => Number(r.id));
+    },
+    async lockPrograms(trx, programIds) {
+      // Sorted, so two writers of overlapping programs take the locks in one order and never deadlock.
+      for (const id of [...new Set(programIds)].sort()) {
+        await sql`select pg_advisory_xact_lock(hashtext(${id}))`.execute(trx);
+      }
     },
     close: () => db.destroy(),
   };

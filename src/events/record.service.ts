@@ -94,6 +94,7 @@ export class Recorder {
   private async writeUnits(trx: Executor, units: Unit[]) {
     const now = this.now();
     const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
+    await this.database.lockPrograms(trx, programIds);
     const zones = new Map(
       (await trx.selectFrom('programs').select(['id', 'timezone']).where('id', 'in', programIds).execute()).map((p) => [
         p.id,
@@ -116,8 +117,8 @@ export class Recorder {
     }
     if (fresh.length === 0) return { outcomes, notices: [] };
 
-    const firstId = await this.database.allocateEventIds(trx, fresh.length);
-    fresh.forEach((row, i) => (row.id = firstId + i));
+    const ids = await this.database.allocateEventIds(trx, fresh.length);
+    fresh.forEach((row, i) => (row.id = ids[i]));
     await insertEvents(trx, fresh);
     await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1));
     return { outcomes, notices: changeNotices(fresh) };
@@ -187,6 +188,7 @@ export class Recorder {
     const { row, notice } = await this.database.db.transaction().execute(async (trx) => {
       const event = await eventById(trx, id);
       if (!event || !canSee(event.program_id)) throw notFound('event', String(id));
+      await this.database.lockPrograms(trx, [event.program_id]);
       if (event.retracted_at !== null) return { row: event, notice: null };
       const program = await trx.selectFrom('programs').select('timezone').where('id', '=', event.program_id).executeTakeFirstOrThrow();
       const retracted = { ...event, retracted_at: this.now() };

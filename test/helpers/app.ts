@@ -2,6 +2,7 @@
  * A real app on a freshly migrated database file per test, driven through yoga's fetch with typed
  * operations. Everything made here is disposed after the test that made it.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Role } from '../../src/db/types.js';
 import { CreateApiKeyDocument, CreateProgramDocument } from '../generated/operations.js';
+import { TEST_SCHEMA_PREFIX } from './global-setup.js';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -27,8 +29,21 @@ export interface Result<R> {
   errors?: GraphQLErrorJson[];
 }
 
-/** A fresh database URL: a new SQLite file in its own temporary folder. */
+/** Which database the suite runs on: the vitest project sets TEST_DB (see vitest.config.ts). */
+export const testDialect = process.env.TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * A fresh, empty database for one test: a new SQLite file in its own temporary folder, or, on
+ * PostgreSQL, a new schema of TEST_DATABASE_URL. Schemas are dropped once the whole run is over
+ * (test/helpers/global-setup.ts): dropping one while another test's migrator lists tables makes
+ * that listing fail.
+ */
 export function freshDatabaseUrl(): string {
+  if (testDialect === 'postgres') {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.searchParams.set('schema', `${TEST_SCHEMA_PREFIX}${randomBytes(8).toString('hex')}`);
+    return url.toString();
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'kpi-test-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return path.join(dir, 'metrics.db');

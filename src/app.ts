@@ -5,17 +5,17 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { useServer } from 'graphql-ws/use/ws';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
 import { authenticate } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import { createLoaders, type Context, type Services } from './context.js';
+import { LiveFeed } from './dashboards/feed.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { Recorder } from './events/record.service.js';
 import { createEventBus } from './realtime/pubsub.js';
+import { serveWebSockets } from './realtime/ws.server.js';
 import { schema } from './schema/index.js';
 
 export interface App {
@@ -49,6 +49,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db: database.db,
     pubsub,
     recorder: new Recorder(database, pubsub, now),
+    feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     now,
   };
 
@@ -65,7 +66,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const authorization =
         typeof connectionParams?.authorization === 'string'
           ? connectionParams.authorization
-          : request.headers.get('authorization');
+          : (request?.headers.get('authorization') ?? null);
       return {
         services,
         caller: await authenticate(services.db, config.adminApiKey, authorization),
@@ -75,44 +76,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const server = createServer(yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const ws = useServer(
-    {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      // A bad key closes the socket (4403) before any operation starts.
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
-        try {
-          await authenticate(services.db, config.adminApiKey, typeof authorization === 'string' ? authorization : null);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-        });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wss,
-  );
+  const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });
+  let stopping: Promise<void> | null = null;
 
   return {
     services,
@@ -126,13 +91,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           resolve({ port, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql` });
         });
       }),
-    async stop() {
-      for (const client of wss.clients) client.close(1001, 'server shutting down');
-      await ws.dispose();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
-      await services.recorder.idle();
-      await database.close();
-    },
+    stop: () => (stopping ??= stopApp()),
   };
+
+  async function stopApp() {
+    // Every socket hears 1001 (going away); then live scopes and their timers are let go.
+    await sockets.close();
+    services.feed.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections?.();
+    await services.recorder.idle();
+    await database.close();
+  }
 }

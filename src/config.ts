@@ -6,8 +6,10 @@ export interface Config {
   redisUrl: string | null;
   adminApiKey: string | null;
   production: boolean;
-  /** Least time between two pushes of one live scope (ms). */
+  /** Least time between two pushes of one live scope (ms). At most 750, so the last state still arrives within 1 s. */
   liveThrottleMs: number;
+  /** WebSocket ping interval (ms); a client silent for another interval is dropped. */
+  liveKeepAliveMs: number;
   /** How often alert rules are judged as windows slide (ms). */
   alertIntervalMs: number;
 }
@@ -32,7 +34,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || null,
     adminApiKey: env.ADMIN_API_KEY || null,
     production: env.NODE_ENV === 'production',
-    liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 60_000),
+    liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 750),
+    liveKeepAliveMs: int(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     alertIntervalMs: int(env, 'ALERT_INTERVAL_MS', 30_000, 100, 3_600_000),
   };
 }

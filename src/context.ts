@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Caller } from './auth/caller.js';
 import type { Config } from './config.js';
 import { createBlockLoader } from './dashboards/dashboard.service.js';
+import type { LiveFeed } from './dashboards/feed.js';
 import type { OpenDatabase } from './db/database.js';
 import type { Database } from './db/types.js';
 import type { Recorder } from './events/record.service.js';
@@ -16,6 +17,8 @@ export interface Services {
   db: Kysely<Database>;
   pubsub: EventBus;
   recorder: Recorder;
+  /** Live dashboard scopes shared by their subscribers. */
+  feed: LiveFeed;
   now: () => number;
 }
 

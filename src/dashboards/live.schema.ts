@@ -1,16 +1,7 @@
-import { Repeater } from 'graphql-yoga';
-import { createLoaders, type Context } from '../context.js';
+/** dashboardUpdated: the dashboard query, kept current by the live feed (feed.ts). */
 import { builder } from '../schema/builder.js';
-import type { DashboardArgs } from './dashboard.service.js';
-import { DashboardRef, DashboardView, dashboardArgs, loadDashboard } from './dashboard.schema.js';
-
-/** Whether a change notice touches the dashboard's programs and range. */
-function touches(args: DashboardArgs, programIds: Set<string>, notice: { programId: string; from: number; to: number }) {
-  if (!programIds.has(notice.programId)) return false;
-  if (args.from != null && notice.to <= args.from) return false;
-  if (args.to != null && notice.from >= args.to) return false;
-  return true;
-}
+import { DashboardRef, DashboardView, dashboardArgs } from './dashboard.schema.js';
+import { resolveScope } from './dashboard.service.js';
 
 builder.subscriptionFields((t) => ({
   dashboardUpdated: t.field({
@@ -18,20 +9,11 @@ builder.subscriptionFields((t) => ({
     description: 'Emits the current dashboard at once, then again after every change in its scope.',
     args: dashboardArgs,
     authScopes: { read: true },
-    subscribe: (_, rawArgs, ctx: Context) => {
-      const args: DashboardArgs = { ...rawArgs, programId: rawArgs.programId == null ? null : String(rawArgs.programId) };
-      return new Repeater(async (push, stop) => {
-        const first = await loadDashboard(ctx, args);
-        const programIds = new Set(first.scope.programs.map((p) => p.id));
-        await push(first);
-        const changes = ctx.services.pubsub.subscribe('changes');
-        stop.then(() => changes.return?.());
-        for await (const notice of changes) {
-          if (!touches(args, programIds, notice)) continue;
-          // Fresh loaders: a subscription's context lives on, and its caches would serve old numbers.
-          await push(await loadDashboard({ ...ctx, loaders: createLoaders(ctx.services) }, args));
-        }
-      });
+    subscribe: async (_, args, ctx) => {
+      // The same checks as the query (bad input, FORBIDDEN, NOT_FOUND), before anything is held.
+      const programId = args.programId == null ? null : String(args.programId);
+      const scope = await resolveScope(ctx, { ...args, programId }, ctx.services.now());
+      return ctx.services.feed.subscribe(ctx.services, scope, ctx.caller);
     },
     resolve: (view) => view as DashboardView,
   }),

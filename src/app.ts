@@ -39,8 +39,8 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const database = openDatabase(config.databaseUrl);
-  await migrateToLatest(database.db);
+  const database = await openDatabase(config.databaseUrl);
+  await migrateToLatest(database);
   const pubsub = createEventBus();
   const now = options.now ?? Date.now;
   const services: Services = {

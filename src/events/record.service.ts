@@ -37,6 +37,8 @@ const MAX_EVENTS_PER_COMMIT = 20_000;
 export class Recorder {
   private queue: Unit[] = [];
   private running: Promise<void> | null = null;
+  /** Write transactions committed so far: fewer than the mutations answered when they share commits. */
+  commits = 0;
 
   constructor(
     private readonly database: OpenDatabase,
@@ -60,25 +62,34 @@ export class Recorder {
 
   private async drainQueue(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const units = this.takeCommitGroup();
-        let written: { outcomes: (RecordOutcome | Error)[]; notices: ChangeNotice[] };
-        try {
-          written = await this.database.db.transaction().execute((trx) => this.writeUnits(trx, units));
-        } catch (error) {
-          for (const unit of units) unit.reject(error);
-          continue;
-        }
-        units.forEach((unit, i) => {
-          const outcome = written.outcomes[i];
-          if (outcome instanceof Error) unit.reject(outcome);
-          else unit.resolve(outcome);
-        });
-        for (const notice of written.notices) this.bus.publish('changes', notice);
-      }
+      // Mutations that arrive while one transaction runs wait for it, then share the next one.
+      while (this.queue.length > 0) await this.commit(this.takeCommitGroup());
     } finally {
       this.running = null;
     }
+  }
+
+  /**
+   * Writes the units in one transaction and answers each after the commit. Should the transaction
+   * fail as a whole (not a unit's own conflict, which only that unit hears), every unit is retried
+   * alone, so one bad unit never fails its neighbours.
+   */
+  private async commit(units: Unit[]): Promise<void> {
+    let written: { outcomes: (RecordOutcome | Error)[]; notices: ChangeNotice[] };
+    try {
+      written = await this.database.db.transaction().execute((trx) => this.writeUnits(trx, units));
+    } catch (error) {
+      if (units.length === 1) units[0].reject(error);
+      else for (const unit of units) await this.commit([unit]);
+      return;
+    }
+    this.commits++;
+    units.forEach((unit, i) => {
+      const outcome = written.outcomes[i];
+      if (outcome instanceof Error) unit.reject(outcome);
+      else unit.resolve(outcome);
+    });
+    for (const notice of written.notices) this.bus.publish('changes', notice);
   }
 
   private takeCommitGroup(): Unit[] {
@@ -196,6 +207,7 @@ export class Recorder {
       await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, program.timezone]]), -1));
       return { row: retracted, notice: changeNotices([retracted])[0] };
     });
+    this.commits++;
     if (notice) this.bus.publish('changes', notice);
     return row;
   }

@@ -1,0 +1,115 @@
+/**
+ * Group commit: single mutations that arrive together share one transaction, none is answered
+ * before its commit, and one bad neighbour never fails the others.
+ */
+import SQLite from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { ValidEvent } from '../src/events/validate.js';
+import { DashboardDocument, RecordResolutionTimeDocument } from './generated/operations.js';
+import { onlyError, testApp } from './helpers/app.js';
+
+const SQLITE = process.env.TEST_DB !== 'postgres';
+
+const resolution = (caseId: string, extra: Partial<ValidEvent> = {}): ValidEvent => ({
+  kind: 'RESOLUTION_TIME',
+  programId: 'HA',
+  caseId,
+  value: 3,
+  reason: null,
+  occurredAt: Date.UTC(2026, 0, 5),
+  occurredAtGiven: true,
+  idempotencyKey: null,
+  ...extra,
+});
+
+describe('group commit', () => {
+  it('writes single mutations queued together in one transaction', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    const { recorder } = t.app.services;
+    const before = recorder.commits;
+
+    const outcomes = await Promise.all(Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false)));
+
+    expect(outcomes.every((o) => o.accepted === 1)).toBe(true);
+    expect(recorder.commits - before).toBe(1);
+  });
+
+  it('shares commits between concurrent mutations over GraphQL', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    const { recorder } = t.app.services;
+    const before = recorder.commits;
+
+    const n = 30;
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) => t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `C-${i}`, days: 2 } })),
+    );
+
+    expect(results).toHaveLength(n);
+    expect(recorder.commits - before).toBeLessThan(n);
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    expect(dashboard.resolvedCases).toBe(n);
+  });
+
+  it.runIf(SQLITE)('answers each mutation only once its event is committed', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    // A second connection sees committed data only; it is read synchronously the moment each answer arrives.
+    const reader = new SQLite(t.config.databaseUrl, { readonly: true });
+    onTestFinished(() => reader.close());
+    const stored = reader.prepare('select count(*) as n from events where id = ?');
+    const seenAtAnswer: number[] = [];
+
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `C-${i}`, days: 1 } }).then((data) => {
+          seenAtAnswer.push((stored.get(Number(data.recordResolutionTime.event.id)) as { n: number }).n);
+        }),
+      ),
+    );
+
+    expect(seenAtAnswer).toEqual(Array(20).fill(1));
+  });
+
+  it('fails only the mutation that reuses an idempotency key with another payload', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'FIRST', days: 4, idempotencyKey: 'k-1' } });
+
+    const good = Array.from({ length: 10 }, (_, i) =>
+      t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `C-${i}`, days: 2 } }),
+    );
+    const reused = t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'OTHER', days: 9, idempotencyKey: 'k-1' } });
+    const unknown = t.run(RecordResolutionTimeDocument, { input: { programId: 'NOPE', caseId: 'X', days: 2 } });
+    const invalid = t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'X', days: -1 } });
+
+    for (const result of await Promise.all(good)) expect(result.errors).toBeUndefined();
+    expect(onlyError(await reused).extensions?.code).toBe('CONFLICT');
+    expect(onlyError(await unknown).extensions?.code).toBe('NOT_FOUND');
+    expect(onlyError(await invalid).extensions?.code).toBe('BAD_USER_INPUT');
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    expect(dashboard).toMatchObject({ resolvedCases: 11, avgResolutionTime: 24 / 11 });
+  });
+
+  it('keeps the neighbours of a unit that fails in the recorder: unknown program, conflicting key, broken row', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    const { recorder } = t.app.services;
+    await recorder.record([resolution('KEYED', { idempotencyKey: 'k-1' })], null, false);
+
+    const goods = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false));
+    const unknown = recorder.record([resolution('X', { programId: 'NOPE' })], null, false);
+    const conflicting = recorder.record([resolution('KEYED', { value: 8, idempotencyKey: 'k-1' })], null, false);
+    // A row the database itself refuses fails the shared transaction; every unit is then retried alone.
+    const broken = recorder.record([resolution('X', { caseId: { not: 'a string' } as unknown as string })], null, false);
+    const more = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`D-${i}`)], null, false));
+
+    for (const outcome of await Promise.all([...goods, ...more])) expect(outcome.accepted).toBe(1);
+    await expect(unknown).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    await expect(conflicting).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+    await expect(broken).rejects.toThrow();
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    expect(dashboard.resolvedCases).toBe(11);
+  });
+});

@@ -57,7 +57,9 @@ describe('group commit', () => {
     await t.program('HA');
     // A second connection sees committed data only; it is read synchronously the moment each answer arrives.
     const reader = new SQLite(t.config.databaseUrl, { readonly: true });
-    onTestFinished(() => reader.close());
+    onTestFinished(() => {
+      reader.close();
+    });
     const stored = reader.prepare('select count(*) as n from events where id = ?');
     const seenAtAnswer: number[] = [];
 

@@ -1,11 +1,13 @@
 /** dashboardUpdated through a real graphql-ws client over a real socket (and once over SSE). */
 import { describe, expect, it, vi } from 'vitest';
 import {
+  CreateApiKeyDocument,
   LiveDashboardDocument,
   LiveDashboardSeriesDocument,
   RecordEventsDocument,
   RecordResolutionTimeDocument,
   RetractEventDocument,
+  RevokeApiKeyDocument,
 } from './generated/operations.js';
 import { testApp, type TestApp } from './helpers/app.js';
 import { connect, listen } from './helpers/ws.js';
@@ -190,11 +192,7 @@ describe('dashboardUpdated', () => {
     const { t, feed } = await liveApp();
     const key = await t.key('VIEWER', ['A']);
     await resolution(t, 'A', 7);
-    const response = await t.app.fetch('http://localhost/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query: 'subscription { dashboardUpdated(programId: "A") { resolvedCases avgResolutionTime } }' }),
-    });
+    const response = await sse(t, key, 'subscription { dashboardUpdated(programId: "A") { resolvedCases avgResolutionTime } }');
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     let text = '';
@@ -205,4 +203,25 @@ describe('dashboardUpdated', () => {
     await reader.cancel();
     await vi.waitFor(() => expect(feed.stats().scopes).toBe(0));
   });
+
+  it('ends a server-sent events subscription when its key is revoked', async () => {
+    const { t, feed } = await liveApp();
+    const { createApiKey } = await t.ok(CreateApiKeyDocument, { input: { name: 'feed reader', role: 'VIEWER', programIds: null } });
+    const response = await sse(t, createApiKey.key, 'subscription { dashboardUpdated(programId: "A") { resolvedCases } }');
+    const reader = response.body!.getReader();
+    await reader.read();
+    expect(feed.stats().subscribers).toBe(1);
+
+    await t.ok(RevokeApiKeyDocument, { id: createApiKey.apiKey.id });
+    for (;;) if ((await reader.read()).done) break; // the stream ends
+    expect(feed.stats().subscribers).toBe(0);
+  });
 });
+
+function sse(t: TestApp, key: string, query: string) {
+  return t.app.fetch('http://localhost/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query }),
+  });
+}

@@ -4,10 +4,13 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import type { TestApp } from './app.js';
+
+/** One result as the server sent it. */
+export type Result<R> = FormattedExecutionResult<R, unknown>;
 
 export interface Closed {
   code: number;
@@ -17,9 +20,9 @@ export interface Closed {
 /** Results of one subscription, read in order. */
 export interface LiveStream<R> {
   /** Every result received so far. */
-  received: ExecutionResult<R>[];
+  received: Result<R>[];
   /** The next unread result; fails when the stream ends or errs first, or after `timeoutMs`. */
-  next(timeoutMs?: number): Promise<ExecutionResult<R>>;
+  next(timeoutMs?: number): Promise<Result<R>>;
   /** Reads until a result satisfies `test` and returns it. */
   until(test: (data: R) => boolean, timeoutMs?: number): Promise<R>;
   /** Settles when the server completes the stream (or it errs: then with the error). */
@@ -68,7 +71,7 @@ export function connect(url: string, key: string | null): LiveClient {
 }
 
 function stream<R, V>(client: Client, document: TypedDocumentNode<R, V>, variables: V): LiveStream<R> {
-  const received: ExecutionResult<R>[] = [];
+  const received: Result<R>[] = [];
   let read = 0;
   let finished: { error?: unknown } | null = null;
   let wake: (() => void) | null = null;
@@ -99,7 +102,7 @@ function stream<R, V>(client: Client, document: TypedDocumentNode<R, V>, variabl
     },
   );
 
-  async function next(timeoutMs = 5_000): Promise<ExecutionResult<R>> {
+  async function next(timeoutMs = 5_000): Promise<Result<R>> {
     const deadline = Date.now() + timeoutMs;
     while (read >= received.length) {
       if (finished) throw new Error(`the stream ended before another result: ${JSON.stringify(finished.error ?? 'complete')}`);

@@ -1,0 +1,567 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type CreateProgramInput = {
+  id: string;
+  name: string;
+  timezone?: string | null | undefined;
+};
+
+export type EventInput = {
+  caseId: string;
+  idempotencyKey?: string | null | undefined;
+  kind: EventKind;
+  occurredAt?: string | null | undefined;
+  programId: string;
+  reason?: string | null | undefined;
+  value?: number | null | undefined;
+};
+
+export type EventKind =
+  | 'CONFLICT'
+  | 'RESOLUTION_TIME'
+  | 'SATISFACTION';
+
+export type Granularity =
+  | 'DAY'
+  | 'HOUR'
+  | 'MONTH'
+  | 'QUARTER'
+  | 'WEEK'
+  | 'YEAR';
+
+export type Kpi =
+  | 'AVG_RESOLUTION_TIME'
+  | 'AVG_SATISFACTION'
+  | 'CONFLICT_RATE'
+  | 'CSAT'
+  | 'MEDIAN_RESOLUTION_TIME'
+  | 'P90_RESOLUTION_TIME'
+  | 'TOTAL_CONFLICTS';
+
+export type KpiDirection =
+  | 'HIGHER'
+  | 'LOWER';
+
+export type KpiUnit =
+  | 'COUNT'
+  | 'DAYS'
+  | 'PERCENT'
+  | 'SCORE';
+
+export type RecordConflictInput = {
+  caseId: string;
+  idempotencyKey?: string | null | undefined;
+  occurredAt?: string | null | undefined;
+  programId: string;
+  reason?: string | null | undefined;
+};
+
+export type RecordResolutionTimeInput = {
+  caseId: string;
+  days: number;
+  idempotencyKey?: string | null | undefined;
+  occurredAt?: string | null | undefined;
+  programId: string;
+};
+
+export type RecordSatisfactionInput = {
+  caseId: string;
+  idempotencyKey?: string | null | undefined;
+  occurredAt?: string | null | undefined;
+  programId: string;
+  score: number;
+};
+
+export type Role =
+  | 'ADMIN'
+  | 'INTEGRATION'
+  | 'VIEWER';
+
+export type SetTargetInput = {
+  from: string;
+  kpi: Kpi;
+  programId: string;
+  to: string;
+  value: number;
+};
+
+export type TargetStatus =
+  | 'AT_RISK'
+  | 'MET'
+  | 'NOT_MET'
+  | 'NO_DATA'
+  | 'NO_TARGET'
+  | 'ON_TRACK';
+
+export type Trend =
+  | 'IMPROVING'
+  | 'NO_DATA'
+  | 'STEADY'
+  | 'WORSENING';
+
+export type ClientCreateProgramMutationVariables = Exact<{
+  input: CreateProgramInput;
+}>;
+
+
+export type ClientCreateProgramMutation = { createProgram: { id: string, name: string, timezone: string } };
+
+export type ClientSetTargetMutationVariables = Exact<{
+  input: SetTargetInput;
+}>;
+
+
+export type ClientSetTargetMutation = { setTarget: { id: string, programId: string, kpi: Kpi, from: string, to: string, value: number } };
+
+export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+
+export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+
+export type ClientDashboardQueryVariables = Exact<{
+  programId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  granularity?: Granularity | null | undefined;
+  timezone?: string | null | undefined;
+}>;
+
+
+export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+
+export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
+  programId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  granularity?: Granularity | null | undefined;
+  timezone?: string | null | undefined;
+}>;
+
+
+export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+
+export type ClientDashboardTotalsUpdatedSubscriptionVariables = Exact<{
+  programId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type ClientDashboardTotalsUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+
+export type ClientScorecardQueryVariables = Exact<{
+  programId: string;
+  from: string;
+  to: string;
+}>;
+
+
+export type ClientScorecardQuery = { scorecard: { programId: string, from: string, to: string, rows: Array<{ kpi: Kpi, target: number | null, actual: number | null, previous: number | null, status: TargetStatus, trend: Trend }> } };
+
+export type ClientKpisQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClientKpisQuery = { kpis: Array<{ key: Kpi, field: string, label: string, unit: KpiUnit, better: KpiDirection }> };
+
+export type ClientProgramsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClientProgramsQuery = { programs: Array<{ id: string, name: string, timezone: string }> };
+
+export type ClientMeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClientMeQuery = { me: { keyId: string | null, role: Role, programIds: Array<string> | null } };
+
+export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string };
+
+export type ClientRecordResolutionTimeMutationVariables = Exact<{
+  input: RecordResolutionTimeInput;
+}>;
+
+
+export type ClientRecordResolutionTimeMutation = { recordResolutionTime: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string } } };
+
+export type ClientRecordSatisfactionMutationVariables = Exact<{
+  input: RecordSatisfactionInput;
+}>;
+
+
+export type ClientRecordSatisfactionMutation = { recordSatisfaction: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string } } };
+
+export type ClientRecordConflictMutationVariables = Exact<{
+  input: RecordConflictInput;
+}>;
+
+
+export type ClientRecordConflictMutation = { recordConflict: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string } } };
+
+export type ClientRecordEventsMutationVariables = Exact<{
+  events: Array<EventInput> | EventInput;
+}>;
+
+
+export type ClientRecordEventsMutation = { recordEvents: { accepted: number, duplicates: number } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const DashboardTotalsFragmentDoc = new TypedDocumentString(`
+    fragment DashboardTotals on Dashboard {
+  programId
+  from
+  to
+  granularity
+  timezone
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  targets {
+    id
+    programId
+    kpi
+    from
+    to
+    value
+  }
+}
+    `, {"fragmentName":"DashboardTotals"}) as unknown as TypedDocumentString<DashboardTotalsFragment, unknown>;
+export const DashboardFullFragmentDoc = new TypedDocumentString(`
+    fragment DashboardFull on Dashboard {
+  ...DashboardTotals
+  series {
+    start
+    avgResolutionTime
+    medianResolutionTime
+    p90ResolutionTime
+    avgSatisfaction
+    csat
+    totalConflicts
+    conflictRate
+    resolvedCases
+    satisfactionResponses
+  }
+}
+    fragment DashboardTotals on Dashboard {
+  programId
+  from
+  to
+  granularity
+  timezone
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  targets {
+    id
+    programId
+    kpi
+    from
+    to
+    value
+  }
+}`, {"fragmentName":"DashboardFull"}) as unknown as TypedDocumentString<DashboardFullFragment, unknown>;
+export const RecordedEventFragmentDoc = new TypedDocumentString(`
+    fragment RecordedEvent on MetricEvent {
+  id
+  kind
+  programId
+  caseId
+  value
+  reason
+  occurredAt
+  recordedAt
+}
+    `, {"fragmentName":"RecordedEvent"}) as unknown as TypedDocumentString<RecordedEventFragment, unknown>;
+export const ClientCreateProgramDocument = new TypedDocumentString(`
+    mutation ClientCreateProgram($input: CreateProgramInput!) {
+  createProgram(input: $input) {
+    id
+    name
+    timezone
+  }
+}
+    `) as unknown as TypedDocumentString<ClientCreateProgramMutation, ClientCreateProgramMutationVariables>;
+export const ClientSetTargetDocument = new TypedDocumentString(`
+    mutation ClientSetTarget($input: SetTargetInput!) {
+  setTarget(input: $input) {
+    id
+    programId
+    kpi
+    from
+    to
+    value
+  }
+}
+    `) as unknown as TypedDocumentString<ClientSetTargetMutation, ClientSetTargetMutationVariables>;
+export const ClientDashboardDocument = new TypedDocumentString(`
+    query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String) {
+  dashboard(
+    programId: $programId
+    from: $from
+    to: $to
+    granularity: $granularity
+    timezone: $timezone
+  ) {
+    ...DashboardFull
+  }
+}
+    fragment DashboardTotals on Dashboard {
+  programId
+  from
+  to
+  granularity
+  timezone
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  targets {
+    id
+    programId
+    kpi
+    from
+    to
+    value
+  }
+}
+fragment DashboardFull on Dashboard {
+  ...DashboardTotals
+  series {
+    start
+    avgResolutionTime
+    medianResolutionTime
+    p90ResolutionTime
+    avgSatisfaction
+    csat
+    totalConflicts
+    conflictRate
+    resolvedCases
+    satisfactionResponses
+  }
+}`) as unknown as TypedDocumentString<ClientDashboardQuery, ClientDashboardQueryVariables>;
+export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
+    subscription ClientDashboardUpdated($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String) {
+  dashboardUpdated(
+    programId: $programId
+    from: $from
+    to: $to
+    granularity: $granularity
+    timezone: $timezone
+  ) {
+    ...DashboardFull
+  }
+}
+    fragment DashboardTotals on Dashboard {
+  programId
+  from
+  to
+  granularity
+  timezone
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  targets {
+    id
+    programId
+    kpi
+    from
+    to
+    value
+  }
+}
+fragment DashboardFull on Dashboard {
+  ...DashboardTotals
+  series {
+    start
+    avgResolutionTime
+    medianResolutionTime
+    p90ResolutionTime
+    avgSatisfaction
+    csat
+    totalConflicts
+    conflictRate
+    resolvedCases
+    satisfactionResponses
+  }
+}`) as unknown as TypedDocumentString<ClientDashboardUpdatedSubscription, ClientDashboardUpdatedSubscriptionVariables>;
+export const ClientDashboardTotalsUpdatedDocument = new TypedDocumentString(`
+    subscription ClientDashboardTotalsUpdated($programId: ID, $from: DateTime, $to: DateTime) {
+  dashboardUpdated(programId: $programId, from: $from, to: $to) {
+    ...DashboardTotals
+  }
+}
+    fragment DashboardTotals on Dashboard {
+  programId
+  from
+  to
+  granularity
+  timezone
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  targets {
+    id
+    programId
+    kpi
+    from
+    to
+    value
+  }
+}`) as unknown as TypedDocumentString<ClientDashboardTotalsUpdatedSubscription, ClientDashboardTotalsUpdatedSubscriptionVariables>;
+export const ClientScorecardDocument = new TypedDocumentString(`
+    query ClientScorecard($programId: ID!, $from: DateTime!, $to: DateTime!) {
+  scorecard(programId: $programId, from: $from, to: $to) {
+    programId
+    from
+    to
+    rows {
+      kpi
+      target
+      actual
+      previous
+      status
+      trend
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ClientScorecardQuery, ClientScorecardQueryVariables>;
+export const ClientKpisDocument = new TypedDocumentString(`
+    query ClientKpis {
+  kpis {
+    key
+    field
+    label
+    unit
+    better
+  }
+}
+    `) as unknown as TypedDocumentString<ClientKpisQuery, ClientKpisQueryVariables>;
+export const ClientProgramsDocument = new TypedDocumentString(`
+    query ClientPrograms {
+  programs {
+    id
+    name
+    timezone
+  }
+}
+    `) as unknown as TypedDocumentString<ClientProgramsQuery, ClientProgramsQueryVariables>;
+export const ClientMeDocument = new TypedDocumentString(`
+    query ClientMe {
+  me {
+    keyId
+    role
+    programIds
+  }
+}
+    `) as unknown as TypedDocumentString<ClientMeQuery, ClientMeQueryVariables>;
+export const ClientRecordResolutionTimeDocument = new TypedDocumentString(`
+    mutation ClientRecordResolutionTime($input: RecordResolutionTimeInput!) {
+  recordResolutionTime(input: $input) {
+    duplicate
+    event {
+      ...RecordedEvent
+    }
+  }
+}
+    fragment RecordedEvent on MetricEvent {
+  id
+  kind
+  programId
+  caseId
+  value
+  reason
+  occurredAt
+  recordedAt
+}`) as unknown as TypedDocumentString<ClientRecordResolutionTimeMutation, ClientRecordResolutionTimeMutationVariables>;
+export const ClientRecordSatisfactionDocument = new TypedDocumentString(`
+    mutation ClientRecordSatisfaction($input: RecordSatisfactionInput!) {
+  recordSatisfaction(input: $input) {
+    duplicate
+    event {
+      ...RecordedEvent
+    }
+  }
+}
+    fragment RecordedEvent on MetricEvent {
+  id
+  kind
+  programId
+  caseId
+  value
+  reason
+  occurredAt
+  recordedAt
+}`) as unknown as TypedDocumentString<ClientRecordSatisfactionMutation, ClientRecordSatisfactionMutationVariables>;
+export const ClientRecordConflictDocument = new TypedDocumentString(`
+    mutation ClientRecordConflict($input: RecordConflictInput!) {
+  recordConflict(input: $input) {
+    duplicate
+    event {
+      ...RecordedEvent
+    }
+  }
+}
+    fragment RecordedEvent on MetricEvent {
+  id
+  kind
+  programId
+  caseId
+  value
+  reason
+  occurredAt
+  recordedAt
+}`) as unknown as TypedDocumentString<ClientRecordConflictMutation, ClientRecordConflictMutationVariables>;
+export const ClientRecordEventsDocument = new TypedDocumentString(`
+    mutation ClientRecordEvents($events: [EventInput!]!) {
+  recordEvents(events: $events) {
+    accepted
+    duplicates
+  }
+}
+    `) as unknown as TypedDocumentString<ClientRecordEventsMutation, ClientRecordEventsMutationVariables>;

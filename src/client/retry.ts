@@ -1,0 +1,40 @@
+/**
+ * When and how long the client waits before trying a call again. Only transient failures are
+ * retried: the network, 5xx answers, 429. A GraphQL error (bad input, forbidden…) is an answer,
+ * and asking again would get the same one.
+ */
+export interface RetryPolicy {
+  /** Tries after the first; 0 turns retrying off. */
+  retries: number;
+  /** The first wait; each next one doubles, up to maxDelayMs, with full jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+/** HTTP statuses worth another try: the server (or a proxy in front of it) may answer next time. */
+export function isTransientStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/**
+ * The wait before try number `attempt + 1` (attempt counts from 0). A Retry-After header (seconds
+ * or an HTTP date) is honoured when it asks for longer, within maxDelayMs × 6.
+ */
+export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfter?: string | null, random = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  const jittered = Math.floor(random() * ceiling);
+  const asked = parseRetryAfter(retryAfter);
+  return asked === null ? jittered : Math.max(jittered, Math.min(asked, policy.maxDelayMs * 6));
+}
+
+function parseRetryAfter(value: string | null | undefined): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

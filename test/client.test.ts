@@ -1,0 +1,199 @@
+/** The typed client against a running server: the brief's scenario, retries that never count twice, live pushes. */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { MonitoringClient, MonitoringError } from '../src/client/index.js';
+import { ADMIN_KEY, testApp } from './helpers/app.js';
+
+const fastRetry = { retries: 4, baseDelayMs: 1, maxDelayMs: 5 };
+
+async function runningApp() {
+  const t = await testApp();
+  const { url } = await t.app.start();
+  return { t, url };
+}
+
+function clientFor(url: string, apiKey = ADMIN_KEY) {
+  const client = new MonitoringClient({ url, apiKey, retry: fastRetry });
+  onTestFinished(() => client.close());
+  return client;
+}
+
+interface Seen {
+  body: string;
+}
+
+/**
+ * A proxy in front of the server whose `fault` decides, per request, what goes wrong: 'drop' passes
+ * the request on and then cuts the connection before the answer gets back; '503' answers 503 itself.
+ */
+async function faultyProxy(target: string, fault: (n: number, body: string) => 'drop' | '503' | null) {
+  const seen: Seen[] = [];
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    seen.push({ body });
+    const what = fault(seen.length, body);
+    if (what === '503') {
+      res.writeHead(503, { 'retry-after': '0', 'content-type': 'text/plain' }).end('busy');
+      return;
+    }
+    const headers = { 'content-type': String(req.headers['content-type']), authorization: String(req.headers.authorization) };
+    const answer = await fetch(target, { method: 'POST', headers, body });
+    const text = await answer.text();
+    if (what === 'drop') {
+      // The server has committed and answered; the client never hears it.
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, seen };
+}
+
+const keyOf = (body: string) => (JSON.parse(body).variables.input?.idempotencyKey ?? null) as string | null;
+
+describe('the typed client', () => {
+  it("records the brief's scenario and reads the dashboard back: average 5 days, satisfaction 4.2, one conflict", async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const mon = clientFor(url);
+
+    const resolution = await mon.recordResolutionTime({ programId: 'HA', caseId: 'HA-001', days: 5 });
+    await mon.recordSatisfaction({ programId: 'HA', caseId: 'HA-001', score: 4.2 });
+    await mon.recordConflict({ programId: 'HA', caseId: 'HA-002', reason: 'escalated' });
+
+    expect(resolution).toMatchObject({ duplicate: false, event: { kind: 'RESOLUTION_TIME', caseId: 'HA-001', value: 5 } });
+    const dashboard = await mon.getDashboard({ programId: 'HA' });
+    expect(dashboard).toMatchObject({ avgResolutionTime: 5, avgSatisfaction: 4.2, totalConflicts: 1, resolvedCases: 1 });
+  });
+
+  it('retries a record whose answer was dropped with the same idempotency key, and it counts once', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const proxy = await faultyProxy(url, (n) => (n === 1 ? 'drop' : null));
+    const mon = clientFor(proxy.url);
+
+    const result = await mon.recordResolutionTime({ programId: 'HA', caseId: 'HA-001', days: 5 });
+
+    expect(proxy.seen).toHaveLength(2);
+    expect(keyOf(proxy.seen[0].body)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keyOf(proxy.seen[1].body)).toBe(keyOf(proxy.seen[0].body));
+    expect(result.duplicate).toBe(true); // the server recognised the retry and stored nothing new
+    const dashboard = await clientFor(url).getDashboard({ programId: 'HA' });
+    expect(dashboard.resolvedCases).toBe(1);
+  });
+
+  it('retries a 503 and a dropped batch, and every event of the batch counts once', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const proxy = await faultyProxy(url, (n) => (n === 1 ? '503' : n === 2 ? 'drop' : null));
+    const mon = clientFor(proxy.url);
+
+    const result = await mon.recordEvents([
+      { kind: 'RESOLUTION_TIME', programId: 'HA', caseId: 'HA-001', value: 3 },
+      { kind: 'SATISFACTION', programId: 'HA', caseId: 'HA-001', value: 5 },
+      { kind: 'CONFLICT', programId: 'HA', caseId: 'HA-002' },
+    ]);
+
+    expect(proxy.seen).toHaveLength(3);
+    expect(result).toEqual({ accepted: 0, duplicates: 3 }); // the dropped try had stored them all
+    const dashboard = await clientFor(url).getDashboard({ programId: 'HA' });
+    expect(dashboard).toMatchObject({ resolvedCases: 1, satisfactionResponses: 1, totalConflicts: 1 });
+  });
+
+  it('gives each record call its own key and keeps one the caller chose', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const proxy = await faultyProxy(url, () => null);
+    const mon = clientFor(proxy.url);
+
+    await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-1', score: 4 });
+    await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-1', score: 4 });
+    const mine = await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-2', score: 3, idempotencyKey: 'survey-77' });
+
+    expect(keyOf(proxy.seen[0].body)).not.toBe(keyOf(proxy.seen[1].body));
+    expect(keyOf(proxy.seen[2].body)).toBe('survey-77');
+    expect(mine.event.caseId).toBe('C-2');
+  });
+
+  it('does not retry an answer: bad input fails at once with its code and field', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const proxy = await faultyProxy(url, () => null);
+    const mon = clientFor(proxy.url);
+
+    const failure = await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-1', score: 9 }).catch((e) => e);
+
+    expect(failure).toBeInstanceOf(MonitoringError);
+    expect(failure).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(failure.message).toMatch(/score/);
+    expect(proxy.seen).toHaveLength(1);
+  });
+
+  it('gives up with a NETWORK error when the server cannot be reached', async () => {
+    const mon = new MonitoringClient({ url: 'http://127.0.0.1:1/graphql', apiKey: 'k', retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    await expect(mon.getDashboard()).rejects.toMatchObject({ code: 'NETWORK' });
+  });
+
+  it('reads a scorecard with one row per KPI', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const mon = clientFor(url);
+    await mon.recordResolutionTime({ programId: 'HA', caseId: 'HA-001', days: 5, occurredAt: new Date(Date.now() - 60_000) });
+
+    const card = await mon.getScorecard('HA', new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000));
+
+    expect(card.rows.map((r) => r.kpi)).toContain('AVG_RESOLUTION_TIME');
+    expect(card.rows.find((r) => r.kpi === 'AVG_RESOLUTION_TIME')).toMatchObject({ actual: 5 });
+  });
+
+  it('pushes the dashboard at once, then again after a record', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const mon = clientFor(url);
+    const pushes: (number | null)[] = [];
+    let onPush = () => {};
+    /** Resolves once a push satisfies `holds` (checked now and after each push). */
+    const until = (holds: () => boolean) =>
+      new Promise<void>((resolve) => {
+        onPush = () => holds() && resolve();
+        onPush();
+      });
+
+    const unsubscribe = mon.subscribeDashboard(
+      { programId: 'HA' },
+      {
+        next: (dashboard) => {
+          pushes.push(dashboard.avgResolutionTime);
+          onPush();
+        },
+        error: (error) => {
+          throw error;
+        },
+      },
+    );
+    onTestFinished(unsubscribe);
+
+    await until(() => pushes.length === 1);
+    await mon.recordResolutionTime({ programId: 'HA', caseId: 'HA-001', days: 5 });
+    await until(() => pushes.at(-1) === 5);
+
+    expect(pushes[0]).toBeNull();
+  });
+
+  it('reports a refused key on the live connection as UNAUTHENTICATED', async () => {
+    const { url } = await runningApp();
+    const mon = clientFor(url, 'not-a-key');
+
+    const failure = await new Promise<MonitoringError>((resolve) => mon.subscribeDashboard({}, { next: () => {}, error: resolve }));
+
+    expect(failure.code).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,9 +1,11 @@
 /** Every migration, by name; names sort in the order they apply. Add one line per new file. */
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-26-01-initial.js';
+import * as alerts from './2026-11-27-05-alerts.js';
 import * as targets from './2026-11-27-06-targets.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
+  '2026-11-27-05-alerts': alerts,
   '2026-11-27-06-targets': targets,
 };

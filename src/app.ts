@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga } from 'graphql-yoga';
+import { createAlerting } from './alerts/alerting.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import { createLoaders, type Context, type Services } from './context.js';
@@ -50,8 +51,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     pubsub,
     recorder: new Recorder(database, pubsub, now),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
+    alerts: createAlerting(database.db, pubsub, now, config),
     now,
   };
+  // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
+  services.alerts.start();
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -101,6 +105,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections?.();
     await services.recorder.idle();
+    await services.alerts.stop();
     await database.close();
   }
 }

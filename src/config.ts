@@ -12,6 +12,13 @@ export interface Config {
   liveKeepAliveMs: number;
   /** How often alert rules are judged as windows slide (ms). */
   alertIntervalMs: number;
+  /** How long record notices gather before their programs' rules are judged (ms). */
+  alertDebounceMs: number;
+  /** Webhook delivery: request timeout, attempts before a delivery fails, backoff base and cap (ms). */
+  webhookTimeoutMs: number;
+  webhookMaxAttempts: number;
+  webhookBackoffMs: number;
+  webhookBackoffCapMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -36,6 +43,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 750),
     liveKeepAliveMs: int(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
-    alertIntervalMs: int(env, 'ALERT_INTERVAL_MS', 30_000, 100, 3_600_000),
+    // At most 60 s: rules are judged at least every minute as windows slide.
+    alertIntervalMs: int(env, 'ALERT_INTERVAL_MS', 30_000, 100, 60_000),
+    // At most 800 ms, so a record is judged within 1 s.
+    alertDebounceMs: int(env, 'ALERT_DEBOUNCE_MS', 200, 0, 800),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 5_000, 100, 60_000),
+    webhookMaxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+    webhookBackoffMs: int(env, 'WEBHOOK_BACKOFF_MS', 1_000, 1, 3_600_000),
+    webhookBackoffCapMs: int(env, 'WEBHOOK_BACKOFF_CAP_MS', 300_000, 1, 86_400_000),
   };
 }

@@ -1,6 +1,7 @@
 /** What every resolver receives: the services, the caller, and the per-request loaders. */
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
+import type { Alerting } from './alerts/alerting.js';
 import type { Caller } from './auth/caller.js';
 import type { Config } from './config.js';
 import { createBlockLoader } from './dashboards/dashboard.service.js';
@@ -19,6 +20,8 @@ export interface Services {
   recorder: Recorder;
   /** Live dashboard scopes shared by their subscribers. */
   feed: LiveFeed;
+  /** Alert rules judged on records and on a timer; transitions stored, published, delivered. */
+  alerts: Alerting;
   now: () => number;
 }
 

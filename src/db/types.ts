@@ -65,11 +65,99 @@ export interface TargetTable {
   updated_at: number;
 }
 
+/** An alert rule; program_id null judges every program on its own. Deleted softly (deleted_at). */
+export interface AlertRuleTable {
+  id: string;
+  name: string;
+  program_id: string | null;
+  kpi: string;
+  comparator: string;
+  threshold: number;
+  window_days: number;
+  severity: string;
+  for_minutes: number;
+  recovery_threshold: number | null;
+  /** 1 or 0. */
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+/** One alert of a rule for a program; open_key is 'open' while PENDING or FIRING, else null. */
+export interface AlertTable {
+  id: string;
+  rule_id: string;
+  program_id: string;
+  state: string;
+  value: number;
+  threshold: number;
+  started_at: number;
+  fired_at: number | null;
+  resolved_at: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  open_key: string | null;
+  version: number;
+}
+
+export interface AlertHistoryTable {
+  alert_id: string;
+  version: number;
+  state: string;
+  value: number;
+  threshold: number;
+  at: number;
+  cause: string;
+  actor: string | null;
+}
+
+export interface WebhookTable {
+  id: string;
+  url: string;
+  secret: string;
+  program_id: string | null;
+  min_severity: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+/** The outbox: one row per transition and webhook, written in the transition's transaction. */
+export interface NotificationTable {
+  id: string;
+  event_id: string;
+  webhook_id: string;
+  alert_id: string;
+  body: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  leased_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface NotificationAttemptTable {
+  notification_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface Database {
   programs: ProgramTable;
   api_keys: ApiKeyTable;
   events: EventTable;
   rollups: RollupTable;
+  alert_rules: AlertRuleTable;
+  alerts: AlertTable;
+  alert_history: AlertHistoryTable;
+  webhooks: WebhookTable;
+  notifications: NotificationTable;
+  notification_attempts: NotificationAttemptTable;
   targets: TargetTable;
 }
 

@@ -9,5 +9,7 @@ import '../events/events.schema.js';
 import '../dashboards/dashboard.schema.js';
 import '../dashboards/live.schema.js';
 import '../targets/targets.schema.js';
+import '../alerts/alerts.schema.js';
+import '../alerts/webhooks.schema.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,232 @@
+/** Rules, alerts and alert history. Plain functions over `db` or an open transaction. */
+import type { AlertHistoryTable, AlertRuleTable, AlertTable, Executor } from '../db/types.js';
+import type { KpiKey } from '../kpis/registry.js';
+import type { AlertState, Comparator, Severity } from './evaluate.js';
+
+export interface AlertRule {
+  id: string;
+  name: string;
+  program_id: string | null;
+  kpi: KpiKey;
+  comparator: Comparator;
+  threshold: number;
+  window_days: number;
+  severity: Severity;
+  for_minutes: number;
+  recovery_threshold: number | null;
+  enabled: boolean;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface Alert {
+  id: string;
+  rule_id: string;
+  program_id: string;
+  state: AlertState;
+  value: number;
+  threshold: number;
+  started_at: number;
+  fired_at: number | null;
+  resolved_at: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  version: number;
+}
+
+/** Why a history entry was written. */
+export type AlertCause = 'EVALUATION' | 'ACKNOWLEDGED' | 'RULE_DISABLED' | 'RULE_DELETED';
+
+export interface AlertHistoryEntry {
+  alert_id: string;
+  version: number;
+  state: AlertState;
+  value: number;
+  threshold: number;
+  at: number;
+  cause: AlertCause;
+  actor: string | null;
+}
+
+const num = (v: unknown) => Number(v);
+const numOrNull = (v: unknown) => (v == null ? null : Number(v));
+
+// PostgreSQL returns bigint as a string: every number read back goes through Number().
+function toRule(row: AlertRuleTable): AlertRule {
+  return {
+    ...row,
+    kpi: row.kpi as KpiKey,
+    comparator: row.comparator as Comparator,
+    severity: row.severity as Severity,
+    threshold: num(row.threshold),
+    window_days: num(row.window_days),
+    for_minutes: num(row.for_minutes),
+    recovery_threshold: numOrNull(row.recovery_threshold),
+    enabled: num(row.enabled) === 1,
+    created_at: num(row.created_at),
+    updated_at: num(row.updated_at),
+    deleted_at: numOrNull(row.deleted_at),
+  };
+}
+
+function toAlert(row: AlertTable): Alert {
+  return {
+    id: row.id,
+    rule_id: row.rule_id,
+    program_id: row.program_id,
+    state: row.state as AlertState,
+    value: num(row.value),
+    threshold: num(row.threshold),
+    started_at: num(row.started_at),
+    fired_at: numOrNull(row.fired_at),
+    resolved_at: numOrNull(row.resolved_at),
+    acknowledged_at: numOrNull(row.acknowledged_at),
+    acknowledged_by: row.acknowledged_by,
+    version: num(row.version),
+  };
+}
+
+function toHistory(row: AlertHistoryTable): AlertHistoryEntry {
+  return {
+    ...row,
+    state: row.state as AlertState,
+    cause: row.cause as AlertCause,
+    version: num(row.version),
+    value: num(row.value),
+    threshold: num(row.threshold),
+    at: num(row.at),
+  };
+}
+
+// ---- rules
+
+export type NewRule = Omit<AlertRule, 'deleted_at'>;
+
+export async function insertRule(db: Executor, rule: NewRule): Promise<AlertRule> {
+  await db
+    .insertInto('alert_rules')
+    .values({ ...rule, enabled: rule.enabled ? 1 : 0, deleted_at: null })
+    .execute();
+  return { ...rule, deleted_at: null };
+}
+
+export type RuleChanges = Partial<Omit<NewRule, 'id' | 'program_id' | 'created_at'>>;
+
+/** Changes a live rule; null when it does not exist or was deleted. */
+export async function updateRule(db: Executor, id: string, changes: RuleChanges): Promise<AlertRule | null> {
+  const { enabled, ...rest } = changes;
+  const values = { ...rest, ...(enabled === undefined ? {} : { enabled: enabled ? 1 : 0 }) };
+  const result = await db
+    .updateTable('alert_rules')
+    .set(values)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) return null;
+  return liveRuleById(db, id);
+}
+
+export async function softDeleteRule(db: Executor, id: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('alert_rules')
+    .set({ deleted_at: now, updated_at: now, enabled: 0 })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function liveRuleById(db: Executor, id: string): Promise<AlertRule | null> {
+  const row = await db.selectFrom('alert_rules').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  return row ? toRule(row) : null;
+}
+
+/** Rules by id, deleted ones included: an alert keeps showing the rule that raised it. */
+export async function rulesByIds(db: Executor, ids: readonly string[]): Promise<AlertRule[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('alert_rules').selectAll().where('id', 'in', ids).execute()).map(toRule);
+}
+
+/**
+ * Live rules that apply to `programIds` (their own and the every-program ones). `programIds`
+ * null: every rule.
+ */
+export async function listRules(db: Executor, programIds: readonly string[] | null, options: { enabledOnly?: boolean } = {}): Promise<AlertRule[]> {
+  let query = db.selectFrom('alert_rules').selectAll().where('deleted_at', 'is', null);
+  if (options.enabledOnly) query = query.where('enabled', '=', 1);
+  if (programIds !== null) {
+    query = query.where((eb) =>
+      programIds.length === 0
+        ? eb('program_id', 'is', null)
+        : eb.or([eb('program_id', 'is', null), eb('program_id', 'in', programIds)]),
+    );
+  }
+  return (await query.orderBy('created_at').orderBy('id').execute()).map(toRule);
+}
+
+// ---- alerts
+
+export async function alertById(db: Executor, id: string): Promise<Alert | null> {
+  const row = await db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toAlert(row) : null;
+}
+
+export interface AlertFilter {
+  /** null: every program. */
+  programIds: readonly string[] | null;
+  states?: readonly AlertState[] | null;
+  ruleIds?: readonly string[] | null;
+  limit?: number;
+}
+
+/** Newest first. */
+export async function listAlerts(db: Executor, filter: AlertFilter): Promise<Alert[]> {
+  if (filter.programIds?.length === 0 || filter.states?.length === 0 || filter.ruleIds?.length === 0) return [];
+  let query = db.selectFrom('alerts').selectAll();
+  if (filter.programIds) query = query.where('program_id', 'in', filter.programIds);
+  if (filter.states) query = query.where('state', 'in', filter.states);
+  if (filter.ruleIds) query = query.where('rule_id', 'in', filter.ruleIds);
+  if (filter.limit !== undefined) query = query.limit(filter.limit);
+  const rows = await query.orderBy('started_at', 'desc').orderBy('id').execute();
+  return rows.map(toAlert);
+}
+
+/** Open (PENDING or FIRING) alerts. */
+export const openAlerts = (db: Executor, filter: Omit<AlertFilter, 'states'>) =>
+  listAlerts(db, { ...filter, states: ['PENDING', 'FIRING'] });
+
+export async function insertAlert(db: Executor, alert: Alert): Promise<void> {
+  await db
+    .insertInto('alerts')
+    .values({ ...alert, open_key: alert.state === 'RESOLVED' ? null : 'open' })
+    .execute();
+}
+
+/**
+ * Writes `next` over the alert if it is still at `expectedVersion`; false when another writer got
+ * there first (then nothing is written and the caller rolls back).
+ */
+export async function updateAlert(db: Executor, next: Alert, expectedVersion: number): Promise<boolean> {
+  const { id, ...values } = next;
+  const result = await db
+    .updateTable('alerts')
+    .set({ ...values, open_key: next.state === 'RESOLVED' ? null : 'open' })
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+// ---- history
+
+export async function insertHistory(db: Executor, entry: AlertHistoryEntry): Promise<void> {
+  await db.insertInto('alert_history').values(entry).execute();
+}
+
+/** Each alert's history, oldest first. */
+export async function historyOf(db: Executor, alertIds: readonly string[]): Promise<AlertHistoryEntry[]> {
+  if (alertIds.length === 0) return [];
+  const rows = await db.selectFrom('alert_history').selectAll().where('alert_id', 'in', alertIds).orderBy('alert_id').orderBy('version').execute();
+  return rows.map(toHistory);
+}

@@ -1,0 +1,382 @@
+/** Alert rules, alerts and their history, Dashboard.activeAlerts, and the alertChanged subscription. */
+import { randomUUID } from 'node:crypto';
+import { filter, pipe } from 'graphql-yoga';
+import { assertProgramAccess, canSeeProgram, type Caller } from '../auth/caller.js';
+import type { Context } from '../context.js';
+import { DashboardRef } from '../dashboards/dashboard.schema.js';
+import { KpiEnum } from '../kpis/kpi.schema.js';
+import type { KpiKey } from '../kpis/registry.js';
+import { builder } from '../schema/builder.js';
+import { badInput, forbidden, notFound } from '../schema/errors.js';
+import {
+  alertById,
+  historyOf,
+  listAlerts,
+  listRules,
+  liveRuleById,
+  openAlerts,
+  rulesByIds,
+  insertRule,
+  updateRule,
+  type Alert,
+  type AlertHistoryEntry,
+  type AlertRule,
+} from './alerts.repository.js';
+import { BOOTSTRAP_ACTOR } from './alerts.service.js';
+import { ALERT_STATES, COMPARATORS, isHealthySide, SEVERITIES, type Comparator, type Severity } from './evaluate.js';
+
+export const ComparatorEnum = builder.enumType('Comparator', { values: COMPARATORS });
+export const SeverityEnum = builder.enumType('Severity', { values: SEVERITIES });
+export const AlertStateEnum = builder.enumType('AlertState', { values: ALERT_STATES });
+const AlertCauseEnum = builder.enumType('AlertCause', {
+  description: 'Why an alert history entry was written.',
+  values: ['EVALUATION', 'ACKNOWLEDGED', 'RULE_DISABLED', 'RULE_DELETED'] as const,
+});
+
+export const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
+  // An every-program rule is readable by any reader; a program's rule only by those who see the program.
+  authScopes: (rule) => (rule.program_id === null ? { read: true } : { program: rule.program_id }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    programId: t.exposeID('program_id', { nullable: true, description: 'Null: the rule applies to every program, each judged on its own.' }),
+    kpi: t.field({ type: KpiEnum, resolve: (r) => r.kpi }),
+    comparator: t.field({ type: ComparatorEnum, resolve: (r) => r.comparator }),
+    threshold: t.exposeFloat('threshold'),
+    windowDays: t.exposeInt('window_days'),
+    severity: t.field({ type: SeverityEnum, resolve: (r) => r.severity }),
+    forMinutes: t.exposeInt('for_minutes', { description: 'How long the condition must hold before FIRING; PENDING meanwhile. 0: fires at once.' }),
+    recoveryThreshold: t.exposeFloat('recovery_threshold', {
+      nullable: true,
+      description: 'A FIRING alert resolves only once the KPI no longer passes this (hysteresis). Null: the threshold.',
+    }),
+    enabled: t.exposeBoolean('enabled'),
+    createdAt: t.field({ type: 'DateTime', resolve: (r) => r.created_at }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (r) => r.updated_at }),
+  }),
+});
+
+const AlertHistoryEntryRef = builder.objectRef<AlertHistoryEntry>('AlertHistoryEntry').implement({
+  description: 'One change of an alert: a transition, or its acknowledgement.',
+  fields: (t) => ({
+    state: t.field({ type: AlertStateEnum, resolve: (h) => h.state }),
+    value: t.exposeFloat('value', { description: "The KPI's value when the entry was written." }),
+    threshold: t.exposeFloat('threshold'),
+    at: t.field({ type: 'DateTime', resolve: (h) => h.at }),
+    cause: t.field({ type: AlertCauseEnum, resolve: (h) => h.cause }),
+    actor: t.exposeString('actor', { nullable: true, description: `The API key id that acknowledged, or "${BOOTSTRAP_ACTOR}".` }),
+  }),
+});
+
+export const AlertRef = builder.objectRef<Alert>('Alert').implement({
+  authScopes: (alert) => ({ program: alert.program_id }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    rule: t.loadable({
+      type: AlertRuleRef,
+      // Uncached: a subscription's context lives on, and must show a rule as it is now.
+      loaderOptions: { cache: false },
+      load: async (ids: string[], ctx: Context) => {
+        const rules = new Map((await rulesByIds(ctx.services.db, ids)).map((r) => [r.id, r]));
+        return ids.map((id) => rules.get(id) ?? new Error(`rule ${id} is missing`));
+      },
+      resolve: (alert) => alert.rule_id,
+    }),
+    programId: t.exposeID('program_id'),
+    state: t.field({ type: AlertStateEnum, resolve: (a) => a.state }),
+    value: t.exposeFloat('value', { description: "The KPI's value at the last transition." }),
+    threshold: t.exposeFloat('threshold'),
+    startedAt: t.field({ type: 'DateTime', resolve: (a) => a.started_at }),
+    firedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.fired_at }),
+    resolvedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.resolved_at }),
+    acknowledgedAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.acknowledged_at }),
+    acknowledgedBy: t.exposeString('acknowledged_by', {
+      nullable: true,
+      description: `The id of the API key that acknowledged the alert, or "${BOOTSTRAP_ACTOR}" for the bootstrap key.`,
+    }),
+    history: t.loadableGroup({
+      type: AlertHistoryEntryRef,
+      description: 'Every transition and acknowledgement, oldest first.',
+      load: (ids: string[], ctx: Context) => historyOf(ctx.services.db, ids),
+      group: (entry) => entry.alert_id,
+      resolve: (alert) => alert.id,
+    }),
+  }),
+});
+
+// ---- rule input
+
+const RULE_LIMITS = { windowDays: [1, 3650], forMinutes: [0, 10_080] } as const;
+
+const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    programId: t.id({ required: false }),
+    kpi: t.field({ type: KpiEnum, required: true }),
+    comparator: t.field({ type: ComparatorEnum, required: true }),
+    threshold: t.float({ required: true }),
+    windowDays: t.int({ required: false, defaultValue: 30 }),
+    severity: t.field({ type: SeverityEnum, required: false, defaultValue: 'WARNING' }),
+    forMinutes: t.int({ required: false, defaultValue: 0, description: 'Pending period, 0 to 10080 minutes.' }),
+    recoveryThreshold: t.float({ required: false, description: 'Hysteresis: on the healthy side of threshold, or null.' }),
+    enabled: t.boolean({ required: false, defaultValue: true }),
+  }),
+});
+
+const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
+  description: 'Fields left out keep their value; recoveryThreshold: null removes it. A rule keeps its program.',
+  fields: (t) => ({
+    name: t.string({ required: false }),
+    kpi: t.field({ type: KpiEnum, required: false }),
+    comparator: t.field({ type: ComparatorEnum, required: false }),
+    threshold: t.float({ required: false }),
+    windowDays: t.int({ required: false }),
+    severity: t.field({ type: SeverityEnum, required: false }),
+    forMinutes: t.int({ required: false }),
+    recoveryThreshold: t.float({ required: false }),
+    enabled: t.boolean({ required: false }),
+  }),
+});
+
+interface RuleFields {
+  name: string;
+  kpi: KpiKey;
+  comparator: Comparator;
+  threshold: number;
+  window_days: number;
+  severity: Severity;
+  for_minutes: number;
+  recovery_threshold: number | null;
+}
+
+/** One rule set for create and update: the whole rule as it would be stored. */
+function checkRule(rule: RuleFields): RuleFields {
+  const name = rule.name.trim();
+  if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
+  if (!Number.isFinite(rule.threshold)) throw badInput('threshold', 'must be a finite number');
+  const [minDays, maxDays] = RULE_LIMITS.windowDays;
+  if (!Number.isInteger(rule.window_days) || rule.window_days < minDays || rule.window_days > maxDays) {
+    throw badInput('windowDays', `must be an integer between ${minDays} and ${maxDays}`);
+  }
+  const [minFor, maxFor] = RULE_LIMITS.forMinutes;
+  if (!Number.isInteger(rule.for_minutes) || rule.for_minutes < minFor || rule.for_minutes > maxFor) {
+    throw badInput('forMinutes', `must be an integer between ${minFor} and ${maxFor}`);
+  }
+  if (rule.recovery_threshold !== null) {
+    if (!Number.isFinite(rule.recovery_threshold)) throw badInput('recoveryThreshold', 'must be a finite number');
+    if (!isHealthySide(rule.comparator, rule.threshold, rule.recovery_threshold)) {
+      const side = rule.comparator === 'GT' || rule.comparator === 'GTE' ? 'at most' : 'at least';
+      throw badInput('recoveryThreshold', `must be ${side} the threshold (${rule.threshold}) for comparator ${rule.comparator}`);
+    }
+  }
+  return { ...rule, name };
+}
+
+/** Rules and webhooks of every program are managed only by keys that see every program. */
+export function assertManages(caller: Caller, programId: string | null): void {
+  if (programId === null) {
+    if (caller.programIds !== null) throw forbidden('only a key for every program may manage what applies to every program');
+  } else assertProgramAccess(caller, programId);
+}
+
+/** A live rule the caller may manage, or NOT_FOUND. */
+async function manageableRule(ctx: Context, id: string): Promise<AlertRule> {
+  const rule = await liveRuleById(ctx.services.db, id);
+  if (!rule || (rule.program_id !== null && !canSeeProgram(ctx.caller, rule.program_id))) throw notFound('alert rule', id);
+  assertManages(ctx.caller, rule.program_id);
+  return rule;
+}
+
+/** The programs a read covers: the one asked for (checked), or every program the caller may see (null: all). */
+async function readScope(ctx: Context, programId: string | null | undefined): Promise<readonly string[] | null> {
+  if (programId == null) return ctx.caller.programIds;
+  assertProgramAccess(ctx.caller, programId);
+  if (!(await ctx.loaders.program.load(programId))) throw notFound('program', programId);
+  return [programId];
+}
+
+// ---- queries
+
+builder.queryFields((t) => ({
+  alertRules: t.field({
+    type: [AlertRuleRef],
+    description: "Live rules that apply to the program (its own and every-program ones), or to any program the caller may see.",
+    args: { programId: t.arg.id({ required: false }) },
+    authScopes: { read: true },
+    resolve: async (_, args, ctx) => listRules(ctx.services.db, await readScope(ctx, args.programId == null ? null : String(args.programId))),
+  }),
+  alerts: t.field({
+    type: [AlertRef],
+    description: 'Alerts of the program, or of every program the caller may see, newest first.',
+    args: {
+      programId: t.arg.id({ required: false }),
+      states: t.arg({ type: [AlertStateEnum], required: false }),
+      ruleId: t.arg.id({ required: false }),
+      limit: t.arg.int({ required: false, defaultValue: 100, description: '1 to 1000.' }),
+    },
+    authScopes: { read: true },
+    resolve: async (_, args, ctx) => {
+      const limit = args.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('limit', 'must be between 1 and 1000');
+      return listAlerts(ctx.services.db, {
+        programIds: await readScope(ctx, args.programId == null ? null : String(args.programId)),
+        states: args.states ?? null,
+        ruleIds: args.ruleId == null ? null : [String(args.ruleId)],
+        limit,
+      });
+    },
+  }),
+  alert: t.field({
+    type: AlertRef,
+    nullable: true,
+    description: 'One alert with its history; null when it does not exist or the caller may not see it.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { read: true },
+    resolve: async (_, args, ctx) => {
+      const alert = await alertById(ctx.services.db, String(args.id));
+      return alert && canSeeProgram(ctx.caller, alert.program_id) ? alert : null;
+    },
+  }),
+}));
+
+builder.objectField(DashboardRef, 'activeAlerts', (t) =>
+  t.field({
+    type: [AlertRef],
+    description: "PENDING and FIRING alerts of the dashboard's programs.",
+    // The dashboard's programs are already narrowed to what the caller may see.
+    resolve: (dashboard, _, ctx) => openAlerts(ctx.services.db, { programIds: dashboard.scope.programs.map((p) => p.id) }),
+  }),
+);
+
+// ---- mutations
+
+builder.mutationFields((t) => ({
+  createAlertRule: t.field({
+    type: AlertRuleRef,
+    args: { input: t.arg({ type: CreateAlertRuleInput, required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { input }, ctx) => {
+      const programId = input.programId == null ? null : String(input.programId);
+      assertManages(ctx.caller, programId);
+      if (programId !== null && !(await ctx.loaders.program.load(programId))) {
+        throw badInput('programId', `must name an existing program (no program "${programId}")`);
+      }
+      const fields = checkRule({
+        name: input.name,
+        kpi: input.kpi as KpiKey,
+        comparator: input.comparator,
+        threshold: input.threshold,
+        window_days: input.windowDays ?? 30,
+        severity: input.severity ?? 'WARNING',
+        for_minutes: input.forMinutes ?? 0,
+        recovery_threshold: input.recoveryThreshold ?? null,
+      });
+      const now = ctx.services.now();
+      const rule = await insertRule(ctx.services.db, {
+        ...fields,
+        id: randomUUID(),
+        program_id: programId,
+        enabled: input.enabled ?? true,
+        created_at: now,
+        updated_at: now,
+      });
+      ctx.services.alerts.engine.request(programId === null ? null : [programId]);
+      return rule;
+    },
+  }),
+  updateAlertRule: t.field({
+    type: AlertRuleRef,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateAlertRuleInput, required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id, input }, ctx) => {
+      const rule = await manageableRule(ctx, String(id));
+      const fields = checkRule({
+        name: input.name ?? rule.name,
+        kpi: (input.kpi as KpiKey | null | undefined) ?? rule.kpi,
+        comparator: input.comparator ?? rule.comparator,
+        threshold: input.threshold ?? rule.threshold,
+        window_days: input.windowDays ?? rule.window_days,
+        severity: input.severity ?? rule.severity,
+        for_minutes: input.forMinutes ?? rule.for_minutes,
+        recovery_threshold: input.recoveryThreshold === undefined ? rule.recovery_threshold : input.recoveryThreshold,
+      });
+      const updated = await updateRule(ctx.services.db, rule.id, { ...fields, updated_at: ctx.services.now() });
+      if (!updated) throw notFound('alert rule', rule.id);
+      if (input.enabled != null && input.enabled !== updated.enabled) return setEnabled(ctx, updated, input.enabled);
+      // Open alerts are judged again under the new terms at once.
+      ctx.services.alerts.engine.request(updated.program_id === null ? null : [updated.program_id]);
+      return updated;
+    },
+  }),
+  enableAlertRule: t.field({
+    type: AlertRuleRef,
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id }, ctx) => setEnabled(ctx, await manageableRule(ctx, String(id)), true),
+  }),
+  disableAlertRule: t.field({
+    type: AlertRuleRef,
+    description: 'Stops judging the rule; its open alerts resolve (cause RULE_DISABLED).',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id }, ctx) => setEnabled(ctx, await manageableRule(ctx, String(id)), false),
+  }),
+  deleteAlertRule: t.field({
+    type: 'Boolean',
+    description: 'Deletes the rule (the default rule too); its open alerts resolve (cause RULE_DELETED) and keep their history.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id }, ctx) => {
+      const rule = await manageableRule(ctx, String(id));
+      if (!(await ctx.services.alerts.writer.retireRule(rule, 'RULE_DELETED', ctx.services.now()))) throw notFound('alert rule', rule.id);
+      return true;
+    },
+  }),
+  acknowledgeAlert: t.field({
+    type: AlertRef,
+    description: 'Records who (the key) and when; acknowledging again changes nothing.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, { id }, ctx) => {
+      const existing = await alertById(ctx.services.db, String(id));
+      if (!existing || !canSeeProgram(ctx.caller, existing.program_id)) throw notFound('alert', String(id));
+      const alert = await ctx.services.alerts.writer.acknowledge(existing.id, ctx.caller.keyId ?? BOOTSTRAP_ACTOR, ctx.services.now());
+      if (!alert) throw notFound('alert', existing.id);
+      return alert;
+    },
+  }),
+}));
+
+/** Enabling asks for a judgement at once; disabling resolves the rule's open alerts in the same transaction. */
+async function setEnabled(ctx: Context, rule: AlertRule, enabled: boolean): Promise<AlertRule> {
+  const now = ctx.services.now();
+  if (enabled) {
+    const updated = await updateRule(ctx.services.db, rule.id, { enabled: true, updated_at: now });
+    if (!updated) throw notFound('alert rule', rule.id);
+    ctx.services.alerts.engine.request(updated.program_id === null ? null : [updated.program_id]);
+    return updated;
+  }
+  if (!(await ctx.services.alerts.writer.retireRule(rule, 'RULE_DISABLED', now))) throw notFound('alert rule', rule.id);
+  return (await liveRuleById(ctx.services.db, rule.id))!;
+}
+
+// ---- live
+
+builder.subscriptionFields((t) => ({
+  alertChanged: t.field({
+    type: AlertRef,
+    description: 'Emits an alert on each of its transitions and on acknowledgement.',
+    args: { programId: t.arg.id({ required: false }) },
+    authScopes: { read: true },
+    subscribe: async (_, args, ctx) => {
+      const programId = args.programId == null ? null : String(args.programId);
+      await readScope(ctx, programId);
+      return pipe(
+        ctx.services.pubsub.subscribe('alertChanged'),
+        // What the caller may see, checked per alert: no other program's alert ever leaves here.
+        filter((alert: Alert) => canSeeProgram(ctx.caller, alert.program_id) && (programId === null || alert.program_id === programId)),
+      );
+    },
+    resolve: (alert) => alert,
+  }),
+}));

@@ -1,0 +1,146 @@
+/**
+ * The alert path: a change notice (debounced per program) or the timer → each enabled rule's KPI
+ * over [now − windowDays, now) per program → evaluate() → transitions written by AlertWriter.
+ * Evaluations run one at a time in this process; across processes the database's unique index
+ * and the alert's version keep writers from opening or moving one alert twice.
+ */
+import type { Db } from '../db/types.js';
+import { aggregateSpans } from '../kpis/kpi.service.js';
+import { kpi } from '../kpis/registry.js';
+import { DAY } from '../kpis/time.js';
+import { listPrograms, programsByIds, type Program } from '../programs/programs.repository.js';
+import type { EventBus } from '../realtime/pubsub.js';
+import { listRules, openAlerts, type Alert, type AlertRule } from './alerts.repository.js';
+import { StaleAlertError, type AlertWriter } from './alerts.service.js';
+import { evaluate } from './evaluate.js';
+
+export interface EngineOptions {
+  /** How often every rule is judged as windows slide. */
+  intervalMs: number;
+  /** How long notices gather before the programs they name are judged. */
+  debounceMs: number;
+}
+
+export class AlertEngine {
+  /** Programs named by notices since the last evaluation; 'all' once anything asked for every program. */
+  private requested: Set<string> | 'all' = new Set();
+  private debounce: NodeJS.Timeout | null = null;
+  private interval: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private changes: AsyncIterator<unknown> | null = null;
+  private running = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    readonly writer: AlertWriter,
+    private readonly now: () => number,
+    private readonly options: EngineOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const changes = this.bus.subscribe('changes');
+    this.changes = changes;
+    void (async () => {
+      for await (const notice of changes) this.request([notice.programId]);
+    })();
+    this.interval = setInterval(() => this.request(null), this.options.intervalMs);
+    this.interval.unref();
+    this.request(null);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.changes?.return?.();
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.interval) clearInterval(this.interval);
+    this.debounce = this.interval = null;
+    await this.chain;
+  }
+
+  /** Asks for an evaluation of these programs (null: every program) soon. */
+  request(programIds: readonly string[] | null): void {
+    if (!this.running) return;
+    if (programIds === null) this.requested = 'all';
+    else if (this.requested !== 'all') for (const id of programIds) this.requested.add(id);
+    // A fixed window from the first notice, not one that restarts on each: a steady stream of
+    // records still gets judged every debounceMs.
+    this.debounce ??= setTimeout(() => {
+      this.debounce = null;
+      const programs = this.requested === 'all' ? null : [...this.requested];
+      this.requested = new Set();
+      this.judge(programs).catch((error) => {
+        if (this.running) console.error('alert evaluation failed:', error);
+      });
+    }, this.options.debounceMs);
+  }
+
+  /** Judges these programs (null: all) now, after any evaluation under way: evaluations never overlap. */
+  judge(programIds: readonly string[] | null): Promise<void> {
+    const run = this.chain.then(() => this.evaluateNow(programIds));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Resolves once every requested evaluation has run (tests wait on it instead of sleeping). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.debounce) {
+        await new Promise((resolve) => setTimeout(resolve, this.options.debounceMs));
+        continue;
+      }
+      const current = this.chain;
+      await current;
+      if (current === this.chain && !this.debounce) return;
+    }
+  }
+
+  /** Judges every enabled rule for these programs (null: all) against the KPIs as of now. */
+  private async evaluateNow(programIds: readonly string[] | null): Promise<void> {
+    const now = this.now();
+    const rules = await listRules(this.db, programIds, { enabledOnly: true });
+    if (rules.length === 0) return;
+    const programs = programIds === null ? await listPrograms(this.db) : await programsByIds(this.db, programIds);
+    const open = new Map<string, Alert>();
+    for (const alert of await openAlerts(this.db, { programIds, ruleIds: rules.map((r) => r.id) })) {
+      open.set(`${alert.rule_id}|${alert.program_id}`, alert);
+    }
+
+    // Rules with the same window share one read of the rollups for all their programs.
+    for (const [windowDays, group] of groupBy(rules, (r) => r.window_days)) {
+      const judged = programs.filter((p) => group.some((r) => appliesTo(r, p)));
+      if (judged.length === 0) continue;
+      const aggregates = await aggregateSpans(this.db, judged, [{ start: now - windowDays * DAY, end: now }], null);
+      for (const rule of group) {
+        for (const program of judged.filter((p) => appliesTo(rule, p))) {
+          const value = kpi(rule.kpi).compute(aggregates.get(program.id)![0]);
+          const current = open.get(`${rule.id}|${program.id}`) ?? null;
+          const condition = {
+            comparator: rule.comparator,
+            threshold: rule.threshold,
+            recoveryThreshold: rule.recovery_threshold,
+            forMinutes: rule.for_minutes,
+          };
+          const next = evaluate(condition, value, current && { state: current.state as 'PENDING' | 'FIRING', startedAt: current.started_at }, now);
+          if (!next) continue;
+          try {
+            await this.writer.transition(rule, program.id, current, next);
+          } catch (error) {
+            // Another writer moved or opened this alert first; the next evaluation sees its result.
+            if (!(error instanceof StaleAlertError)) console.error(`alert transition of rule ${rule.id} for ${program.id} failed:`, error);
+          }
+        }
+      }
+    }
+  }
+}
+
+const appliesTo = (rule: AlertRule, program: Program) => rule.program_id === null || rule.program_id === program.id;
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}

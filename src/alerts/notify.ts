@@ -1,0 +1,216 @@
+/**
+ * Webhook delivery: a worker that drains the notification outbox. Each row is sent (signed) until
+ * a receiver answers 2xx, with exponential backoff and jitter between attempts, up to a cap; each
+ * attempt is recorded. Rows are leased, so a slow receiver holds only its own rows, and a row whose
+ * worker died is taken up again once the lease expires: a crash after the commit still delivers.
+ *
+ * Delivery is at least once: a receiver dedupes on the X-Kpi-Event-Id header, which is the same for
+ * every retry (and every webhook) of one transition.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/types.js';
+import {
+  dueNotifications,
+  leaseNotification,
+  recordAttempt,
+  releaseLease,
+  webhooksByIds,
+  type Notification,
+} from './webhooks.repository.js';
+
+export const SIGNATURE_HEADER = 'x-kpi-signature';
+export const TIMESTAMP_HEADER = 'x-kpi-timestamp';
+export const EVENT_ID_HEADER = 'x-kpi-event-id';
+
+/** `sha256=<hex HMAC-SHA256 of "timestamp.body">`, with the timestamp in Unix seconds. */
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * What a receiver does: recompute the signature and refuse a stale timestamp, so a forged call
+ * fails the first check and a replayed one the second.
+ */
+export function verifySignature(
+  secret: string,
+  headers: { timestamp: string | null | undefined; signature: string | null | undefined },
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+  toleranceSeconds = 300,
+): boolean {
+  const timestamp = Number(headers.timestamp);
+  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > toleranceSeconds) return false;
+  const expected = Buffer.from(sign(secret, timestamp, body));
+  const given = Buffer.from(headers.signature ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export interface DeliveryOptions {
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+  backoffCapMs: number;
+  /** Rows sent at once; one slow receiver never holds more than its own. */
+  concurrency?: number;
+  /** How often the outbox is looked at when nothing wakes the worker. */
+  pollMs?: number;
+  /** Wall clock: delivery timing follows real time even when the service clock is pinned. */
+  clock?: () => number;
+  random?: () => number;
+}
+
+/** Exponential backoff with "equal jitter": half the delay fixed, half random, never above the cap. */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+  const delay = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(delay / 2 + random() * (delay / 2));
+}
+
+export class Notifier {
+  private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
+  private rescan = false;
+  private stopped = true;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: DeliveryOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Looks at the outbox now (called after a commit that wrote notifications). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scan().finally(() => {
+      this.scanning = null;
+      if (this.rescan) {
+        this.rescan = false;
+        this.kick();
+      } else this.schedule();
+    });
+  }
+
+  /** Stops taking rows, abandons attempts in flight (their rows stay pending) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const { abort } of this.inFlight.values()) abort.abort();
+    await this.scanning;
+    await Promise.all([...this.inFlight.values()].map((d) => d.done));
+  }
+
+  /** Resolves when nothing is being sent (tests use it to look after the fact). */
+  async idle(): Promise<void> {
+    while (this.scanning || this.inFlight.size > 0) {
+      await this.scanning;
+      await Promise.all([...this.inFlight.values()].map((d) => d.done));
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), this.options.pollMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  private async scan(): Promise<void> {
+    const room = (this.options.concurrency ?? 8) - this.inFlight.size;
+    if (room <= 0) return;
+    let rows: Notification[];
+    try {
+      rows = await dueNotifications(this.db, this.clock(), room, [...this.inFlight.keys()]);
+    } catch (error) {
+      if (!this.stopped) console.error('webhook outbox scan failed:', error);
+      return;
+    }
+    for (const row of rows) {
+      if (this.stopped) return;
+      const now = this.clock();
+      // The lease outlives the request's timeout, so no other worker sends the row meanwhile.
+      if (!(await leaseNotification(this.db, row.id, now, now + this.options.timeoutMs + 5_000))) continue;
+      const abort = new AbortController();
+      const done = this.deliver(row, abort.signal)
+        .catch((error) => {
+          if (!this.stopped) console.error(`webhook delivery ${row.id} failed to record:`, error);
+        })
+        .finally(() => {
+          this.inFlight.delete(row.id);
+          // A freed slot may let a waiting row go.
+          this.kick();
+        });
+      this.inFlight.set(row.id, { abort, done });
+    }
+  }
+
+  private async deliver(row: Notification, shutdown: AbortSignal): Promise<void> {
+    const [webhook] = await webhooksByIds(this.db, [row.webhook_id]);
+    const attempt = row.attempts + 1;
+    const startedAt = this.clock();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    if (!webhook || webhook.deleted_at !== null) {
+      error = 'the webhook was deleted';
+    } else {
+      const timestamp = Math.floor(startedAt / 1000);
+      try {
+        const response = await fetch(webhook.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'kpi-monitoring-service',
+            [EVENT_ID_HEADER]: row.event_id,
+            [TIMESTAMP_HEADER]: String(timestamp),
+            [SIGNATURE_HEADER]: sign(webhook.secret, timestamp, row.body),
+          },
+          body: row.body,
+          redirect: 'manual',
+          signal: AbortSignal.any([shutdown, AbortSignal.timeout(this.options.timeoutMs)]),
+        });
+        statusCode = response.status;
+        await response.body?.cancel();
+      } catch (caught) {
+        if (shutdown.aborted) {
+          // Shutting down is not the receiver's fault: no attempt is counted, the row stays pending.
+          await releaseLease(this.db, row.id);
+          return;
+        }
+        error = describe(caught, this.options.timeoutMs);
+      }
+    }
+    const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300;
+    const giveUp = !delivered && (attempt >= this.options.maxAttempts || error === 'the webhook was deleted');
+    const now = this.clock();
+    await this.db.transaction().execute((trx) =>
+      recordAttempt(trx, {
+        attempt: { notification_id: row.id, attempt, at: startedAt, status_code: statusCode, error, duration_ms: now - startedAt },
+        state: delivered ? 'DELIVERED' : giveUp ? 'FAILED' : 'PENDING',
+        nextAttemptAt: delivered || giveUp ? row.next_attempt_at : now + backoffDelay(attempt, this.options.backoffMs, this.options.backoffCapMs, this.random),
+      }),
+    );
+  }
+}
+
+function describe(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
+    return error.message;
+  }
+  return String(error);
+}

@@ -8,6 +8,7 @@
  * every retry (and every webhook) of one transition.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Db } from '../db/types.js';
 import {
   dueNotifications,
@@ -15,6 +16,7 @@ import {
   recordAttempt,
   releaseLease,
   webhooksByIds,
+  type DeliveryState,
   type Notification,
 } from './webhooks.repository.js';
 
@@ -65,7 +67,18 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number, ran
   return Math.round(delay / 2 + random() * (delay / 2));
 }
 
+/** What the worker reports after each recorded attempt (logs and tests listen). */
+export interface AttemptReport {
+  notificationId: string;
+  webhookId: string;
+  eventId: string;
+  attempt: number;
+  state: DeliveryState;
+}
+
 export class Notifier {
+  /** Emits 'attempt' with an AttemptReport after each attempt is recorded. */
+  readonly events = new EventEmitter<{ attempt: [AttemptReport] }>();
   private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
@@ -195,13 +208,16 @@ export class Notifier {
     const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300;
     const giveUp = !delivered && (attempt >= this.options.maxAttempts || error === 'the webhook was deleted');
     const now = this.clock();
+    const state: DeliveryState = delivered ? 'DELIVERED' : giveUp ? 'FAILED' : 'PENDING';
     await this.db.transaction().execute((trx) =>
       recordAttempt(trx, {
         attempt: { notification_id: row.id, attempt, at: startedAt, status_code: statusCode, error, duration_ms: now - startedAt },
-        state: delivered ? 'DELIVERED' : giveUp ? 'FAILED' : 'PENDING',
+        state,
         nextAttemptAt: delivered || giveUp ? row.next_attempt_at : now + backoffDelay(attempt, this.options.backoffMs, this.options.backoffCapMs, this.random),
       }),
     );
+    if (state === 'FAILED') console.warn(`webhook ${row.webhook_id}: delivery ${row.id} failed after ${attempt} attempts (${error ?? `HTTP ${statusCode}`})`);
+    this.events.emit('attempt', { notificationId: row.id, webhookId: row.webhook_id, eventId: row.event_id, attempt, state });
   }
 }
 

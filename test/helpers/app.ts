@@ -65,16 +65,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
 }
 
-export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({
-    DATABASE_URL: freshDatabaseUrl(),
-    ADMIN_API_KEY: ADMIN_KEY,
-    PORT: '0',
-    ...options.env,
-  });
-  const app = await buildApp(config, { now: options.now });
-  onTestFinished(() => app.stop());
-
+/** Typed operations sent through an app's fetch; testApp uses it, and so do tests that build apps themselves. */
+export function operationsOn(app: App) {
   async function run<R, V>(document: TypedDocumentNode<R, V>, variables: V, key: string | null = ADMIN_KEY) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -92,6 +84,21 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     if (result.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
     return result.data as R;
   }
+
+  return { run, ok };
+}
+
+export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({
+    DATABASE_URL: freshDatabaseUrl(),
+    ADMIN_API_KEY: ADMIN_KEY,
+    PORT: '0',
+    ...options.env,
+  });
+  const app = await buildApp(config, { now: options.now });
+  onTestFinished(() => app.stop());
+
+  const { run, ok } = operationsOn(app);
 
   return {
     app,

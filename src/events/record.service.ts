@@ -6,9 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
-import { Aggregate } from '../kpis/aggregate.js';
-import { bucketsOf } from '../kpis/rollup-levels.js';
-import { applyRollupDeltas, rollupKey, type RollupDelta } from '../kpis/rollups.repository.js';
+import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
 import { conflict, notFound } from '../schema/errors.js';
 import { eventById, eventsByIdempotencyKeys, insertEvents, markRetracted, type EventRow } from './events.repository.js';
@@ -39,6 +37,8 @@ export class Recorder {
   private running: Promise<void> | null = null;
   /** Write transactions committed so far: fewer than the mutations answered when they share commits. */
   commits = 0;
+  /** Events stored so far, duplicates excluded (the ingestion-rate metric reads it). */
+  eventsStored = 0;
 
   constructor(
     private readonly database: OpenDatabase,
@@ -84,6 +84,7 @@ export class Recorder {
       return;
     }
     this.commits++;
+    for (const outcome of written.outcomes) if (!(outcome instanceof Error)) this.eventsStored += outcome.accepted;
     units.forEach((unit, i) => {
       const outcome = written.outcomes[i];
       if (outcome instanceof Error) unit.reject(outcome);
@@ -218,24 +219,6 @@ const idKey = (programId: string, key: string) => `${programId}\u0000${key}`;
 function payloadHash(event: ValidEvent): string {
   const payload = [event.kind, event.caseId, event.value, event.reason, event.occurredAtGiven ? event.occurredAt : null];
   return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
-}
-
-/** Sums the events into one delta per rollup bucket they touch. */
-function rollupDeltas(rows: EventRow[], zones: Map<string, string>, sign: 1 | -1): RollupDelta[] {
-  const deltas = new Map<string, RollupDelta>();
-  for (const row of rows) {
-    const occurredAt = Number(row.occurred_at);
-    for (const { level, start } of bucketsOf(occurredAt, zones.get(row.program_id)!)) {
-      const key = rollupKey(row.program_id, level, start);
-      let delta = deltas.get(key);
-      if (!delta) {
-        delta = { programId: row.program_id, level, bucketStart: start, aggregate: new Aggregate() };
-        deltas.set(key, delta);
-      }
-      delta.aggregate.addEvent(row.kind, row.value, sign);
-    }
-  }
-  return [...deltas.values()];
 }
 
 /** One notice per program, spanning the occurredAt of everything written for it. */

@@ -1,7 +1,8 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
-import type { Executor, RollupTable } from '../db/types.js';
+import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate, Histogram } from './aggregate.js';
+import { bucketsOf } from './rollup-levels.js';
 
 export interface RollupDelta {
   programId: string;
@@ -39,6 +40,32 @@ function rowOf(delta: RollupDelta): RollupTable {
     sat_positive: a.satPositive,
     conflicts: a.conflicts,
   };
+}
+
+/** What the rollups need of an event. */
+export interface RollupEvent {
+  program_id: string;
+  kind: EventKind;
+  value: number | null;
+  occurred_at: number;
+}
+
+/** Sums events (sign 1) or retractions (sign -1) into one delta per rollup bucket they touch. */
+export function rollupDeltas(rows: readonly RollupEvent[], zones: ReadonlyMap<string, string>, sign: 1 | -1): RollupDelta[] {
+  const deltas = new Map<string, RollupDelta>();
+  for (const row of rows) {
+    const occurredAt = Number(row.occurred_at);
+    for (const { level, start } of bucketsOf(occurredAt, zones.get(row.program_id)!)) {
+      const key = rollupKey(row.program_id, level, start);
+      let delta = deltas.get(key);
+      if (!delta) {
+        delta = { programId: row.program_id, level, bucketStart: start, aggregate: new Aggregate() };
+        deltas.set(key, delta);
+      }
+      delta.aggregate.addEvent(row.kind, row.value, sign);
+    }
+  }
+  return [...deltas.values()];
 }
 
 const CHUNK = 500;

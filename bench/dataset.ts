@@ -1,0 +1,107 @@
+/**
+ * Big datasets, fast: events generated in time order and inserted with one prepared statement,
+ * and folded into the rollups by the service's own functions (rollupDeltas, applyRollupDeltas),
+ * so the rollups a dashboard reads are the ones the write path would have written.
+ */
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import type { Database, EventKind } from '../src/db/types.js';
+import { applyRollupDeltas, rollupDeltas, type RollupEvent } from '../src/kpis/rollups.repository.js';
+import { insertProgram } from '../src/programs/programs.repository.js';
+
+/** The bootstrap admin key of the servers under test. */
+export const BENCH_ADMIN_KEY = 'bench-admin-key';
+
+export interface BenchProgram {
+  id: string;
+  timezone: string;
+}
+
+const ZONES = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kathmandu'];
+/** Twenty program offices in a mix of zones, as a state with dozens of programs might run. */
+export const PROGRAMS: BenchProgram[] = Array.from({ length: 20 }, (_, i) => ({
+  id: `program-${String(i + 1).padStart(2, '0')}`,
+  timezone: ZONES[i % ZONES.length],
+}));
+
+/** A small seeded generator, so every run stores the same events. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface BenchEvent extends RollupEvent {
+  id: number;
+  case_id: string;
+}
+
+/**
+ * `count` events in [start, end), in time order: 60% resolution times (log-normal, median 3 days,
+ * continuous, so histograms hold as many bins as real data would), 30% scores 1-5, 10% conflicts.
+ */
+export function* generateEvents(count: number, start: number, end: number, firstId: number, seed: number, programs = PROGRAMS) {
+  const next = random(seed);
+  const step = (end - start) / count;
+  for (let k = 0; k < count; k++) {
+    const r = next();
+    const kind: EventKind = r < 0.6 ? 'RESOLUTION_TIME' : r < 0.9 ? 'SATISFACTION' : 'CONFLICT';
+    const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+    const value = kind === 'RESOLUTION_TIME' ? Math.min(36_500, 3 * Math.exp(z)) : kind === 'SATISFACTION' ? 1 + Math.floor(next() * 5) : null;
+    const event: BenchEvent = {
+      id: firstId + k,
+      program_id: programs[Math.floor(next() * programs.length)].id,
+      kind,
+      case_id: `case-${firstId + k}`,
+      value,
+      occurred_at: Math.floor(start + (k + next()) * step),
+    };
+    yield event;
+  }
+}
+
+/** A fresh, migrated database file holding the programs. */
+export async function createDatabase(path: string, programs = PROGRAMS): Promise<void> {
+  const database = await openDatabase(path);
+  await migrateToLatest(database);
+  for (const p of programs) await insertProgram(database.db, { id: p.id, name: p.id, timezone: p.timezone, created_at: 0 });
+  await database.close();
+}
+
+export const INSERT_EVENT =
+  'insert into events (id, program_id, kind, case_id, value, reason, occurred_at, recorded_at, retracted_at, idempotency_key, payload_hash, api_key_id) ' +
+  'values (?, ?, ?, ?, ?, null, ?, ?, null, null, null, null)';
+
+/** Appends `count` events spread over [start, end) and folds them into the rollups. */
+export async function addEvents(path: string, count: number, start: number, end: number, seed: number, programs = PROGRAMS): Promise<void> {
+  const sqlite = new SQLite(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = OFF'); // a loader, not the measured write path
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const insert = sqlite.prepare(INSERT_EVENT);
+  const firstId = Number((sqlite.prepare('select max(id) as max from events').get() as { max: number | null }).max ?? 0) + 1;
+  const zones = new Map(programs.map((p) => [p.id, p.timezone]));
+  const chunk: BenchEvent[] = [];
+  const flush = async () => {
+    sqlite.transaction(() => {
+      for (const e of chunk) insert.run(e.id, e.program_id, e.kind, e.case_id, e.value, e.occurred_at, e.occurred_at);
+    })();
+    const deltas = rollupDeltas(chunk, zones, 1);
+    await db.transaction().execute((trx) => applyRollupDeltas(trx, deltas));
+    chunk.length = 0;
+  };
+  for (const event of generateEvents(count, start, end, firstId, seed, programs)) {
+    chunk.push(event);
+    if (chunk.length === 200_000) await flush();
+  }
+  if (chunk.length) await flush();
+  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  await db.destroy();
+}

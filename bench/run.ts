@@ -1,0 +1,352 @@
+/**
+ * `npm run bench` (or `npm run bench -- --quick` for a CI-sized check): measures the service on
+ * this machine, each figure beside a baseline measured in the same run, and writes bench/REPORT.md.
+ * Servers and the load generator run in separate processes; set BENCH_PROFILE=1 to write
+ * `node --cpu-prof` profiles of the servers to bench/data/profiles/.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
+import { DAY } from '../src/kpis/time.js';
+import { addEvents, BENCH_ADMIN_KEY, createDatabase, generateEvents, INSERT_EVENT, PROGRAMS } from './dataset.js';
+import type { LoadJob, LoadResult } from './load.js';
+
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dataDir = path.join(here, 'data');
+const quick = process.argv.includes('--quick');
+const profile = process.env.BENCH_PROFILE === '1';
+
+const SETTINGS = quick
+  ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
+  : { loadMs: 10_000, warmMs: 2_000, sizes: [100_000, 1_000_000, 10_000_000], dashboards: 60, naiveRuns: 5, rawRows: 500_000 };
+const CONCURRENCY = 50;
+const BATCH = 1_000;
+const BATCH_CLIENTS = 4;
+/** Stored events end here, at an arbitrary millisecond; dashboards ask for the year before it. */
+const END = Date.UTC(2026, 9, 14, 13, 37, 21, 123);
+const SPAN = 400 * DAY;
+const YEAR = { from: END - 365 * DAY, to: END };
+
+// ---------------------------------------------------------------- processes
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stats(): Promise<{ rss: number; maxRss: number; commits: number }>;
+  stop(): Promise<void>;
+}
+
+function tsxFork(file: string, args: string[], name: string): ChildProcess {
+  const execArgv = ['--import', 'tsx'];
+  if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  return fork(path.join(here, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: any) => {
+      if (type && message?.type !== type) return;
+      child.off('message', onMessage);
+      resolve(message);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`child exited (${code})`)));
+  });
+}
+
+async function startServer(kind: 'app' | 'yoga', databasePath = ''): Promise<Server> {
+  const child = tsxFork('server.ts', [kind, databasePath], kind);
+  const { url } = await nextMessage<{ url: string }>(child, 'ready');
+  return {
+    url,
+    child,
+    stats: async () => {
+      child.send({ type: 'stats' });
+      return nextMessage(child, 'stats');
+    },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}
+
+async function load(job: LoadJob): Promise<LoadResult> {
+  const child = tsxFork('load.ts', [], 'load');
+  const result = nextMessage<LoadResult>(child);
+  child.send(job);
+  return result;
+}
+
+async function gql<T = any>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(`${query.slice(0, 60)}…: ${JSON.stringify(body.errors)}`);
+  return body.data!;
+}
+
+async function createKey(url: string, role: 'INTEGRATION' | 'VIEWER'): Promise<string> {
+  const data = await gql(url, BENCH_ADMIN_KEY, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', {
+    input: { name: `bench ${role}`, role },
+  });
+  return data.createApiKey.key;
+}
+
+function freshPath(name: string): string {
+  const file = path.join(dataDir, name);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  return file;
+}
+
+// ---------------------------------------------------------------- measurements
+
+async function singleEvents() {
+  const yoga = await startServer('yoga');
+  const yogaJob: LoadJob = { url: yoga.url, authorization: null, body: 'hello', programIds: [], concurrency: CONCURRENCY, durationMs: SETTINGS.warmMs };
+  await load(yogaJob);
+  const bare = await load({ ...yogaJob, durationMs: SETTINGS.loadMs });
+  await yoga.stop();
+
+  const file = freshPath('single.db');
+  await createDatabase(file);
+  const app = await startServer('app', file);
+  const key = await createKey(app.url, 'INTEGRATION');
+  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'single', programIds: PROGRAMS.map((p) => p.id), concurrency: CONCURRENCY, durationMs: SETTINGS.warmMs };
+  await load(job);
+  const before = await app.stats();
+  const service = await load({ ...job, durationMs: SETTINGS.loadMs });
+  const after = await app.stats();
+  await app.stop();
+  return { bare, service, commits: after.commits - before.commits };
+}
+
+async function batches() {
+  const file = freshPath('batch.db');
+  await createDatabase(file);
+  const app = await startServer('app', file);
+  const key = await createKey(app.url, 'INTEGRATION');
+  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs: SETTINGS.warmMs };
+  await load(job);
+  const service = await load({ ...job, durationMs: SETTINGS.loadMs });
+  await app.stop();
+
+  // The same rows, the same table and indexes (made by the migrations), durable commits of BATCH rows.
+  const rawFile = freshPath('raw.db');
+  await createDatabase(rawFile);
+  const sqlite = new SQLite(rawFile);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  const insert = sqlite.prepare(INSERT_EVENT);
+  const rows = [...generateEvents(SETTINGS.rawRows, END - DAY, END, 1, 7)];
+  const write = sqlite.transaction((part: typeof rows) => {
+    for (const e of part) insert.run(e.id, e.program_id, e.kind, e.case_id, e.value, e.occurred_at, e.occurred_at);
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) write(rows.slice(i, i + BATCH));
+  const rawSeconds = (performance.now() - t0) / 1000;
+  sqlite.close();
+  return { service, serviceEvents: (service.requests - service.failures) * BATCH / service.seconds, raw: rows.length / rawSeconds };
+}
+
+const DASHBOARD = `query ($programId: ID, $from: DateTime, $to: DateTime) {
+  dashboard(programId: $programId, from: $from, to: $to, granularity: DAY) {
+    avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate
+    series { start avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate }
+  }
+}`;
+
+function percentiles(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
+async function timed(runs: number, fn: () => Promise<unknown> | unknown) {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return percentiles(samples);
+}
+
+/** The plain way: GROUP BY day over the raw events (counts and sums only; percentiles would cost more). */
+function naiveQueries(file: string) {
+  const sqlite = new SQLite(file, { readonly: true });
+  const kolkata = PROGRAMS.find((p) => p.timezone === 'Asia/Kolkata')!;
+  const offset = 5.5 * 3_600_000; // Asia/Kolkata has no DST, so its days are fixed-offset
+  const all = sqlite.prepare(
+    `select (occurred_at - occurred_at % ${DAY}) as day, kind, count(*) as n, sum(value) as s from events
+     where occurred_at >= ? and occurred_at < ? and retracted_at is null group by day, kind`,
+  );
+  const one = sqlite.prepare(
+    `select (occurred_at + ${offset}) / ${DAY} as day, kind, count(*) as n, sum(value) as s from events
+     where program_id = ? and occurred_at >= ? and occurred_at < ? and retracted_at is null group by day, kind`,
+  );
+  return {
+    one: () => one.all(kolkata.id, YEAR.from, YEAR.to),
+    all: () => all.all(YEAR.from, YEAR.to),
+    close: () => sqlite.close(),
+  };
+}
+
+async function dashboards() {
+  const file = freshPath('dashboards.db');
+  await createDatabase(file);
+  const kolkata = PROGRAMS.find((p) => p.timezone === 'Asia/Kolkata')!;
+  const rows = [];
+  let stored = 0;
+  let rss = { rss: 0, maxRss: 0 };
+  for (const [i, size] of SETTINGS.sizes.entries()) {
+    const t0 = performance.now();
+    await addEvents(file, size - stored, END - SPAN, END, 1000 + i);
+    const loadSeconds = (performance.now() - t0) / 1000;
+    stored = size;
+
+    const app = await startServer('app', file);
+    const key = await createKey(app.url, 'VIEWER');
+    const ask = (programId: string | null) => () => gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+    await timed(5, ask(kolkata.id));
+    await timed(5, ask(null));
+    const one = await timed(SETTINGS.dashboards, ask(kolkata.id));
+    const all = await timed(SETTINGS.dashboards, ask(null));
+    const check = await ask(null)();
+    if (i === SETTINGS.sizes.length - 1) rss = await app.stats();
+    await app.stop();
+
+    const naive = naiveQueries(file);
+    naive.one();
+    const naiveOne = await timed(SETTINGS.naiveRuns, naive.one);
+    const naiveAll = await timed(SETTINGS.naiveRuns, naive.all);
+    naive.close();
+    rows.push({ size, loadSeconds, one, all, naiveOne, naiveAll, points: check.dashboard.series.length, resolved: check.dashboard.resolvedCases });
+  }
+  return { rows, rss, programs: PROGRAMS.length, kolkata: kolkata.id };
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
+const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MB`;
+const verdict = (ok: boolean) => (ok ? '**met**' : '**not met**');
+
+async function main() {
+  mkdirSync(dataDir, { recursive: true });
+  const started = performance.now();
+  const log = (s: string) => console.log(`[bench ${fmt((performance.now() - started) / 1000, 0)}s] ${s}`);
+  log(`mode: ${quick ? 'quick' : 'full'}`);
+  log('single-event mutations vs bare yoga…');
+  const single = await singleEvents();
+  log(`single: ${fmt(single.service.perSecond)}/s vs bare ${fmt(single.bare.perSecond)}/s`);
+  log('batches…');
+  const batch = await batches();
+  log(`batch: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s`);
+  log('dashboards…');
+  const dash = await dashboards();
+  for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}; naive all p50 ${ms(r.naiveAll.p50)}`);
+  const minutes = (performance.now() - started) / 60_000;
+
+  const sqliteVersion = (() => {
+    const db = new SQLite(':memory:');
+    const v = (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
+    db.close();
+    return v;
+  })();
+  const first = dash.rows[0];
+  const last = dash.rows[dash.rows.length - 1];
+  const singleRatio = single.service.perSecond / single.bare.perSecond;
+  const batchRatio = batch.serviceEvents / batch.raw;
+  const worstP95 = Math.max(last.one.p95, last.all.p95);
+  const growth = Math.max(last.one.p50 / first.one.p50, last.all.p50 / first.all.p50);
+  const full = !quick;
+
+  const report = `# Benchmark report
+
+Written by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16)}Z in ${fmt(minutes, 1)} minutes.
+${quick ? '\n**Quick mode**: short runs and small datasets, a CI-sized check; the targets apply to the full run (`npm run bench`).\n' : ''}
+## Machine
+
+| | |
+| --- | --- |
+| CPU | ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores |
+| Memory | ${fmt(os.totalmem() / 2 ** 30, 1)} GiB |
+| OS | ${os.type()} ${os.release()} |
+| Node | ${process.version} |
+| SQLite | ${sqliteVersion} (better-sqlite3), WAL, \`synchronous=FULL\` |
+
+## Commands
+
+- \`npm run bench\` — the full run below (\`npm run bench -- --quick\`: CI-sized).
+- \`BENCH_PROFILE=1 npm run bench\` — the same, with \`node --cpu-prof\` profiles of each server in \`bench/data/profiles/\`.
+- Servers (the service via \`buildApp\`, and a bare graphql-yoga server) and the load generator
+  (\`node:http\` keep-alive clients) each run in their own process; on 2 cores the server gets one
+  and the load generator the other. Databases live in \`bench/data/\` (gitignored).
+
+## Single-event mutations over HTTP, ${CONCURRENCY} concurrent clients, ${SETTINGS.loadMs / 1000} s each
+
+| | requests/s | p50 ms | p95 ms | p99 ms | failures |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| baseline: bare graphql-yoga, \`{ hello }\` | ${fmt(single.bare.perSecond)} | ${ms(single.bare.p50)} | ${ms(single.bare.p95)} | ${ms(single.bare.p99)} | ${single.bare.failures} |
+| \`recordResolutionTime\`, durable (\`synchronous=FULL\`) | ${fmt(single.service.perSecond)} | ${ms(single.service.p50)} | ${ms(single.service.p95)} | ${ms(single.service.p99)} | ${single.service.failures} |
+
+Ratio: **${fmt(singleRatio, 2)}x** the bare server (target ≥ 0.6x). ${fmt(single.service.requests)} mutations were
+committed in ${fmt(single.commits)} transactions (${fmt(single.service.requests / Math.max(1, single.commits), 1)} mutations per commit: group commit).
+Each mutation authenticates a stored INTEGRATION key, checks its program and answers after its commit.
+
+## Batch ingestion: \`recordEvents\` with ${fmt(BATCH)} events per call, ${BATCH_CLIENTS} clients
+
+| | events/s |
+| --- | ---: |
+| \`recordEvents\` over HTTP (validation, GraphQL, events + rollups, durable commit) | ${fmt(batch.serviceEvents)} |
+| baseline: raw better-sqlite3, same rows, same table and indexes, ${fmt(BATCH)} rows per durable transaction | ${fmt(batch.raw)} |
+
+Ratio: **${fmt(batchRatio, 2)}x** raw inserts (target ≥ 0.25x); ${fmt(batch.serviceEvents)} events/s (target ≥ 100,000).
+Events fall in the last 24 hours, as a live integration sends them (late events over a whole year
+would touch more rollup buckets per batch).${batch.service.failures ? `\nFailures: ${batch.service.failures} (first: \`${batch.service.firstFailure}\`)` : ''}
+
+## Dashboards: one-year range, DAY series (365 points with every KPI), ${dash.programs} programs
+
+Events are spread over 400 days across ${dash.programs} programs in 7 zones. "One program" is
+\`${dash.kolkata}\` (Asia/Kolkata, series in its own zone); "all programs" cuts the series in UTC.
+Latency is measured at the client over HTTP, ${SETTINGS.dashboards} sequential requests after warm-up.
+The baseline is the naive raw-scan \`GROUP BY day, kind\` in better-sqlite3 (counts and sums only, no
+percentiles, no GraphQL), ${SETTINGS.naiveRuns} runs.
+
+| stored events | load s | one program p50 / p95 ms | naive one p50 / p95 ms | all programs p50 / p95 ms | naive all p50 / p95 ms |
+| ---: | ---: | ---: | ---: | ---: | ---: |
+${dash.rows.map((r) => `| ${fmt(r.size)} | ${fmt(r.loadSeconds, 1)} | ${ms(r.one.p50)} / ${ms(r.one.p95)} | ${ms(r.naiveOne.p50)} / ${ms(r.naiveOne.p95)} | ${ms(r.all.p50)} / ${ms(r.all.p95)} | ${ms(r.naiveAll.p50)} / ${ms(r.naiveAll.p95)} |`).join('\n')}
+
+"load s": generating and bulk-loading the added events, folded into the rollups by the service's own
+\`rollupDeltas\`/\`applyRollupDeltas\` (not a measured path).
+
+## Memory
+
+Server RSS after answering the dashboards at ${fmt(last.size)} events: **${mb(dash.rss.rss)}** (peak ${mb(dash.rss.maxRss)}).
+
+## Targets
+
+| target | figure | |
+| --- | --- | --- |
+| single-event ≥ 0.6x bare yoga, durable | ${fmt(singleRatio, 2)}x | ${verdict(singleRatio >= 0.6)} |
+| batch ≥ 100,000 events/s | ${fmt(batch.serviceEvents)} | ${verdict(batch.serviceEvents >= 100_000)} |
+| batch ≥ 0.25x raw inserts | ${fmt(batchRatio, 2)}x | ${verdict(batchRatio >= 0.25)} |
+| dashboard p95 at ${fmt(last.size)} < 25 ms | ${ms(worstP95)} ms (worse of one / all) | ${verdict(worstP95 < 25)} |
+| p50 at ${fmt(last.size)} ≤ 3x p50 at ${fmt(first.size)} | ${fmt(growth, 2)}x (worse of one / all) | ${verdict(growth <= 3)} |
+| RSS at ${fmt(last.size)} < 300 MB | ${mb(dash.rss.rss)} | ${verdict(dash.rss.rss < 300 * 2 ** 20)} |
+${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them as a smoke test.\n'}`;
+  writeFileSync(path.join(here, 'REPORT.md'), report);
+  log(`wrote bench/REPORT.md (${fmt(minutes, 1)} min)`);
+}
+
+await main();

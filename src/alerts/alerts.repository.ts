@@ -3,51 +3,21 @@ import type { AlertHistoryTable, AlertRuleTable, AlertTable, Executor } from '..
 import type { KpiKey } from '../kpis/registry.js';
 import type { AlertState, Comparator, Severity } from './evaluate.js';
 
-export interface AlertRule {
-  id: string;
-  name: string;
-  program_id: string | null;
+/** A stored rule, with its enums narrowed and `enabled` as a boolean. */
+export type AlertRule = Omit<AlertRuleTable, 'kpi' | 'comparator' | 'severity' | 'enabled'> & {
   kpi: KpiKey;
   comparator: Comparator;
-  threshold: number;
-  window_days: number;
   severity: Severity;
-  for_minutes: number;
-  recovery_threshold: number | null;
   enabled: boolean;
-  created_at: number;
-  updated_at: number;
-  deleted_at: number | null;
-}
+};
 
-export interface Alert {
-  id: string;
-  rule_id: string;
-  program_id: string;
-  state: AlertState;
-  value: number;
-  threshold: number;
-  started_at: number;
-  fired_at: number | null;
-  resolved_at: number | null;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  version: number;
-}
+/** A stored alert; open_key stays inside the repository (it follows from state). */
+export type Alert = Omit<AlertTable, 'state' | 'open_key'> & { state: AlertState };
 
 /** Why a history entry was written. */
 export type AlertCause = 'EVALUATION' | 'ACKNOWLEDGED' | 'RULE_DISABLED' | 'RULE_DELETED';
 
-export interface AlertHistoryEntry {
-  alert_id: string;
-  version: number;
-  state: AlertState;
-  value: number;
-  threshold: number;
-  at: number;
-  cause: AlertCause;
-  actor: string | null;
-}
+export type AlertHistoryEntry = Omit<AlertHistoryTable, 'state' | 'cause'> & { state: AlertState; cause: AlertCause };
 
 const num = (v: unknown) => Number(v);
 const numOrNull = (v: unknown) => (v == null ? null : Number(v));

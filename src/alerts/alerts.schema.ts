@@ -23,7 +23,7 @@ import {
   type AlertRule,
 } from './alerts.repository.js';
 import { BOOTSTRAP_ACTOR } from './alerts.service.js';
-import { ALERT_STATES, COMPARATORS, isHealthySide, SEVERITIES, type Comparator, type Severity } from './evaluate.js';
+import { ALERT_STATES, COMPARATORS, isHealthySide, SEVERITIES } from './evaluate.js';
 
 export const ComparatorEnum = builder.enumType('Comparator', { values: COMPARATORS });
 export const SeverityEnum = builder.enumType('Severity', { values: SEVERITIES });
@@ -138,16 +138,7 @@ const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
   }),
 });
 
-interface RuleFields {
-  name: string;
-  kpi: KpiKey;
-  comparator: Comparator;
-  threshold: number;
-  window_days: number;
-  severity: Severity;
-  for_minutes: number;
-  recovery_threshold: number | null;
-}
+type RuleFields = Pick<AlertRule, 'name' | 'kpi' | 'comparator' | 'threshold' | 'window_days' | 'severity' | 'for_minutes' | 'recovery_threshold'>;
 
 /** One rule set for create and update: the whole rule as it would be stored. */
 function checkRule(rule: RuleFields): RuleFields {
@@ -170,6 +161,13 @@ function checkRule(rule: RuleFields): RuleFields {
     }
   }
   return { ...rule, name };
+}
+
+/** A list's `limit` argument: 1 to 1000, 100 by default. */
+export function checkLimit(limit: number | null | undefined): number {
+  const value = limit ?? 100;
+  if (!Number.isInteger(value) || value < 1 || value > 1000) throw badInput('limit', 'must be between 1 and 1000');
+  return value;
 }
 
 /** Rules and webhooks of every program are managed only by keys that see every program. */
@@ -216,8 +214,7 @@ builder.queryFields((t) => ({
     },
     authScopes: { read: true },
     resolve: async (_, args, ctx) => {
-      const limit = args.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('limit', 'must be between 1 and 1000');
+      const limit = checkLimit(args.limit);
       return listAlerts(ctx.services.db, {
         programIds: await readScope(ctx, args.programId == null ? null : String(args.programId)),
         states: args.states ?? null,

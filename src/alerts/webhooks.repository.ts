@@ -2,42 +2,14 @@
 import type { Executor, NotificationAttemptTable, NotificationTable, WebhookTable } from '../db/types.js';
 import { SEVERITIES, type Severity } from './evaluate.js';
 
-export interface Webhook {
-  id: string;
-  url: string;
-  secret: string;
-  program_id: string | null;
-  min_severity: Severity;
-  created_at: number;
-  deleted_at: number | null;
-}
+export type Webhook = Omit<WebhookTable, 'min_severity'> & { min_severity: Severity };
 
 export type DeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
 export const DELIVERY_STATES: readonly DeliveryState[] = ['PENDING', 'DELIVERED', 'FAILED'];
 
-export interface Notification {
-  id: string;
-  event_id: string;
-  webhook_id: string;
-  alert_id: string;
-  body: string;
-  state: DeliveryState;
-  attempts: number;
-  next_attempt_at: number;
-  leased_until: number | null;
-  last_error: string | null;
-  created_at: number;
-  delivered_at: number | null;
-}
+export type Notification = Omit<NotificationTable, 'state'> & { state: DeliveryState };
 
-export interface DeliveryAttempt {
-  notification_id: string;
-  attempt: number;
-  at: number;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-}
+export type DeliveryAttempt = NotificationAttemptTable;
 
 const numOrNull = (v: unknown) => (v == null ? null : Number(v));
 

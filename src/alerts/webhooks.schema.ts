@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
-import { assertManages, SeverityEnum } from './alerts.schema.js';
+import { assertManages, checkLimit, SeverityEnum } from './alerts.schema.js';
 import {
   attemptsOf,
   DELIVERY_STATES,
@@ -108,8 +108,7 @@ builder.queryFields((t) => ({
     },
     authScopes: { admin: true },
     resolve: async (_, args, ctx) => {
-      const limit = args.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('limit', 'must be between 1 and 1000');
+      const limit = checkLimit(args.limit);
       // Deliveries carry alert bodies: only a key for every program reads them all.
       assertManages(ctx.caller, null);
       return listDeliveries(ctx.services.db, { webhookId: args.webhookId == null ? null : String(args.webhookId), states: args.states ?? null, limit });

@@ -5,7 +5,6 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga } from 'graphql-yoga';
 import { createAlerting } from './alerts/alerting.js';
 import { authenticate } from './auth/authenticate.js';
@@ -17,6 +16,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { Recorder } from './events/record.service.js';
 import { createEventBus } from './realtime/pubsub.js';
 import { serveWebSockets } from './realtime/ws.server.js';
+import { corsFor } from './security/cors.js';
+import { securityPlugins } from './security/plugins.js';
 import { schema } from './schema/index.js';
 
 export interface App {
@@ -65,7 +66,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     graphiql: config.production ? false : { subscriptionsProtocol: 'WS', title: 'KPI monitoring service' },
     // Unexpected errors reach the client as "Unexpected error." and the server log in full.
     maskedErrors: { isDev: false },
-    plugins: config.production ? [useDisableIntrospection()] : [],
+    // Browsers from other origins only when CORS_ORIGINS lists them.
+    cors: corsFor(config.corsOrigins),
+    // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
+    plugins: securityPlugins(config),
     context: async ({ request, connectionParams }) => {
       const authorization =
         typeof connectionParams?.authorization === 'string'

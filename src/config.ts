@@ -19,6 +19,24 @@ export interface Config {
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
   webhookBackoffCapMs: number;
+  /** Limits on every operation (see src/security/limits.ts); each refuses before any resolver runs. */
+  limits: Limits;
+  /** Per-key token bucket over HTTP and WebSocket operations; perMinute 0 turns it off. */
+  rateLimit: { perMinute: number; burst: number };
+  /** Origins a browser may call from; empty: same origin only. */
+  corsOrigins: string[];
+}
+
+export interface Limits {
+  depth: number;
+  aliases: number;
+  directives: number;
+  /** Tokens of the GraphQL document (variables are not tokens: send batches as variables). */
+  tokens: number;
+  /** Estimated cost, list sizes counted (see src/security/cost-limit.ts). */
+  cost: number;
+  /** Request body bytes: a realistic 10,000-event recordEvents batch is about 2.0 MB. */
+  bodyBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,5 +69,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookMaxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
     webhookBackoffMs: int(env, 'WEBHOOK_BACKOFF_MS', 1_000, 1, 3_600_000),
     webhookBackoffCapMs: int(env, 'WEBHOOK_BACKOFF_CAP_MS', 300_000, 1, 86_400_000),
+    limits: {
+      depth: int(env, 'LIMIT_DEPTH', 6, 1, 100),
+      aliases: int(env, 'LIMIT_ALIASES', 15, 0, 1_000),
+      directives: int(env, 'LIMIT_DIRECTIVES', 10, 0, 1_000),
+      tokens: int(env, 'LIMIT_TOKENS', 1_000, 10, 100_000),
+      cost: int(env, 'LIMIT_COST', 50_000, 1, 10_000_000),
+      bodyBytes: int(env, 'LIMIT_BODY_BYTES', 3 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
+    },
+    rateLimit: {
+      perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+      burst: int(env, 'RATE_LIMIT_BURST', 120, 1, 1_000_000),
+    },
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
   };
+}
+
+/** A comma-separated list of origins such as `https://kpi.example.gov,http://localhost:5173`. */
+function origins(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name];
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        // reported below
+      }
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+        throw new ConfigError(`${name} must list origins such as "https://kpi.example.gov" (scheme, host, optional port; no path), got "${origin}"`);
+      }
+      return origin;
+    });
 }

@@ -29,3 +29,9 @@ export function assertProgramAccess(caller: Caller, programId: string): void {
 export function visible<T extends { id: string }>(caller: Caller, programs: readonly T[]): T[] {
   return programs.filter((p) => canSeeProgram(caller, p.id));
 }
+
+/** How logs and records name the bootstrap ADMIN_API_KEY, which has no stored key id. */
+export const BOOTSTRAP_ACTOR = 'ADMIN_API_KEY';
+
+/** The id that names the caller's key in the audit log and on recorded events. */
+export const actorOf = (caller: Caller): string => caller.keyId ?? BOOTSTRAP_ACTOR;

@@ -147,6 +147,16 @@ export interface NotificationAttemptTable {
   duration_ms: number;
 }
 
+/** One successful admin action; see migrations/2026-11-28-07-audit-log.ts. */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  actor: string;
+  action: string;
+  target_id: string | null;
+  details: string;
+}
+
 export interface Database {
   programs: ProgramTable;
   api_keys: ApiKeyTable;
@@ -159,6 +169,7 @@ export interface Database {
   notifications: NotificationTable;
   notification_attempts: NotificationAttemptTable;
   targets: TargetTable;
+  audit_log: AuditLogTable;
 }
 
 export type Db = Kysely<Database>;

@@ -2,6 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import AuditPlugin from '../audit/audit.plugin.js';
 import { canRead, canRecord, canSeeProgram, isAdmin } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { forbidden } from './errors.js';
@@ -22,7 +23,8 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, DataloaderPlugin],
+  // AuditPlugin: every admin mutation that succeeds is written to the audit log.
+  plugins: [ScopeAuthPlugin, DataloaderPlugin, AuditPlugin],
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: (ctx) => ({

@@ -9,7 +9,11 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'UNAUTHENTICATED'
-  | 'FORBIDDEN';
+  | 'FORBIDDEN'
+  /** A request over one of the limits in src/security/limits.ts. */
+  | 'LIMIT_EXCEEDED'
+  /** The key's request budget is spent for now; extensions.retryAfterSeconds says when to try again. */
+  | 'RATE_LIMITED';
 
 const status: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
@@ -17,11 +21,15 @@ const status: Record<ErrorCode, number> = {
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  LIMIT_EXCEEDED: 400,
+  RATE_LIMITED: 429,
 };
 
+const REQUEST_LEVEL = new Set<ErrorCode>(['UNAUTHENTICATED', 'LIMIT_EXCEEDED', 'RATE_LIMITED']);
+
 export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
-  // Only UNAUTHENTICATED changes the HTTP status: the rest stay 200 like any GraphQL answer.
-  const http = code === 'UNAUTHENTICATED' ? { http: { status: status[code] } } : {};
+  // Only errors that refuse the whole request change the HTTP status: the rest stay 200 like any GraphQL answer.
+  const http = REQUEST_LEVEL.has(code) ? { http: { status: status[code] } } : {};
   return createGraphQLError(message, { extensions: { code, ...extra, ...http } });
 }
 
@@ -32,3 +40,15 @@ export const notFound = (what: string, id: string) => userError('NOT_FOUND', `${
 export const conflict = (message: string) => userError('CONFLICT', message);
 export const forbidden = (message = 'this key may not do that') => userError('FORBIDDEN', message);
 export const unauthenticated = (message: string) => userError('UNAUTHENTICATED', message);
+
+/** `limit` names the limit (depth, aliases, ...), `max` its value; a body too large answers 413. */
+export const limitExceeded = (limit: string, max: number, message: string, httpStatus = status.LIMIT_EXCEEDED) =>
+  createGraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status: httpStatus } } });
+export const rateLimited = (retryAfterSeconds: number) =>
+  createGraphQLError(`too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfterSeconds,
+      http: { status: status.RATE_LIMITED, headers: { 'Retry-After': String(retryAfterSeconds) } },
+    },
+  });

@@ -11,5 +11,6 @@ import '../dashboards/live.schema.js';
 import '../targets/targets.schema.js';
 import '../alerts/alerts.schema.js';
 import '../alerts/webhooks.schema.js';
+import '../audit/audit.schema.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

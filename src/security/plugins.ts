@@ -1,0 +1,18 @@
+/**
+ * The security part of yoga's plugin stack, in the order a request meets it: the body limit while
+ * the request is read, production's refusals (introspection, field suggestions), the token limit
+ * while parsing, depth/aliases/directives during validation, then the cost limit and the per-key
+ * rate limit just before execution. Nothing here lets a resolver run for a refused request.
+ */
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import { limitPlugins } from './limits.js';
+import { rateLimitPlugin, TokenBuckets } from './rate-limit.js';
+
+export function securityPlugins(config: Config): Plugin<any>[] {
+  // Production: no schema for strangers, and no "Did you mean ...?" that leaks field names.
+  const production = config.production ? [useDisableIntrospection(), blockFieldSuggestionsPlugin()] : [];
+  return [...production, ...limitPlugins(config.limits), rateLimitPlugin(new TokenBuckets(config.rateLimit))];
+}

@@ -81,6 +81,8 @@ export class Notifier {
   readonly events = new EventEmitter<{ attempt: [AttemptReport] }>();
   private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | null = null;
+  /** Wake-ups for retries that fall due before the next poll. */
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private stopped = true;
@@ -121,6 +123,8 @@ export class Notifier {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
     for (const { abort } of this.inFlight.values()) abort.abort();
     await this.scanning;
     await Promise.all([...this.inFlight.values()].map((d) => d.done));
@@ -132,6 +136,16 @@ export class Notifier {
       await this.scanning;
       await Promise.all([...this.inFlight.values()].map((d) => d.done));
     }
+  }
+
+  private wakeAfter(delay: number): void {
+    if (this.stopped || delay >= (this.options.pollMs ?? 1_000)) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.kick();
+    }, delay);
+    timer.unref();
+    this.retryTimers.add(timer);
   }
 
   private schedule(): void {
@@ -209,13 +223,15 @@ export class Notifier {
     const giveUp = !delivered && (attempt >= this.options.maxAttempts || error === 'the webhook was deleted');
     const now = this.clock();
     const state: DeliveryState = delivered ? 'DELIVERED' : giveUp ? 'FAILED' : 'PENDING';
+    const delay = state === 'PENDING' ? backoffDelay(attempt, this.options.backoffMs, this.options.backoffCapMs, this.random) : 0;
     await this.db.transaction().execute((trx) =>
       recordAttempt(trx, {
         attempt: { notification_id: row.id, attempt, at: startedAt, status_code: statusCode, error, duration_ms: now - startedAt },
         state,
-        nextAttemptAt: delivered || giveUp ? row.next_attempt_at : now + backoffDelay(attempt, this.options.backoffMs, this.options.backoffCapMs, this.random),
+        nextAttemptAt: state === 'PENDING' ? now + delay : row.next_attempt_at,
       }),
     );
+    if (state === 'PENDING') this.wakeAfter(delay);
     if (state === 'FAILED') console.warn(`webhook ${row.webhook_id}: delivery ${row.id} failed after ${attempt} attempts (${error ?? `HTTP ${statusCode}`})`);
     this.events.emit('attempt', { notificationId: row.id, webhookId: row.webhook_id, eventId: row.event_id, attempt, state });
   }

@@ -128,12 +128,21 @@ export class AlertEngine {
           try {
             await this.writer.transition(rule, program.id, current, next);
           } catch (error) {
-            // Another writer moved or opened this alert first; the next evaluation sees its result.
-            if (!(error instanceof StaleAlertError)) console.error(`alert transition of rule ${rule.id} for ${program.id} failed:`, error);
+            // Another writer (another instance, or a rule being disabled) moved or opened this alert
+            // first: the version check or the unique index refused ours, and the next evaluation
+            // starts from theirs. Anything else is a fault worth a log line.
+            if (!(error instanceof StaleAlertError) && !(await this.openedMeanwhile(rule, program.id, current))) {
+              console.error(`alert transition of rule ${rule.id} for ${program.id} failed:`, error);
+            }
           }
         }
       }
     }
+  }
+
+  private async openedMeanwhile(rule: AlertRule, programId: string, current: Alert | null): Promise<boolean> {
+    if (current !== null) return false;
+    return (await openAlerts(this.db, { programIds: [programId], ruleIds: [rule.id] })).length > 0;
   }
 }
 

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import { createAlerting } from './alerts/alerting.js';
+import { countPendingNotifications } from './alerts/webhooks.repository.js';
 import { authenticate } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import { createLoaders, type Context, type Services } from './context.js';
@@ -14,6 +15,10 @@ import { LiveFeed } from './dashboards/feed.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { Recorder } from './events/record.service.js';
+import { createRequestHandler } from './http/request-handler.js';
+import { WEB_ROOT } from './http/static-files.js';
+import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createEventBus } from './realtime/pubsub.js';
 import { serveWebSockets } from './realtime/ws.server.js';
 import { corsFor } from './security/cors.js';
@@ -38,6 +43,8 @@ interface ServerContext {
 export interface AppOptions {
   /** The clock; tests pin it. */
   now?: () => number;
+  /** The JSON log; by default pino on stdout at LOG_LEVEL (tests may pass one that writes to memory). */
+  logger?: Logger;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -58,6 +65,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
   services.alerts.start();
 
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics({
+    services,
+    openSockets: () => sockets.count(),
+    deliveryQueue: () => countPendingNotifications(services.db),
+  });
+
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -66,10 +80,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     graphiql: config.production ? false : { subscriptionsProtocol: 'WS', title: 'KPI monitoring service' },
     // Unexpected errors reach the client as "Unexpected error." and the server log in full.
     maskedErrors: { isDev: false },
+    logging: yogaLogger(logger),
     // Browsers from other origins only when CORS_ORIGINS lists them.
     cors: corsFor(config.corsOrigins),
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
-    plugins: securityPlugins(config),
+    plugins: [...securityPlugins(config), metrics.yogaPlugin],
     context: async ({ request, connectionParams }) => {
       const authorization =
         typeof connectionParams?.authorization === 'string'
@@ -83,7 +98,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   });
 
-  const server = createServer(yoga);
+  // Request ids, JSON logs and metrics for every request; then /metrics, GraphQL, or the page's files.
+  const server = createServer(
+    createRequestHandler({ yoga, graphqlEndpoint: yoga.graphqlEndpoint, metrics, logger, config, services, webRoot: WEB_ROOT }),
+  );
   const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });
   let stopping: Promise<void> | null = null;
 

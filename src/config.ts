@@ -6,6 +6,10 @@ export interface Config {
   redisUrl: string | null;
   adminApiKey: string | null;
   production: boolean;
+  /** A token Prometheus sends to read /metrics (ADMIN keys may read it too); null: ADMIN keys only. */
+  metricsToken: string | null;
+  /** pino level of the JSON logs: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: LogLevel;
   /** Least time between two pushes of one live scope (ms). At most 750, so the last state still arrives within 1 s. */
   liveThrottleMs: number;
   /** WebSocket ping interval (ms); a client silent for another interval is dropped. */
@@ -41,6 +45,16 @@ export interface Limits {
 
 export class ConfigError extends Error {}
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+  return raw as T;
+}
+
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -59,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || null,
     adminApiKey: env.ADMIN_API_KEY || null,
     production: env.NODE_ENV === 'production',
+    metricsToken: env.METRICS_TOKEN || null,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 750),
     liveKeepAliveMs: int(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     // At most 60 s: rules are judged at least every minute as windows slide.

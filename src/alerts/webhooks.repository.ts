@@ -78,6 +78,12 @@ export async function insertNotifications(db: Executor, rows: Notification[]): P
   if (rows.length > 0) await db.insertInto('notifications').values(rows).execute();
 }
 
+/** Notifications waiting for delivery (the alert_delivery_queue metric). */
+export async function countPendingNotifications(db: Executor): Promise<number> {
+  const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll().as('n')).where('state', '=', 'PENDING').executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /** Pending rows whose attempt is due and that no live worker holds, oldest due first. */
 export async function dueNotifications(db: Executor, now: number, limit: number, skip: readonly string[]): Promise<Notification[]> {
   let query = db

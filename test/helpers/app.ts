@@ -92,6 +92,8 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: freshDatabaseUrl(),
     ADMIN_API_KEY: ADMIN_KEY,
+    // Request logs stay out of test output; a test that reads logs passes its own logger.
+    LOG_LEVEL: 'silent',
     PORT: '0',
     ...options.env,
   });

@@ -1,0 +1,144 @@
+/**
+ * The service in Prometheus' text format: its own health (requests, errors, latency, sockets,
+ * subscriptions, ingestion, delivery queue) and each program's KPIs as gauges, so a Grafana user
+ * can chart them without glue. Values that live elsewhere are read at scrape time (collect), so
+ * nothing here can drift from the source.
+ */
+import type { Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Services } from '../context.js';
+import { aggregateSpans } from '../kpis/kpi.service.js';
+import { KPIS } from '../kpis/registry.js';
+import { DAY } from '../kpis/time.js';
+import { listPrograms } from '../programs/programs.repository.js';
+
+/** The window of the per-program KPI gauges: the last 30 days up to the scrape. */
+export const KPI_GAUGE_WINDOW_DAYS = 30;
+
+export interface MetricsSources {
+  services: Services;
+  /** Open, authorized WebSocket connections. */
+  openSockets: () => number;
+  /** Alert notifications waiting for delivery; absent while the alerts outbox does not exist. */
+  deliveryQueue?: () => Promise<number>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Counts GraphQL errors by code and active subscriptions, over HTTP and WebSocket alike. */
+  yogaPlugin: Plugin;
+  /** One finished HTTP request. `route` is a small fixed set, so labels stay few. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+}
+
+export function createMetrics(sources: MetricsSources): Metrics {
+  const { services } = sources;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const graphqlErrors = new Counter({
+    name: 'graphql_errors_total',
+    help: 'Errors in GraphQL answers (HTTP and WebSocket), by extensions.code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const subscriptions = new Gauge({
+    name: 'graphql_subscriptions_active',
+    help: 'GraphQL subscriptions currently streaming.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'websocket_connections_open',
+    help: 'Open, authorized WebSocket connections.',
+    registers: [registry],
+    collect() {
+      this.set(sources.openSockets());
+    },
+  });
+  let counted = 0;
+  new Counter({
+    name: 'kpi_events_recorded_total',
+    help: 'Events stored since the process started, duplicates excluded (rate() gives the ingestion rate).',
+    registers: [registry],
+    collect() {
+      const stored = services.recorder.eventsStored;
+      this.inc(stored - counted);
+      counted = stored;
+    },
+  });
+  new Gauge({
+    name: 'alert_delivery_queue',
+    help: 'Alert notifications waiting for delivery (absent until the alerts outbox exists).',
+    registers: [registry],
+    async collect() {
+      if (sources.deliveryQueue) this.set(await sources.deliveryQueue());
+    },
+  });
+  new Gauge({
+    name: 'kpi_value',
+    help: `Each program's KPIs over the last ${KPI_GAUGE_WINDOW_DAYS} days (labels: program, kpi as in the Kpi enum); absent without data.`,
+    labelNames: ['program', 'kpi'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const programs = await listPrograms(services.db);
+      const now = services.now();
+      const window = { start: now - KPI_GAUGE_WINDOW_DAYS * DAY, end: now };
+      const blocks = await aggregateSpans(services.db, programs, [window], null);
+      for (const program of programs) {
+        const aggregate = blocks.get(program.id)![0];
+        for (const k of KPIS) {
+          const value = k.compute(aggregate);
+          if (value !== null) this.set({ program: program.id, kpi: k.key }, value);
+        }
+      }
+    },
+  });
+
+  const yogaPlugin: Plugin = {
+    onExecute: () => ({
+      onExecuteDone: ({ result }) => {
+        if (!isAsyncIterable(result)) countErrors(result.errors);
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result }) => {
+        if (!isAsyncIterable(result)) {
+          countErrors(result.errors);
+          return;
+        }
+        subscriptions.inc();
+        return { onEnd: () => subscriptions.dec() };
+      },
+    }),
+  };
+  function countErrors(errors: readonly { extensions?: { code?: unknown } }[] | undefined) {
+    for (const error of errors ?? []) graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+  }
+
+  return {
+    registry,
+    yogaPlugin,
+    observeRequest(method, route, status, seconds) {
+      requests.inc({ method, route, status: String(status) });
+      latency.observe({ method, route }, seconds);
+    },
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}

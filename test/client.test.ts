@@ -188,6 +188,43 @@ describe('the typed client', () => {
     expect(pushes[0]).toBeNull();
   });
 
+  it('hears an alert fire past the default 7-day rule, acknowledges it, and hears the acknowledgement', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const mon = clientFor(url);
+    const heard: { state: string; acknowledged: boolean }[] = [];
+    let onAlert = () => {};
+    const until = (holds: () => boolean) =>
+      new Promise<void>((resolve) => {
+        onAlert = () => holds() && resolve();
+        onAlert();
+      });
+    // The first dashboard push says the socket is subscribed, so no transition can be missed.
+    const ready = new Promise<void>((resolve) => onTestFinished(mon.subscribeDashboard({ programId: 'HA' }, { next: () => resolve() })));
+    onTestFinished(
+      mon.subscribeAlerts(
+        { programId: 'HA' },
+        {
+          next: (alert) => {
+            heard.push({ state: alert.state, acknowledged: alert.acknowledgedAt !== null });
+            onAlert();
+          },
+        },
+      ),
+    );
+    await ready;
+
+    await mon.recordResolutionTime({ programId: 'HA', caseId: 'HA-009', days: 12 });
+    await until(() => heard.some((a) => a.state === 'FIRING'));
+    const [open] = (await mon.getDashboard({ programId: 'HA' })).activeAlerts;
+    expect(open).toMatchObject({ state: 'FIRING', value: 12, threshold: 7, rule: { kpi: 'AVG_RESOLUTION_TIME' } });
+
+    const acknowledged = await mon.acknowledgeAlert(open.id);
+    await until(() => heard.some((a) => a.acknowledged));
+
+    expect(acknowledged.acknowledgedAt).not.toBeNull();
+  });
+
   it('reports a refused key on the live connection as UNAUTHENTICATED', async () => {
     const { url } = await runningApp();
     const mon = clientFor(url, 'not-a-key');

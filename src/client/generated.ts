@@ -3,6 +3,17 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AlertState =
+  | 'FIRING'
+  | 'PENDING'
+  | 'RESOLVED';
+
+export type Comparator =
+  | 'GT'
+  | 'GTE'
+  | 'LT'
+  | 'LTE';
+
 export type CreateProgramInput = {
   id: string;
   name: string;
@@ -88,6 +99,11 @@ export type SetTargetInput = {
   value: number;
 };
 
+export type Severity =
+  | 'CRITICAL'
+  | 'INFO'
+  | 'WARNING';
+
 export type TargetStatus =
   | 'AT_RISK'
   | 'MET'
@@ -116,9 +132,18 @@ export type ClientSetTargetMutationVariables = Exact<{
 
 export type ClientSetTargetMutation = { setTarget: { id: string, programId: string, kpi: Kpi, from: string, to: string, value: number } };
 
+export type ClientAcknowledgeAlertMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ClientAcknowledgeAlertMutation = { acknowledgeAlert: { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } } };
+
 export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
-export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+export type AlertFieldsFragment = { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } };
+
+export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type ClientDashboardQueryVariables = Exact<{
   programId?: string | null | undefined;
@@ -129,7 +154,7 @@ export type ClientDashboardQueryVariables = Exact<{
 }>;
 
 
-export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -140,7 +165,7 @@ export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardTotalsUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -174,6 +199,13 @@ export type ClientMeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ClientMeQuery = { me: { keyId: string | null, role: Role, programIds: Array<string> | null } };
+
+export type ClientAlertChangedSubscriptionVariables = Exact<{
+  programId?: string | null | undefined;
+}>;
+
+
+export type ClientAlertChangedSubscription = { alertChanged: { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } } };
 
 export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string };
 
@@ -249,9 +281,34 @@ export const DashboardTotalsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"DashboardTotals"}) as unknown as TypedDocumentString<DashboardTotalsFragment, unknown>;
+export const AlertFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AlertFields on Alert {
+  id
+  programId
+  state
+  value
+  threshold
+  startedAt
+  firedAt
+  resolvedAt
+  acknowledgedAt
+  rule {
+    id
+    name
+    kpi
+    comparator
+    threshold
+    windowDays
+    severity
+  }
+}
+    `, {"fragmentName":"AlertFields"}) as unknown as TypedDocumentString<AlertFieldsFragment, unknown>;
 export const DashboardFullFragmentDoc = new TypedDocumentString(`
     fragment DashboardFull on Dashboard {
   ...DashboardTotals
+  activeAlerts {
+    ...AlertFields
+  }
   series {
     start
     avgResolutionTime
@@ -288,6 +345,26 @@ export const DashboardFullFragmentDoc = new TypedDocumentString(`
     to
     value
   }
+}
+fragment AlertFields on Alert {
+  id
+  programId
+  state
+  value
+  threshold
+  startedAt
+  firedAt
+  resolvedAt
+  acknowledgedAt
+  rule {
+    id
+    name
+    kpi
+    comparator
+    threshold
+    windowDays
+    severity
+  }
 }`, {"fragmentName":"DashboardFull"}) as unknown as TypedDocumentString<DashboardFullFragment, unknown>;
 export const RecordedEventFragmentDoc = new TypedDocumentString(`
     fragment RecordedEvent on MetricEvent {
@@ -322,6 +399,32 @@ export const ClientSetTargetDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClientSetTargetMutation, ClientSetTargetMutationVariables>;
+export const ClientAcknowledgeAlertDocument = new TypedDocumentString(`
+    mutation ClientAcknowledgeAlert($id: ID!) {
+  acknowledgeAlert(id: $id) {
+    ...AlertFields
+  }
+}
+    fragment AlertFields on Alert {
+  id
+  programId
+  state
+  value
+  threshold
+  startedAt
+  firedAt
+  resolvedAt
+  acknowledgedAt
+  rule {
+    id
+    name
+    kpi
+    comparator
+    threshold
+    windowDays
+    severity
+  }
+}`) as unknown as TypedDocumentString<ClientAcknowledgeAlertMutation, ClientAcknowledgeAlertMutationVariables>;
 export const ClientDashboardDocument = new TypedDocumentString(`
     query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String) {
   dashboard(
@@ -358,8 +461,31 @@ export const ClientDashboardDocument = new TypedDocumentString(`
     value
   }
 }
+fragment AlertFields on Alert {
+  id
+  programId
+  state
+  value
+  threshold
+  startedAt
+  firedAt
+  resolvedAt
+  acknowledgedAt
+  rule {
+    id
+    name
+    kpi
+    comparator
+    threshold
+    windowDays
+    severity
+  }
+}
 fragment DashboardFull on Dashboard {
   ...DashboardTotals
+  activeAlerts {
+    ...AlertFields
+  }
   series {
     start
     avgResolutionTime
@@ -409,8 +535,31 @@ export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
     value
   }
 }
+fragment AlertFields on Alert {
+  id
+  programId
+  state
+  value
+  threshold
+  startedAt
+  firedAt
+  resolvedAt
+  acknowledgedAt
+  rule {
+    id
+    name
+    kpi
+    comparator
+    threshold
+    windowDays
+    severity
+  }
+}
 fragment DashboardFull on Dashboard {
   ...DashboardTotals
+  activeAlerts {
+    ...AlertFields
+  }
   series {
     start
     avgResolutionTime
@@ -500,6 +649,32 @@ export const ClientMeDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ClientMeQuery, ClientMeQueryVariables>;
+export const ClientAlertChangedDocument = new TypedDocumentString(`
+    subscription ClientAlertChanged($programId: ID) {
+  alertChanged(programId: $programId) {
+    ...AlertFields
+  }
+}
+    fragment AlertFields on Alert {
+  id
+  programId
+  state
+  value
+  threshold
+  startedAt
+  firedAt
+  resolvedAt
+  acknowledgedAt
+  rule {
+    id
+    name
+    kpi
+    comparator
+    threshold
+    windowDays
+    severity
+  }
+}`) as unknown as TypedDocumentString<ClientAlertChangedSubscription, ClientAlertChangedSubscriptionVariables>;
 export const ClientRecordResolutionTimeDocument = new TypedDocumentString(`
     mutation ClientRecordResolutionTime($input: RecordResolutionTimeInput!) {
   recordResolutionTime(input: $input) {

@@ -9,8 +9,10 @@
  * Runs in Node 20+ and in browsers. Queries and mutations go over HTTP (fetch); subscriptions over
  * one lazily opened graphql-ws socket, which reconnects and resubscribes after a drop.
  */
-import { createClient, type Client as WsClient } from 'graphql-ws';
+import { createClient, type Client as WsClient } from 'graphql-ws/client';
 import {
+  ClientAcknowledgeAlertDocument,
+  ClientAlertChangedDocument,
   ClientCreateProgramDocument,
   ClientDashboardDocument,
   ClientDashboardUpdatedDocument,
@@ -23,6 +25,7 @@ import {
   ClientRecordSatisfactionDocument,
   ClientScorecardDocument,
   ClientSetTargetDocument,
+  type AlertFieldsFragment,
   type ClientDashboardQueryVariables,
   type CreateProgramInput,
   type EventInput,
@@ -165,6 +168,11 @@ export class MonitoringClient {
     );
   }
 
+  /** Marks an alert as seen; it stays open until its KPI recovers. */
+  acknowledgeAlert(id: string) {
+    return this.request(ClientAcknowledgeAlertDocument, { id }).then((d) => d.acknowledgeAlert);
+  }
+
   // ---- live ----
 
   /** The dashboard at once, then after every change in its scope. */
@@ -172,6 +180,14 @@ export class MonitoringClient {
     return this.subscribe(ClientDashboardUpdatedDocument, dashboardVariables(args), {
       ...handlers,
       next: (data) => handlers.next(data.dashboardUpdated),
+    });
+  }
+
+  /** Every alert transition (PENDING, FIRING, RESOLVED) and acknowledgement, for one program or all the key may see. */
+  subscribeAlerts(args: { programId?: string | null }, handlers: Handlers<AlertFieldsFragment>): Unsubscribe {
+    return this.subscribe(ClientAlertChangedDocument, { programId: args.programId ?? null }, {
+      ...handlers,
+      next: (data) => handlers.next(data.alertChanged),
     });
   }
 

@@ -52,6 +52,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database);
   const pubsub = createEventBus();
   const now = options.now ?? Date.now;
+  const logger = options.logger ?? createLogger(config.logLevel);
   const services: Services = {
     config,
     database,
@@ -59,13 +60,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     pubsub,
     recorder: new Recorder(database, pubsub, now),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
-    alerts: createAlerting(database.db, pubsub, now, config),
+    alerts: createAlerting(database.db, pubsub, now, config, logger),
     now,
   };
   // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
   services.alerts.start();
 
-  const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics({
     services,
     openSockets: () => sockets.count(),

@@ -1,6 +1,7 @@
 /** Wires the alert path together: the engine judges, the writer stores and publishes, the notifier delivers. */
 import type { Config } from '../config.js';
 import type { Db } from '../db/types.js';
+import type { Logger } from '../metrics/logger.js';
 import type { EventBus } from '../realtime/pubsub.js';
 import { AlertWriter } from './alerts.service.js';
 import { AlertEngine } from './engine.js';
@@ -16,15 +17,15 @@ export interface Alerting {
   idle(): Promise<void>;
 }
 
-export function createAlerting(db: Db, bus: EventBus, now: () => number, config: Config): Alerting {
-  const notifier = new Notifier(db, {
+export function createAlerting(db: Db, bus: EventBus, now: () => number, config: Config, log: Logger): Alerting {
+  const notifier = new Notifier(db, log, {
     timeoutMs: config.webhookTimeoutMs,
     maxAttempts: config.webhookMaxAttempts,
     backoffMs: config.webhookBackoffMs,
     backoffCapMs: config.webhookBackoffCapMs,
   });
   const writer = new AlertWriter(db, bus, notifier);
-  const engine = new AlertEngine(db, bus, writer, now, { intervalMs: config.alertIntervalMs, debounceMs: config.alertDebounceMs });
+  const engine = new AlertEngine(db, bus, writer, now, log, { intervalMs: config.alertIntervalMs, debounceMs: config.alertDebounceMs });
   return {
     engine,
     writer,

@@ -5,6 +5,7 @@
  * and the alert's version keep writers from opening or moving one alert twice.
  */
 import type { Db } from '../db/types.js';
+import type { Logger } from '../metrics/logger.js';
 import { aggregateSpans } from '../kpis/kpi.service.js';
 import { kpi } from '../kpis/registry.js';
 import { DAY } from '../kpis/time.js';
@@ -35,6 +36,7 @@ export class AlertEngine {
     private readonly bus: EventBus,
     readonly writer: AlertWriter,
     private readonly now: () => number,
+    private readonly log: Logger,
     private readonly options: EngineOptions,
   ) {}
 
@@ -72,7 +74,7 @@ export class AlertEngine {
       const programs = this.requested === 'all' ? null : [...this.requested];
       this.requested = new Set();
       this.judge(programs).catch((error) => {
-        if (this.running) console.error('alert evaluation failed:', error);
+        if (this.running) this.log.error({ err: error }, 'alert evaluation failed');
       });
     }, this.options.debounceMs);
   }
@@ -132,7 +134,7 @@ export class AlertEngine {
             // first: the version check or the unique index refused ours, and the next evaluation
             // starts from theirs. Anything else is a fault worth a log line.
             if (!(error instanceof StaleAlertError) && !(await this.openedMeanwhile(rule, program.id, current))) {
-              console.error(`alert transition of rule ${rule.id} for ${program.id} failed:`, error);
+              this.log.error({ err: error, rule: rule.id, program: program.id }, 'alert transition failed');
             }
           }
         }

@@ -10,6 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Db } from '../db/types.js';
+import type { Logger } from '../metrics/logger.js';
 import {
   dueNotifications,
   leaseNotification,
@@ -91,6 +92,7 @@ export class Notifier {
 
   constructor(
     private readonly db: Db,
+    private readonly log: Logger,
     private readonly options: DeliveryOptions,
   ) {
     this.clock = options.clock ?? Date.now;
@@ -162,7 +164,7 @@ export class Notifier {
     try {
       rows = await dueNotifications(this.db, this.clock(), room, [...this.inFlight.keys()]);
     } catch (error) {
-      if (!this.stopped) console.error('webhook outbox scan failed:', error);
+      if (!this.stopped) this.log.error({ err: error }, 'webhook outbox scan failed');
       return;
     }
     for (const row of rows) {
@@ -173,7 +175,7 @@ export class Notifier {
       const abort = new AbortController();
       const done = this.deliver(row, abort.signal)
         .catch((error) => {
-          if (!this.stopped) console.error(`webhook delivery ${row.id} failed to record:`, error);
+          if (!this.stopped) this.log.error({ err: error, delivery: row.id }, 'webhook delivery could not be recorded');
         })
         .finally(() => {
           this.inFlight.delete(row.id);
@@ -232,7 +234,9 @@ export class Notifier {
       }),
     );
     if (state === 'PENDING') this.wakeAfter(delay);
-    if (state === 'FAILED') console.warn(`webhook ${row.webhook_id}: delivery ${row.id} failed after ${attempt} attempts (${error ?? `HTTP ${statusCode}`})`);
+    if (state === 'FAILED') {
+      this.log.warn({ webhook: row.webhook_id, delivery: row.id, eventId: row.event_id, attempts: attempt, error, statusCode }, 'webhook delivery failed for good');
+    }
     this.events.emit('attempt', { notificationId: row.id, webhookId: row.webhook_id, eventId: row.event_id, attempt, state });
   }
 }

@@ -17,12 +17,18 @@ async function main() {
   const app = await buildApp(config);
   const { url } = await app.start();
   console.log(`KPI monitoring service listening on ${url} (database: ${config.databaseUrl})`);
+  const page = new URL('/', url).toString();
   const secret = await ensureAdminKey(app.services.db, config, Date.now());
   if (secret) {
     console.log('No API key existed, so an admin key was created. It is shown once; keep it safe:');
     console.log(`  ${secret}`);
+    // The key travels in the fragment, which browsers never send to a server; the page stores it and strips it.
+    console.log(`Dashboard, signed in: ${page}#key=${encodeURIComponent(secret)}`);
+    console.log(`Sample data: KPI_API_KEY=${secret} npm run demo`);
     console.log(`  curl -H 'Authorization: Bearer ${secret}' -H 'Content-Type: application/json' \\`);
     console.log(`       -d '{"query":"{ programs { id name } }"}' ${url}`);
+  } else {
+    console.log(`Dashboard: ${page} (sign in with an API key)`);
   }
 
   let stopping = false;

@@ -1,0 +1,134 @@
+/**
+ * The dashboard page in Debian's Chromium (driven by playwright-core, whose own browser download
+ * cannot work here): sign in, see the KPIs the API reports, record through the API, see the card
+ * change without a reload; an admin acknowledges an alert. Screenshots go to test/artifacts/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { WEB_ROOT } from '../src/http/static-files.js';
+import { DashboardDocument, RecordConflictDocument, RecordResolutionTimeDocument, RecordSatisfactionDocument } from './generated/operations.js';
+import { ADMIN_KEY, testApp, testDialect } from './helpers/app.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test/artifacts');
+
+beforeAll(async () => {
+  // `npm test` builds the page first; a lone run of this file builds it if it is missing.
+  if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    const { build } = await import('vite');
+    await build({ configFile: 'web/vite.config.ts', logLevel: 'warn' });
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+async function browser(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'kpi-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  onTestFinished(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  return context;
+}
+
+async function pageWithProgram() {
+  const t = await testApp();
+  const { url } = await t.app.start();
+  await t.program('HA', 'America/New_York');
+  return { t, origin: new URL(url).origin };
+}
+
+const card = (page: Page, kpi: string) => page.locator(`[data-kpi="${kpi}"] .value`);
+
+/** Fails the test on any error the page logs (a CSP refusal, an exception). */
+function watchErrors(page: Page) {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  return errors;
+}
+
+describe('the dashboard page', () => {
+  it('signs in, shows the KPIs the API reports, and updates a card live when an event is recorded', async () => {
+    const { t, origin } = await pageWithProgram();
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-001', days: 5 } });
+    await t.ok(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'HA-001', score: 4.2 } });
+    await t.ok(RecordConflictDocument, { input: { programId: 'HA', caseId: 'HA-002' } });
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    const page = await (await browser()).newPage();
+    const errors = watchErrors(page);
+
+    await page.goto(origin);
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Open the dashboard' }).click();
+
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent()).toBe(`${dashboard.avgResolutionTime!.toFixed(1)} days`);
+    expect(await card(page, 'AVG_SATISFACTION').textContent()).toBe(`${dashboard.avgSatisfaction!.toFixed(2)} / 5`);
+    expect(await card(page, 'TOTAL_CONFLICTS').textContent()).toBe(String(dashboard.totalConflicts));
+    expect(await card(page, 'CSAT').textContent()).toBe('100.0%');
+    await expect.poll(() => page.locator('#live').textContent()).toBe('Live');
+
+    // A mark on the window survives only if the page is never reloaded.
+    await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-003', days: 6 } });
+
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent()).toBe('5.5 days');
+    expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
+    expect(await page.locator('.chart').count()).toBe(3);
+    await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${testDialect}.png`), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('opens signed in from the start-up link, keeps the key out of the address bar, and lets an admin acknowledge an alert', async () => {
+    const { t, origin } = await pageWithProgram();
+    const page = await (await browser({ width: 390, height: 844 })).newPage();
+    const errors = watchErrors(page);
+
+    await page.goto(`${origin}/#key=${encodeURIComponent(ADMIN_KEY)}`);
+    await expect.poll(() => page.locator('#live').textContent()).toBe('Live');
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent()).toBe('—');
+
+    // Past the default rule (30-day average above 7 days): the alert appears without a reload.
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-010', days: 12 } });
+    const acknowledge = page.getByRole('button', { name: /^Acknowledge alert/ });
+    await acknowledge.waitFor();
+    expect(await page.locator('.alert').textContent()).toContain('12.0 days');
+    await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-phone-${testDialect}.png`), fullPage: true });
+
+    await acknowledge.click();
+    await expect.poll(() => page.locator('.alert .meta').textContent()).toContain('acknowledged');
+    expect(await acknowledge.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses an unknown key and asks again', async () => {
+    const { origin } = await pageWithProgram();
+    const page = await (await browser()).newPage();
+
+    await page.goto(origin);
+    await page.getByLabel('API key').fill('not-a-key');
+    await page.getByLabel('API key').press('Enter');
+
+    await expect.poll(() => page.locator('#sign-in-error').textContent()).toContain('not accepted');
+    expect(await page.locator('#dashboard').isHidden()).toBe(true);
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The time-series charts, drawn by uPlot. Which series each chart shows is listed here by the
+ * Dashboard field; their names come from the server's KPI registry. Charts only redraw their data
+ * on a push, so a live update never rebuilds the page.
+ */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { DashboardFullFragment } from '../../src/client/index.js';
+import type { KpiInfo } from './format.js';
+
+type Point = DashboardFullFragment['series'][number];
+type Field = keyof Omit<Point, 'start' | '__typename'>;
+
+interface SeriesSpec {
+  field: Field;
+  color: string;
+  /** Dashed lines tell series apart without relying on colour. */
+  dash?: number[];
+  scale?: string;
+  bars?: boolean;
+}
+
+interface ChartSpec {
+  id: string;
+  title: string;
+  series: SeriesSpec[];
+  /** Axis label per scale. */
+  axes: { scale: string; label: string; side?: 1 | 3 }[];
+}
+
+const CHARTS: ChartSpec[] = [
+  {
+    id: 'resolution',
+    title: 'Resolution time',
+    series: [
+      { field: 'avgResolutionTime', color: '#1f5fbf', scale: 'days' },
+      { field: 'p90ResolutionTime', color: '#a4161a', dash: [6, 4], scale: 'days' },
+    ],
+    axes: [{ scale: 'days', label: 'days' }],
+  },
+  {
+    id: 'satisfaction',
+    title: 'Satisfaction',
+    series: [
+      { field: 'avgSatisfaction', color: '#1b6e33', scale: 'score' },
+      { field: 'csat', color: '#6b3fa0', dash: [6, 4], scale: '%' },
+    ],
+    axes: [
+      { scale: 'score', label: 'score (1–5)' },
+      { scale: '%', label: 'CSAT %', side: 1 },
+    ],
+  },
+  {
+    id: 'conflicts',
+    title: 'Conflicts',
+    series: [{ field: 'totalConflicts', color: '#8a4b00', scale: 'count', bars: true }],
+    axes: [{ scale: 'count', label: 'conflicts' }],
+  },
+];
+
+export interface Charts {
+  update(dashboard: DashboardFullFragment, zone: string): void;
+}
+
+export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
+  const labelOf = (field: string) => kpis.find((k) => k.field === field)?.label ?? field;
+  const built = CHARTS.map((spec) => {
+    const figure = document.createElement('figure');
+    figure.className = 'chart';
+    const caption = document.createElement('figcaption');
+    caption.textContent = spec.title;
+    const plotBox = document.createElement('div');
+    plotBox.className = 'plot';
+    plotBox.setAttribute('role', 'img');
+    const summary = document.createElement('p');
+    summary.className = 'visually-hidden';
+    figure.append(caption, plotBox, summary);
+    container.append(figure);
+    return { spec, plotBox, summary, plot: null as uPlot | null, zone: '' };
+  });
+
+  const resize = new ResizeObserver(() => {
+    for (const chart of built) chart.plot?.setSize({ width: chart.plotBox.clientWidth, height: chartHeight() });
+  });
+  resize.observe(container);
+
+  return {
+    update(dashboard, zone) {
+      const xs = dashboard.series.map((p) => Date.parse(p.start) / 1000);
+      for (const chart of built) {
+        const data: uPlot.AlignedData = [xs, ...chart.spec.series.map((s) => dashboard.series.map((p) => p[s.field] as number | null))];
+        // A new zone changes the axis labels, which uPlot fixes at creation: build the chart again.
+        if (!chart.plot || chart.zone !== zone) {
+          chart.plot?.destroy();
+          chart.plot = new uPlot(options(chart.spec, chart.plotBox.clientWidth, zone, labelOf), data, chart.plotBox);
+          chart.zone = zone;
+        } else chart.plot.setData(data);
+        const label = describe(chart.spec, dashboard, labelOf);
+        chart.plotBox.setAttribute('aria-label', label);
+        chart.summary.textContent = label;
+      }
+    },
+  };
+}
+
+const chartHeight = () => (window.innerWidth < 600 ? 200 : 240);
+
+function options(spec: ChartSpec, width: number, zone: string, labelOf: (field: string) => string): uPlot.Options {
+  return {
+    width: Math.max(width, 280),
+    height: chartHeight(),
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone),
+    cursor: { focus: { prox: 16 } },
+    legend: { live: true },
+    // Fixed where the unit has bounds, from zero otherwise, so an empty period still draws its axes.
+    scales: {
+      x: { time: true },
+      score: { range: [1, 5] },
+      '%': { range: [0, 100] },
+      days: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil((max ?? 0) * 1.15))] },
+      count: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil((max ?? 0) * 1.15))] },
+    },
+    series: [
+      {},
+      ...spec.series.map((s) => ({
+        label: labelOf(s.field),
+        stroke: s.color,
+        width: 2,
+        dash: s.dash,
+        scale: s.scale,
+        spanGaps: false,
+        fill: s.bars ? `${s.color}55` : undefined,
+        paths: s.bars ? uPlot.paths.bars!({ size: [0.6, 40] }) : undefined,
+        points: { show: true, size: 5 },
+      })),
+    ],
+    axes: [
+      { stroke: '#333', grid: { stroke: '#e3e3e3' } },
+      ...spec.axes.map((a) => ({ scale: a.scale, label: a.label, side: a.side ?? 3, stroke: '#333', grid: { show: a.side !== 1, stroke: '#e3e3e3' } })),
+    ],
+  };
+}
+
+/** What a screen reader hears for a chart: its series and their latest values. */
+function describe(spec: ChartSpec, dashboard: DashboardFullFragment, labelOf: (field: string) => string): string {
+  const points = dashboard.series;
+  if (points.length === 0) return `${spec.title}: no data in this period.`;
+  const parts = spec.series.map((s) => {
+    const last = [...points].reverse().find((p) => p[s.field] !== null && p[s.field] !== 0);
+    return `${labelOf(s.field)}: latest ${last ? Number(last[s.field]).toFixed(2) : 'none'}`;
+  });
+  return `${spec.title}, ${points.length} points. ${parts.join('; ')}.`;
+}

@@ -1,0 +1,254 @@
+/**
+ * The live dashboard page. It signs in with an API key (kept in sessionStorage, so it lasts as
+ * long as the tab), reads the KPI registry and the programs, then holds three live subscriptions
+ * over one WebSocket: the dashboard for the chosen period, the period before it (for the trends),
+ * and alert transitions. Nothing is polled and nothing reloads.
+ */
+import {
+  ClientDashboardTotalsUpdatedDocument,
+  MonitoringClient,
+  MonitoringError,
+  type ClientMeQuery, type ClientProgramsQuery, type DashboardTotalsFragment,
+  type Unsubscribe,
+} from '../../src/client/index.js';
+import { createAlertsPanel, type AlertsPanel } from './alerts.js';
+import { createCards, type Cards } from './cards.js';
+import { createCharts, type Charts } from './charts.js';
+import type { KpiInfo } from './format.js';
+import { customRange, dateInput, describeRange, GRANULARITIES, presetRange, previousRange, PRESETS, type Granularity, type PresetKey, type Range } from './periods.js';
+import './style.css';
+
+const KEY_STORAGE = 'kpi-dashboard-key';
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const ui = {
+  signIn: $<HTMLElement>('sign-in'),
+  signInForm: $<HTMLFormElement>('sign-in-form'),
+  keyInput: $<HTMLInputElement>('key'),
+  signInError: $<HTMLElement>('sign-in-error'),
+  signOut: $<HTMLButtonElement>('sign-out'),
+  dashboard: $<HTMLElement>('dashboard'),
+  live: $<HTMLElement>('live'),
+  program: $<HTMLSelectElement>('program'),
+  preset: $<HTMLSelectElement>('preset'),
+  from: $<HTMLInputElement>('from'),
+  to: $<HTMLInputElement>('to'),
+  granularity: $<HTMLSelectElement>('granularity'),
+  scope: $<HTMLElement>('scope'),
+  updated: $<HTMLElement>('updated'),
+  error: $<HTMLElement>('error'),
+  cards: $<HTMLElement>('cards'),
+  charts: $<HTMLElement>('charts'),
+  alerts: $<HTMLElement>('alerts'),
+  noAlerts: $<HTMLElement>('no-alerts'),
+};
+
+/** A key in the link (`/#key=…`, as the server's start-up message prints) signs in, then leaves the address bar. */
+function takeKeyFromLink() {
+  const key = new URLSearchParams(location.hash.slice(1)).get('key');
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
+function showSignIn(message = '') {
+  ui.dashboard.hidden = true;
+  ui.signOut.hidden = true;
+  ui.signIn.hidden = false;
+  ui.signInError.textContent = message;
+  ui.keyInput.focus();
+}
+
+let session: Session | null = null;
+
+async function start() {
+  takeKeyFromLink();
+  const apiKey = sessionStorage.getItem(KEY_STORAGE);
+  if (!apiKey) return showSignIn();
+  const client = new MonitoringClient({
+    url: new URL('/graphql', location.href).toString(),
+    apiKey,
+    retry: { retries: 2 },
+    onConnectionChange: (state) => setLive(state === 'connected' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…'),
+  });
+  try {
+    const [me, kpis, programs] = await Promise.all([client.me(), client.kpis(), client.programs()]);
+    session = new Session(client, me, kpis, programs);
+  } catch (error) {
+    await client.close();
+    sessionStorage.removeItem(KEY_STORAGE);
+    const code = error instanceof MonitoringError ? error.code : '';
+    showSignIn(
+      code === 'UNAUTHENTICATED'
+        ? 'That key was not accepted. Check it and try again.'
+        : code === 'FORBIDDEN'
+          ? 'This key may only record events. Use a VIEWER or ADMIN key to see the dashboard.'
+          : `The service could not be reached (${(error as Error).message}).`,
+    );
+  }
+}
+
+function setLive(text: string) {
+  ui.live.textContent = text;
+  ui.live.dataset.state = text === 'Live' ? 'live' : 'waiting';
+}
+
+class Session {
+  private readonly cards: Cards;
+  private readonly charts: Charts;
+  private readonly alerts: AlertsPanel;
+  private subscriptions: Unsubscribe[] = [];
+  private current: DashboardTotalsFragment | null = null;
+  private previous: DashboardTotalsFragment | null = null;
+
+  constructor(
+    private readonly client: MonitoringClient,
+    private readonly me: ClientMeQuery['me'],
+    private readonly kpis: KpiInfo[],
+    private readonly programs: ClientProgramsQuery['programs'],
+  ) {
+    ui.signIn.hidden = true;
+    ui.dashboard.hidden = false;
+    ui.signOut.hidden = false;
+    this.fillFilters();
+    this.cards = createCards(ui.cards, kpis);
+    this.charts = createCharts(ui.charts, kpis);
+    this.alerts = createAlertsPanel(ui.alerts, ui.noAlerts, kpis, {
+      canAcknowledge: me.role === 'ADMIN',
+      inScope: (alert) => this.programId === null || alert.programId === this.programId,
+      acknowledge: async (id) => {
+        this.alerts.apply(await client.acknowledgeAlert(id));
+      },
+      programName: (id) => programs.find((p) => p.id === id)?.name ?? id,
+    });
+    for (const control of [ui.program, ui.preset, ui.from, ui.to, ui.granularity]) {
+      control.addEventListener('change', () => this.onFilterChange(control));
+    }
+    this.subscribe();
+  }
+
+  get programId(): string | null {
+    return ui.program.value || null;
+  }
+
+  /** The zone the period is cut in: the program's, or UTC for all programs (as the server does). */
+  get zone(): string {
+    return this.programs.find((p) => p.id === this.programId)?.timezone ?? 'UTC';
+  }
+
+  private fillFilters() {
+    const option = (value: string, label: string) => new Option(label, value);
+    ui.program.replaceChildren(option('', 'All programs'), ...this.programs.map((p) => option(p.id, `${p.name} (${p.id})`)));
+    if (this.programs.length === 1) ui.program.value = this.programs[0].id;
+    ui.preset.replaceChildren(...PRESETS.map((p) => option(p.key, p.label)));
+    ui.preset.value = 'last30';
+    ui.granularity.replaceChildren(...GRANULARITIES.map((g) => option(g.key, g.label)));
+    ui.granularity.value = 'DAY';
+    this.showCustomDates();
+  }
+
+  private onFilterChange(control: HTMLElement) {
+    if (control === ui.preset) {
+      const preset = PRESETS.find((p) => p.key === ui.preset.value)!;
+      ui.granularity.value = preset.granularity;
+      if (preset.key === 'custom' && !ui.from.value) {
+        const range = presetRange('last30', this.zone);
+        ui.from.value = dateInput(range.from, this.zone);
+        ui.to.value = dateInput(range.to - 1, this.zone);
+      }
+      this.showCustomDates();
+    }
+    this.subscribe();
+  }
+
+  private showCustomDates() {
+    for (const field of document.querySelectorAll<HTMLElement>('.custom')) field.hidden = ui.preset.value !== 'custom';
+  }
+
+  private range(): Range | null {
+    const key = ui.preset.value as PresetKey;
+    return key === 'custom' ? customRange(ui.from.value, ui.to.value, this.zone) : presetRange(key, this.zone);
+  }
+
+  /** (Re)subscribes for the chosen program, period and buckets. */
+  private subscribe() {
+    for (const stop of this.subscriptions) stop();
+    this.subscriptions = [];
+    this.current = null;
+    this.previous = null;
+    ui.error.textContent = '';
+    const range = this.range();
+    if (!range) {
+      ui.error.textContent = 'Choose a start date on or before the end date.';
+      return;
+    }
+    const running = range.to > Date.now();
+    const programId = this.programId;
+    const zone = this.zone;
+    const programName = this.programs.find((p) => p.id === programId)?.name ?? 'All programs';
+    ui.scope.textContent = `${programName} · ${describeRange(range, zone)} · ${zone}${running ? ' · period still running' : ''}`;
+    const from = new Date(range.from);
+    const to = new Date(range.to);
+    const before = previousRange(range);
+    const onError = (error: MonitoringError) => {
+      ui.error.textContent = error.message;
+      if (error.code === 'UNAUTHENTICATED') this.signOut('Your key is no longer accepted. Sign in again.');
+    };
+
+    this.subscriptions.push(
+      this.client.subscribeDashboard(
+        { programId, from, to, granularity: ui.granularity.value as Granularity, timezone: zone },
+        {
+          next: (dashboard) => {
+            ui.error.textContent = '';
+            this.cards.update(dashboard, this.previous, running);
+            this.charts.update(dashboard, zone);
+            this.alerts.replace(dashboard.activeAlerts);
+            this.current = dashboard;
+            ui.updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+          },
+          error: onError,
+        },
+      ),
+      this.client.subscribe(
+        // The period before, totals only: the cards' trends move when late events land there too.
+        ClientDashboardTotalsUpdatedDocument,
+        { programId, from: new Date(before.from).toISOString(), to: new Date(before.to).toISOString() },
+        {
+          next: ({ dashboardUpdated }) => {
+            this.previous = dashboardUpdated;
+            if (this.current) this.cards.update(this.current, this.previous, running);
+          },
+          error: onError,
+        },
+      ),
+      this.client.subscribeAlerts({ programId }, { next: (alert) => this.alerts.apply(alert), error: onError }),
+    );
+  }
+
+  async signOut(message = '') {
+    for (const stop of this.subscriptions) stop();
+    this.subscriptions = [];
+    await this.client.close();
+    sessionStorage.removeItem(KEY_STORAGE);
+    session = null;
+    ui.cards.replaceChildren();
+    ui.charts.replaceChildren();
+    setLive('Signed out');
+    showSignIn(message);
+  }
+}
+
+ui.signInForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = ui.keyInput.value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  ui.keyInput.value = '';
+  void start();
+});
+ui.signOut.addEventListener('click', () => void session?.signOut());
+// The filters apply as they change; Enter in a date field must not submit (and reload) the page.
+$<HTMLFormElement>('filters').addEventListener('submit', (event) => event.preventDefault());
+
+void start();

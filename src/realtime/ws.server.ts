@@ -18,6 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate } from '../auth/authenticate.js';
 import type { Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
+import { onlyClientMessages } from '../security/ws-guard.js';
 
 /** Going Away: what every socket hears when the server shuts down. */
 export const SHUTDOWN_CLOSE = 1001;
@@ -49,13 +50,16 @@ interface Connection {
 export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   const { server, yoga, services, keepAliveMs, recheckMs = 30_000, closeGraceMs = 1_000 } = options;
   const { db, config, pubsub } = services;
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // A message is held to the same size as an HTTP body (LIMIT_BODY_BYTES); ws' own default is 100 MiB.
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.bodyBytes });
   const connections = new Map<WebSocket, Connection>();
 
   const forbid = (socket: WebSocket, reason: string) => socket.close(CloseCode.Forbidden, reason);
 
   const graphqlWs = useServer<Record<string, unknown>, { socket: WebSocket; request: unknown }>(
     {
+      // A client sending a server's message gets 4400, not 4500 (src/security/ws-guard.ts).
+      jsonMessageReviver: onlyClientMessages,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onConnect: async (ctx) => {

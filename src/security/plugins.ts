@@ -9,10 +9,17 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { limitPlugins } from './limits.js';
+import { badRequestOnParseFailure } from './parse-errors.js';
 import { rateLimitPlugin, TokenBuckets } from './rate-limit.js';
 
 export function securityPlugins(config: Config): Plugin<any>[] {
   // Production: no schema for strangers, and no "Did you mean ...?" that leaks field names.
   const production = config.production ? [useDisableIntrospection(), blockFieldSuggestionsPlugin()] : [];
-  return [...production, ...limitPlugins(config.limits), rateLimitPlugin(new TokenBuckets(config.rateLimit))];
+  return [
+    ...production,
+    ...limitPlugins(config.limits),
+    // After the body limit, so it also wraps the byte-counting parser.
+    badRequestOnParseFailure(),
+    rateLimitPlugin(new TokenBuckets(config.rateLimit)),
+  ];
 }

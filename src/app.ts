@@ -20,6 +20,7 @@ import { WEB_ROOT } from './http/static-files.js';
 import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createEventBus } from './realtime/pubsub.js';
+import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
 import { serveWebSockets } from './realtime/ws.server.js';
 import { corsFor } from './security/cors.js';
 import { securityPlugins } from './security/plugins.js';
@@ -84,7 +85,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Browsers from other origins only when CORS_ORIGINS lists them.
     cors: corsFor(config.corsOrigins),
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
-    plugins: [...securityPlugins(config), metrics.yogaPlugin],
+    plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults()],
     context: async ({ request, connectionParams }) => {
       const authorization =
         typeof connectionParams?.authorization === 'string'

@@ -15,6 +15,7 @@ import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { Caller } from '../auth/caller.js';
 import { createLoaders, type Context, type Services } from '../context.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
+import { shareResults } from '../realtime/shared-results.plugin.js';
 import { DashboardView, loadDashboard } from './dashboard.schema.js';
 import type { DashboardArgs, DashboardScope } from './dashboard.service.js';
 
@@ -74,7 +75,9 @@ export class LiveFeed {
   ) {
     // One listener per channel for the whole feed, however many subscribers: a subscriber costs
     // a set entry, not a listener.
-    this.listen(bus.subscribe('changes'), (notice) => this.changed(notice));
+    this.listen(bus.subscribe('changes'), (notice) => this.changed(notice.programId, (live) => touchesRange(live.args, notice)));
+    // A dashboard shows its programs' open alerts (activeAlerts), whatever its range.
+    this.listen(bus.subscribe('alertChanged'), (alert) => this.changed(alert.program_id, () => true));
     this.listen(bus.subscribe('keyRevoked'), (keyId) => this.revoked(keyId));
   }
 
@@ -190,11 +193,11 @@ export class LiveFeed {
     }
   }
 
-  private changed(notice: ChangeNotice) {
-    for (const set of [this.byProgram.get(notice.programId), this.everyProgram]) {
+  private changed(programId: string, concerns: (live: LiveScope) => boolean) {
+    for (const set of [this.byProgram.get(programId), this.everyProgram]) {
       if (!set) continue;
       for (const live of set) {
-        if (!touchesRange(live.args, notice)) continue;
+        if (!concerns(live)) continue;
         live.dirty = true;
         this.schedule(live);
       }
@@ -242,7 +245,8 @@ export class LiveFeed {
     const ctx: Context = { services: live.services, caller: live.caller, loaders: createLoaders(live.services) };
     const view = await loadDashboard(ctx, live.args);
     await view.totals(); // computed here once, so subscribers only read the result
-    return view;
+    // Every subscriber of the scope receives this one view: equal operations execute once on it.
+    return shareResults(view);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Who did what: the audit log of admin actions, and the key behind each recorded event. Admins only. */
-import { BOOTSTRAP_ACTOR } from '../auth/caller.js';
+import { assertEveryProgram, BOOTSTRAP_ACTOR } from '../auth/caller.js';
 import { MetricEventRef } from '../events/events.schema.js';
 import { builder } from '../schema/builder.js';
 import { badInput } from '../schema/errors.js';
@@ -29,6 +29,8 @@ builder.queryFields((t) => ({
     },
     authScopes: { admin: true },
     resolve: (_, args, ctx) => {
+      // Entries name every program's things: only a key for every program reads them.
+      assertEveryProgram(ctx.caller);
       const limit = args.limit ?? 100;
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('limit', 'must be between 1 and 1000');
       return listAuditEntries(ctx.services.db, { limit, action: args.action ?? null, actor: args.actor ?? null, before: args.before ?? null });

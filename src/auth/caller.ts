@@ -25,6 +25,21 @@ export function assertProgramAccess(caller: Caller, programId: string): void {
   if (!canSeeProgram(caller, programId)) throw forbidden(`this key may not access program "${programId}"`);
 }
 
+/**
+ * What belongs to no single program (programs, keys, the audit log, every-program rules and
+ * webhooks) is managed only by a key for every program; an admin key limited to some programs
+ * manages those programs' things only.
+ */
+export function assertEveryProgram(caller: Caller): void {
+  if (caller.programIds !== null) throw forbidden('only a key for every program may do this');
+}
+
+/** Whether every program of `programIds` (null: every program) is one the caller may see. */
+export function coversPrograms(caller: Caller, programIds: readonly string[] | null): boolean {
+  if (caller.programIds === null) return true;
+  return programIds !== null && programIds.every((id) => canSeeProgram(caller, id));
+}
+
 /** Narrows a list of program ids to those the caller may see. */
 export function visible<T extends { id: string }>(caller: Caller, programs: readonly T[]): T[] {
   return programs.filter((p) => canSeeProgram(caller, p.id));

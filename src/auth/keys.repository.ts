@@ -34,6 +34,10 @@ export function keyByHash(db: Executor, hash: string): Promise<ApiKey | undefine
   return db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
 }
 
+export function keyById(db: Executor, id: string): Promise<ApiKey | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 export function listKeys(db: Executor): Promise<ApiKey[]> {
   return db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
 }

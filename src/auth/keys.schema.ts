@@ -1,8 +1,8 @@
 import { builder } from '../schema/builder.js';
-import { badInput, notFound } from '../schema/errors.js';
+import { badInput, forbidden, notFound } from '../schema/errors.js';
 import type { Role } from '../db/types.js';
-import type { Caller } from './caller.js';
-import { createKey, listKeys, programIdsOf, revokeKey, type ApiKey } from './keys.repository.js';
+import { coversPrograms, type Caller } from './caller.js';
+import { createKey, keyById, listKeys, programIdsOf, revokeKey, type ApiKey } from './keys.repository.js';
 import { programsByIds } from '../programs/programs.repository.js';
 
 export const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'INTEGRATION', 'VIEWER'] as const });
@@ -61,7 +61,8 @@ builder.queryFields((t) => ({
   apiKeys: t.field({
     type: [ApiKeyRef],
     authScopes: { admin: true },
-    resolve: (_, __, ctx) => listKeys(ctx.services.db),
+    description: 'An admin key limited to some programs sees only keys limited to those programs.',
+    resolve: async (_, __, ctx) => (await listKeys(ctx.services.db)).filter((key) => coversPrograms(ctx.caller, programIdsOf(key))),
   }),
 }));
 
@@ -74,6 +75,8 @@ builder.mutationFields((t) => ({
       const name = input.name.trim();
       if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
       const programIds = input.programIds ? [...new Set(input.programIds.map(String))] : null;
+      // No key may mint a key that sees more than it does.
+      if (!coversPrograms(ctx.caller, programIds)) throw forbidden('a key limited to some programs may only create keys limited to those programs');
       if (programIds) {
         if (programIds.length === 0) throw badInput('programIds', 'must name at least one program, or be null for every program');
         const found = new Set((await programsByIds(ctx.services.db, programIds)).map((p) => p.id));
@@ -88,6 +91,9 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { id }, ctx) => {
+      // A key for other programs (or for every program) is not this caller's to see or revoke.
+      const existing = await keyById(ctx.services.db, String(id));
+      if (!existing || !coversPrograms(ctx.caller, programIdsOf(existing))) throw notFound('API key', String(id));
       const key = await revokeKey(ctx.services.db, String(id), ctx.services.now());
       if (!key) throw notFound('API key', String(id));
       ctx.services.pubsub.publish('keyRevoked', key.id);

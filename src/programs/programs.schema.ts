@@ -1,5 +1,5 @@
 import { isValidTimeZone } from '../kpis/time.js';
-import { visible } from '../auth/caller.js';
+import { assertEveryProgram, visible } from '../auth/caller.js';
 import { builder } from '../schema/builder.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { insertProgram, listPrograms, type Program } from './programs.repository.js';
@@ -45,6 +45,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateProgramInput, required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { input }, ctx) => {
+      assertEveryProgram(ctx.caller);
       const id = String(input.id);
       if (!PROGRAM_ID.test(id)) {
         throw badInput('id', 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit');

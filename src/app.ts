@@ -14,6 +14,7 @@ import { createLoaders, type Context, type Services } from './context.js';
 import { LiveFeed } from './dashboards/feed.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { ensureRollups } from './kpis/rollups-rebuild.js';
 import { Recorder } from './events/record.service.js';
 import { createRequestHandler } from './http/request-handler.js';
 import { WEB_ROOT } from './http/static-files.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const database = await openDatabase(config.databaseUrl);
   await migrateToLatest(database);
+  // Rollups are derived from raw events; a new rollup shape rebuilds them before any request.
+  await ensureRollups(database);
   const pubsub = createEventBus();
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger(config.logLevel);

@@ -104,7 +104,8 @@ describe('group commit', () => {
     const unknown = recorder.record([resolution('X', { programId: 'NOPE' })], null, false);
     const conflicting = recorder.record([resolution('KEYED', { value: 8, idempotencyKey: 'k-1' })], null, false);
     // A row the database itself refuses fails the shared transaction; every unit is then retried alone.
-    const broken = recorder.record([resolution('X', { caseId: { not: 'a string' } as unknown as string })], null, false);
+    // (case_id is NOT NULL on both databases.)
+    const broken = recorder.record([resolution('X', { caseId: null as unknown as string })], null, false);
     const more = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`D-${i}`)], null, false));
 
     for (const outcome of await Promise.all([...goods, ...more])) expect(outcome.accepted).toBe(1);

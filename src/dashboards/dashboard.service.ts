@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { assertProgramAccess, visible } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { Aggregate } from '../kpis/aggregate.js';
-import { aggregateSpans, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
+import { aggregateSpans, aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
 import {
   bucketStart,
   bucketsCovering,
@@ -34,6 +34,8 @@ export interface DashboardScope {
   /** The zone series buckets are cut in. */
   timezone: string;
   programs: Program[];
+  /** Every program, for a caller who may see them all: read from the all-programs rollups. */
+  everyProgram: boolean;
   /** The range actually answered: open bounds closed on the data; null when there is none. */
   range: Interval | null;
 }
@@ -70,7 +72,9 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
     const end = to ?? nextBucketStart(bucketStart(last, granularity, timezone), granularity, timezone);
     if (start !== undefined && start < end) range = { start, end };
   }
-  return { programId, from, to, granularity, timezone, programs, range };
+  // A key that sees every program reads the all-programs rollups: one row per bucket, not one per program.
+  const everyProgram = programId === null && ctx.caller.programIds === null;
+  return { programId, from, to, granularity, timezone, programs, everyProgram, range };
 }
 
 /** The series buckets; too many are refused before any data is read (only when a series is asked for). */
@@ -119,6 +123,7 @@ export function createBlockLoader(db: Context['services']['db']) {
 /** The dashboard's KPIs over its whole range, merged over its programs. */
 export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
   if (!scope.range) return new Aggregate();
+  if (scope.everyProgram) return (await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), [scope.range]))[0];
   const blocks = await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans: [scope.range!], zone: null })));
   return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
 }
@@ -127,6 +132,10 @@ export async function dashboardTotals(ctx: Context, scope: DashboardScope): Prom
 export async function dashboardSeries(ctx: Context, scope: DashboardScope): Promise<{ start: number; aggregate: Aggregate }[]> {
   const buckets = seriesSpans(scope);
   const spans = buckets.map((b) => b.span);
+  if (scope.everyProgram) {
+    const totals = await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), spans);
+    return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: totals[i] }));
+  }
   const blocks = (
     await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans, zone: scope.timezone })))
   ).map(unwrap);

@@ -38,7 +38,7 @@ export interface EventTable {
   api_key_id: string | null;
 }
 
-/** One aggregate per program, level and bucket (see kpis/rollup-levels.ts). */
+/** One aggregate per program ('*': every program), level and bucket (see kpis/rollup-levels.ts). */
 export interface RollupTable {
   program_id: string;
   level: string;
@@ -50,6 +50,12 @@ export interface RollupTable {
   sat_sum: number;
   sat_positive: number;
   conflicts: number;
+}
+
+/** One row: the shape the rollups were built for (kpis/rollups-rebuild.ts). */
+export interface RollupStateTable {
+  id: number;
+  version: number;
 }
 
 /** One target per program, KPI and exact period [starts_at, ends_at). */
@@ -162,6 +168,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   events: EventTable;
   rollups: RollupTable;
+  rollup_state: RollupStateTable;
   alert_rules: AlertRuleTable;
   alerts: AlertTable;
   alert_history: AlertHistoryTable;

@@ -10,75 +10,194 @@ import type { EventKind } from '../db/types.js';
  * values; a percentile answers the mean of the bin that holds the nearest rank. That mean lies
  * inside the bin, so it is within 1% of the true value, and exact when the bin holds one distinct value.
  * (DDSketch's midpoint estimate allows γ ≈ 1.02 for 1%, but the bin mean may sit anywhere in its bin.)
+ *
+ * Bins live in two dense arrays over the window of indexes in use, because reads merge thousands
+ * of rollups and an array add is far cheaper than a map lookup. Zero has a count of its own.
  */
 const GAMMA = 1.01;
 const LOG_GAMMA = Math.log(GAMMA);
-/** Zero gets a bin of its own, below every positive value (the smallest double still has a finite log). */
-const ZERO_BIN = -1_000_000;
+/**
+ * Positive values below this (86 ns) share the lowest bin, which keeps the window bounded; their
+ * percentile is then off by at most this much in absolute terms.
+ */
+const SMALLEST = 1e-12;
+const LOWEST_INDEX = Math.ceil(Math.log(SMALLEST) / LOG_GAMMA);
 
 export function binIndex(value: number): number {
-  if (value <= 0) return ZERO_BIN;
-  return Math.ceil(Math.log(value) / LOG_GAMMA);
+  return Math.max(LOWEST_INDEX, Math.ceil(Math.log(value) / LOG_GAMMA));
 }
 
+/** Counts are whole numbers, but deltas carry sums of floats; anything this close to zero is zero. */
+const EMPTY = 0.5;
+
 export class Histogram {
-  /** bin index → [count, sum] */
-  readonly bins = new Map<number, [number, number]>();
+  zeros = 0;
+  /** Index of slot 0 of `counts` and `sums`. */
+  private low = 0;
+  private counts = new Float64Array(0);
+  private sums = new Float64Array(0);
 
   add(value: number, sign = 1): void {
-    this.addBin(binIndex(value), sign, sign * value);
+    if (value <= 0) this.zeros += sign;
+    else this.addBin(binIndex(value), sign, sign * value);
   }
 
   merge(other: Histogram, sign = 1): void {
-    for (const [index, [count, sum]] of other.bins) this.addBin(index, sign * count, sign * sum);
+    this.zeros += sign * other.zeros;
+    const { counts, sums, low } = other;
+    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) this.addBin(low + i, sign * counts[i], sign * sums[i]);
   }
 
-  private addBin(index: number, count: number, sum: number): void {
-    // Counts may go negative: a retraction's delta is a histogram of minus ones until it is merged.
-    const bin = this.bins.get(index);
-    if (!bin) {
-      if (count !== 0) this.bins.set(index, [count, sum]);
-      return;
-    }
-    bin[0] += count;
-    bin[1] += sum;
-    if (Math.abs(bin[0]) < 0.5) this.bins.delete(index);
+  get total(): number {
+    let total = this.zeros;
+    for (const count of this.counts) total += count;
+    return total;
   }
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
   quantile(q: number): number | null {
-    let total = 0;
-    for (const [count] of this.bins.values()) total += count;
-    if (total < 0.5) return null;
-    const rank = Math.max(1, Math.ceil(q * Math.round(total) - 1e-9));
-    let seen = 0;
-    for (const index of [...this.bins.keys()].sort((a, b) => a - b)) {
-      const [count, sum] = this.bins.get(index)!;
-      seen += count;
-      if (seen >= rank - 1e-9) return index === ZERO_BIN ? 0 : sum / count;
+    const total = Math.round(this.total);
+    if (total < 1) return null;
+    const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+    let seen = this.zeros;
+    if (seen >= rank - EMPTY) return 0;
+    const { counts, sums } = this;
+    for (let i = 0; i < counts.length; i++) {
+      seen += counts[i];
+      if (counts[i] > EMPTY && seen >= rank - EMPTY) return sums[i] / counts[i];
     }
     return null;
   }
 
-  /** Packed as float64 triples (index, count, sum), for the rollup's blob column. */
-  encode(): Uint8Array {
-    const packed = new Float64Array(this.bins.size * 3);
-    let i = 0;
-    for (const [index, [count, sum]] of this.bins) {
-      packed[i++] = index;
-      packed[i++] = count;
-      packed[i++] = sum;
+  private addBin(index: number, count: number, sum: number): void {
+    let slot = index - this.low;
+    if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
+    const c = (this.counts[slot] += count);
+    this.sums[slot] += sum;
+    // An emptied bin forgets its sum, so float residue of add-then-subtract never lingers.
+    if (Math.abs(c) < EMPTY) this.counts[slot] = this.sums[slot] = 0;
+  }
+
+  /** Widens the window to hold `index`, with room to spare; returns the slot of `index`. */
+  private grow(index: number): number {
+    const oldLength = this.counts.length;
+    const low = oldLength === 0 ? index - 16 : Math.min(this.low, index - 16);
+    const high = oldLength === 0 ? index + 16 : Math.max(this.low + oldLength, index + 16);
+    const length = Math.max(high - low, oldLength * 2);
+    const start = oldLength === 0 ? low : index < this.low ? this.low + oldLength - length : this.low;
+    const counts = new Float64Array(length);
+    const sums = new Float64Array(length);
+    if (oldLength > 0) {
+      counts.set(this.counts, this.low - start);
+      sums.set(this.sums, this.low - start);
     }
-    return new Uint8Array(packed.buffer);
+    this.low = start;
+    this.counts = counts;
+    this.sums = sums;
+    return index - start;
+  }
+
+  /**
+   * Packed for the rollup's blob column: version byte, then varints (zero count, bin count, then
+   * per bin its index step and count) each followed, for bins, by the float64 sum. About 10
+   * bytes a bin; zigzag varints, so negative counts of deltas survive too.
+   */
+  encode(): Uint8Array {
+    const { counts, sums, low } = this;
+    let bins = 0;
+    for (const c of counts) if (c !== 0) bins++;
+    const out = new Writer(12 + bins * 13);
+    out.byte(FORMAT);
+    out.varint(this.zeros);
+    out.varint(bins);
+    let previous = LOWEST_INDEX - 1;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] === 0) continue;
+      out.varint(low + i - previous);
+      previous = low + i;
+      out.varint(counts[i]);
+      out.float(sums[i]);
+    }
+    return out.bytes();
+  }
+
+  /** Adds (sign 1) or takes away (sign -1) an encoded histogram, without building an object for it. */
+  mergeEncoded(bytes: Uint8Array | null | undefined, sign = 1): void {
+    if (!bytes || bytes.byteLength === 0) return;
+    const input = new Reader(bytes);
+    if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
+    this.zeros += sign * input.varint();
+    const bins = input.varint();
+    let index = LOWEST_INDEX - 1;
+    for (let b = 0; b < bins; b++) {
+      index += input.varint();
+      const count = input.varint();
+      this.addBin(index, sign * count, sign * input.float());
+    }
   }
 
   static decode(bytes: Uint8Array | null | undefined): Histogram {
     const histogram = new Histogram();
-    if (!bytes || bytes.byteLength === 0) return histogram;
-    const copy = new Uint8Array(bytes); // aligned copy: a Buffer's offset need not be a multiple of 8
-    const packed = new Float64Array(copy.buffer, 0, copy.byteLength / 8);
-    for (let i = 0; i < packed.length; i += 3) histogram.addBin(packed[i], packed[i + 1], packed[i + 2]);
+    histogram.mergeEncoded(bytes);
     return histogram;
+  }
+}
+
+const FORMAT = 2;
+
+class Writer {
+  private buffer: Uint8Array;
+  private view: DataView;
+  private at = 0;
+  constructor(size: number) {
+    this.buffer = new Uint8Array(size);
+    this.view = new DataView(this.buffer.buffer);
+  }
+  byte(b: number) {
+    this.buffer[this.at++] = b;
+  }
+  /** Zigzag varint of an integer up to 2^52 in size, by arithmetic (bit operators stop at 32 bits). */
+  varint(value: number) {
+    let n = value >= 0 ? value * 2 : -value * 2 - 1;
+    while (n >= 128) {
+      this.buffer[this.at++] = (n % 128) | 128;
+      n = Math.floor(n / 128);
+    }
+    this.buffer[this.at++] = n;
+  }
+  float(value: number) {
+    this.view.setFloat64(this.at, value, true);
+    this.at += 8;
+  }
+  bytes() {
+    return this.buffer.subarray(0, this.at);
+  }
+}
+
+class Reader {
+  private view: DataView;
+  private at = 0;
+  constructor(private readonly buffer: Uint8Array) {
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  byte() {
+    return this.buffer[this.at++];
+  }
+  varint() {
+    let n = 0;
+    let scale = 1;
+    let b: number;
+    do {
+      b = this.buffer[this.at++];
+      n += (b & 127) * scale;
+      scale *= 128;
+    } while (b >= 128);
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+  float() {
+    const value = this.view.getFloat64(this.at, true);
+    this.at += 8;
+    return value;
   }
 }
 

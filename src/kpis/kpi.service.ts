@@ -4,8 +4,8 @@
  */
 import type { Executor } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
-import { LEVELS, cover, type Piece } from './rollup-levels.js';
-import { aggregateOfRow, readRollups } from './rollups.repository.js';
+import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, cover, levelLength, type Piece } from './rollup-levels.js';
+import { mergeRow, readRollups } from './rollups.repository.js';
 import type { Interval } from './time.js';
 
 export interface ProgramRef {
@@ -14,33 +14,62 @@ export interface ProgramRef {
 }
 
 /**
- * One aggregate per program and span. `zone` is the zone the spans were cut in; null means each
- * program's own zone, which lets every span use the program's local-day rollups.
+ * One aggregate per program and span. Spans may be cut in any zone: each is covered with whole
+ * buckets of the program's own levels, and raw events fill the rest. (`zone`, the zone the spans
+ * were cut in, is no longer needed; it stays so that callers need not change.)
  */
 export async function aggregateSpans(
   db: Executor,
   programs: readonly ProgramRef[],
   spans: readonly Interval[],
-  zone: string | null,
+  zone?: string | null,
 ): Promise<Map<string, Aggregate[]>> {
-  const result = new Map(programs.map((p) => [p.id, spans.map(() => new Aggregate())]));
-  // Programs that share a time zone need the same pieces, so they share every query.
-  for (const [timezone, group] of groupBy(programs, (p) => p.timezone)) {
-    const levels = zone === null || zone === timezone ? LEVELS : LEVELS.filter((l) => l.name !== 'L');
-    const pieces = spans.flatMap((span, i) => cover(span.start, span.end, timezone, i, levels));
-    const ids = group.map((p) => p.id);
+  void zone;
+  return readSpans(
+    db,
+    programs.map((p) => ({ key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id] })),
+    spans,
+  );
+}
+
+/**
+ * One aggregate per span, summed over every program, from the ALL_PROGRAMS rollups: one row per
+ * bucket however many programs there are. Only for a caller who may see every program, and
+ * `programIds` must name them all (their raw events fill the edges).
+ */
+export async function aggregateSpansOfAll(db: Executor, programIds: string[], spans: readonly Interval[]): Promise<Aggregate[]> {
+  const result = await readSpans(db, [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds }], spans);
+  return result.get(ALL_PROGRAMS)!;
+}
+
+/** What one answer is read from: a rollup id (a program, or ALL_PROGRAMS), its zone, and whose raw events belong to it. */
+interface Source {
+  key: string;
+  rollupId: string;
+  zone: string;
+  members: string[];
+}
+
+async function readSpans(db: Executor, sources: Source[], spans: readonly Interval[]): Promise<Map<string, Aggregate[]>> {
+  const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
+  // Sources that share a time zone need the same pieces, so they share every query.
+  for (const [zone, group] of groupBy(sources, (s) => s.zone)) {
+    const pieces = spans.flatMap((span, i) => cover(span.start, span.end, zone, i));
+    const byRollup = new Map(group.map((s) => [s.rollupId, result.get(s.key)!]));
+    const byMember = new Map(group.flatMap((s) => s.members.map((m) => [m, result.get(s.key)!] as const)));
     for (const [source, list] of groupBy(pieces, (p) => p.source)) {
-      const gap = source === 'raw' ? 0 : 4 * LEVELS.find((l) => l.name === source)!.length;
+      // Nearby pieces are read by one query; the rows between them are skipped below.
+      const gap = source === 'raw' ? 0 : 4 * levelLength(source);
       for (const run of runsOf(list, gap)) {
         if (source === 'raw') {
-          for (const event of await readLiveEvents(db, ids, run.start, run.end)) {
+          for (const event of await readLiveEvents(db, [...byMember.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(event.occurred_at));
-            if (piece) result.get(event.program_id)![piece.span].addEvent(event.kind, event.value);
+            if (piece) byMember.get(event.program_id)![piece.span].addEvent(event.kind, event.value);
           }
         } else {
-          for (const row of await readRollups(db, source, ids, run.start, run.end)) {
+          for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(row.bucket_start));
-            if (piece) result.get(row.program_id)![piece.span].merge(aggregateOfRow(row));
+            if (piece) mergeRow(byRollup.get(row.program_id)![piece.span], row);
           }
         }
       }

@@ -1,13 +1,20 @@
 /**
  * The rollup levels: which buckets pre-aggregated rows exist for. A read covers a span with the
- * coarsest levels whose boundaries fit inside it and falls back to raw events only at the edges.
+ * coarsest buckets that fit inside it and falls back to raw events only at the edges.
+ *  - M: a month in the program's own time zone (long ranges: a year is twelve rows)
  *  - L: a day in the program's own time zone (what most dashboards ask for)
- *  - D: a UTC day (all-programs dashboards, and zones that differ from the program's)
+ *  - D: a UTC day (all-programs dashboards and other zones; omitted for UTC programs, where it is L)
  *  - H: a UTC hour (edges; every zone whose offset is whole hours aligns with it)
+ * Besides one set per program, the pseudo program ALL_PROGRAMS holds the sum of every program in
+ * UTC, so an all-programs dashboard reads one row per bucket rather than one per program.
  */
-import { DAY, HOUR, bucketCeil, localDayStart, type Interval } from './time.js';
+import { DAY, HOUR, cachedBucketCeil, cachedBucketStart, type Interval } from './time.js';
 
-export type LevelName = 'L' | 'D' | 'H';
+export type LevelName = 'M' | 'L' | 'D' | 'H';
+
+/** The rollups of every program summed, kept in UTC (see kpi.service.ts for who may read them). */
+export const ALL_PROGRAMS = '*';
+export const ALL_PROGRAMS_ZONE = 'UTC';
 
 export interface RollupLevel {
   name: LevelName;
@@ -27,20 +34,36 @@ const fixed = (name: LevelName, length: number): RollupLevel => ({
   },
 });
 
+const LOCAL_MONTH: RollupLevel = {
+  name: 'M',
+  length: 31 * DAY,
+  floor: (t, zone) => cachedBucketStart(t, 'MONTH', zone),
+  ceil: (t, zone) => cachedBucketCeil(t, 'MONTH', zone),
+};
 const LOCAL_DAY: RollupLevel = {
   name: 'L',
   length: DAY,
-  floor: (t, zone) => localDayStart(t, zone),
-  ceil: (t, zone) => bucketCeil(t, 'DAY', zone),
+  floor: (t, zone) => cachedBucketStart(t, 'DAY', zone),
+  ceil: (t, zone) => cachedBucketCeil(t, 'DAY', zone),
 };
 const UTC_DAY = fixed('D', DAY);
 const UTC_HOUR = fixed('H', HOUR);
 
-export const LEVELS: readonly RollupLevel[] = [LOCAL_DAY, UTC_DAY, UTC_HOUR];
+const ZONED_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_DAY, UTC_HOUR];
+const UTC_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_HOUR];
+
+/** The levels kept for a program in `zone`, coarsest first. */
+export function levelsOf(zone: string): readonly RollupLevel[] {
+  return zone === 'UTC' ? UTC_LEVELS : ZONED_LEVELS;
+}
+
+export function levelLength(name: LevelName): number {
+  return ZONED_LEVELS.find((l) => l.name === name)!.length;
+}
 
 /** The rollup buckets an event at `t` of a program in `zone` is folded into. */
 export function bucketsOf(t: number, zone: string): { level: LevelName; start: number }[] {
-  return LEVELS.map((level) => ({ level: level.name, start: level.floor(t, zone) }));
+  return levelsOf(zone).map((level) => ({ level: level.name, start: level.floor(t, zone) }));
 }
 
 export interface Piece extends Interval {
@@ -52,9 +75,10 @@ export interface Piece extends Interval {
 
 /**
  * Covers [start, end) with the coarsest pieces: the longest run of whole buckets of the first
- * level that fits, then the two remainders with the finer levels, down to raw events.
+ * level that fits, then the two remainders with the finer levels, down to raw events. Exact for
+ * spans cut in any zone: a bucket is used only when it lies wholly inside the span.
  */
-export function cover(start: number, end: number, zone: string, span: number, levels = LEVELS): Piece[] {
+export function cover(start: number, end: number, zone: string, span: number, levels = levelsOf(zone)): Piece[] {
   if (start >= end) return [];
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i];

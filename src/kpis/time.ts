@@ -65,9 +65,10 @@ export function bucketsCovering(
   limit: number,
 ): { start: number; span: Interval }[] {
   const buckets: { start: number; span: Interval }[] = [];
-  for (let start = bucketStart(from, granularity, zone); start < to; ) {
+  const cut = calendar(granularity, zone);
+  for (let start = cut.floor(from); start < to; ) {
     if (buckets.length === limit) throw new TooManyBucketsError(limit);
-    const next = nextBucketStart(start, granularity, zone);
+    const next = cut.next(start);
     buckets.push({ start, span: { start: Math.max(start, from), end: Math.min(next, to) } });
     start = next;
   }
@@ -79,14 +80,77 @@ function mod(a: number, n: number): number {
 }
 
 /**
- * The local day that holds `t`, remembered per zone: writes land mostly in today's bucket,
- * so the calendar is consulted once a day rather than once an event.
+ * Consecutive bucket boundaries of one granularity in one zone, extended on demand: reads cut
+ * hundreds of buckets and writes fold every event into a few, so the calendar (Luxon, slow) is
+ * consulted once per bucket rather than once per lookup.
  */
-const lastLocalDay = new Map<string, Interval>();
-export function localDayStart(t: number, zone: string): number {
-  const cached = lastLocalDay.get(zone);
-  if (cached && t >= cached.start && t < cached.end) return cached.start;
-  const start = bucketStart(t, 'DAY', zone);
-  lastLocalDay.set(zone, { start, end: nextBucketStart(start, 'DAY', zone) });
-  return start;
+class Calendar {
+  /** Ascending boundaries; [starts[i], starts[i + 1]) is one bucket. */
+  private starts: number[] = [];
+
+  constructor(
+    private readonly granularity: Granularity,
+    private readonly zone: string,
+  ) {}
+
+  /** Index i with starts[i] <= t < starts[i + 1]. */
+  private locate(t: number): number {
+    let s = this.starts;
+    const nominal = granularity(this.granularity);
+    if (s.length === 0 || t < s[0] - 1000 * nominal || t >= s[s.length - 1] + 1000 * nominal || s.length > 100_000) {
+      const start = bucketStart(t, this.granularity, this.zone);
+      s = this.starts = [start, nextBucketStart(start, this.granularity, this.zone)];
+    }
+    if (t < s[0]) {
+      const before: number[] = [];
+      for (let first = s[0]; t < first; ) before.unshift((first = bucketStart(first - 1, this.granularity, this.zone)));
+      s = this.starts = before.concat(s);
+    }
+    while (t >= s[s.length - 1]) s.push(nextBucketStart(s[s.length - 1], this.granularity, this.zone));
+    let lo = 0;
+    let hi = s.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  // locate() may replace this.starts, so it runs before this.starts is read.
+  floor(t: number): number {
+    const i = this.locate(t);
+    return this.starts[i];
+  }
+
+  ceil(t: number): number {
+    const i = this.locate(t);
+    return this.starts[i] === t ? t : this.starts[i + 1];
+  }
+
+  next(start: number): number {
+    const i = this.locate(start);
+    return this.starts[i + 1];
+  }
+}
+
+const NOMINAL: Record<Granularity, number> = { HOUR, DAY, WEEK: 7 * DAY, MONTH: 30 * DAY, QUARTER: 91 * DAY, YEAR: 365 * DAY };
+const granularity = (g: Granularity) => NOMINAL[g];
+
+const calendars = new Map<string, Calendar>();
+function calendar(granularity: Granularity, zone: string): Calendar {
+  const key = `${granularity} ${zone}`;
+  let found = calendars.get(key);
+  if (!found) calendars.set(key, (found = new Calendar(granularity, zone)));
+  return found;
+}
+
+/** bucketStart, remembered: the same answer without asking the calendar again. */
+export function cachedBucketStart(t: number, granularity: Granularity, zone: string): number {
+  return calendar(granularity, zone).floor(t);
+}
+
+/** bucketCeil, remembered. */
+export function cachedBucketCeil(t: number, granularity: Granularity, zone: string): number {
+  return calendar(granularity, zone).ceil(t);
 }

@@ -1,0 +1,46 @@
+/**
+ * Rollups are derived data. Whenever their shape changes (levels, histogram encoding),
+ * ROLLUP_VERSION changes with it, and at start-up the rollups are rebuilt from the raw events in
+ * one transaction, so no reader ever sees rollups of one shape read as another.
+ */
+import type { OpenDatabase } from '../db/database.js';
+import { ALL_PROGRAMS } from './rollup-levels.js';
+import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
+
+/** 2: month level, ALL_PROGRAMS, histogram bins of ratio 1.01 in the varint encoding. */
+export const ROLLUP_VERSION = 2;
+const CHUNK = 50_000;
+
+/** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */
+export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
+  const state = await database.db.selectFrom('rollup_state').select('version').where('id', '=', 1).executeTakeFirst();
+  if (state?.version === ROLLUP_VERSION) return false;
+  return database.db.transaction().execute(async (trx) => {
+    // Claims the rebuild: another instance starting at the same time waits on this row, then finds it done.
+    const claimed = await trx
+      .updateTable('rollup_state')
+      .set({ version: ROLLUP_VERSION })
+      .where('id', '=', 1)
+      .where('version', '<>', ROLLUP_VERSION)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) return false;
+    const programs = await trx.selectFrom('programs').select(['id', 'timezone']).execute();
+    await database.lockPrograms(trx, [...programs.map((p) => p.id), ALL_PROGRAMS]);
+    await trx.deleteFrom('rollups').execute();
+    const zones = new Map(programs.map((p) => [p.id, p.timezone]));
+    // A chunk at a time in id order, so memory stays flat however many events are stored.
+    for (let after = 0; ; ) {
+      const events = await trx
+        .selectFrom('events')
+        .select(['id', 'program_id', 'kind', 'value', 'occurred_at'])
+        .where('id', '>', after)
+        .where('retracted_at', 'is', null)
+        .orderBy('id')
+        .limit(CHUNK)
+        .execute();
+      if (events.length === 0) return true;
+      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1));
+      after = Number(events[events.length - 1].id);
+    }
+  });
+}

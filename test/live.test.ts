@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   CreateApiKeyDocument,
+  LiveDashboardAlertsDocument,
   LiveDashboardDocument,
   LiveDashboardSeriesDocument,
   RecordEventsDocument,
@@ -146,6 +147,9 @@ describe('dashboardUpdated', () => {
     const updates = await Promise.all(streams.map((s) => s.next()));
     for (const update of updates) expect(update.data?.dashboardUpdated).toMatchObject({ resolvedCases: 1 });
     expect(feed.stats().computations).toBe(2);
+    // One shared view, yet each operation gets its own selection.
+    expect(updates[0].data?.dashboardUpdated).not.toHaveProperty('series');
+    expect(updates[11].data?.dashboardUpdated).toMatchObject({ timezone: 'UTC', series: [{ resolvedCases: 1 }] });
   });
 
   it('gives different arguments or different visible programs their own scope', async () => {
@@ -159,6 +163,16 @@ describe('dashboardUpdated', () => {
       admin.subscribe(LiveDashboardSeriesDocument, { programId: 'A', timezone: 'Europe/Paris' }).next(),
     ]);
     expect(feed.stats().scopes).toBe(4);
+  });
+
+  it("pushes again when an alert of its programs opens, so activeAlerts stays current", async () => {
+    const { t, url } = await liveApp();
+    const live = connect(url, await t.key('VIEWER', ['A'])).subscribe(LiveDashboardAlertsDocument, { programId: 'A' });
+    expect((await live.next()).data?.dashboardUpdated).toEqual({ resolvedCases: 0, activeAlerts: [] });
+    // The default rule: average resolution time over 30 days above 7 days fires.
+    await resolution(t, 'A', 10);
+    const alerted = await live.until((d) => d.dashboardUpdated.activeAlerts.length > 0);
+    expect(alerted.dashboardUpdated).toEqual({ resolvedCases: 1, activeAlerts: [{ state: 'FIRING', programId: 'A' }] });
   });
 
   it('answers invalid arguments with BAD_USER_INPUT and keeps the socket usable', async () => {

@@ -7,6 +7,8 @@ const require = createRequire(import.meta.url);
 // again on PostgreSQL when TEST_DATABASE_URL names one (`.ci/run` always sets it).
 const postgres = process.env.TEST_DATABASE_URL;
 if (!postgres) console.warn('TEST_DATABASE_URL is not set: the PostgreSQL run of the suite is skipped');
+// Test schemas carry this run's process id, so concurrent runs on one server keep to their own.
+const run = { TEST_RUN_PID: String(process.pid) };
 
 export default defineConfig({
   resolve: {
@@ -21,9 +23,9 @@ export default defineConfig({
     maxWorkers: 2,
     globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DB: 'sqlite' } } },
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DB: 'sqlite', ...run } } },
       ...(postgres
-        ? [{ extends: true, test: { name: 'postgres', include: ['test/**/*.test.ts'], env: { TEST_DB: 'postgres' } } }]
+        ? [{ extends: true as const, test: { name: 'postgres', include: ['test/**/*.test.ts'], env: { TEST_DB: 'postgres', ...run } } }]
         : []),
     ],
   },

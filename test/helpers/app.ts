@@ -13,7 +13,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Role } from '../../src/db/types.js';
 import { CreateApiKeyDocument, CreateProgramDocument } from '../generated/operations.js';
-import { TEST_SCHEMA_PREFIX } from './global-setup.js';
+import { testSchemaPrefix } from './global-setup.js';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -41,7 +41,7 @@ export const testDialect = process.env.TEST_DB === 'postgres' ? 'postgres' : 'sq
 export function freshDatabaseUrl(): string {
   if (testDialect === 'postgres') {
     const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.searchParams.set('schema', `${TEST_SCHEMA_PREFIX}${randomBytes(8).toString('hex')}`);
+    url.searchParams.set('schema', `${testSchemaPrefix()}${randomBytes(8).toString('hex')}`);
     return url.toString();
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'kpi-test-'));

@@ -95,7 +95,7 @@ describe('/metrics', () => {
     expect(valueOf(families, 'websocket_connections_open')).toBe(1);
 
     unsubscribe();
-    for (let i = 0; i < 100 && valueOf(families, 'graphql_subscriptions_active') !== 0; i++) {
+    for (let i = 0; i < 250 && valueOf(families, 'graphql_subscriptions_active') !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       families = await scrape(origin);
     }

@@ -14,6 +14,7 @@ import { ADMIN_KEY, testApp, testDialect } from './helpers/app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test/artifacts');
+const WAIT = { timeout: 20_000 };
 
 beforeAll(async () => {
   // `npm test` builds the page first; a lone run of this file builds it if it is missing.
@@ -41,6 +42,8 @@ async function browser(viewport = { width: 1280, height: 900 }): Promise<Browser
       '--disable-sync',
     ],
   });
+  // Generous waits: the suite shares two cores with a browser, so a busy moment must not fail a test.
+  context.setDefaultTimeout(20_000);
   onTestFinished(async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -65,7 +68,7 @@ function watchErrors(page: Page) {
   return errors;
 }
 
-describe('the dashboard page', () => {
+describe('the dashboard page', { timeout: 90_000 }, () => {
   it('signs in, shows the KPIs the API reports, and updates a card live when an event is recorded', async () => {
     const { t, origin } = await pageWithProgram();
     await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-001', days: 5 } });
@@ -79,17 +82,17 @@ describe('the dashboard page', () => {
     await page.getByLabel('API key').fill(ADMIN_KEY);
     await page.getByRole('button', { name: 'Open the dashboard' }).click();
 
-    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent()).toBe(`${dashboard.avgResolutionTime!.toFixed(1)} days`);
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe(`${dashboard.avgResolutionTime!.toFixed(1)} days`);
     expect(await card(page, 'AVG_SATISFACTION').textContent()).toBe(`${dashboard.avgSatisfaction!.toFixed(2)} / 5`);
     expect(await card(page, 'TOTAL_CONFLICTS').textContent()).toBe(String(dashboard.totalConflicts));
     expect(await card(page, 'CSAT').textContent()).toBe('100.0%');
-    await expect.poll(() => page.locator('#live').textContent()).toBe('Live');
+    await expect.poll(() => page.locator('#live').textContent(), WAIT).toBe('Live');
 
     // A mark on the window survives only if the page is never reloaded.
     await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
     await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-003', days: 6 } });
 
-    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent()).toBe('5.5 days');
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('5.5 days');
     expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
     expect(await page.locator('.chart').count()).toBe(3);
     await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${testDialect}.png`), fullPage: true });
@@ -102,10 +105,10 @@ describe('the dashboard page', () => {
     const errors = watchErrors(page);
 
     await page.goto(`${origin}/#key=${encodeURIComponent(ADMIN_KEY)}`);
-    await expect.poll(() => page.locator('#live').textContent()).toBe('Live');
+    await expect.poll(() => page.locator('#live').textContent(), WAIT).toBe('Live');
     expect(new URL(page.url()).hash).toBe('');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
-    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent()).toBe('—');
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('—');
 
     // Past the default rule (30-day average above 7 days): the alert appears without a reload.
     await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-010', days: 12 } });
@@ -115,7 +118,7 @@ describe('the dashboard page', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-phone-${testDialect}.png`), fullPage: true });
 
     await acknowledge.click();
-    await expect.poll(() => page.locator('.alert .meta').textContent()).toContain('acknowledged');
+    await expect.poll(() => page.locator('.alert .meta').textContent(), WAIT).toContain('acknowledged');
     expect(await acknowledge.count()).toBe(0);
     expect(errors).toEqual([]);
   });
@@ -128,7 +131,7 @@ describe('the dashboard page', () => {
     await page.getByLabel('API key').fill('not-a-key');
     await page.getByLabel('API key').press('Enter');
 
-    await expect.poll(() => page.locator('#sign-in-error').textContent()).toContain('not accepted');
+    await expect.poll(() => page.locator('#sign-in-error').textContent(), WAIT).toContain('not accepted');
     expect(await page.locator('#dashboard').isHidden()).toBe(true);
   });
 });

@@ -141,7 +141,7 @@ export type ClientAcknowledgeAlertMutation = { acknowledgeAlert: { id: string, p
 
 export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
-export type AlertFieldsFragment = { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } };
+export type AlertSummaryFragment = { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } };
 
 export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
@@ -281,8 +281,8 @@ export const DashboardTotalsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"DashboardTotals"}) as unknown as TypedDocumentString<DashboardTotalsFragment, unknown>;
-export const AlertFieldsFragmentDoc = new TypedDocumentString(`
-    fragment AlertFields on Alert {
+export const AlertSummaryFragmentDoc = new TypedDocumentString(`
+    fragment AlertSummary on Alert {
   id
   programId
   state
@@ -302,12 +302,12 @@ export const AlertFieldsFragmentDoc = new TypedDocumentString(`
     severity
   }
 }
-    `, {"fragmentName":"AlertFields"}) as unknown as TypedDocumentString<AlertFieldsFragment, unknown>;
+    `, {"fragmentName":"AlertSummary"}) as unknown as TypedDocumentString<AlertSummaryFragment, unknown>;
 export const DashboardFullFragmentDoc = new TypedDocumentString(`
     fragment DashboardFull on Dashboard {
   ...DashboardTotals
   activeAlerts {
-    ...AlertFields
+    ...AlertSummary
   }
   series {
     start
@@ -346,7 +346,7 @@ export const DashboardFullFragmentDoc = new TypedDocumentString(`
     value
   }
 }
-fragment AlertFields on Alert {
+fragment AlertSummary on Alert {
   id
   programId
   state
@@ -402,10 +402,10 @@ export const ClientSetTargetDocument = new TypedDocumentString(`
 export const ClientAcknowledgeAlertDocument = new TypedDocumentString(`
     mutation ClientAcknowledgeAlert($id: ID!) {
   acknowledgeAlert(id: $id) {
-    ...AlertFields
+    ...AlertSummary
   }
 }
-    fragment AlertFields on Alert {
+    fragment AlertSummary on Alert {
   id
   programId
   state
@@ -461,7 +461,7 @@ export const ClientDashboardDocument = new TypedDocumentString(`
     value
   }
 }
-fragment AlertFields on Alert {
+fragment AlertSummary on Alert {
   id
   programId
   state
@@ -484,7 +484,7 @@ fragment AlertFields on Alert {
 fragment DashboardFull on Dashboard {
   ...DashboardTotals
   activeAlerts {
-    ...AlertFields
+    ...AlertSummary
   }
   series {
     start
@@ -535,7 +535,7 @@ export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
     value
   }
 }
-fragment AlertFields on Alert {
+fragment AlertSummary on Alert {
   id
   programId
   state
@@ -558,7 +558,7 @@ fragment AlertFields on Alert {
 fragment DashboardFull on Dashboard {
   ...DashboardTotals
   activeAlerts {
-    ...AlertFields
+    ...AlertSummary
   }
   series {
     start
@@ -652,10 +652,10 @@ export const ClientMeDocument = new TypedDocumentString(`
 export const ClientAlertChangedDocument = new TypedDocumentString(`
     subscription ClientAlertChanged($programId: ID) {
   alertChanged(programId: $programId) {
-    ...AlertFields
+    ...AlertSummary
   }
 }
-    fragment AlertFields on Alert {
+    fragment AlertSummary on Alert {
   id
   programId
   state

@@ -25,7 +25,7 @@ import {
   ClientRecordSatisfactionDocument,
   ClientScorecardDocument,
   ClientSetTargetDocument,
-  type AlertFieldsFragment,
+  type AlertSummaryFragment,
   type ClientDashboardQueryVariables,
   type CreateProgramInput,
   type EventInput,
@@ -184,7 +184,7 @@ export class MonitoringClient {
   }
 
   /** Every alert transition (PENDING, FIRING, RESOLVED) and acknowledgement, for one program or all the key may see. */
-  subscribeAlerts(args: { programId?: string | null }, handlers: Handlers<AlertFieldsFragment>): Unsubscribe {
+  subscribeAlerts(args: { programId?: string | null }, handlers: Handlers<AlertSummaryFragment>): Unsubscribe {
     return this.subscribe(ClientAlertChangedDocument, { programId: args.programId ?? null }, {
       ...handlers,
       next: (data) => handlers.next(data.alertChanged),

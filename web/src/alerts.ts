@@ -1,8 +1,8 @@
 /** The active alerts: PENDING and FIRING, kept current by dashboard pushes and alertChanged; admins acknowledge. */
-import type { AlertFieldsFragment } from '../../src/client/index.js';
+import type { AlertSummaryFragment } from '../../src/client/index.js';
 import { formatValue, type KpiInfo } from './format.js';
 
-type Alert = AlertFieldsFragment;
+type Alert = AlertSummaryFragment;
 
 const COMPARATORS = { GT: '>', GTE: '≥', LT: '<', LTE: '≤' } as const;
 

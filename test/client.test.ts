@@ -225,6 +225,29 @@ describe('the typed client', () => {
     expect(acknowledged.acknowledgedAt).not.toBeNull();
   });
 
+  it('reads the KPI registry and its own key; an INTEGRATION key may do neither', async () => {
+    const { t, url } = await runningApp();
+    await t.program('HA');
+    const viewer = clientFor(url, await t.key('VIEWER', ['HA']));
+    const integration = clientFor(url, await t.key('INTEGRATION'));
+
+    const kpis = await viewer.kpis();
+    expect(kpis.map((k) => k.key)).toEqual([
+      'AVG_RESOLUTION_TIME',
+      'MEDIAN_RESOLUTION_TIME',
+      'P90_RESOLUTION_TIME',
+      'AVG_SATISFACTION',
+      'CSAT',
+      'TOTAL_CONFLICTS',
+      'CONFLICT_RATE',
+    ]);
+    expect(kpis[0]).toEqual({ key: 'AVG_RESOLUTION_TIME', field: 'avgResolutionTime', label: 'Average resolution time', unit: 'DAYS', better: 'LOWER' });
+    expect(kpis.find((k) => k.key === 'CSAT')).toMatchObject({ unit: 'PERCENT', better: 'HIGHER' });
+    expect(await viewer.me()).toMatchObject({ role: 'VIEWER', programIds: ['HA'] });
+    await expect(integration.kpis()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(integration.me()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
   it('reports a refused key on the live connection as UNAUTHENTICATED', async () => {
     const { url } = await runningApp();
     const mon = clientFor(url, 'not-a-key');

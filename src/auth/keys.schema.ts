@@ -55,7 +55,7 @@ builder.queryFields((t) => ({
   me: t.field({
     type: CallerRef,
     description: "The key that makes this request: its role and the programs it may see.",
-    authScopes: { read: true, record: true },
+    authScopes: { read: true },
     resolve: (_, __, ctx) => ctx.caller,
   }),
   apiKeys: t.field({

@@ -28,7 +28,7 @@ builder.queryField('kpis', (t) =>
   t.field({
     type: [KpiDefinitionRef],
     description: "Every KPI, in the Kpi enum's order.",
-    authScopes: { read: true, record: true },
+    authScopes: { read: true },
     resolve: () => [...KPIS],
   }),
 );

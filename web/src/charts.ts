@@ -136,7 +136,15 @@ function options(spec: ChartSpec, width: number, zone: string, labelOf: (field: 
     ],
     axes: [
       { stroke: '#333', grid: { stroke: '#e3e3e3' } },
-      ...spec.axes.map((a) => ({ scale: a.scale, label: a.label, side: a.side ?? 3, stroke: '#333', grid: { show: a.side !== 1, stroke: '#e3e3e3' } })),
+      ...spec.axes.map((a) => ({
+        scale: a.scale,
+        label: a.label,
+        side: a.side ?? 3,
+        stroke: '#333',
+        grid: { show: a.side !== 1, stroke: '#e3e3e3' },
+        // Counts are whole: no 0.5 conflicts on the axis.
+        incrs: a.scale === 'count' ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] : undefined,
+      })),
     ],
   };
 }

@@ -16,13 +16,15 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ensureRollups } from './kpis/rollups-rebuild.js';
 import { Recorder } from './events/record.service.js';
+import { drainable } from './health/drain.js';
+import { databaseCheck, Readiness, useReadiness } from './health/readiness.js';
 import { createRequestHandler } from './http/request-handler.js';
 import { WEB_ROOT } from './http/static-files.js';
 import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createEventBus } from './realtime/pubsub.js';
 import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
-import { serveWebSockets } from './realtime/ws.server.js';
+import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
 import { corsFor } from './security/cors.js';
 import { securityPlugins } from './security/plugins.js';
 import { schema } from './schema/index.js';
@@ -30,6 +32,10 @@ import { schema } from './schema/index.js';
 export interface App {
   services: Services;
   server: Server;
+  /** The WebSocket side: open sockets, slow readers closed. */
+  sockets: LiveSockets;
+  /** What /ready checks; a dependency (Redis, say) adds its own with `readiness.add(name, check)`. */
+  readiness: Readiness;
   /** Fetch-style entry for tests: `app.fetch('http://x/graphql', init)`. */
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
   start(): Promise<{ url: string; port: number }>;
@@ -41,6 +47,9 @@ interface ServerContext {
   /** Sent by graphql-ws clients in the connection_init message. */
   connectionParams?: Record<string, unknown>;
 }
+
+/** How long shutdown waits for requests in flight; main.ts gives the whole shutdown 10 s. */
+const SHUTDOWN_DRAIN_MS = 5_000;
 
 export interface AppOptions {
   /** The clock; tests pin it. */
@@ -62,11 +71,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     database,
     db: database.db,
     pubsub,
-    recorder: new Recorder(database, pubsub, now),
+    recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     alerts: createAlerting(database.db, pubsub, now, config, logger),
     now,
   };
+  const readiness = new Readiness();
+  readiness.add('database', databaseCheck(database));
   // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
   services.alerts.start();
 
@@ -88,7 +99,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Browsers from other origins only when CORS_ORIGINS lists them.
     cors: corsFor(config.corsOrigins),
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
-    plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults()],
+    plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults(), useReadiness(readiness)],
     context: async ({ request, connectionParams }) => {
       const authorization =
         typeof connectionParams?.authorization === 'string'
@@ -103,15 +114,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   // Request ids, JSON logs and metrics for every request; then /metrics, GraphQL, or the page's files.
-  const server = createServer(
+  const requests = drainable(
     createRequestHandler({ yoga, graphqlEndpoint: yoga.graphqlEndpoint, metrics, logger, config, services, webRoot: WEB_ROOT }),
   );
+  const server = createServer(requests.handler);
   const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });
   let stopping: Promise<void> | null = null;
 
   return {
     services,
     server,
+    sockets,
+    readiness,
     fetch: (url, init) => Promise.resolve(yoga.fetch(new Request(url, init))),
     start: () =>
       new Promise((resolve, reject) => {
@@ -125,13 +139,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   };
 
   async function stopApp() {
+    // No new work: /ready turns 503, new connections are refused, new requests answer SHUTTING_DOWN.
+    readiness.drain();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Requests in flight are answered, and what they wrote committed.
+    await requests.drain(SHUTDOWN_DRAIN_MS);
+    await services.recorder.idle();
+    // Notices already heard are judged, so their alerts and notifications reach the outbox.
+    await services.alerts.stop();
     // Every socket hears 1001 (going away); then live scopes and their timers are let go.
     await sockets.close();
     services.feed.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections?.();
-    await services.recorder.idle();
-    await services.alerts.stop();
+    await closed;
     await database.close();
   }
 }

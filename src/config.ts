@@ -14,6 +14,10 @@ export interface Config {
   liveThrottleMs: number;
   /** WebSocket ping interval (ms); a client silent for another interval is dropped. */
   liveKeepAliveMs: number;
+  /** Bytes a socket may have unsent before it is closed as too slow (4008): a reader that stops cannot grow memory. */
+  liveMaxBufferedBytes: number;
+  /** Events waiting for a commit beyond which record mutations are refused with OVERLOADED (503), not queued. */
+  recordQueueMaxEvents: number;
   /** How often alert rules are judged as windows slide (ms). */
   alertIntervalMs: number;
   /** How long record notices gather before their programs' rules are judged (ms). */
@@ -77,6 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 750),
     liveKeepAliveMs: int(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
+    liveMaxBufferedBytes: int(env, 'LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
+    // Five full commits' worth: enough to keep the writer busy, few enough to answer within seconds.
+    recordQueueMaxEvents: int(env, 'RECORD_QUEUE_MAX_EVENTS', 100_000, 1, 10_000_000),
     // At most 60 s: rules are judged at least every minute as windows slide.
     alertIntervalMs: int(env, 'ALERT_INTERVAL_MS', 30_000, 100, 60_000),
     // At most 800 ms, so a record is judged within 1 s.

@@ -54,11 +54,13 @@ export class AlertEngine {
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     await this.changes?.return?.();
-    if (this.debounce) clearTimeout(this.debounce);
     if (this.interval) clearInterval(this.interval);
-    this.debounce = this.interval = null;
+    // Notices already heard are judged now, not dropped: on shutdown their alerts and
+    // notifications still reach the database (and the outbox) before the process exits.
+    if (this.debounce) this.judgeRequested();
+    this.running = false;
+    this.interval = null;
     await this.chain;
   }
 
@@ -69,14 +71,17 @@ export class AlertEngine {
     else if (this.requested !== 'all') for (const id of programIds) this.requested.add(id);
     // A fixed window from the first notice, not one that restarts on each: a steady stream of
     // records still gets judged every debounceMs.
-    this.debounce ??= setTimeout(() => {
-      this.debounce = null;
-      const programs = this.requested === 'all' ? null : [...this.requested];
-      this.requested = new Set();
-      this.judge(programs).catch((error) => {
-        if (this.running) this.log.error({ err: error }, 'alert evaluation failed');
-      });
-    }, this.options.debounceMs);
+    this.debounce ??= setTimeout(() => this.judgeRequested(), this.options.debounceMs);
+  }
+
+  private judgeRequested(): void {
+    clearTimeout(this.debounce ?? undefined);
+    this.debounce = null;
+    const programs = this.requested === 'all' ? null : [...this.requested];
+    this.requested = new Set();
+    this.judge(programs).catch((error) => {
+      if (this.running) this.log.error({ err: error }, 'alert evaluation failed');
+    });
   }
 
   /** Judges these programs (null: all) now, after any evaluation under way: evaluations never overlap. */

@@ -1,6 +1,11 @@
 /** Applies the date-prefixed migrations in /migrations, in order. */
-import { Migrator, type Kysely } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Migrator, sql, type Kysely } from 'kysely';
 import { migrations } from '../../migrations/index.js';
+
+interface MigratedDatabase {
+  db: Kysely<any>;
+  schema: string | null;
+}
 
 export function migrator(db: Kysely<any>, schema: string | null = null): Migrator {
   return new Migrator({
@@ -12,7 +17,39 @@ export function migrator(db: Kysely<any>, schema: string | null = null): Migrato
   });
 }
 
-export async function migrateToLatest(database: { db: Kysely<any>; schema: string | null }): Promise<void> {
+/** A database that a newer version of the service has migrated: this code must not touch it. */
+export class NewerDatabaseError extends Error {}
+
+export interface MigrationStatus {
+  /** Migrations this code knows and the database has not had yet. */
+  pending: string[];
+  /** Migrations the database has had that this code does not know: a newer version ran them. */
+  unknown: string[];
+}
+
+export async function migrationStatus({ db, schema }: MigratedDatabase): Promise<MigrationStatus> {
+  const table = schema ? sql.table(`${schema}.${DEFAULT_MIGRATION_TABLE}`) : sql.table(DEFAULT_MIGRATION_TABLE);
+  let applied: string[];
+  try {
+    applied = (await sql<{ name: string }>`select name from ${table}`.execute(db)).rows.map((r) => r.name);
+  } catch (error) {
+    // A fresh database has no bookkeeping table yet; anything else is a real fault.
+    if (!/no such table|does not exist/i.test(String((error as Error).message))) throw error;
+    applied = [];
+  }
+  const known = Object.keys(migrations);
+  return { pending: known.filter((name) => !applied.includes(name)), unknown: applied.filter((name) => !known.includes(name)) };
+}
+
+export async function migrateToLatest(database: MigratedDatabase): Promise<void> {
+  // Refused before anything runs: older code would misread (or write wrongly into) a newer schema.
+  const { unknown } = await migrationStatus(database);
+  if (unknown.length > 0) {
+    throw new NewerDatabaseError(
+      `the database was migrated by a newer version of this service (migrations this version does not know: ${unknown.sort().join(', ')}); ` +
+        'refusing to start: run the newer version, or restore a backup taken before it ran',
+    );
+  }
   const { error, results } = await migrator(database.db, database.schema).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -8,7 +8,7 @@ import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
 import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
-import { conflict, notFound } from '../schema/errors.js';
+import { conflict, notFound, overloaded } from '../schema/errors.js';
 import { eventById, eventsByIdempotencyKeys, insertEvents, markRetracted, type EventRow } from './events.repository.js';
 import type { ValidEvent } from './validate.js';
 
@@ -39,15 +39,28 @@ export class Recorder {
   commits = 0;
   /** Events stored so far, duplicates excluded (the ingestion-rate metric reads it). */
   eventsStored = 0;
+  /** Events waiting for a commit now, the most ever waiting, and mutations refused as overload. */
+  queuedEvents = 0;
+  peakQueuedEvents = 0;
+  refused = 0;
 
   constructor(
     private readonly database: OpenDatabase,
     private readonly bus: EventBus,
     private readonly now: () => number,
+    /** Beyond this many waiting events a mutation is refused (OVERLOADED), so the queue cannot grow without bound. */
+    private readonly maxQueuedEvents = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Writes the events of one mutation; resolves after they are committed. */
   record(events: ValidEvent[], keyId: string | null, indexed: boolean): Promise<RecordOutcome> {
+    // An empty queue takes any unit, so a batch larger than the bound is still possible when idle.
+    if (this.queue.length > 0 && this.queuedEvents + events.length > this.maxQueuedEvents) {
+      this.refused++;
+      return Promise.reject(overloaded(`${this.queuedEvents} events are waiting to be written`));
+    }
+    this.queuedEvents += events.length;
+    this.peakQueuedEvents = Math.max(this.peakQueuedEvents, this.queuedEvents);
     return new Promise((resolve, reject) => {
       this.queue.push({ events, keyId, indexed, resolve, reject });
       // setImmediate lets every request that arrived in this turn of the event loop join the commit.
@@ -100,6 +113,7 @@ export class Recorder {
       events += this.queue[count].events.length;
       count++;
     }
+    this.queuedEvents -= events;
     return this.queue.splice(0, count);
   }
 

@@ -19,6 +19,7 @@ import { authenticate } from '../auth/authenticate.js';
 import type { Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
 import { onlyClientMessages } from '../security/ws-guard.js';
+import { slowReaderGuard, type SlowReaderStats } from './slow-readers.js';
 
 /** Going Away: what every socket hears when the server shuts down. */
 export const SHUTDOWN_CLOSE = 1001;
@@ -38,6 +39,8 @@ export interface WebSocketOptions {
 export interface LiveSockets {
   /** Open, authorized sockets. */
   count(): number;
+  /** Sockets closed for reading too slowly (4008), and the most bytes one socket held unsent. */
+  slowReaders(): SlowReaderStats;
   /** Closes every socket with 1001 and stops accepting new ones. */
   close(): Promise<void>;
 }
@@ -53,6 +56,9 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   // A message is held to the same size as an HTTP body (LIMIT_BODY_BYTES); ws' own default is 100 MiB.
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.bodyBytes });
   const connections = new Map<WebSocket, Connection>();
+  // A socket with more than LIVE_MAX_BUFFERED_BYTES unsent is closed with 4008 (src/realtime/slow-readers.ts).
+  const slow = slowReaderGuard(config.liveMaxBufferedBytes);
+  wss.on('connection', slow.guard);
 
   const forbid = (socket: WebSocket, reason: string) => socket.close(CloseCode.Forbidden, reason);
 
@@ -139,6 +145,7 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   let closing: Promise<void> | null = null;
   return {
     count: () => connections.size,
+    slowReaders: () => ({ ...slow.stats }),
     close: () =>
       (closing ??= (async () => {
         clearInterval(recheck);

@@ -13,7 +13,11 @@ export type ErrorCode =
   /** A request over one of the limits in src/security/limits.ts. */
   | 'LIMIT_EXCEEDED'
   /** The key's request budget is spent for now; extensions.retryAfterSeconds says when to try again. */
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  /** The server has more work queued than it may hold (HTTP 503, Retry-After): nothing was stored; retry. */
+  | 'OVERLOADED'
+  /** The server is shutting down and takes no new requests (HTTP 503, Retry-After): retry, another instance may take it. */
+  | 'SHUTTING_DOWN';
 
 const status: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
@@ -23,9 +27,11 @@ const status: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   LIMIT_EXCEEDED: 400,
   RATE_LIMITED: 429,
+  OVERLOADED: 503,
+  SHUTTING_DOWN: 503,
 };
 
-const REQUEST_LEVEL = new Set<ErrorCode>(['UNAUTHENTICATED', 'LIMIT_EXCEEDED', 'RATE_LIMITED']);
+const REQUEST_LEVEL = new Set<ErrorCode>(['UNAUTHENTICATED', 'LIMIT_EXCEEDED', 'RATE_LIMITED', 'OVERLOADED', 'SHUTTING_DOWN']);
 
 export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
   // Only errors that refuse the whole request change the HTTP status: the rest stay 200 like any GraphQL answer.
@@ -50,5 +56,14 @@ export const rateLimited = (retryAfterSeconds: number) =>
       code: 'RATE_LIMITED',
       retryAfterSeconds,
       http: { status: status.RATE_LIMITED, headers: { 'Retry-After': String(retryAfterSeconds) } },
+    },
+  });
+/** Refused for load, not for anything the caller did: the same request may succeed after `retryAfterSeconds`. */
+export const overloaded = (what: string, retryAfterSeconds = 1) =>
+  createGraphQLError(`the server is overloaded (${what}): nothing was stored; retry in ${retryAfterSeconds} s`, {
+    extensions: {
+      code: 'OVERLOADED',
+      retryAfterSeconds,
+      http: { status: status.OVERLOADED, headers: { 'Retry-After': String(retryAfterSeconds) } },
     },
   });

@@ -104,6 +104,18 @@ describe('keys', () => {
     expect(rows[0].key_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('may be made and revoked by an admin limited to some programs only within those programs', async () => {
+    const t = await testApp();
+    await t.program('p');
+    await t.program('q');
+    const adminP = await t.key('ADMIN', ['p']);
+    const made = await t.ok(CreateApiKeyDocument, { input: { name: 'p viewer', role: 'VIEWER', programIds: ['p'] } }, adminP);
+    expect(made.createApiKey.apiKey.programIds).toEqual(['p']);
+    expect((await t.ok(RevokeApiKeyDocument, { id: made.createApiKey.apiKey.id }, adminP)).revokeApiKey.revokedAt).not.toBeNull();
+    const refused = await t.run(CreateApiKeyDocument, { input: { name: 'escalation', role: 'ADMIN', programIds: null } }, adminP);
+    expect(onlyError(refused).extensions?.code).toBe('FORBIDDEN');
+  });
+
   it('record which key recorded each event, shown to admins only', async () => {
     const t = await testApp();
     await t.program('p');

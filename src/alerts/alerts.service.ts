@@ -26,7 +26,8 @@ import { insertNotifications, webhooksFor, type Notification } from './webhooks.
 export class StaleAlertError extends Error {}
 
 /** Who acknowledged: the stored key's id, or this for the bootstrap ADMIN_API_KEY. */
-export const BOOTSTRAP_ACTOR = 'ADMIN_API_KEY';
+// One name for the bootstrap key everywhere (alert history, audit log, recorded events).
+export { BOOTSTRAP_ACTOR } from '../auth/caller.js';
 
 export class AlertWriter {
   constructor(

@@ -2,7 +2,7 @@
 import { assertEveryProgram, BOOTSTRAP_ACTOR } from '../auth/caller.js';
 import { MetricEventRef } from '../events/events.schema.js';
 import { builder } from '../schema/builder.js';
-import { badInput } from '../schema/errors.js';
+import { checkLimit } from '../alerts/alerts.schema.js';
 import { listAuditEntries, type AuditEntry } from './audit.repository.js';
 
 const AuditEntryRef = builder.objectRef<AuditEntry>('AuditEntry').implement({
@@ -31,8 +31,7 @@ builder.queryFields((t) => ({
     resolve: (_, args, ctx) => {
       // Entries name every program's things: only a key for every program reads them.
       assertEveryProgram(ctx.caller);
-      const limit = args.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('limit', 'must be between 1 and 1000');
+      const limit = checkLimit(args.limit);
       return listAuditEntries(ctx.services.db, { limit, action: args.action ?? null, actor: args.actor ?? null, before: args.before ?? null });
     },
   }),

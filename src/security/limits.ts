@@ -18,6 +18,7 @@ import type { GraphQLError, ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { limitExceeded } from '../schema/errors.js';
+import { refuseBeforeExecution } from './before-execution.js';
 import { operationCost } from './cost-limit.js';
 
 /** Armor's messages ("Syntax Error: Query depth limit of 6 exceeded, found 7.") without the misleading prefix. */
@@ -54,27 +55,12 @@ export function limitPlugins(limits: Limits): Plugin[] {
 }
 
 function costLimitPlugin(max: number): Plugin {
-  const check = (args: {
-    schema: Parameters<typeof operationCost>[0];
-    document: Parameters<typeof operationCost>[1];
-    operationName?: string | null;
-    variableValues?: Record<string, unknown> | null;
-  }) => {
+  return refuseBeforeExecution((args) => {
     const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues);
     return cost !== null && cost > max
       ? limitExceeded('cost', max, `the operation's estimated cost ${cost} exceeds the limit of ${max}; ask for fewer fields, smaller limits or shorter series`)
       : null;
-  };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-  };
+  });
 }
 
 /**

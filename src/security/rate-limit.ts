@@ -9,6 +9,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { actorOf, type Caller } from '../auth/caller.js';
 import { rateLimited } from '../schema/errors.js';
+import { refuseBeforeExecution } from './before-execution.js';
 
 export interface RateLimitSettings {
   /** Tokens added per minute; 0 turns rate limiting off. */
@@ -44,20 +45,11 @@ export class TokenBuckets {
 }
 
 /** Refuses an operation whose key has no token left, with RATE_LIMITED and a Retry-After. */
-export function rateLimitPlugin(buckets: TokenBuckets): Plugin<{ caller?: Caller }> {
-  const check = (caller: Caller | undefined) => {
+export function rateLimitPlugin(buckets: TokenBuckets): Plugin {
+  return refuseBeforeExecution(({ contextValue }) => {
+    const caller = (contextValue as { caller?: Caller }).caller;
     if (!caller) return null;
     const waitMs = buckets.take(actorOf(caller));
     return waitMs === 0 ? null : rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
-  };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args.contextValue.caller);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args.contextValue.caller);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-  };
+  });
 }

@@ -148,7 +148,14 @@ export class LiveFeed {
     return {
       key: scopeKey(scope, caller),
       services,
-      args: { programId: scope.programId, from: scope.from, to: scope.to, granularity: scope.granularity, timezone: scope.timezone },
+      args: {
+        programId: scope.programId,
+        from: scope.from,
+        to: scope.to,
+        granularity: scope.granularity,
+        // The default zone is left implicit: naming it would only be validated again on every change.
+        timezone: scope.timezone === (scope.programId !== null ? scope.programs[0]?.timezone : 'UTC') ? null : scope.timezone,
+      },
       // Recomputed as a reader of exactly the scope's programs, whoever subscribed first.
       caller: { keyId: null, role: 'VIEWER', programIds },
       programIds,

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import { newTestRunId } from './test/helpers/global-setup.js';
 
 const require = createRequire(import.meta.url);
 
@@ -7,8 +8,9 @@ const require = createRequire(import.meta.url);
 // again on PostgreSQL when TEST_DATABASE_URL names one (`.ci/run` always sets it).
 const postgres = process.env.TEST_DATABASE_URL;
 if (!postgres) console.warn('TEST_DATABASE_URL is not set: the PostgreSQL run of the suite is skipped');
-// Test schemas carry this run's process id, so concurrent runs on one server keep to their own.
-const run = { TEST_RUN_PID: String(process.pid) };
+// Test schemas carry this run's id, so concurrent runs on one server keep to their own.
+process.env.TEST_RUN_ID ??= newTestRunId();
+const run = { TEST_RUN_ID: process.env.TEST_RUN_ID };
 
 export default defineConfig({
   resolve: {

@@ -23,6 +23,7 @@ import { WEB_ROOT } from './http/static-files.js';
 import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createEventBus } from './realtime/pubsub.js';
+import { resyncOnReconnect } from './realtime/redis-resync.js';
 import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
 import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
 import { corsFor } from './security/cors.js';
@@ -63,9 +64,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database);
   // Rollups are derived from raw events; a new rollup shape rebuilds them before any request.
   await ensureRollups(database);
-  const pubsub = createEventBus();
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger(config.logLevel);
+  // In-process, or with REDIS_URL shared by every instance; pubsub.redisReady() tells which state it is in.
+  const pubsub = createEventBus({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, log: logger });
   const services: Services = {
     config,
     database,
@@ -76,6 +78,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     alerts: createAlerting(database.db, pubsub, now, config, logger),
     now,
   };
+  // After a Redis outage, live subscribers get a fresh snapshot instead of staying silently stale.
+  const stopResync = resyncOnReconnect(services.db, pubsub, logger);
   const readiness = new Readiness();
   readiness.add('database', databaseCheck(database));
   // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
@@ -152,6 +156,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services.feed.close();
     server.closeAllConnections?.();
     await closed;
+    stopResync();
+    await pubsub.close();
     await database.close();
   }
 }

@@ -4,6 +4,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   redisUrl: string | null;
+  /** Prefix of the Redis channels, so deployments (or tests) sharing one Redis never hear each other. */
+  redisPrefix: string;
   adminApiKey: string | null;
   production: boolean;
   /** A token Prometheus sends to read /metrics (ADMIN keys may read it too); null: ADMIN keys only. */
@@ -74,7 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || './data/metrics.db',
-    redisUrl: env.REDIS_URL || null,
+    redisUrl: redisUrl(env),
+    redisPrefix: env.REDIS_PREFIX || 'kpi:',
     adminApiKey: env.ADMIN_API_KEY || null,
     production: env.NODE_ENV === 'production',
     metricsToken: env.METRICS_TOKEN || null,
@@ -128,4 +131,12 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
       }
       return origin;
     });
+}
+
+function redisUrl(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.REDIS_URL;
+  if (!raw) return null;
+  // The value is not echoed: it may carry a password.
+  if (!/^rediss?:\/\/[^/]/.test(raw)) throw new ConfigError('REDIS_URL must look like redis://[user:password@]host:6379[/db] or rediss://...');
+  return raw;
 }

@@ -162,6 +162,18 @@ export async function listAlerts(db: Executor, filter: AlertFilter): Promise<Ale
   return rows.map(toAlert);
 }
 
+/** Alerts with a history entry at or after `since` (resynchronising live subscribers after an outage). */
+export async function alertsChangedSince(db: Executor, since: number): Promise<Alert[]> {
+  const rows = await db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('id', 'in', (eb) => eb.selectFrom('alert_history').select('alert_id').where('at', '>=', since))
+    .orderBy('started_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toAlert);
+}
+
 /** Open (PENDING or FIRING) alerts. */
 export const openAlerts = (db: Executor, filter: Omit<AlertFilter, 'states'>) =>
   listAlerts(db, { ...filter, states: ['PENDING', 'FIRING'] });

@@ -53,3 +53,9 @@ export async function revokeKey(db: Executor, id: string, now: number): Promise<
 }
 
 export const programIdsOf = (key: ApiKey): string[] | null => (key.program_ids ? JSON.parse(key.program_ids) : null);
+
+/** Ids of keys revoked at or after `since` (resynchronising live sockets after an outage). */
+export async function keysRevokedSince(db: Executor, since: number): Promise<string[]> {
+  const rows = await db.selectFrom('api_keys').select('id').where('revoked_at', '>=', since).execute();
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,238 @@
+/**
+ * Several instances serving as one: two server processes (`src/main.ts`, configured by
+ * environment as in a deployment) on one PostgreSQL schema and one Redis. A record taken by one
+ * reaches live subscribers of the other; an alert both judge fires once and is delivered once;
+ * rollups written by both at once stay exact.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { App } from '../src/app.js';
+import {
+  AlertChangedDocument,
+  AlertsDocument,
+  AlertWithHistoryDocument,
+  CreateAlertRuleDocument,
+  CreateApiKeyDocument,
+  CreateProgramDocument,
+  CreateWebhookDocument,
+  DashboardDocument,
+  DashboardSeriesDocument,
+  LiveDashboardDocument,
+  RecordEventsDocument,
+  RecordResolutionTimeDocument,
+  WebhookDeliveriesDocument,
+  type EventInput,
+} from './generated/operations.js';
+import { ADMIN_KEY, freshDatabaseUrl, operationsOn, testDialect } from './helpers/app.js';
+import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
+import { connect } from './helpers/ws.js';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+// PostgreSQL comes from the postgres project of the suite (TEST_DATABASE_URL); once is enough.
+const enabled = testDialect === 'postgres' && Boolean(redisUrl);
+if (!enabled) {
+  console.warn(
+    testDialect === 'postgres'
+      ? 'multi-instance tests skipped: TEST_REDIS_URL is not set'
+      : 'multi-instance tests run in the postgres project only (they need TEST_DATABASE_URL and TEST_REDIS_URL)',
+  );
+}
+
+/** Typed operations against a running process. */
+function operationsAt(instance: ServerProcess) {
+  return operationsOn({ fetch: (_url: string, init?: RequestInit) => fetch(instance.url, init) } as App);
+}
+
+/** A webhook receiver counting what arrives. */
+async function receiver() {
+  const bodies: { type: string; eventId: string; alert: { id: string } }[] = [];
+  const waiters = new Set<() => void>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      res.writeHead(200).end();
+      for (const wake of waiters) wake();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    bodies,
+    until: (test: (b: (typeof bodies)[number]) => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!bodies.some(test)) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+
+  beforeAll(async () => {
+    const env = {
+      DATABASE_URL: freshDatabaseUrl(),
+      REDIS_URL: redisUrl!,
+      // Tests running at once share the Redis server: each suite has channels of its own.
+      REDIS_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
+      ADMIN_API_KEY: ADMIN_KEY,
+      // Both instances judge rules often, so they race for every transition.
+      ALERT_INTERVAL_MS: '100',
+      ALERT_DEBOUNCE_MS: '20',
+      LIVE_THROTTLE_MS: '50',
+    };
+    // Started together, as a deployment's instances are: both migrate the same fresh schema.
+    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('a record taken by one instance reaches a live subscriber of the other within a second', async () => {
+    const [onA, onB] = [operationsAt(a), operationsAt(b)];
+    await onA.ok(CreateProgramDocument, { input: { id: 'LIVE', name: 'Live', timezone: 'UTC' } });
+    const viewer = (await onA.ok(CreateApiKeyDocument, { input: { name: 'viewer', role: 'VIEWER', programIds: ['LIVE'] } })).createApiKey.key;
+    const fromA = connect(a.wsUrl, viewer).subscribe(LiveDashboardDocument, { programId: 'LIVE' });
+    const fromB = connect(b.wsUrl, viewer).subscribe(LiveDashboardDocument, { programId: 'LIVE' });
+    await fromA.until((d) => d.dashboardUpdated.resolvedCases === 0);
+    await fromB.until((d) => d.dashboardUpdated.resolvedCases === 0);
+
+    // The first crossing may wait for the instances' Redis connections; after it, each one counts.
+    await onB.ok(RecordResolutionTimeDocument, { input: { programId: 'LIVE', caseId: 'warm-up', days: 1 } });
+    await fromA.until((d) => d.dashboardUpdated.resolvedCases === 1, 10_000);
+
+    await onB.ok(RecordResolutionTimeDocument, { input: { programId: 'LIVE', caseId: 'b-to-a', days: 1 } });
+    await fromA.until((d) => d.dashboardUpdated.resolvedCases === 2, 1_000);
+    await onA.ok(RecordResolutionTimeDocument, { input: { programId: 'LIVE', caseId: 'a-to-b', days: 1 } });
+    await fromB.until((d) => d.dashboardUpdated.resolvedCases === 3, 1_000);
+  });
+
+  it('an alert rule that both instances judge fires exactly once, and its webhook is delivered once', async () => {
+    const [onA, onB] = [operationsAt(a), operationsAt(b)];
+    await onA.ok(CreateProgramDocument, { input: { id: 'ALRT', name: 'Alerting', timezone: 'UTC' } });
+    const rule = (
+      await onA.ok(CreateAlertRuleDocument, {
+        input: { name: 'ALRT resolutions over 7 days', programId: 'ALRT', kpi: 'AVG_RESOLUTION_TIME', comparator: 'GT', threshold: 7, windowDays: 7 },
+      })
+    ).createAlertRule;
+    const hook = await receiver();
+    const webhook = (await onB.ok(CreateWebhookDocument, { input: { url: hook.url, secret: 'a-long-enough-shared-secret', programId: 'ALRT' } }))
+      .createWebhook;
+    const onAlertsA = connect(a.wsUrl, ADMIN_KEY).subscribe(AlertChangedDocument, { programId: 'ALRT' });
+    const onAlertsB = connect(b.wsUrl, ADMIN_KEY).subscribe(AlertChangedDocument, { programId: 'ALRT' });
+    // Subscriptions are live once a record's alert-free change has crossed (nothing fires at 1 day).
+    await onA.ok(RecordResolutionTimeDocument, { input: { programId: 'ALRT', caseId: 'calm', days: 1 } });
+
+    // One record on B: B hears it at once, A through Redis; both judge, and keep judging every 100 ms.
+    await onB.ok(RecordResolutionTimeDocument, { input: { programId: 'ALRT', caseId: 'slow', days: 20 } });
+    const isOurFiring = (d: { alertChanged: { state: string; rule: { id: string } } }) => d.alertChanged.state === 'FIRING' && d.alertChanged.rule.id === rule.id;
+    const [firedA, firedB] = await Promise.all([onAlertsA.until(isOurFiring, 10_000), onAlertsB.until(isOurFiring, 10_000)]);
+    expect(firedA.alertChanged.id).toBe(firedB.alertChanged.id);
+    await hook.until((body) => body.type === 'alert.firing' && body.alert.id === firedA.alertChanged.id);
+
+    // Once delivered, the row is final; every judgement since (several by each instance) found the alert open.
+    // (The default rule on every program may fire too: only this rule's alert is counted.)
+    const alertId = firedA.alertChanged.id;
+    const deliveries = async () =>
+      (await onA.ok(WebhookDeliveriesDocument, { webhookId: webhook.id })).webhookDeliveries.filter((d) => d.alertId === alertId);
+    for (let tries = 0; (await deliveries()).some((d) => d.state !== 'DELIVERED'); tries++) {
+      if (tries > 100) throw new Error('the delivery was never recorded as delivered');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const [delivery] = await deliveries();
+    expect(await deliveries()).toHaveLength(1);
+    expect(delivery.attemptLog).toHaveLength(1);
+    expect(hook.bodies.filter((body) => body.type === 'alert.firing' && body.alert.id === alertId)).toHaveLength(1);
+
+    const alerts = (await onB.ok(AlertsDocument, { programId: 'ALRT' })).alerts.filter((alert) => alert.rule.id === rule.id);
+    expect(alerts).toHaveLength(1);
+    const { alert } = await onB.ok(AlertWithHistoryDocument, { id: alerts[0].id });
+    expect(alert?.history.filter((h) => h.state === 'FIRING')).toHaveLength(1);
+    for (const stream of [onAlertsA, onAlertsB]) {
+      expect(stream.received.filter((r) => r.data && isOurFiring(r.data))).toHaveLength(1);
+    }
+  });
+
+  it('rollups stay exact when both instances write the same programs at the same time', async () => {
+    const [onA, onB] = [operationsAt(a), operationsAt(b)];
+    const programs = ['ROLL', 'ROLLNY'];
+    await onA.ok(CreateProgramDocument, { input: { id: 'ROLL', name: 'Rollups UTC', timezone: 'UTC' } });
+    await onA.ok(CreateProgramDocument, { input: { id: 'ROLLNY', name: 'Rollups New York', timezone: 'America/New_York' } });
+
+    // 24 batches of 50 events over 2025, of both programs and every kind, half sent to each instance at once.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const start = Date.UTC(2025, 0, 1);
+    const end = Date.UTC(2026, 0, 1);
+    const batches: EventInput[][] = Array.from({ length: 24 }, (_, batch) =>
+      Array.from({ length: 50 }, (_, i) => {
+        const kind = (['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const)[Math.floor(random() * 3)];
+        return {
+          programId: programs[Math.floor(random() * 2)],
+          caseId: `c-${batch}-${i}`,
+          kind,
+          value: kind === 'RESOLUTION_TIME' ? Math.round(random() * 300) / 10 : kind === 'SATISFACTION' ? 1 + Math.floor(random() * 5) : null,
+          occurredAt: new Date(start + Math.floor(random() * (end - start))).toISOString(),
+        };
+      }),
+    );
+    const answers = await Promise.all(batches.map((events, i) => (i % 2 === 0 ? onA : onB).ok(RecordEventsDocument, { events })));
+    expect(answers.reduce((sum, r) => sum + r.recordEvents.accepted, 0)).toBe(24 * 50);
+
+    // The naive recomputation: straight from what was sent.
+    const naive = (programId: string | null, from = start, to = end) => {
+      const events = batches.flat().filter((e) => (programId === null || e.programId === programId) && within(e, from, to));
+      const of = (kind: string) => events.filter((e) => e.kind === kind).map((e) => e.value as number);
+      const [days, scores] = [of('RESOLUTION_TIME'), of('SATISFACTION')];
+      return {
+        resolvedCases: days.length,
+        avgResolutionTime: days.reduce((s, v) => s + v, 0) / days.length,
+        satisfactionResponses: scores.length,
+        avgSatisfaction: scores.reduce((s, v) => s + v, 0) / scores.length,
+        totalConflicts: of('CONFLICT').length,
+      };
+    };
+    const within = (e: EventInput, from: number, to: number) => {
+      const at = Date.parse(e.occurredAt as string);
+      return at >= from && at < to;
+    };
+    const expectTotals = (got: Record<string, unknown>, want: ReturnType<typeof naive>) => {
+      expect(got).toMatchObject({ instance: got.instance, resolvedCases: want.resolvedCases, satisfactionResponses: want.satisfactionResponses, totalConflicts: want.totalConflicts });
+      expect(got.avgResolutionTime).toBeCloseTo(want.avgResolutionTime, 9);
+      expect(got.avgSatisfaction).toBeCloseTo(want.avgSatisfaction, 9);
+    };
+
+    const range = { from: new Date(start).toISOString(), to: new Date(end).toISOString() };
+    for (const [instance, ops] of [['A', onA], ['B', onB]] as const) {
+      for (const programId of [...programs, null]) {
+        const { dashboard } = await ops.ok(DashboardDocument, { programId, ...range });
+        expect(dashboard.programId).toBe(programId);
+        expectTotals({ instance, ...dashboard }, naive(programId));
+      }
+    }
+    // Month by month in the program's own zone: each bucket is a rollup row.
+    const { dashboard } = await onB.ok(DashboardSeriesDocument, { programId: 'ROLL', ...range, granularity: 'MONTH' });
+    expect(dashboard.series).toHaveLength(12);
+    for (const [month, point] of dashboard.series.entries()) {
+      const want = naive('ROLL', Date.UTC(2025, month, 1), Date.UTC(2025, month + 1, 1));
+      expect(point.resolvedCases).toBe(want.resolvedCases);
+      expect(point.satisfactionResponses).toBe(want.satisfactionResponses);
+      expect(point.totalConflicts).toBe(want.totalConflicts);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database, EventKind } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas, type RollupEvent } from '../src/kpis/rollups.repository.js';
+import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
 
 /** The bootstrap admin key of the servers under test. */
@@ -71,6 +72,7 @@ export function* generateEvents(count: number, start: number, end: number, first
 export async function createDatabase(path: string, programs = PROGRAMS): Promise<void> {
   const database = await openDatabase(path);
   await migrateToLatest(database);
+  await ensureRollups(database); // marks the (empty) rollups as current, so servers never rebuild them
   for (const p of programs) await insertProgram(database.db, { id: p.id, name: p.id, timezone: p.timezone, created_at: 0 });
   await database.close();
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
+import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
 import { conflict, notFound, overloaded } from '../schema/errors.js';
@@ -120,7 +121,8 @@ export class Recorder {
   private async writeUnits(trx: Executor, units: Unit[]) {
     const now = this.now();
     const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
-    await this.database.lockPrograms(trx, programIds);
+    // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
+    await this.database.lockPrograms(trx, [...programIds, ALL_PROGRAMS]);
     const zones = new Map(
       (await trx.selectFrom('programs').select(['id', 'timezone']).where('id', 'in', programIds).execute()).map((p) => [
         p.id,
@@ -214,7 +216,7 @@ export class Recorder {
     const { row, notice } = await this.database.db.transaction().execute(async (trx) => {
       const event = await eventById(trx, id);
       if (!event || !canSee(event.program_id)) throw notFound('event', String(id));
-      await this.database.lockPrograms(trx, [event.program_id]);
+      await this.database.lockPrograms(trx, [event.program_id, ALL_PROGRAMS]);
       if (event.retracted_at !== null) return { row: event, notice: null };
       const program = await trx.selectFrom('programs').select('timezone').where('id', '=', event.program_id).executeTakeFirstOrThrow();
       const retracted = { ...event, retracted_at: this.now() };

@@ -71,20 +71,22 @@ export class Histogram {
 
   private addBin(index: number, count: number, sum: number): void {
     let slot = index - this.low;
-    if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
+    if (slot < 0 || slot >= this.counts.length) slot = this.reserve(index, index);
     const c = (this.counts[slot] += count);
     this.sums[slot] += sum;
     // An emptied bin forgets its sum, so float residue of add-then-subtract never lingers.
     if (Math.abs(c) < EMPTY) this.counts[slot] = this.sums[slot] = 0;
   }
 
-  /** Widens the window to hold `index`, with room to spare; returns the slot of `index`. */
-  private grow(index: number): number {
+  /** Widens the window, if need be, to hold bins `from` to `to`, with room to spare; returns the slot of `from`. */
+  private reserve(from: number, to: number): number {
     const oldLength = this.counts.length;
-    const low = oldLength === 0 ? index - 16 : Math.min(this.low, index - 16);
-    const high = oldLength === 0 ? index + 16 : Math.max(this.low + oldLength, index + 16);
+    if (oldLength > 0 && from >= this.low && to < this.low + oldLength) return from - this.low;
+    const low = oldLength === 0 ? from - 16 : Math.min(this.low, from - 16);
+    const high = oldLength === 0 ? to + 17 : Math.max(this.low + oldLength, to + 17);
     const length = Math.max(high - low, oldLength * 2);
-    const start = oldLength === 0 ? low : index < this.low ? this.low + oldLength - length : this.low;
+    // Spare room goes on the side that grew.
+    const start = oldLength === 0 || from < this.low ? high - length : low;
     const counts = new Float64Array(length);
     const sums = new Float64Array(length);
     if (oldLength > 0) {
@@ -94,24 +96,33 @@ export class Histogram {
     this.low = start;
     this.counts = counts;
     this.sums = sums;
-    return index - start;
+    return from - start;
   }
 
   /**
-   * Packed for the rollup's blob column: version byte, then varints (zero count, bin count, then
-   * per bin its index step and count) each followed, for bins, by the float64 sum. About 10
-   * bytes a bin; zigzag varints, so negative counts of deltas survive too.
+   * Packed for the rollup's blob column: a version byte, then varints: the zero count, the number
+   * of bins, the lowest and highest bin index, then per bin its index step and count, each followed
+   * by the float64 sum. About 10 bytes a bin. Zigzag varints, so negative counts of deltas survive.
    */
   encode(): Uint8Array {
     const { counts, sums, low } = this;
     let bins = 0;
-    for (const c of counts) if (c !== 0) bins++;
-    const out = new Writer(12 + bins * 13);
+    let first = 0;
+    let last = 0;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] === 0) continue;
+      if (bins++ === 0) first = low + i;
+      last = low + i;
+    }
+    const out = new Writer(32 + bins * 19);
     out.byte(FORMAT);
     out.varint(this.zeros);
     out.varint(bins);
-    let previous = LOWEST_INDEX - 1;
-    for (let i = 0; i < counts.length; i++) {
+    if (bins === 0) return out.bytes();
+    out.varint(first);
+    out.varint(last - first);
+    let previous = first;
+    for (let i = first - low; i <= last - low; i++) {
       if (counts[i] === 0) continue;
       out.varint(low + i - previous);
       previous = low + i;
@@ -128,7 +139,9 @@ export class Histogram {
     if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
     this.zeros += sign * input.varint();
     const bins = input.varint();
-    let index = LOWEST_INDEX - 1;
+    if (bins === 0) return;
+    let index = input.varint();
+    this.reserve(index, index + input.varint());
     for (let b = 0; b < bins; b++) {
       index += input.varint();
       const count = input.varint();
@@ -143,7 +156,7 @@ export class Histogram {
   }
 }
 
-const FORMAT = 2;
+const FORMAT = 3;
 
 class Writer {
   private buffer: Uint8Array;

@@ -41,14 +41,22 @@ export function kpiFields<Parent>(
   t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<any>, Parent>,
   of: (parent: Parent) => Aggregate | Promise<Aggregate>,
 ) {
+  // Synchronous when the aggregate is at hand (series points): a 365-point series has thousands of
+  // KPI fields, and a promise for each would cost more than computing them.
+  const from =
+    <T>(compute: (a: Aggregate) => T) =>
+    (p: Parent): T | Promise<T> => {
+      const aggregate = of(p);
+      return aggregate instanceof Promise ? aggregate.then(compute) : compute(aggregate);
+    };
   const fields: Record<string, any> = {};
   for (const k of KPIS) {
     fields[k.field] =
       k.unit === 'count'
-        ? t.int({ description: k.label, resolve: async (p: Parent) => (k.compute(await of(p)) ?? 0) })
-        : t.float({ nullable: true, description: `${k.label} (${k.unit}); null without data.`, resolve: async (p: Parent) => k.compute(await of(p)) });
+        ? t.int({ description: k.label, resolve: from((a) => k.compute(a) ?? 0) })
+        : t.float({ nullable: true, description: `${k.label} (${k.unit}); null without data.`, resolve: from((a) => k.compute(a)) });
   }
-  fields.resolvedCases = t.int({ description: 'RESOLUTION_TIME events.', resolve: async (p: Parent) => (await of(p)).resCount });
-  fields.satisfactionResponses = t.int({ description: 'SATISFACTION events.', resolve: async (p: Parent) => (await of(p)).satCount });
+  fields.resolvedCases = t.int({ description: 'RESOLUTION_TIME events.', resolve: from((a) => a.resCount) });
+  fields.satisfactionResponses = t.int({ description: 'SATISFACTION events.', resolve: from((a) => a.satCount) });
   return fields;
 }

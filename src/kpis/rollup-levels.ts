@@ -61,11 +61,6 @@ export function levelLength(name: LevelName): number {
   return ZONED_LEVELS.find((l) => l.name === name)!.length;
 }
 
-/** The rollup buckets an event at `t` of a program in `zone` is folded into. */
-export function bucketsOf(t: number, zone: string): { level: LevelName; start: number }[] {
-  return levelsOf(zone).map((level) => ({ level: level.name, start: level.floor(t, zone) }));
-}
-
 export interface Piece extends Interval {
   /** A rollup level, or 'raw' for events read one by one. */
   source: LevelName | 'raw';

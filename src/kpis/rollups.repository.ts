@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
-import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, bucketsOf } from './rollup-levels.js';
+import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, levelsOf, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
   programId: string;
@@ -10,9 +10,6 @@ export interface RollupDelta {
   bucketStart: number;
   aggregate: Aggregate;
 }
-
-export const rollupKey = (programId: string, level: string, bucketStart: number) =>
-  `${programId}\u0000${level}\u0000${bucketStart}`;
 
 /** Adds a stored rollup row to `target` (decoding its histogram straight into the target's). */
 export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggregate {
@@ -51,15 +48,26 @@ export interface RollupEvent {
 
 /**
  * Sums events (sign 1) or retractions (sign -1) into one delta per rollup bucket they touch: the
- * program's own buckets and those of ALL_PROGRAMS.
+ * program's own buckets and those of ALL_PROGRAMS. Deltas are found by program, then by level
+ * and bucket start (numbers), as this runs for every event written.
  */
 export function rollupDeltas(rows: readonly RollupEvent[], zones: ReadonlyMap<string, string>, sign: 1 | -1): RollupDelta[] {
-  const deltas = new Map<string, RollupDelta>();
+  const deltas: RollupDelta[] = [];
+  const byProgram = new Map<string, { zone: string; levels: readonly RollupLevel[]; buckets: Map<number, RollupDelta>[] }>();
   const fold = (programId: string, zone: string, row: RollupEvent, t: number) => {
-    for (const { level, start } of bucketsOf(t, zone)) {
-      const key = rollupKey(programId, level, start);
-      let delta = deltas.get(key);
-      if (!delta) deltas.set(key, (delta = { programId, level, bucketStart: start, aggregate: new Aggregate() }));
+    let program = byProgram.get(programId);
+    if (!program) {
+      const levels = levelsOf(zone);
+      byProgram.set(programId, (program = { zone, levels, buckets: levels.map(() => new Map()) }));
+    }
+    for (let i = 0; i < program.levels.length; i++) {
+      const start = program.levels[i].floor(t, zone);
+      let delta = program.buckets[i].get(start);
+      if (!delta) {
+        delta = { programId, level: program.levels[i].name, bucketStart: start, aggregate: new Aggregate() };
+        program.buckets[i].set(start, delta);
+        deltas.push(delta);
+      }
       delta.aggregate.addEvent(row.kind, row.value, sign);
     }
   };
@@ -68,7 +76,7 @@ export function rollupDeltas(rows: readonly RollupEvent[], zones: ReadonlyMap<st
     fold(row.program_id, zones.get(row.program_id)!, row, t);
     fold(ALL_PROGRAMS, ALL_PROGRAMS_ZONE, row, t);
   }
-  return [...deltas.values()];
+  return deltas;
 }
 
 const CHUNK = 500;

@@ -16,8 +16,8 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ensureRollups } from './kpis/rollups-rebuild.js';
 import { Recorder } from './events/record.service.js';
-import { drainable } from './health/drain.js';
-import { databaseCheck, Readiness, useReadiness } from './health/readiness.js';
+import { admission } from './health/admission.js';
+import { databaseCheck, NotReady, Readiness, useReadiness } from './health/readiness.js';
 import { createRequestHandler } from './http/request-handler.js';
 import { WEB_ROOT } from './http/static-files.js';
 import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
@@ -82,6 +82,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const stopResync = resyncOnReconnect(services.db, pubsub, logger);
   const readiness = new Readiness();
   readiness.add('database', databaseCheck(database));
+  if (config.redisUrl) {
+    readiness.add('redis', async () => {
+      if (!pubsub.redisReady()) throw new NotReady('not connected');
+    });
+  }
   // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
   services.alerts.start();
 
@@ -118,8 +123,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   // Request ids, JSON logs and metrics for every request; then /metrics, GraphQL, or the page's files.
-  const requests = drainable(
+  // Past MAX_IN_FLIGHT_REQUESTS a request is refused at once (OVERLOADED) rather than queued.
+  const requests = admission(
     createRequestHandler({ yoga, graphqlEndpoint: yoga.graphqlEndpoint, metrics, logger, config, services, webRoot: WEB_ROOT }),
+    { maxInFlight: config.maxInFlightRequests },
   );
   const server = createServer(requests.handler);
   const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });

@@ -38,7 +38,14 @@ function openSqlite(path: string): OpenDatabase {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Transactions begin IMMEDIATE, taking the write lock at once, where busy_timeout waits for it.
+  // A plain BEGIN reads first and upgrades at its first write; if another process (a second
+  // instance on this file) wrote meanwhile, SQLite answers SQLITE_BUSY at once, without waiting.
+  const immediate = {
+    prepare: (query: string) => sqlite.prepare(query === 'begin' ? 'begin immediate' : query),
+    close: () => sqlite.close(),
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: immediate }) });
   return {
     db,
     dialect: 'sqlite',

@@ -246,6 +246,7 @@ async function runPair(sides: Side[]): Promise<CaseResult[]> {
 
 async function main() {
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kpi-fanout-'));
   const { app, url } = await startApp(dir);
   const wsUrl = url.replace(/^http/, 'ws');
@@ -315,7 +316,7 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
   const seconds = (Date.now() - started) / 1000;
   if (rows.length === 4) {
-    writeReport(rows, seconds);
+    writeReport(rows, seconds, [loadAtStart, os.loadavg()[0]]);
     console.log(`wrote bench/FANOUT.md (${seconds.toFixed(0)} s)`);
   }
 }
@@ -327,7 +328,7 @@ async function settleScopes(app: App) {
   if (left.scopes > 0) throw new Error(`live scopes left behind after every client closed: ${JSON.stringify(left)}`);
 }
 
-function writeReport(rows: CaseResult[], seconds: number) {
+function writeReport(rows: CaseResult[], seconds: number, load: number[]) {
   const ms = (v: number) => v.toFixed(1);
   const kb = (v: number) => (v / 1024).toFixed(1);
   const [appOne, bareOne, appMany, bareMany] = rows;
@@ -336,11 +337,14 @@ function writeReport(rows: CaseResult[], seconds: number) {
   const text = `# Fanout benchmark
 
 Written by \`npm run bench:fanout\` (bench/fanout.ts) on ${new Date().toISOString().slice(0, 10)}: Node ${process.version},
-${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; the run took ${seconds.toFixed(0)} s.
+${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB; the run took ${seconds.toFixed(0)} s,
+with a load average of ${load.map((l) => l.toFixed(1)).join(' at the start and ')} at the end (other work shares the machine:
+absolute times move with it; the alternating rounds keep the comparison with bare graphql-ws fair).
 Server and clients in separate processes on this machine; one WebSocket per subscriber; ${ROUNDS} rounds per case, alternating with the bare server's,
 spaced ${GAP_MS} ms apart (beyond the ${THROTTLE_MS} ms throttle). Latency: from the mutation's answer reaching the client
 to each subscriber's delivery (per delivery: p50, p99, max; "last delivery": the slowest subscriber of each round).
-Memory: growth of the server's heap+external (and RSS) per subscriber once all hold their snapshot, after a full GC.
+Memory: growth of the server's heap+external (and RSS) per subscriber once all hold their snapshot, after a full GC
+(RSS is the rougher figure: memory freed by an earlier case is not always returned to the system).
 
 | case | subscribers | p50 ms | p99 ms | max ms | last delivery p50 / max ms | KPI computations per round | heap KB / idle subscriber | RSS KB / idle subscriber | mutation answer p50 ms |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

@@ -13,7 +13,8 @@ import { BENCH_ADMIN_KEY } from './dataset.js';
 
 async function startApp(databaseUrl: string) {
   // Request logs off (LOG_LEVEL=warn): the bench measures the service, not a terminal's write speed.
-  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: BENCH_ADMIN_KEY, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+  // Per-key rate limiting off: fifty clients share one key here, where a real integration would batch.
+  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: BENCH_ADMIN_KEY, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' });
   const app = await buildApp(config);
   const { url } = await app.start();
   return { url, stop: () => app.stop(), commits: () => app.services.recorder.commits };

@@ -83,37 +83,36 @@ const CHUNK = 500;
 
 /**
  * Adds each delta to its stored rollup (read, merge, write back) inside the caller's transaction.
- * The histogram is not a number a database can add, hence the read. Deltas are grouped by program
- * and level, so each read is one index range probe with an IN list.
+ * The histogram is not a number a database can add, hence the read. A commit's deltas mostly share
+ * a few bucket starts (this hour, today, this month) across many programs, so each level's stored
+ * rows are read with one query: programs IN (...) and starts IN (...), which reads a few rows more
+ * than needed at worst. Deltas spread too widely for that are read program by program.
  */
 export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDelta>): Promise<void> {
-  const groups = new Map<string, RollupDelta[]>();
+  const byLevel = new Map<string, RollupDelta[]>();
   for (const delta of deltas) {
-    const key = `${delta.programId}\u0000${delta.level}`;
-    const group = groups.get(key);
+    const group = byLevel.get(delta.level);
     if (group) group.push(delta);
-    else groups.set(key, [delta]);
+    else byLevel.set(delta.level, [delta]);
   }
   const rows: RollupTable[] = [];
-  for (const group of groups.values()) {
-    const { programId, level } = group[0];
-    for (let i = 0; i < group.length; i += CHUNK) {
-      const chunk = group.slice(i, i + CHUNK);
-      const stored = new Map<number, RollupTable>();
+  for (const [level, group] of byLevel) {
+    const stored = new Map<string, RollupTable>();
+    for (const query of storedRowQueries(group)) {
       for (const row of await trx
         .selectFrom('rollups')
         .selectAll()
-        .where('program_id', '=', programId)
         .where('level', '=', level)
-        .where('bucket_start', 'in', chunk.map((d) => d.bucketStart))
+        .where('program_id', 'in', query.programs)
+        .where('bucket_start', 'in', query.starts)
         .execute()) {
-        stored.set(Number(row.bucket_start), row);
+        stored.set(`${row.program_id} ${Number(row.bucket_start)}`, row);
       }
-      for (const delta of chunk) {
-        const row = stored.get(delta.bucketStart);
-        const merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
-        rows.push(rowOf(programId, level, delta.bucketStart, merged));
-      }
+    }
+    for (const delta of group) {
+      const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
+      const merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
+      rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
     }
   }
   // 10 parameters a row: 5,000 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
@@ -134,6 +133,24 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
       )
       .execute();
   }
+}
+
+/** The reads that find the stored rows of one level's deltas: IN lists of at most CHUNK, over-reading little. */
+function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: number[] }[] {
+  const programs = [...new Set(group.map((d) => d.programId))];
+  const starts = [...new Set(group.map((d) => d.bucketStart))];
+  if (programs.length <= CHUNK && starts.length <= CHUNK && programs.length * starts.length <= 4 * group.length) {
+    return [{ programs, starts }];
+  }
+  const byProgram = new Map<string, number[]>();
+  for (const d of group) {
+    const starts = byProgram.get(d.programId);
+    if (starts) starts.push(d.bucketStart);
+    else byProgram.set(d.programId, [d.bucketStart]);
+  }
+  return [...byProgram].flatMap(([program, all]) =>
+    Array.from({ length: Math.ceil(all.length / CHUNK) }, (_, i) => ({ programs: [program], starts: all.slice(i * CHUNK, (i + 1) * CHUNK) })),
+  );
 }
 
 export function readRollups(db: Executor, level: string, programIds: string[], start: number, end: number) {

@@ -4,21 +4,20 @@
  * Servers and the load generator run in separate processes; set BENCH_PROFILE=1 to write
  * `node --cpu-prof` profiles of the servers to bench/data/profiles/.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
-import { addEvents, BENCH_ADMIN_KEY, createDatabase, generateEvents, INSERT_EVENT, PROGRAMS } from './dataset.js';
-import type { LoadJob, LoadResult } from './load.js';
+import { addEvents, createDatabase, generateEvents, INSERT_EVENT, PROGRAMS } from './dataset.js';
+import { createKey, fmt, gql, load, mb, ms, startServer, timed } from './harness.js';
+import type { LoadJob } from './load.js';
 
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, 'data');
 const quick = process.argv.includes('--quick');
-const profile = process.env.BENCH_PROFILE === '1';
 
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
@@ -30,76 +29,6 @@ const BATCH_CLIENTS = 4;
 const END = Date.UTC(2026, 9, 14, 13, 37, 21, 123);
 const SPAN = 400 * DAY;
 const YEAR = { from: END - 365 * DAY, to: END };
-
-// ---------------------------------------------------------------- processes
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  stats(): Promise<{ rss: number; maxRss: number; commits: number }>;
-  stop(): Promise<void>;
-}
-
-function tsxFork(file: string, args: string[], name: string): ChildProcess {
-  const execArgv = ['--import', 'tsx'];
-  if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
-  return fork(path.join(here, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: any) => {
-      if (type && message?.type !== type) return;
-      child.off('message', onMessage);
-      resolve(message);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`child exited (${code})`)));
-  });
-}
-
-async function startServer(kind: 'app' | 'yoga', databasePath = ''): Promise<Server> {
-  const child = tsxFork('server.ts', [kind, databasePath], kind);
-  const { url } = await nextMessage<{ url: string }>(child, 'ready');
-  return {
-    url,
-    child,
-    stats: async () => {
-      child.send({ type: 'stats' });
-      return nextMessage(child, 'stats');
-    },
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'stop' });
-      await exited;
-    },
-  };
-}
-
-async function load(job: LoadJob): Promise<LoadResult> {
-  const child = tsxFork('load.ts', [], 'load');
-  const result = nextMessage<LoadResult>(child);
-  child.send(job);
-  return result;
-}
-
-async function gql<T = any>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors?.length) throw new Error(`${query.slice(0, 60)}…: ${JSON.stringify(body.errors)}`);
-  return body.data!;
-}
-
-async function createKey(url: string, role: 'INTEGRATION' | 'VIEWER'): Promise<string> {
-  const data = await gql(url, BENCH_ADMIN_KEY, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', {
-    input: { name: `bench ${role}`, role },
-  });
-  return data.createApiKey.key;
-}
 
 function freshPath(name: string): string {
   const file = path.join(dataDir, name);
@@ -164,22 +93,6 @@ const DASHBOARD = `query ($programId: ID, $from: DateTime, $to: DateTime) {
   }
 }`;
 
-function percentiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { p50: at(0.5), p95: at(0.95) };
-}
-
-async function timed(runs: number, fn: () => Promise<unknown> | unknown) {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
-  return percentiles(samples);
-}
-
 /** The plain way: GROUP BY day over the raw events (counts and sums only; percentiles would cost more). */
 function naiveQueries(file: string) {
   const sqlite = new SQLite(file, { readonly: true });
@@ -236,9 +149,6 @@ async function dashboards() {
 
 // ---------------------------------------------------------------- report
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
-const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MB`;
 const verdict = (ok: boolean) => (ok ? '**met**' : '**not met**');
 
 async function main() {

@@ -1,0 +1,101 @@
+/**
+ * What the benchmarks share: servers and the load generator in processes of their own, GraphQL
+ * calls, timing and number formats. (Moved from bench/run.ts so bench/postgres.ts uses the same.)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_ADMIN_KEY } from './dataset.js';
+import type { LoadJob, LoadResult } from './load.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dataDir = path.join(here, 'data');
+const profile = process.env.BENCH_PROFILE === '1';
+
+export interface Server {
+  url: string;
+  child: ChildProcess;
+  stats(): Promise<{ rss: number; maxRss: number; commits: number }>;
+  stop(): Promise<void>;
+}
+
+export function tsxFork(file: string, args: string[], name: string): ChildProcess {
+  const execArgv = ['--import', 'tsx'];
+  if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  return fork(path.join(here, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+export function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: any) => {
+      if (type && message?.type !== type) return;
+      child.off('message', onMessage);
+      resolve(message);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`child exited (${code})`)));
+  });
+}
+
+export async function startServer(kind: 'app' | 'yoga', databasePath = ''): Promise<Server> {
+  const child = tsxFork('server.ts', [kind, databasePath], kind);
+  const { url } = await nextMessage<{ url: string }>(child, 'ready');
+  return {
+    url,
+    child,
+    stats: async () => {
+      child.send({ type: 'stats' });
+      return nextMessage(child, 'stats');
+    },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}
+
+export async function load(job: LoadJob): Promise<LoadResult> {
+  const child = tsxFork('load.ts', [], 'load');
+  const result = nextMessage<LoadResult>(child);
+  child.send(job);
+  return result;
+}
+
+export async function gql<T = any>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(`${query.slice(0, 60)}…: ${JSON.stringify(body.errors)}`);
+  return body.data!;
+}
+
+export async function createKey(url: string, role: 'INTEGRATION' | 'VIEWER'): Promise<string> {
+  const data = await gql(url, BENCH_ADMIN_KEY, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', {
+    input: { name: `bench ${role}`, role },
+  });
+  return data.createApiKey.key;
+}
+
+export function percentiles(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
+export async function timed(runs: number, fn: () => Promise<unknown> | unknown) {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  return percentiles(samples);
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
+export const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MB`;

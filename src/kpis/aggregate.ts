@@ -31,42 +31,78 @@ export function binIndex(value: number): number {
 const EMPTY = 0.5;
 
 export class Histogram {
-  zeros = 0;
+  private zeros = 0;
   /** Index of slot 0 of `counts` and `sums`. */
   private low = 0;
   private counts = new Float64Array(0);
   private sums = new Float64Array(0);
+  /**
+   * An encoded histogram not decoded yet, held only while it is all there is: a series point is
+   * usually one rollup row, whose percentiles can be read from its bytes directly.
+   */
+  private encoded: Uint8Array | null = null;
 
   add(value: number, sign = 1): void {
+    this.decodePending();
     if (value <= 0) this.zeros += sign;
     else this.addBin(binIndex(value), sign, sign * value);
   }
 
   merge(other: Histogram, sign = 1): void {
+    if (other.encoded) return this.mergeEncoded(other.encoded, sign);
+    this.decodePending();
     this.zeros += sign * other.zeros;
     const { counts, sums, low } = other;
     for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) this.addBin(low + i, sign * counts[i], sign * sums[i]);
   }
 
-  get total(): number {
-    let total = this.zeros;
-    for (const count of this.counts) total += count;
-    return total;
+  /** Adds (sign 1) or takes away (sign -1) an encoded histogram, without building an object for it. */
+  mergeEncoded(bytes: Uint8Array | null | undefined, sign = 1): void {
+    if (!bytes || bytes.byteLength === 0) return;
+    if (sign === 1 && this.encoded === null && this.zeros === 0 && this.counts.length === 0) {
+      this.encoded = bytes;
+      return;
+    }
+    this.decodePending();
+    this.decode(bytes, sign);
+  }
+
+  private decode(bytes: Uint8Array, sign: number): void {
+    const zeros = readBins(bytes, (index, count, sum) => this.addBin(index, sign * count, sign * sum), (first, last) => this.reserve(first, last));
+    this.zeros += sign * zeros;
   }
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
   quantile(q: number): number | null {
-    const total = Math.round(this.total);
+    let total = 0;
+    const zeros = this.eachBin((_, count) => (total += count));
+    total = Math.round(total + zeros);
     if (total < 1) return null;
     const rank = Math.max(1, Math.ceil(q * total - 1e-9));
-    let seen = this.zeros;
-    if (seen >= rank - EMPTY) return 0;
-    const { counts, sums } = this;
-    for (let i = 0; i < counts.length; i++) {
-      seen += counts[i];
-      if (counts[i] > EMPTY && seen >= rank - EMPTY) return sums[i] / counts[i];
-    }
-    return null;
+    if (zeros >= rank - EMPTY) return 0;
+    let seen = zeros;
+    let answer: number | null = null;
+    this.eachBin((_, count, sum) => {
+      if (answer !== null || count < EMPTY) return;
+      seen += count;
+      if (seen >= rank - EMPTY) answer = sum / count;
+    });
+    return answer;
+  }
+
+  /** Calls `fn` for every non-empty bin in ascending order; returns the zero count. */
+  private eachBin(fn: (index: number, count: number, sum: number) => void): number {
+    if (this.encoded) return readBins(this.encoded, fn);
+    const { counts, sums, low } = this;
+    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) fn(low + i, counts[i], sums[i]);
+    return this.zeros;
+  }
+
+  private decodePending(): void {
+    const bytes = this.encoded;
+    if (!bytes) return;
+    this.encoded = null;
+    this.decode(bytes, 1);
   }
 
   private addBin(index: number, count: number, sum: number): void {
@@ -105,6 +141,7 @@ export class Histogram {
    * by the float64 sum. About 10 bytes a bin. Zigzag varints, so negative counts of deltas survive.
    */
   encode(): Uint8Array {
+    if (this.encoded) return this.encoded;
     const { counts, sums, low } = this;
     let bins = 0;
     let first = 0;
@@ -132,28 +169,33 @@ export class Histogram {
     return out.bytes();
   }
 
-  /** Adds (sign 1) or takes away (sign -1) an encoded histogram, without building an object for it. */
-  mergeEncoded(bytes: Uint8Array | null | undefined, sign = 1): void {
-    if (!bytes || bytes.byteLength === 0) return;
-    const input = new Reader(bytes);
-    if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
-    this.zeros += sign * input.varint();
-    const bins = input.varint();
-    if (bins === 0) return;
-    let index = input.varint();
-    this.reserve(index, index + input.varint());
-    for (let b = 0; b < bins; b++) {
-      index += input.varint();
-      const count = input.varint();
-      this.addBin(index, sign * count, sign * input.float());
-    }
-  }
-
   static decode(bytes: Uint8Array | null | undefined): Histogram {
     const histogram = new Histogram();
     histogram.mergeEncoded(bytes);
     return histogram;
   }
+}
+
+/** Reads an encoded histogram: `range` once with its lowest and highest index, `fn` per bin; returns the zero count. */
+function readBins(
+  bytes: Uint8Array,
+  fn: (index: number, count: number, sum: number) => void,
+  range?: (first: number, last: number) => void,
+): number {
+  const input = new Reader(bytes);
+  if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
+  const zeros = input.varint();
+  const bins = input.varint();
+  if (bins === 0) return zeros;
+  let index = input.varint();
+  const span = input.varint();
+  range?.(index, index + span);
+  for (let b = 0; b < bins; b++) {
+    index += input.varint();
+    const count = input.varint();
+    fn(index, count, input.float());
+  }
+  return zeros;
 }
 
 const FORMAT = 3;

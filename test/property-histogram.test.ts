@@ -1,0 +1,57 @@
+/**
+ * The histogram on its own: however values are split into parts, encoded, merged and retracted,
+ * its percentiles stay within 1% of the nearest-rank value of what remains.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Histogram } from '../src/kpis/aggregate.js';
+
+const value = fc.oneof(
+  fc.constant(0),
+  fc.double({ min: 1e-9, max: 36_500, noNaN: true }),
+  fc.integer({ min: 0, max: 100 }),
+  fc.double({ min: 2.9, max: 3.1, noNaN: true }),
+);
+
+const nearestRank = (sorted: number[], q: number) => (sorted.length ? sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1] : null);
+
+describe('histogram (property)', () => {
+  it('keeps percentiles within 1% through encode, merge and retraction', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { maxLength: 40 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        fc.constantFrom(0.01, 0.5, 0.9, 1),
+        (parts, retract, q) => {
+          const merged = new Histogram();
+          for (const part of parts) {
+            const h = new Histogram();
+            for (const v of part) h.add(v);
+            merged.mergeEncoded(h.encode());
+          }
+          const remaining = parts.flat();
+          for (const n of retract) {
+            if (remaining.length === 0) break;
+            const [v] = remaining.splice(n % remaining.length, 1);
+            merged.add(v, -1);
+          }
+          remaining.sort((a, b) => a - b);
+          const exact = nearestRank(remaining, q);
+          for (const h of [merged, Histogram.decode(merged.encode())]) {
+            const got = h.quantile(q);
+            if (exact === null) expect(got).toBeNull();
+            else expect(Math.abs(got! - exact)).toBeLessThanOrEqual(0.01 * exact + 1e-12);
+          }
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('answers a value exactly when its bin holds only that value', () => {
+    const h = new Histogram();
+    for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) h.add(v);
+    expect([h.quantile(0.5), h.quantile(0.9)]).toEqual([5, 9]);
+    expect(Histogram.decode(h.encode()).quantile(0.5)).toBe(5);
+  });
+});

@@ -60,7 +60,7 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const database = await openDatabase(config.databaseUrl);
+  const database = await openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
   await migrateToLatest(database);
   // Rollups are derived from raw events; a new rollup shape rebuilds them before any request.
   await ensureRollups(database);
@@ -129,6 +129,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     { maxInFlight: config.maxInFlightRequests },
   );
   const server = createServer(requests.handler);
+  // Behind a load balancer the balancer should close idle connections first (see HTTP_KEEPALIVE_MS).
+  server.keepAliveTimeout = config.httpKeepAliveMs;
+  server.headersTimeout = config.httpKeepAliveMs + 5_000;
   const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });
   let stopping: Promise<void> | null = null;
 

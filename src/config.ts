@@ -3,6 +3,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** Most PostgreSQL connections this instance opens (instances × this must stay under max_connections). */
+  databasePoolMax: number;
   redisUrl: string | null;
   /** Prefix of the Redis channels, so deployments (or tests) sharing one Redis never hear each other. */
   redisPrefix: string;
@@ -12,6 +14,12 @@ export interface Config {
   metricsToken: string | null;
   /** pino level of the JSON logs: fatal, error, warn, info, debug, trace or silent. */
   logLevel: LogLevel;
+  /**
+   * How long an idle HTTP keep-alive connection stays open (ms). Above a load balancer's idle
+   * timeout (60 s on most), so the balancer, not the instance, closes idle connections: otherwise
+   * a request sent just as the instance closes one fails with a 502.
+   */
+  httpKeepAliveMs: number;
   /** Least time between two pushes of one live scope (ms). At most 750, so the last state still arrives within 1 s. */
   liveThrottleMs: number;
   /** WebSocket ping interval (ms); a client silent for another interval is dropped. */
@@ -78,12 +86,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || './data/metrics.db',
+    databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1_000),
     redisUrl: redisUrl(env),
     redisPrefix: env.REDIS_PREFIX || 'kpi:',
     adminApiKey: env.ADMIN_API_KEY || null,
     production: env.NODE_ENV === 'production',
     metricsToken: env.METRICS_TOKEN || null,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    httpKeepAliveMs: int(env, 'HTTP_KEEPALIVE_MS', 65_000, 1_000, 3_600_000),
     liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 750),
     liveKeepAliveMs: int(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     liveMaxBufferedBytes: int(env, 'LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),

@@ -26,8 +26,13 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-export async function openDatabase(url: string): Promise<OpenDatabase> {
-  return isPostgresUrl(url) ? openPostgres(url) : openSqlite(url);
+export interface OpenOptions {
+  /** PostgreSQL: most connections in the pool (SQLite has one). */
+  poolMax?: number;
+}
+
+export async function openDatabase(url: string, options: OpenOptions = {}): Promise<OpenDatabase> {
+  return isPostgresUrl(url) ? openPostgres(url, options.poolMax ?? 10) : openSqlite(url);
 }
 
 function openSqlite(path: string): OpenDatabase {
@@ -41,8 +46,19 @@ function openSqlite(path: string): OpenDatabase {
   // Transactions begin IMMEDIATE, taking the write lock at once, where busy_timeout waits for it.
   // A plain BEGIN reads first and upgrades at its first write; if another process (a second
   // instance on this file) wrote meanwhile, SQLite answers SQLITE_BUSY at once, without waiting.
+  // Each SQL text is prepared once: Kysely asks anew for every query, and preparing cost more than
+  // running most of them. Safe to reuse, as Kysely runs one statement at a time on this connection.
+  const statements = new Map<string, SQLite.Statement>();
   const immediate = {
-    prepare: (query: string) => sqlite.prepare(query === 'begin' ? 'begin immediate' : query),
+    prepare(query: string) {
+      let statement = statements.get(query);
+      if (!statement) {
+        if (statements.size >= 1_000) statements.clear();
+        statement = sqlite.prepare(query === 'begin' ? 'begin immediate' : query);
+        statements.set(query, statement);
+      }
+      return statement;
+    },
     close: () => sqlite.close(),
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: immediate }) });
@@ -72,7 +88,7 @@ const types = {
  * `postgres://…?schema=NAME` confines the service to one schema (created when missing), so that
  * tests, or several deployments, can share one database.
  */
-async function openPostgres(url: string): Promise<OpenDatabase> {
+async function openPostgres(url: string, poolMax: number): Promise<OpenDatabase> {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
@@ -81,12 +97,19 @@ async function openPostgres(url: string): Promise<OpenDatabase> {
   }
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
-    max: 10,
+    max: poolMax,
     types,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new EmptyInListPlugin()] });
-  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  if (schema) {
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    } catch (error) {
+      // Instances starting together may both create it: "if not exists" is not atomic in PostgreSQL.
+      if ((error as { code?: string }).code !== '23505') throw error;
+    }
+  }
   return {
     db,
     dialect: 'postgres',

@@ -1,6 +1,6 @@
 /**
  * Every HTTP request's one way in: a request id, a JSON log line and the request metrics, then
- * `/metrics`, the GraphQL endpoint (and /health), or the dashboard page's files.
+ * `/metrics`, the GraphQL endpoint (and /health, /ready), or the dashboard page's files.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/authenticate.js';
@@ -27,7 +27,7 @@ export function createRequestHandler(parts: RequestHandlerParts) {
 
   /** Few, fixed route labels, so the metrics' label sets stay small whatever paths are asked for. */
   const routeOf = (pathname: string) =>
-    pathname === graphqlEndpoint || pathname === '/health' || pathname === '/metrics' ? pathname : 'page';
+    pathname === graphqlEndpoint || pathname === '/health' || pathname === '/ready' || pathname === '/metrics' ? pathname : 'page';
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -42,7 +42,7 @@ export function createRequestHandler(parts: RequestHandlerParts) {
       metrics.observeRequest(req.method ?? 'GET', route, res.statusCode, seconds);
       const line = { reqId, method: req.method, path: pathname, status: res.statusCode, ms: Math.round(seconds * 1000), aborted: !res.writableFinished };
       if (res.statusCode >= 500) logger.error(line, 'request');
-      else if (route === '/health' || route === '/metrics') logger.debug(line, 'request');
+      else if (route === '/health' || route === '/ready' || route === '/metrics') logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
 

@@ -5,8 +5,29 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAY } from '../src/kpis/time.js';
 import { BENCH_ADMIN_KEY } from './dataset.js';
 import type { LoadJob, LoadResult } from './load.js';
+
+// ---------------------------------------------------------------- the workload
+
+export const CONCURRENCY = 50;
+export const BATCH = 1_000;
+export const BATCH_CLIENTS = 4;
+/** Stored events end here, at an arbitrary millisecond; dashboards ask for the year before it. */
+export const END = Date.UTC(2026, 9, 14, 13, 37, 21, 123);
+export const SPAN = 400 * DAY;
+export const YEAR = { from: END - 365 * DAY, to: END };
+
+/** A one-year dashboard with a DAY series: 365 points with every KPI. */
+export const DASHBOARD = `query ($programId: ID, $from: DateTime, $to: DateTime) {
+  dashboard(programId: $programId, from: $from, to: $to, granularity: DAY) {
+    avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate
+    series { start avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate }
+  }
+}`;
+
+// ---------------------------------------------------------------- processes
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, 'data');

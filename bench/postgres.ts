@@ -14,9 +14,8 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
 import type { EventTable } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas } from '../src/kpis/rollups.repository.js';
-import { DAY } from '../src/kpis/time.js';
 import { addEvents, createDatabase, generateEvents, PROGRAMS, type BenchEvent } from './dataset.js';
-import { createKey, fmt, gql, load, ms, startServer, timed } from './harness.js';
+import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, ms, SPAN, startServer, timed, YEAR } from './harness.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,12 +24,6 @@ const quick = process.argv.includes('--quick');
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15 }
   : { loadMs: 5_000, warmMs: 1_000, sizes: [100_000, 1_000_000], dashboards: 40 };
-const CONCURRENCY = 50;
-const BATCH = 1_000;
-const BATCH_CLIENTS = 4;
-const END = Date.UTC(2026, 9, 14, 13, 37, 21, 123);
-const SPAN = 400 * DAY;
-const YEAR = { from: END - 365 * DAY, to: END };
 const POSTGRES = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = 'bench_pg';
 
@@ -143,12 +136,6 @@ async function ingestion(target: Target) {
   return { single, batch, batchEvents: ((batch.requests - batch.failures) * BATCH) / batch.seconds };
 }
 
-const DASHBOARD = `query ($programId: ID, $from: DateTime, $to: DateTime) {
-  dashboard(programId: $programId, from: $from, to: $to, granularity: DAY) {
-    avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate
-    series { start avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate }
-  }
-}`;
 
 async function dashboards(target: Target, log: (s: string) => void) {
   const url = await target.fresh();

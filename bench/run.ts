@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
 import { addEvents, createDatabase, generateEvents, INSERT_EVENT, PROGRAMS } from './dataset.js';
-import { createKey, fmt, gql, load, mb, ms, startServer, timed } from './harness.js';
+import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, mb, ms, SPAN, startServer, timed, YEAR } from './harness.js';
 import type { LoadJob } from './load.js';
 
 
@@ -22,13 +22,6 @@ const quick = process.argv.includes('--quick');
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
   : { loadMs: 10_000, warmMs: 2_000, sizes: [100_000, 1_000_000, 10_000_000], dashboards: 60, naiveRuns: 5, rawRows: 500_000 };
-const CONCURRENCY = 50;
-const BATCH = 1_000;
-const BATCH_CLIENTS = 4;
-/** Stored events end here, at an arbitrary millisecond; dashboards ask for the year before it. */
-const END = Date.UTC(2026, 9, 14, 13, 37, 21, 123);
-const SPAN = 400 * DAY;
-const YEAR = { from: END - 365 * DAY, to: END };
 
 function freshPath(name: string): string {
   const file = path.join(dataDir, name);
@@ -86,12 +79,6 @@ async function batches() {
   return { service, serviceEvents: (service.requests - service.failures) * BATCH / service.seconds, raw: rows.length / rawSeconds };
 }
 
-const DASHBOARD = `query ($programId: ID, $from: DateTime, $to: DateTime) {
-  dashboard(programId: $programId, from: $from, to: $to, granularity: DAY) {
-    avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate
-    series { start avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate }
-  }
-}`;
 
 /** The plain way: GROUP BY day over the raw events (counts and sums only; percentiles would cost more). */
 function naiveQueries(file: string) {

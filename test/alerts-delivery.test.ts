@@ -2,7 +2,7 @@
  * Notifications that arrive: alertChanged and signed webhooks, end to end through records, each
  * transition exactly once; retries, failures visible to admins, and delivery across a restart.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { backoffDelay, EVENT_ID_HEADER, sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature, type AttemptReport } from '../src/alerts/notify.js';
@@ -20,55 +20,9 @@ import {
 } from './generated/operations.js';
 import { ADMIN_KEY, freshDatabaseUrl, onlyError, operationsOn, testApp, type TestApp } from './helpers/app.js';
 import { subscribeSse } from './helpers/sse.js';
+import { receiver, type Received } from './helpers/webhook-receiver.js';
 
 const SECRET = 'a-long-enough-shared-secret';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** The status the receiver answered. */
-  status: number;
-  json: { eventId: string; type: string; alert: { id: string; state: string; value: number; programId: string } };
-}
-
-/** A real HTTP receiver on a free local port; `answer` decides each status (or 'hang'). */
-async function receiver(answer: (request: number) => number | 'hang' = () => 200) {
-  const requests: Received[] = [];
-  const waiters = new Set<() => void>();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const status = answer(requests.length);
-      if (status === 'hang') return;
-      requests.push({ headers: req.headers, body, status, json: JSON.parse(body) });
-      res.writeHead(status).end();
-      for (const wake of waiters) wake();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    requests,
-    /** Resolves once `count` requests satisfying `test` have arrived. */
-    until(test: (r: Received) => boolean, count = 1) {
-      return new Promise<Received[]>((resolve) => {
-        const check = () => {
-          const found = requests.filter(test);
-          if (found.length < count) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
 
 /** Resolves when the worker records an attempt that satisfies `test`. */
 function attempt(t: { app: TestApp['app'] }, test: (r: AttemptReport) => boolean) {

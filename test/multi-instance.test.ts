@@ -5,9 +5,7 @@
  * rollups written by both at once stay exact.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import {
   AlertChangedDocument,
@@ -27,6 +25,7 @@ import {
 } from './generated/operations.js';
 import { ADMIN_KEY, freshDatabaseUrl, operationsOn, testDialect } from './helpers/app.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
+import { receiver } from './helpers/webhook-receiver.js';
 import { connect } from './helpers/ws.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -43,40 +42,6 @@ if (!enabled) {
 /** Typed operations against a running process. */
 function operationsAt(instance: ServerProcess) {
   return operationsOn({ fetch: (_url: string, init?: RequestInit) => fetch(instance.url, init) } as App);
-}
-
-/** A webhook receiver counting what arrives. */
-async function receiver() {
-  const bodies: { type: string; eventId: string; alert: { id: string } }[] = [];
-  const waiters = new Set<() => void>();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      bodies.push(JSON.parse(body));
-      res.writeHead(200).end();
-      for (const wake of waiters) wake();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    bodies,
-    until: (test: (b: (typeof bodies)[number]) => boolean) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (!bodies.some(test)) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
-  };
 }
 
 describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis', () => {
@@ -143,7 +108,7 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     const isOurFiring = (d: { alertChanged: { state: string; rule: { id: string } } }) => d.alertChanged.state === 'FIRING' && d.alertChanged.rule.id === rule.id;
     const [firedA, firedB] = await Promise.all([onAlertsA.until(isOurFiring, 10_000), onAlertsB.until(isOurFiring, 10_000)]);
     expect(firedA.alertChanged.id).toBe(firedB.alertChanged.id);
-    await hook.until((body) => body.type === 'alert.firing' && body.alert.id === firedA.alertChanged.id);
+    await hook.until((r) => r.json.type === 'alert.firing' && r.json.alert.id === firedA.alertChanged.id);
 
     // Once delivered, the row is final; every judgement since (several by each instance) found the alert open.
     // (The default rule on every program may fire too: only this rule's alert is counted.)
@@ -157,7 +122,7 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     const [delivery] = await deliveries();
     expect(await deliveries()).toHaveLength(1);
     expect(delivery.attemptLog).toHaveLength(1);
-    expect(hook.bodies.filter((body) => body.type === 'alert.firing' && body.alert.id === alertId)).toHaveLength(1);
+    expect(hook.requests.filter((r) => r.json.type === 'alert.firing' && r.json.alert.id === alertId)).toHaveLength(1);
 
     const alerts = (await onB.ok(AlertsDocument, { programId: 'ALRT' })).alerts.filter((alert) => alert.rule.id === rule.id);
     expect(alerts).toHaveLength(1);

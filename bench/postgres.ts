@@ -3,7 +3,7 @@
  * the same service on SQLite, the same measurements in the same run, written to bench/POSTGRES.md.
  * Ingestion (single-event mutations, recordEvents batches) on a fresh database, then dashboard
  * latency over growing datasets. PostgreSQL is BENCH_DATABASE_URL, else TEST_DATABASE_URL, else
- * the local server; the bench works in a schema of its own (bench_pg) and drops it at the end.
+ * the local server; the bench works in a schema of its own (bench_pg_<pid>) and drops it at the end.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +25,9 @@ const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15 }
   : { loadMs: 5_000, warmMs: 1_000, sizes: [100_000, 1_000_000], dashboards: 40 };
 const POSTGRES = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = 'bench_pg';
+// Names of this run's own: two runs at once (engineers side by side) never remove each other's data.
+const SCHEMA = `bench_pg_${process.pid}`;
+const SQLITE_FILE = path.join(dataDir, `compare-${process.pid}.db`);
 
 /** A database the service can run on, made fresh and filled for the bench. */
 interface Target {
@@ -39,14 +41,13 @@ interface Target {
 const sqliteTarget: Target = {
   name: 'SQLite',
   async fresh() {
-    const file = path.join(dataDir, 'compare.db');
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    await createDatabase(file);
-    return file;
+    for (const suffix of ['', '-wal', '-shm']) rmSync(SQLITE_FILE + suffix, { force: true });
+    await createDatabase(SQLITE_FILE);
+    return SQLITE_FILE;
   },
   addEvents: (file, count, seed) => addEvents(file, count, END - SPAN, END, seed),
   async cleanUp() {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dataDir, 'compare.db') + suffix, { force: true });
+    for (const suffix of ['', '-wal', '-shm']) rmSync(SQLITE_FILE + suffix, { force: true });
   },
 };
 

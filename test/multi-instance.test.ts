@@ -5,8 +5,11 @@
  * rollups written by both at once stay exact.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { App } from '../src/app.js';
+import { programLockKey } from '../src/db/database.js';
+import { ALL_PROGRAMS } from '../src/kpis/rollup-levels.js';
 import {
   AlertChangedDocument,
   AlertsDocument,
@@ -20,6 +23,7 @@ import {
   LiveDashboardDocument,
   RecordEventsDocument,
   RecordResolutionTimeDocument,
+  RetractEventDocument,
   WebhookDeliveriesDocument,
   type EventInput,
 } from './generated/operations.js';
@@ -47,10 +51,12 @@ function operationsAt(instance: ServerProcess) {
 describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis', () => {
   let a: ServerProcess;
   let b: ServerProcess;
+  let databaseUrl: string;
 
   beforeAll(async () => {
+    databaseUrl = freshDatabaseUrl();
     const env = {
-      DATABASE_URL: freshDatabaseUrl(),
+      DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl!,
       // Tests running at once share the Redis server: each suite has channels of its own.
       REDIS_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
@@ -198,6 +204,43 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
       expect(point.resolvedCases).toBe(want.resolvedCases);
       expect(point.satisfactionResponses).toBe(want.satisfactionResponses);
       expect(point.totalConflicts).toBe(want.totalConflicts);
+    }
+  });
+
+  it('a retraction sent to both instances at once subtracts the event once', async () => {
+    const [onA, onB] = [operationsAt(a), operationsAt(b)];
+    await onA.ok(CreateProgramDocument, { input: { id: 'RETR', name: 'Retractions', timezone: 'UTC' } });
+    // In 2025, so the dashboard below reads whole buckets from the rollups, not raw events.
+    const occurredAt = '2025-03-10T12:00:00.000Z';
+    const recorded = await onA.ok(RecordResolutionTimeDocument, { input: { programId: 'RETR', caseId: 'gone', days: 2, occurredAt } });
+    await onB.ok(RecordResolutionTimeDocument, { input: { programId: 'RETR', caseId: 'stays', days: 4, occurredAt } });
+
+    // The test holds the program's lock, so both instances read the event as not yet retracted and
+    // then queue for the lock: the second to get it works from a stale read, the race made certain.
+    const schema = new URL(databaseUrl).searchParams.get('schema')!;
+    const holder = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await holder.connect();
+    onTestFinished(() => holder.end());
+    await holder.query('begin');
+    await holder.query('select pg_advisory_xact_lock(hashtext($1))', [programLockKey(schema, 'RETR')]);
+    const { id } = recorded.recordResolutionTime.event;
+    const both = Promise.all([onA.ok(RetractEventDocument, { id }), onB.ok(RetractEventDocument, { id })]);
+    const keys = [programLockKey(schema, 'RETR'), programLockKey(schema, ALL_PROGRAMS)];
+    for (let waiting = 0; waiting < 2; ) {
+      const { rows } = await holder.query<{ n: number }>(
+        `select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and not granted and ((classid::bigint << 32) | objid::bigint) = any(select hashtext(k)::bigint from unnest($1::text[]) k)`,
+        [keys],
+      );
+      waiting = rows[0].n;
+      if (waiting < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await holder.query('commit');
+
+    for (const { retractEvent } of await both) expect(retractEvent.retractedAt).not.toBeNull();
+    for (const ops of [onA, onB]) {
+      const { dashboard } = await ops.ok(DashboardDocument, { programId: 'RETR', from: '2025-01-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' });
+      expect(dashboard).toMatchObject({ resolvedCases: 1, avgResolutionTime: 4 });
     }
   });
 });

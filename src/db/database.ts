@@ -22,6 +22,15 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * The text whose hash names a program's advisory lock. Advisory locks belong to the whole
+ * database, so services confined to different schemas (tests, several deployments) each lock
+ * their own programs, not each other's.
+ */
+export function programLockKey(schema: string | null, programId: string): string {
+  return schema ? `${schema}:${programId}` : programId;
+}
+
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
@@ -121,7 +130,7 @@ async function openPostgres(url: string, poolMax: number): Promise<OpenDatabase>
     async lockPrograms(trx, programIds) {
       // Sorted, so two writers of overlapping programs take the locks in one order and never deadlock.
       for (const id of [...new Set(programIds)].sort()) {
-        await sql`select pg_advisory_xact_lock(hashtext(${id}))`.execute(trx);
+        await sql`select pg_advisory_xact_lock(hashtext(${programLockKey(schema, id)}))`.execute(trx);
       }
     },
     close: () => db.destroy(),

@@ -57,6 +57,8 @@ export function eventById(db: Executor, id: number): Promise<EventRow | undefine
   return db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function markRetracted(trx: Executor, id: number, at: number): Promise<void> {
-  await trx.updateTable('events').set({ retracted_at: at }).where('id', '=', id).execute();
+/** False when the event was already retracted (by another request or instance): nothing changed. */
+export async function markRetracted(trx: Executor, id: number, at: number): Promise<boolean> {
+  const result = await trx.updateTable('events').set({ retracted_at: at }).where('id', '=', id).where('retracted_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -220,7 +220,9 @@ export class Recorder {
       if (event.retracted_at !== null) return { row: event, notice: null };
       const program = await trx.selectFrom('programs').select('timezone').where('id', '=', event.program_id).executeTakeFirstOrThrow();
       const retracted = { ...event, retracted_at: this.now() };
-      await markRetracted(trx, id, retracted.retracted_at);
+      // The event was read before the lock: on PostgreSQL another instance may have retracted it
+      // since. Only the writer whose conditional update changes the row subtracts it.
+      if (!(await markRetracted(trx, id, retracted.retracted_at))) return { row: (await eventById(trx, id))!, notice: null };
       await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, program.timezone]]), -1));
       return { row: retracted, notice: changeNotices([retracted])[0] };
     });

@@ -74,9 +74,19 @@ export class Histogram {
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
   quantile(q: number): number | null {
+    let zeros = this.zeros;
     let total = 0;
-    const zeros = this.eachBin((_, count) => (total += count));
-    total = Math.round(total + zeros);
+    if (this.encoded) {
+      const header = readHeader(this.encoded);
+      const stored = header.answers.get(answerKey(q));
+      if (stored !== undefined) return stored;
+      zeros = header.zeros;
+      total = header.total;
+    } else {
+      total = zeros;
+      for (const count of this.counts) total += count;
+    }
+    total = Math.round(total);
     if (total < 1) return null;
     const rank = Math.max(1, Math.ceil(q * total - 1e-9));
     if (zeros >= rank - EMPTY) return 0;
@@ -136,24 +146,36 @@ export class Histogram {
   }
 
   /**
-   * Packed for the rollup's blob column: a version byte, then varints: the zero count, the number
-   * of bins, the lowest and highest bin index, then per bin its index step and count, each followed
-   * by the float64 sum. About 10 bytes a bin. Zigzag varints, so negative counts of deltas survive.
+   * Packed for the rollup's blob column: a version byte, then varints: the zero count, the total
+   * count, the answers to `precomputed` percentiles (each its q in ten-thousandths and a float64;
+   * NaN for none), the number of bins, the lowest index and the span, then per bin its index step
+   * and count, each followed by the float64 sum. About 10 bytes a bin; zigzag varints, so negative
+   * counts of deltas survive. The answers make a series point that is one stored row cost nothing
+   * to answer, however many bins it holds (small histograms skip them: scanning those is cheap).
    */
-  encode(): Uint8Array {
+  encode(precomputed: readonly number[] = []): Uint8Array {
     if (this.encoded) return this.encoded;
     const { counts, sums, low } = this;
     let bins = 0;
     let first = 0;
     let last = 0;
+    let total = this.zeros;
     for (let i = 0; i < counts.length; i++) {
       if (counts[i] === 0) continue;
+      total += counts[i];
       if (bins++ === 0) first = low + i;
       last = low + i;
     }
-    const out = new Writer(32 + bins * 19);
+    const answers = bins >= PRECOMPUTE_FROM ? precomputed : [];
+    const out = new Writer(32 + answers.length * 12 + bins * 19);
     out.byte(FORMAT);
     out.varint(this.zeros);
+    out.varint(total);
+    out.varint(answers.length);
+    for (const q of answers) {
+      out.varint(answerKey(q));
+      out.float(this.quantile(q) ?? Number.NaN);
+    }
     out.varint(bins);
     if (bins === 0) return out.bytes();
     out.varint(first);
@@ -176,15 +198,39 @@ export class Histogram {
   }
 }
 
+const PRECOMPUTE_FROM = 8;
+const answerKey = (q: number) => Math.round(q * 10_000);
+
+interface Header {
+  zeros: number;
+  total: number;
+  /** Stored percentile answers by answerKey. */
+  answers: Map<number, number | null>;
+  /** The reader, positioned at the bin count. */
+  input: Reader;
+}
+
+function readHeader(bytes: Uint8Array): Header {
+  const input = new Reader(bytes);
+  if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
+  const zeros = input.varint();
+  const total = input.varint();
+  const answers = new Map<number, number | null>();
+  for (let n = input.varint(); n > 0; n--) {
+    const key = input.varint();
+    const answer = input.float();
+    answers.set(key, Number.isNaN(answer) ? null : answer);
+  }
+  return { zeros, total, answers, input };
+}
+
 /** Reads an encoded histogram: `range` once with its lowest and highest index, `fn` per bin; returns the zero count. */
 function readBins(
   bytes: Uint8Array,
   fn: (index: number, count: number, sum: number) => void,
   range?: (first: number, last: number) => void,
 ): number {
-  const input = new Reader(bytes);
-  if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
-  const zeros = input.varint();
+  const { zeros, input } = readHeader(bytes);
   const bins = input.varint();
   if (bins === 0) return zeros;
   let index = input.varint();
@@ -198,7 +244,7 @@ function readBins(
   return zeros;
 }
 
-const FORMAT = 3;
+const FORMAT = 4;
 
 class Writer {
   private buffer: Uint8Array;

@@ -7,8 +7,8 @@ import type { OpenDatabase } from '../db/database.js';
 import { ALL_PROGRAMS } from './rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
 
-/** 3: month level, ALL_PROGRAMS, histogram bins of ratio 1.01 in the varint encoding (format 3). */
-export const ROLLUP_VERSION = 3;
+/** 4: month level, ALL_PROGRAMS, histogram bins of ratio 1.01, varint encoding with stored percentiles (format 4). */
+export const ROLLUP_VERSION = 4;
 const CHUNK = 50_000;
 
 /** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */

@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
+import { PERCENTILES } from './registry.js';
 import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, levelsOf, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
@@ -30,7 +31,7 @@ function rowOf(programId: string, level: string, bucketStart: number, a: Aggrega
     bucket_start: bucketStart,
     res_count: a.resCount,
     res_sum: a.resSum,
-    res_hist: a.resHist.encode(),
+    res_hist: a.resHist.encode(PERCENTILES),
     sat_count: a.satCount,
     sat_sum: a.satSum,
     sat_positive: a.satPositive,

@@ -226,6 +226,8 @@ function writeReport({ minutes, warmUpMs, samples, firstError }: { minutes: numb
   const flat = Math.abs(change('heapUsed')) <= 0.1 && Math.abs(change('rss')) <= 0.1;
   const seconds = last.at / 1000;
   const c = last.counts;
+  const rate = (n: number) => (n / seconds).toFixed(1);
+  const afterWarmUp = samples.filter((s) => s.at >= warm.at).map((s) => s.stats.sockets);
   const every = Math.max(1, Math.round(60_000 / SAMPLE_MS / 2)); // about two rows a minute
   const rows = samples
     .filter((s, i) => i % every === every - 1 || s === warm || s === last)
@@ -235,10 +237,12 @@ function writeReport({ minutes, warmUpMs, samples, firstError }: { minutes: numb
 \`npm run bench:soak -- --minutes=${minutes}\` (default 10), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}.
 The server runs in its own process on a fresh SQLite file; heap is measured after a full GC.
 
-Load: ${SUBSCRIBERS} live dashboard subscribers over WebSocket (${CHURN_PER_SECOND} closed and ${CHURN_PER_SECOND} opened every second,
-${c.opened.toLocaleString('en-US')} opened in all), 50 single records/s plus one batch of 100 events/s, 5 dashboard queries/s.
-Done: ${c.records.toLocaleString('en-US')} single records, ${c.batches.toLocaleString('en-US')} batches, ${c.dashboards.toLocaleString('en-US')} dashboards,
-${c.pushes.toLocaleString('en-US')} live pushes received in ${seconds.toFixed(0)} s; errors: ${c.errors}${firstError ? ` (first: ${firstError})` : ''}.
+Load aimed at: ${SUBSCRIBERS} live dashboard subscribers over WebSocket (${CHURN_PER_SECOND} closed and ${CHURN_PER_SECOND} opened every
+second), 50 single records/s plus one batch of 100 events/s, 5 dashboard queries/s (each writer waits for its answers,
+so a busy machine gets less). Done in ${seconds.toFixed(0)} s: ${c.records.toLocaleString('en-US')} single records (${rate(c.records)}/s),
+${c.batches.toLocaleString('en-US')} batches (${rate(c.batches)}/s), ${last.stats.eventsStored.toLocaleString('en-US')} events stored (${rate(last.stats.eventsStored)}/s),
+${c.dashboards.toLocaleString('en-US')} dashboards (${rate(c.dashboards)}/s), ${c.opened.toLocaleString('en-US')} sockets opened in all (${Math.min(...afterWarmUp)} to
+${Math.max(...afterWarmUp)} open after warm-up), ${c.pushes.toLocaleString('en-US')} live pushes received; errors: ${c.errors}${firstError ? ` (first: ${firstError})` : ''}.
 
 | minute | heap MB | RSS MB | sockets | events stored | dashboards | errors |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

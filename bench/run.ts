@@ -141,6 +141,7 @@ const verdict = (ok: boolean) => (ok ? '**met**' : '**not met**');
 async function main() {
   mkdirSync(dataDir, { recursive: true });
   const started = performance.now();
+  const loadBefore = os.loadavg();
   const log = (s: string) => console.log(`[bench ${fmt((performance.now() - started) / 1000, 0)}s] ${s}`);
   log(`mode: ${quick ? 'quick' : 'full'}`);
   log('single-event mutations vs bare yoga…');
@@ -179,6 +180,7 @@ ${quick ? '\n**Quick mode**: short runs and small datasets, a CI-sized check; th
 | CPU | ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores |
 | Memory | ${fmt(os.totalmem() / 2 ** 30, 1)} GiB |
 | OS | ${os.type()} ${os.release()} |
+| Load average (1, 5, 15 min) | ${loadBefore.map((l) => l.toFixed(1)).join(', ')} at the start, ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} at the end: other work on the machine competes with every figure |
 | Node | ${process.version} |
 | SQLite | ${sqliteVersion} (better-sqlite3), WAL, \`synchronous=FULL\` |
 

@@ -8,7 +8,7 @@ const require = createRequire(import.meta.url);
 // again on PostgreSQL when TEST_DATABASE_URL names one (`.ci/run` always sets it).
 const postgres = process.env.TEST_DATABASE_URL;
 if (!postgres) console.warn('TEST_DATABASE_URL is not set: the PostgreSQL run of the suite is skipped');
-// Test schemas carry this run's id, so concurrent runs on one server keep to their own.
+// The run's id names its PostgreSQL database, so concurrent runs on one server keep to their own.
 process.env.TEST_RUN_ID ??= newTestRunId();
 const run = { TEST_RUN_ID: process.env.TEST_RUN_ID };
 
@@ -23,11 +23,21 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: files run in parallel two at a time, each test against its own fresh database.
     maxWorkers: 2,
-    globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DB: 'sqlite', ...run } } },
       ...(postgres
-        ? [{ extends: true as const, test: { name: 'postgres', include: ['test/**/*.test.ts'], env: { TEST_DB: 'postgres', ...run } } }]
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'postgres',
+                include: ['test/**/*.test.ts'],
+                env: { TEST_DB: 'postgres', ...run },
+                // The run's own PostgreSQL database: made before, dropped after.
+                globalSetup: ['test/helpers/global-setup.ts'],
+              },
+            },
+          ]
         : []),
     ],
   },

@@ -28,6 +28,7 @@ import {
   type EventInput,
 } from './generated/operations.js';
 import { ADMIN_KEY, freshDatabaseUrl, operationsOn, testDialect } from './helpers/app.js';
+import { runDatabaseUrl } from './helpers/global-setup.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
 import { receiver } from './helpers/webhook-receiver.js';
 import { connect } from './helpers/ws.js';
@@ -218,7 +219,7 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     // The test holds the program's lock, so both instances read the event as not yet retracted and
     // then queue for the lock: the second to get it works from a stale read, the race made certain.
     const schema = new URL(databaseUrl).searchParams.get('schema')!;
-    const holder = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    const holder = new pg.Client({ connectionString: runDatabaseUrl() }); // advisory locks are per database
     await holder.connect();
     onTestFinished(() => holder.end());
     await holder.query('begin');

@@ -13,7 +13,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Role } from '../../src/db/types.js';
 import { CreateApiKeyDocument, CreateProgramDocument } from '../generated/operations.js';
-import { testSchemaPrefix } from './global-setup.js';
+import { runDatabaseUrl } from './global-setup.js';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -34,14 +34,13 @@ export const testDialect = process.env.TEST_DB === 'postgres' ? 'postgres' : 'sq
 
 /**
  * A fresh, empty database for one test: a new SQLite file in its own temporary folder, or, on
- * PostgreSQL, a new schema of TEST_DATABASE_URL. Schemas are dropped once the whole run is over
- * (test/helpers/global-setup.ts): dropping one while another test's migrator lists tables makes
- * that listing fail.
+ * PostgreSQL, a new schema in the run's own database (dropped whole when the run ends; see
+ * test/helpers/global-setup.ts).
  */
 export function freshDatabaseUrl(): string {
   if (testDialect === 'postgres') {
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.searchParams.set('schema', `${testSchemaPrefix()}${randomBytes(8).toString('hex')}`);
+    const url = new URL(runDatabaseUrl());
+    url.searchParams.set('schema', `test_${randomBytes(8).toString('hex')}`);
     return url.toString();
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'kpi-test-'));

@@ -114,7 +114,7 @@ export async function timed(runs: number, fn: () => Promise<unknown> | unknown) 
     await fn();
     samples.push(performance.now() - t0);
   }
-  return percentiles(samples);
+  return { ...percentiles(samples), samples };
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

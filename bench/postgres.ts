@@ -15,7 +15,7 @@ import { openDatabase } from '../src/db/database.js';
 import type { EventTable } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas } from '../src/kpis/rollups.repository.js';
 import { addEvents, createDatabase, generateEvents, PROGRAMS, type BenchEvent } from './dataset.js';
-import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, ms, SPAN, startServer, timed, YEAR } from './harness.js';
+import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, ms, percentiles, SPAN, startServer, timed, YEAR } from './harness.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -112,53 +112,82 @@ async function addEventsPostgres(url: string, count: number, seed: number): Prom
 
 // ---------------------------------------------------------------- measurements
 
-async function ingestion(target: Target) {
-  const measure = async (body: 'single' | 'batch'): Promise<LoadResult & { commits: number }> => {
-    const app = await startServer('app', await target.fresh());
-    const key = await createKey(app.url, 'INTEGRATION');
-    const job: LoadJob = {
-      url: app.url,
-      authorization: `Bearer ${key}`,
-      body,
-      programIds: PROGRAMS.map((p) => p.id),
-      concurrency: body === 'single' ? CONCURRENCY : BATCH_CLIENTS,
-      batchSize: BATCH,
-      durationMs: SETTINGS.warmMs,
-    };
-    await load(job);
-    const before = await app.stats();
-    const result = await load({ ...job, durationMs: SETTINGS.loadMs });
-    const after = await app.stats();
-    await app.stop();
-    return { ...result, commits: after.commits - before.commits };
+/**
+ * Other work on a shared machine comes and goes: the two databases are measured in alternating
+ * rounds, and each ingestion figure is the better of its rounds, so neither side alone meets a
+ * busy moment.
+ */
+const ROUNDS = 2;
+
+async function ingestionRound(target: Target, body: 'single' | 'batch'): Promise<LoadResult & { commits: number }> {
+  const app = await startServer('app', await target.fresh());
+  const key = await createKey(app.url, 'INTEGRATION');
+  const job: LoadJob = {
+    url: app.url,
+    authorization: `Bearer ${key}`,
+    body,
+    programIds: PROGRAMS.map((p) => p.id),
+    concurrency: body === 'single' ? CONCURRENCY : BATCH_CLIENTS,
+    batchSize: BATCH,
+    durationMs: SETTINGS.warmMs,
   };
-  const single = await measure('single');
-  const batch = await measure('batch');
-  return { single, batch, batchEvents: ((batch.requests - batch.failures) * BATCH) / batch.seconds };
+  await load(job);
+  const before = await app.stats();
+  const result = await load({ ...job, durationMs: SETTINGS.loadMs });
+  const after = await app.stats();
+  await app.stop();
+  return { ...result, commits: after.commits - before.commits };
 }
 
+async function ingestion(targets: Target[], log: (s: string) => void) {
+  const best = targets.map(() => ({ single: null as null | Awaited<ReturnType<typeof ingestionRound>>, batch: null as null | Awaited<ReturnType<typeof ingestionRound>> }));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const body of ['single', 'batch'] as const) {
+      for (const [i, target] of targets.entries()) {
+        const result = await ingestionRound(target, body);
+        log(`${target.name} ${body} round ${round + 1}: ${fmt(result.perSecond)} requests/s`);
+        if (!best[i][body] || result.perSecond > best[i][body]!.perSecond) best[i][body] = result;
+      }
+    }
+  }
+  return best.map(({ single, batch }) => ({ single: single!, batch: batch!, batchEvents: ((batch!.requests - batch!.failures) * BATCH) / batch!.seconds }));
+}
 
-async function dashboards(target: Target, log: (s: string) => void) {
-  const url = await target.fresh();
+async function dashboards(targets: Target[], log: (s: string) => void) {
+  const urls = [];
+  for (const target of targets) urls.push(await target.fresh());
   const kolkata = PROGRAMS.find((p) => p.timezone === 'Asia/Kolkata')!;
   const rows = [];
   let stored = 0;
   for (const [i, size] of SETTINGS.sizes.entries()) {
-    const t0 = performance.now();
-    await target.addEvents(url, size - stored, 1000 + i);
+    for (const [t, target] of targets.entries()) {
+      const t0 = performance.now();
+      await target.addEvents(urls[t], size - stored, 1000 + i);
+      log(`${target.name}: ${fmt(size)} events loaded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    }
     stored = size;
-    log(`${target.name}: ${fmt(size)} events loaded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-    const app = await startServer('app', url);
-    const key = await createKey(app.url, 'VIEWER');
-    const ask = (programId: string | null) => () =>
-      gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
-    await timed(5, ask(kolkata.id));
-    await timed(5, ask(null));
-    const one = await timed(SETTINGS.dashboards, ask(kolkata.id));
-    const all = await timed(SETTINGS.dashboards, ask(null));
-    const check = await ask(null)();
-    await app.stop();
-    rows.push({ size, one, all, resolved: check.dashboard.resolvedCases as number });
+    const servers = [];
+    for (const url of urls) {
+      const app = await startServer('app', url);
+      const key = await createKey(app.url, 'VIEWER');
+      const ask = (programId: string | null) => () =>
+        gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+      await timed(5, ask(kolkata.id));
+      await timed(5, ask(null));
+      servers.push({ app, ask, one: [] as number[], all: [] as number[] });
+    }
+    for (let round = 0; round < 4; round++) {
+      for (const s of servers) s.one.push(...(await timed(SETTINGS.dashboards / 4, s.ask(kolkata.id))).samples);
+      for (const s of servers) s.all.push(...(await timed(SETTINGS.dashboards / 4, s.ask(null))).samples);
+    }
+    const row: { one: ReturnType<typeof percentiles>; all: ReturnType<typeof percentiles>; resolved: number }[] = [];
+    for (const s of servers) {
+      const check = await s.ask(null)();
+      await s.app.stop();
+      row.push({ one: percentiles(s.one), all: percentiles(s.all), resolved: check.dashboard.resolvedCases as number });
+    }
+    if (row.some((r) => r.resolved !== row[0].resolved)) throw new Error(`the databases disagree at ${size} events: ${row.map((r) => r.resolved).join(' vs ')}`);
+    rows.push({ size, byTarget: row });
   }
   return rows;
 }
@@ -180,21 +209,20 @@ async function main() {
   const started = performance.now();
   const log = (s: string) => console.log(`[bench:postgres ${fmt((performance.now() - started) / 1000, 0)}s] ${s}`);
   log(`mode: ${quick ? 'quick' : 'full'}; PostgreSQL at ${new URL(POSTGRES).host}`);
-  const results = [];
-  for (const target of [sqliteTarget, postgresTarget]) {
-    log(`${target.name}: ingestion…`);
-    const ingest = await ingestion(target);
-    log(`${target.name}: single ${fmt(ingest.single.perSecond)}/s, batch ${fmt(ingest.batchEvents)} events/s`);
-    log(`${target.name}: dashboards…`);
-    const dash = await dashboards(target, log);
-    for (const r of dash) log(`${target.name} ${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}`);
-    await target.cleanUp();
-    results.push({ target, ingest, dash });
+  const targets = [sqliteTarget, postgresTarget];
+  log('ingestion, alternating…');
+  const [sqliteIngest, postgresIngest] = await ingestion(targets, log);
+  log('dashboards, alternating…');
+  const dash = await dashboards(targets, log);
+  for (const r of dash) {
+    for (const [t, target] of targets.entries()) {
+      const { one, all } = r.byTarget[t];
+      log(`${target.name} ${fmt(r.size)}: one p50 ${ms(one.p50)} p95 ${ms(one.p95)}, all p50 ${ms(all.p50)} p95 ${ms(all.p95)}`);
+    }
   }
-  const [sqlite, postgres] = results;
-  for (const [i, row] of postgres.dash.entries()) {
-    if (row.resolved !== sqlite.dash[i].resolved) throw new Error(`the two databases disagree at ${row.size} events: ${row.resolved} vs ${sqlite.dash[i].resolved}`);
-  }
+  for (const target of targets) await target.cleanUp();
+  const sqlite = { ingest: sqliteIngest, dash: dash.map((r) => ({ size: r.size, ...r.byTarget[0] })) };
+  const postgres = { ingest: postgresIngest, dash: dash.map((r) => ({ size: r.size, ...r.byTarget[1] })) };
   const minutes = (performance.now() - started) / 60_000;
   const ratio = (p: number, s: number) => `${fmt(p / s, 2)}x`;
 
@@ -206,7 +234,8 @@ Node ${process.version}, load average ${os.loadavg().map((l) => fmt(l, 1)).join(
 ${await postgresSettings()}. SQLite: WAL, \`synchronous=FULL\`.
 ${quick ? '\n**Quick mode**: short runs and small datasets.\n' : ''}
 Both columns are the same service (\`buildApp\` in its own process, the load generator in
-another) with only \`DATABASE_URL\` changed, measured one after the other in this run; the
+another) with only \`DATABASE_URL\` changed, measured in alternating rounds in this run
+(ingestion: the better of ${ROUNDS} rounds each; dashboards: 4 alternating rounds pooled); the
 dashboards of both databases agree (resolved cases checked at each size). bench/REPORT.md has
 SQLite against its baselines (bare yoga, raw inserts, a naive GROUP BY).
 

@@ -4,6 +4,8 @@
  * test that started it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { onTestFinished } from 'vitest';
@@ -20,8 +22,25 @@ let bundled: Promise<string> | null = null;
  */
 function serverEntry(): Promise<string> {
   return (bundled ??= (async () => {
-    const outfile = path.join(ROOT, 'node_modules/.cache/kpi-server', `main-${process.pid}.mjs`);
-    await build({ entryPoints: [path.join(ROOT, 'src/main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
+    const { outputFiles } = await build({
+      entryPoints: [path.join(ROOT, 'src/main.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      write: false,
+      logLevel: 'warning',
+    });
+    const code = outputFiles[0].contents;
+    // Named by content: one file per version of the code, shared by test files and runs.
+    const dir = path.join(ROOT, 'node_modules/.cache/kpi-server');
+    const outfile = path.join(dir, `main-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    if (!existsSync(outfile)) {
+      mkdirSync(dir, { recursive: true });
+      const partial = `${outfile}.${process.pid}`;
+      writeFileSync(partial, code);
+      renameSync(partial, outfile);
+    }
     return outfile;
   })());
 }

@@ -8,6 +8,7 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { inputErrorPlugins } from './input-errors.js';
 import { limitPlugins } from './limits.js';
 import { badRequestOnParseFailure } from './parse-errors.js';
 import { rateLimitPlugin, TokenBuckets } from './rate-limit.js';
@@ -21,5 +22,6 @@ export function securityPlugins(config: Config): Plugin<any>[] {
     // After the body limit, so it also wraps the byte-counting parser.
     badRequestOnParseFailure(),
     rateLimitPlugin(new TokenBuckets(config.rateLimit)),
+    ...inputErrorPlugins(),
   ];
 }

@@ -50,10 +50,20 @@ export async function migrateToLatest(database: MigratedDatabase): Promise<void>
         'refusing to start: run the newer version, or restore a backup taken before it ran',
     );
   }
-  const { error, results } = await migrator(database.db, database.schema).migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator(database.db, database.schema).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return;
     const reason = error instanceof Error ? error.message : String(error ?? '');
+    // Kysely's migrator lists the tables of every schema; on PostgreSQL that listing fails when
+    // another schema of the database (a test's, another deployment's) is dropped meanwhile. The
+    // migrator checks again what is applied, so trying again is safe.
+    if (!failed && attempt < 5 && isOtherSchemaGone(reason, database.schema)) continue;
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${reason}`.trim());
   }
+}
+
+function isOtherSchemaGone(reason: string, ours: string | null): boolean {
+  const gone = /schema "([^"]+)" does not exist/.exec(reason)?.[1];
+  return gone !== undefined && gone !== ours;
 }

@@ -14,6 +14,7 @@ import {
   CreateProgramDocument,
   CreateWebhookDocument,
   DeleteAlertRuleDocument,
+  RecordEventsDocument,
   RecordResolutionTimeDocument,
   WebhookDeliveriesDocument,
   WebhooksDocument,
@@ -70,9 +71,10 @@ describe('alert notifications', () => {
     expect(signedBy(SECRET, fired)).toBe(true);
     expect(fired.json).toMatchObject({ eventId: fired.headers[EVENT_ID_HEADER], alert: { id: firing.data?.alertChanged.id, state: 'FIRING', value: 8 } });
 
-    for (const [i, days] of [1, 1, 1, 1].entries()) {
-      await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `down-${i}`, days } });
-    }
+    // One batch, so the engine can only judge the average with all four in it: (24 + 4) / 7 = 4.
+    await t.ok(RecordEventsDocument, {
+      events: [1, 1, 1, 1].map((days, i) => ({ kind: 'RESOLUTION_TIME' as const, programId: 'HA', caseId: `down-${i}`, value: days })),
+    });
     const resolved = await stream.until((r) => r.data?.alertChanged.state === 'RESOLVED');
     expect(resolved.data?.alertChanged).toMatchObject({ id: firing.data?.alertChanged.id, value: 4 });
     const [ended] = await hook.until((r) => r.json.type === 'alert.resolved');

@@ -94,6 +94,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services,
     openSockets: () => sockets.count(),
     deliveryQueue: () => countPendingNotifications(services.db),
+    refusals: () => ({ requests: requests.refused(), records: services.recorder.refused }),
+    slowReadersClosed: () => sockets.slowReaders().closed,
   });
 
   const yoga = createYoga<ServerContext, Context>({

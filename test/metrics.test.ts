@@ -60,6 +60,9 @@ describe('/metrics', () => {
     expect(valueOf(families, 'kpi_events_recorded_total')).toBe(3);
     expect(valueOf(families, 'alert_delivery_queue')).toBe(0);
     expect(valueOf(families, 'websocket_connections_open')).toBe(0);
+    expect(valueOf(families, 'overload_refusals_total', { bound: 'in_flight_requests' })).toBe(0);
+    expect(valueOf(families, 'overload_refusals_total', { bound: 'record_queue' })).toBe(0);
+    expect(valueOf(families, 'websocket_slow_readers_closed_total')).toBe(0);
     expect(family(families, 'process_resident_memory_bytes').type).toBe('GAUGE');
   });
 

@@ -9,7 +9,7 @@ import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { CreateProgramDocument, RecordEventsDocument } from './generated/operations.js';
-import { freshDatabaseUrl, testApp, testDialect } from './helpers/app.js';
+import { ADMIN_KEY, freshDatabaseUrl, testApp, testDialect } from './helpers/app.js';
 import { startServer, type ServerProcess } from './helpers/process.js';
 
 const RECORD_EVENTS = print(RecordEventsDocument);
@@ -125,6 +125,10 @@ describe('overload', () => {
     expect(recorder.peakQueuedEvents).toBeLessThanOrEqual(5 * BATCH);
     const stored = await t.app.services.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     expect(Number(stored.n)).toBe((30 - refused.length) * BATCH);
+    // Operators see the refusals in /metrics.
+    const { port } = await t.app.start();
+    const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
+    expect(scraped).toMatch(new RegExp(`^overload_refusals_total\\{bound="record_queue"\\} ${refused.length}$`, 'm'));
     // Once the queue has drained, records are taken again.
     await recorder.idle();
     expect((await t.ok(RecordEventsDocument, { events: batch('after') as never })).recordEvents.accepted).toBe(BATCH);

@@ -21,6 +21,27 @@ export interface MetricsSources {
   openSockets: () => number;
   /** Alert notifications waiting for delivery; absent while the alerts outbox does not exist. */
   deliveryQueue?: () => Promise<number>;
+  /** Refusals so far, by reason: requests past the in-flight bound, records past the queue bound. */
+  refusals?: () => { requests: number; records: number };
+  /** WebSocket subscribers closed so far for reading too slowly. */
+  slowReadersClosed?: () => number;
+}
+
+/** A counter that mirrors a running total kept elsewhere, read at scrape time. */
+function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Record<string, number>) {
+  const seen: Record<string, number> = {};
+  return new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      for (const [label, total] of Object.entries(read())) {
+        this.inc(labelNames.length ? { [labelNames[0]]: label } : {}, total - (seen[label] ?? 0));
+        seen[label] = total;
+      }
+    },
+  });
 }
 
 export interface Metrics {
@@ -68,17 +89,24 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set(sources.openSockets());
     },
   });
-  let counted = 0;
-  new Counter({
-    name: 'kpi_events_recorded_total',
-    help: 'Events stored since the process started, duplicates excluded (rate() gives the ingestion rate).',
-    registers: [registry],
-    collect() {
-      const stored = services.recorder.eventsStored;
-      this.inc(stored - counted);
-      counted = stored;
-    },
-  });
+  mirroredCounter(
+    registry,
+    'kpi_events_recorded_total',
+    'Events stored since the process started, duplicates excluded (rate() gives the ingestion rate).',
+    [],
+    () => ({ all: services.recorder.eventsStored }),
+  );
+  if (sources.refusals) {
+    mirroredCounter(registry, 'overload_refusals_total', 'Work refused with OVERLOADED, by what was full.', ['bound'], () => {
+      const { requests, records } = sources.refusals!();
+      return { in_flight_requests: requests, record_queue: records };
+    });
+  }
+  if (sources.slowReadersClosed) {
+    mirroredCounter(registry, 'websocket_slow_readers_closed_total', 'WebSocket subscribers closed for reading too slowly.', [], () => ({
+      all: sources.slowReadersClosed!(),
+    }));
+  }
   new Gauge({
     name: 'alert_delivery_queue',
     help: 'Alert notifications waiting for delivery (absent until the alerts outbox exists).',

@@ -42,7 +42,8 @@ export interface Server {
 
 export function tsxFork(file: string, args: string[], name: string): ChildProcess {
   const execArgv = ['--import', 'tsx'];
-  if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles')}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  // A directory per server: tsx's loader thread writes a profile too, and a fixed name would let it overwrite the main thread's.
+  if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles', `${name}-${Date.now()}`)}`);
   return fork(path.join(here, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import { createAlerting } from './alerts/alerting.js';
 import { countPendingNotifications } from './alerts/webhooks.repository.js';
-import { authenticate } from './auth/authenticate.js';
+import { Authenticator } from './auth/authenticate.js';
 import type { Config } from './config.js';
 import { createLoaders, type Context, type Services } from './context.js';
 import { LiveFeed } from './dashboards/feed.js';
@@ -76,6 +76,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     alerts: createAlerting(database.db, pubsub, now, config, logger),
+    authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),
     now,
   };
   // After a Redis outage, live subscribers get a fresh snapshot instead of staying silently stale.
@@ -118,7 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           : (request?.headers.get('authorization') ?? null);
       return {
         services,
-        caller: await authenticate(services.db, config.adminApiKey, authorization),
+        caller: await services.authenticator.authenticate(authorization),
         loaders: createLoaders(services),
       };
     },
@@ -169,6 +170,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     server.closeAllConnections?.();
     await closed;
     stopResync();
+    services.authenticator.close();
     await pubsub.close();
     await database.close();
   }

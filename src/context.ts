@@ -2,6 +2,7 @@
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
 import type { Alerting } from './alerts/alerting.js';
+import type { Authenticator } from './auth/authenticate.js';
 import type { Caller } from './auth/caller.js';
 import type { Config } from './config.js';
 import { createBlockLoader } from './dashboards/dashboard.service.js';
@@ -22,6 +23,8 @@ export interface Services {
   feed: LiveFeed;
   /** Alert rules judged on records and on a timer; transitions stored, published, delivered. */
   alerts: Alerting;
+  /** API keys to callers, with a short cache (see auth/authenticate.ts). */
+  authenticator: Authenticator;
   now: () => number;
 }
 

@@ -52,6 +52,19 @@ describe('authentication', () => {
     expect(error.message).toMatch(/revoked/);
   });
 
+  it("refuses a key another instance revoked once its 'keyRevoked' notice arrives, though this instance had just used it", async () => {
+    const t = await testApp();
+    const viewer = await t.ok(CreateApiKeyDocument, { input: { name: 'v', role: 'VIEWER' } });
+    expect((await t.run(ProgramsDocument, {}, viewer.createApiKey.key)).errors).toBeUndefined();
+    // Another instance revokes it: the row changes, and the notice comes over the bus (Redis).
+    const id = viewer.createApiKey.apiKey.id;
+    await t.app.services.db.updateTable('api_keys').set({ revoked_at: Date.now() }).where('id', '=', id).execute();
+    t.app.services.pubsub.publishLocal('keyRevoked', id);
+    await new Promise((resolve) => setImmediate(resolve));
+    const error = onlyError(await t.run(ProgramsDocument, {}, viewer.createApiKey.key));
+    expect(error.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it('creates one admin key on a first start with no keys and no ADMIN_API_KEY, and none after', async () => {
     const t = await testApp();
     const config = { ...t.config, adminApiKey: null };

@@ -96,6 +96,8 @@ builder.mutationFields((t) => ({
       if (!existing || !coversPrograms(ctx.caller, programIdsOf(existing))) throw notFound('API key', String(id));
       const key = await revokeKey(ctx.services.db, String(id), ctx.services.now());
       if (!key) throw notFound('API key', String(id));
+      // This instance refuses the key from its next request on; other instances hear the channel.
+      ctx.services.authenticator.forget(key.id);
       ctx.services.pubsub.publish('keyRevoked', key.id);
       return key;
     },

@@ -99,7 +99,7 @@ const EventInputType = builder.inputType('EventInput', {
 /** Checks that the event's program exists and that the caller's key covers it. */
 async function checkProgram(ctx: Context, event: ValidEvent, field: string): Promise<void> {
   assertProgramAccess(ctx.caller, event.programId);
-  if (!(await ctx.loaders.program.load(event.programId))) {
+  if (!(await ctx.services.recorder.programs.zonesOf(ctx.services.db, [event.programId])).has(event.programId)) {
     const error = notFound('program', event.programId);
     if (field !== 'programId') error.message = `${field}: ${error.message}`;
     throw error;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
 import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
+import { KnownPrograms } from '../programs/known-programs.js';
 import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
 import { conflict, notFound, overloaded } from '../schema/errors.js';
@@ -44,6 +45,8 @@ export class Recorder {
   queuedEvents = 0;
   peakQueuedEvents = 0;
   refused = 0;
+  /** Programs and their zones, read once (the mutations' existence check uses it too). */
+  readonly programs = new KnownPrograms();
 
   constructor(
     private readonly database: OpenDatabase,
@@ -123,12 +126,7 @@ export class Recorder {
     const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
     // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
     await this.database.lockPrograms(trx, [...programIds, ALL_PROGRAMS]);
-    const zones = new Map(
-      (await trx.selectFrom('programs').select(['id', 'timezone']).where('id', 'in', programIds).execute()).map((p) => [
-        p.id,
-        p.timezone,
-      ]),
-    );
+    const zones = await this.programs.zonesOf(trx, programIds);
     const known = await this.storedByKey(trx, units);
 
     const outcomes: (RecordOutcome | Error)[] = [];
@@ -218,12 +216,12 @@ export class Recorder {
       if (!event || !canSee(event.program_id)) throw notFound('event', String(id));
       await this.database.lockPrograms(trx, [event.program_id, ALL_PROGRAMS]);
       if (event.retracted_at !== null) return { row: event, notice: null };
-      const program = await trx.selectFrom('programs').select('timezone').where('id', '=', event.program_id).executeTakeFirstOrThrow();
+      const zone = (await this.programs.zonesOf(trx, [event.program_id])).get(event.program_id)!;
       const retracted = { ...event, retracted_at: this.now() };
       // The event was read before the lock: on PostgreSQL another instance may have retracted it
       // since. Only the writer whose conditional update changes the row subtracts it.
       if (!(await markRetracted(trx, id, retracted.retracted_at))) return { row: (await eventById(trx, id))!, notice: null };
-      await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, program.timezone]]), -1));
+      await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1));
       return { row: retracted, notice: changeNotices([retracted])[0] };
     });
     this.commits++;

@@ -3,7 +3,6 @@
  * `/metrics`, the GraphQL endpoint (and /health, /ready), or the dashboard page's files.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate } from '../auth/authenticate.js';
 import { sameSecret } from '../auth/keys.repository.js';
 import type { Config } from '../config.js';
 import type { Services } from '../context.js';
@@ -71,7 +70,7 @@ async function serveMetrics({ metrics, config, services }: RequestHandlerParts, 
   const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   let allowed = Boolean(token && config.metricsToken && sameSecret(token, config.metricsToken));
   if (!allowed && token) {
-    const caller = await authenticate(services.db, config.adminApiKey, authorization).catch(() => null);
+    const caller = await services.authenticator.authenticate(authorization).catch(() => null);
     allowed = caller?.role === 'ADMIN';
   }
   if (!allowed) {

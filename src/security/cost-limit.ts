@@ -13,9 +13,11 @@ import {
   getNullableType,
   getOperationAST,
   getVariableValues,
+  isInputObjectType,
   isListType,
   isObjectType,
   Kind,
+  typeFromAST,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -59,7 +61,13 @@ export function operationCost(
   if (!operation) return null;
   const root = schema.getRootType(operation.operation);
   if (!root) return null;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  // Only scalar and enum variables can bound a list (limit, from, to, granularity). Input objects,
+  // such as a batch's thousand events, are left to execution, which coerces them anyway.
+  const definitions = (operation.variableDefinitions ?? []).filter((d) => {
+    const type = typeFromAST(schema, d.type);
+    return !type || !isInputObjectType(getNamedType(type));
+  });
+  const coerced = getVariableValues(schema, definitions, rawVariables ?? {});
   if (coerced.errors) return null;
   const variables = coerced.coerced;
   const fragments = new Map<string, FragmentDefinitionNode>();

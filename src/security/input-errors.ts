@@ -17,7 +17,16 @@ function holdsNul(value: unknown): boolean {
   return false;
 }
 
+/** Yoga parses each distinct document once and reuses it, so the answer is kept per document. */
+const nulInDocument = new WeakMap<DocumentNode, boolean>();
+
 function documentHoldsNul(document: DocumentNode): boolean {
+  let found = nulInDocument.get(document);
+  if (found === undefined) nulInDocument.set(document, (found = visitForNul(document)));
+  return found;
+}
+
+function visitForNul(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     [Kind.STRING]: (node) => {

@@ -71,9 +71,12 @@ function bodyLimitPlugin(max: number): Plugin {
   const tooLarge = () =>
     limitExceeded('bodyBytes', max, `the request body exceeds the limit of ${max} bytes; split large batches`, 413);
   return {
-    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI, serverContext }) {
       const declared = request.headers.get('content-length');
       if (declared !== null && Number(declared) > max) throw tooLarge();
+      // Over HTTP, Node's parser reads exactly the declared length as the body (and refuses a request
+      // that also says chunked), so such a body needs no counting; other bodies are counted while read.
+      if (declared !== null && /^\d+$/.test(declared) && (serverContext as { req?: unknown }).req) return;
       if (!request.body || !requestParser) return;
       setRequestParser(async (original) => {
         const bytes = await readAtMost(original, max, tooLarge);

@@ -275,4 +275,9 @@ several instances on one database (docs/DEPLOYMENT.md).
   log(`wrote bench/POSTGRES.md (${fmt(minutes, 1)} min)`);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  // Also after a failure: the schema and the file are this run's own.
+  await Promise.allSettled([sqliteTarget.cleanUp(), postgresTarget.cleanUp()]);
+}

@@ -102,10 +102,14 @@ export function operationCost(
     const field = parent.getFields()[name];
     if (!field) return 0;
     let args: Args = {};
-    try {
-      args = getArgumentValues(field, node, variables);
-    } catch {
-      // A bad argument fails in execution, before any resolver.
+    // Only scalar and enum arguments bound a list; a field taking input objects (a record mutation)
+    // is not read here, as its input-object variables were not coerced above.
+    if (field.args.every((arg) => !isInputObjectType(getNamedType(arg.type)))) {
+      try {
+        args = getArgumentValues(field, node, variables);
+      } catch {
+        // A bad argument fails in execution, before any resolver.
+      }
     }
     const type = getNamedType(field.type);
     const each = node.selectionSet && isObjectType(type) ? 1 + selectionCost(node.selectionSet, type, args, seen) : 1;

@@ -10,10 +10,20 @@ import { refuseBeforeExecution } from './before-execution.js';
 
 const NUL = '\u0000';
 
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes(NUL);
-  if (Array.isArray(value)) return value.some(holdsNul);
-  if (value && typeof value === 'object') return Object.values(value).some(holdsNul);
+/** Walks the variables with a stack of its own: hostile input may nest deeper than the call stack. */
+function holdsNul(variables: unknown): boolean {
+  const pending: unknown[] = [variables];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes(NUL)) return true;
+    } else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key.includes(NUL)) return true;
+        pending.push(inner);
+      }
+    }
+  }
   return false;
 }
 

@@ -43,7 +43,7 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
           delete card.target.dataset.status;
         }
 
-        const before = previous ? (previous[kpi.field as keyof Totals] as number | null) : null;
+        const before = hasData(previous) ? (previous[kpi.field as keyof Totals] as number | null) : null;
         const trend = trendOf(kpi, value, before);
         card.trend.dataset.trend = trend;
         card.trend.textContent =
@@ -51,4 +51,12 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
       }
     },
   };
+}
+
+/**
+ * A period without a single event has no data, not zero conflicts: as in the server's scorecard,
+ * so that "0 conflicts before" never makes a trend out of silence.
+ */
+function hasData(totals: Totals | null): totals is Totals {
+  return totals !== null && totals.resolvedCases + totals.satisfactionResponses + totals.totalConflicts > 0;
 }

@@ -28,13 +28,20 @@ export interface Services {
   now: () => number;
 }
 
+/** Made on first use: most requests (every recording mutation) need none of them. */
 export function createLoaders(services: Services) {
+  let program: DataLoader<string, Program | null> | undefined;
+  let blocks: ReturnType<typeof createBlockLoader> | undefined;
   return {
-    program: new DataLoader<string, Program | null>(async (ids) => {
-      const found = new Map((await programsByIds(services.db, ids)).map((p) => [p.id, p]));
-      return ids.map((id) => found.get(id) ?? null);
-    }),
-    blocks: createBlockLoader(services.db),
+    get program() {
+      return (program ??= new DataLoader<string, Program | null>(async (ids) => {
+        const found = new Map((await programsByIds(services.db, ids)).map((p) => [p.id, p]));
+        return ids.map((id) => found.get(id) ?? null);
+      }));
+    },
+    get blocks() {
+      return (blocks ??= createBlockLoader(services.db));
+    },
   };
 }
 

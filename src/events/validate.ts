@@ -30,6 +30,16 @@ export interface ValidEvent {
 
 export const MAX_FUTURE = 5 * MINUTE;
 export const MAX_BATCH = 10_000;
+/**
+ * Whether `text` has from `min` to `max` characters (code points). A string of at most `max` UTF-16
+ * units is within bounds without counting, so only long strings are spread (this runs per event).
+ * `min` is 0 or 1, where units and code points agree.
+ */
+function lengthWithin(text: string, min: number, max: number): boolean {
+  if (text.length < min) return false;
+  return text.length <= max || [...text].length <= max;
+}
+
 /** No control, format, surrogate, private-use or unassigned characters. */
 const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]*$/u;
 
@@ -53,8 +63,7 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
 
   if (input.programId.length === 0) throw fail('programId', 'must not be empty');
 
-  const caseLength = [...input.caseId].length;
-  if (caseLength < 1 || caseLength > 128) throw fail('caseId', 'must be 1 to 128 characters');
+  if (!lengthWithin(input.caseId, 1, 128)) throw fail('caseId', 'must be 1 to 128 characters');
   if (!PRINTABLE.test(input.caseId)) throw fail('caseId', 'must contain only printable characters');
 
   let value: number | null = null;
@@ -71,7 +80,7 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
 
   let reason: string | null = null;
   if (input.reason != null) {
-    if ([...input.reason].length > 1000) throw fail('reason', 'must be at most 1000 characters');
+    if (!lengthWithin(input.reason, 0, 1000)) throw fail('reason', 'must be at most 1000 characters');
     if (!PRINTABLE.test(input.reason.replace(/[\n\r\t]/g, ' '))) {
       throw fail('reason', 'must contain only printable characters');
     }
@@ -84,8 +93,7 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
 
   let idempotencyKey: string | null = null;
   if (input.idempotencyKey != null) {
-    const length = [...input.idempotencyKey].length;
-    if (length < 1 || length > 255) throw fail('idempotencyKey', 'must be 1 to 255 characters');
+    if (!lengthWithin(input.idempotencyKey, 1, 255)) throw fail('idempotencyKey', 'must be 1 to 255 characters');
     idempotencyKey = input.idempotencyKey;
   }
 

@@ -91,6 +91,16 @@ export class Histogram {
     const rank = Math.max(1, Math.ceil(q * total - 1e-9));
     if (zeros >= rank - EMPTY) return 0;
     let seen = zeros;
+    if (!this.encoded) {
+      // The dense arrays directly, stopping at the answer (encode asks this for every rollup row written).
+      const { counts, sums } = this;
+      for (let i = 0; i < counts.length; i++) {
+        if (counts[i] < EMPTY) continue;
+        seen += counts[i];
+        if (seen >= rank - EMPTY) return sums[i] / counts[i];
+      }
+      return null;
+    }
     let answer: number | null = null;
     this.eachBin((_, count, sum) => {
       if (answer !== null || count < EMPTY) return;

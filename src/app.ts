@@ -110,6 +110,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logging: yogaLogger(logger),
     // Browsers from other origins only when CORS_ORIGINS lists them.
     cors: corsFor(config.corsOrigins),
+    // The body limit is ours (LIMIT_BODY_BYTES, src/security/limits.ts); yoga's own would pipe every
+    // body through one more stream to count it again.
+    maxRequestBodySize: false,
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
     plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults(), useReadiness(readiness)],
     context: async ({ request, connectionParams }) => {

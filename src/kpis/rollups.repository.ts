@@ -136,21 +136,33 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
   }
 }
 
-/** The reads that find the stored rows of one level's deltas: IN lists of at most CHUNK, over-reading little. */
+/**
+ * The reads that find the stored rows of one level's deltas: IN lists of at most CHUNK, over-reading
+ * little. When programs × starts would read too many rows more than needed, one read per program
+ * or one per start, whichever is fewer: programs in different zones have different local day and
+ * month starts, so a commit across twenty programs in seven zones needs seven reads, not twenty.
+ */
 function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: number[] }[] {
   const programs = [...new Set(group.map((d) => d.programId))];
   const starts = [...new Set(group.map((d) => d.bucketStart))];
   if (programs.length <= CHUNK && starts.length <= CHUNK && programs.length * starts.length <= 4 * group.length) {
     return [{ programs, starts }];
   }
-  const byProgram = new Map<string, number[]>();
+  const perProgram = programs.length <= starts.length;
+  const others = new Map<string | number, (string | number)[]>();
   for (const d of group) {
-    const starts = byProgram.get(d.programId);
-    if (starts) starts.push(d.bucketStart);
-    else byProgram.set(d.programId, [d.bucketStart]);
+    const [key, other] = perProgram ? [d.programId, d.bucketStart] : [d.bucketStart, d.programId];
+    const list = others.get(key);
+    if (list) list.push(other);
+    else others.set(key, [other]);
   }
-  return [...byProgram].flatMap(([program, all]) =>
-    Array.from({ length: Math.ceil(all.length / CHUNK) }, (_, i) => ({ programs: [program], starts: all.slice(i * CHUNK, (i + 1) * CHUNK) })),
+  return [...others].flatMap(([key, all]) =>
+    Array.from({ length: Math.ceil(all.length / CHUNK) }, (_, i) => {
+      const part = all.slice(i * CHUNK, (i + 1) * CHUNK);
+      return perProgram
+        ? { programs: [key as string], starts: part as number[] }
+        : { programs: part as string[], starts: [key as number] };
+    }),
   );
 }
 

@@ -1,4 +1,4 @@
-import { CompiledQuery, type DialectAdapter } from 'kysely';
+import { insertRows } from '../db/insert-rows.js';
 import type { EventTable, Executor } from '../db/types.js';
 
 export type EventRow = EventTable;
@@ -9,31 +9,9 @@ const COLUMNS = [
   'retracted_at', 'idempotency_key', 'payload_hash', 'api_key_id',
 ] as const satisfies readonly (keyof EventRow)[];
 
-/**
- * The SQL of an insert of `count` rows, compiled by Kysely once per dialect and row count: building
- * a 500-row insert node by node cost more than the database took to run it.
- */
-const insertSql = new WeakMap<DialectAdapter, Map<number, string>>();
-function insertStatement(trx: Executor, count: number): string {
-  const adapter = trx.getExecutor().adapter;
-  let byCount = insertSql.get(adapter);
-  if (!byCount) insertSql.set(adapter, (byCount = new Map()));
-  let text = byCount.get(count);
-  if (text === undefined) {
-    const template = Object.fromEntries(COLUMNS.map((c) => [c, null])) as unknown as EventRow;
-    text = trx.insertInto('events').values(Array(count).fill(template)).compile().sql;
-    if (byCount.size > 64) byCount.clear(); // odd sizes come and go; the common ones come back
-    byCount.set(count, text);
-  }
-  return text;
-}
-
 export async function insertEvents(trx: Executor, rows: EventRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK);
-    const parameters: unknown[] = [];
-    for (const row of chunk) for (const column of COLUMNS) parameters.push(row[column]);
-    await trx.executeQuery(CompiledQuery.raw(insertStatement(trx, chunk.length), parameters));
+    await insertRows(trx, 'events', COLUMNS, rows.slice(i, i + CHUNK), (template) => trx.insertInto('events').values(template));
   }
 }
 

@@ -1,5 +1,6 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
+import { insertRows } from '../db/insert-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
@@ -81,6 +82,9 @@ export function rollupDeltas(rows: readonly RollupEvent[], zones: ReadonlyMap<st
 }
 
 const CHUNK = 500;
+const ROLLUP_COLUMNS = [
+  'program_id', 'level', 'bucket_start', 'res_count', 'res_sum', 'res_hist', 'sat_count', 'sat_sum', 'sat_positive', 'conflicts',
+] as const satisfies readonly (keyof RollupTable)[];
 
 /**
  * Adds each delta to its stored rollup (read, merge, write back) inside the caller's transaction.
@@ -118,21 +122,22 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
   }
   // 10 parameters a row: 5,000 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
   for (let i = 0; i < rows.length; i += CHUNK) {
-    await trx
-      .insertInto('rollups')
-      .values(rows.slice(i, i + CHUNK))
-      .onConflict((oc) =>
-        oc.columns(['program_id', 'level', 'bucket_start']).doUpdateSet({
-          res_count: sql`excluded.res_count`,
-          res_sum: sql`excluded.res_sum`,
-          res_hist: sql`excluded.res_hist`,
-          sat_count: sql`excluded.sat_count`,
-          sat_sum: sql`excluded.sat_sum`,
-          sat_positive: sql`excluded.sat_positive`,
-          conflicts: sql`excluded.conflicts`,
-        }),
-      )
-      .execute();
+    await insertRows(trx, 'rollups upsert', ROLLUP_COLUMNS, rows.slice(i, i + CHUNK), (template) =>
+      trx
+        .insertInto('rollups')
+        .values(template)
+        .onConflict((oc) =>
+          oc.columns(['program_id', 'level', 'bucket_start']).doUpdateSet({
+            res_count: sql`excluded.res_count`,
+            res_sum: sql`excluded.res_sum`,
+            res_hist: sql`excluded.res_hist`,
+            sat_count: sql`excluded.sat_count`,
+            sat_sum: sql`excluded.sat_sum`,
+            sat_positive: sql`excluded.sat_positive`,
+            conflicts: sql`excluded.conflicts`,
+          }),
+        ),
+    );
   }
 }
 

@@ -50,6 +50,8 @@ export class Histogram {
 
   merge(other: Histogram, sign = 1): void {
     if (other.encoded) return this.mergeEncoded(other.encoded, sign);
+    // Nothing to add (a delta of satisfaction or conflict events only): a stored row stays encoded.
+    if (other.zeros === 0 && other.counts.length === 0) return;
     this.decodePending();
     this.zeros += sign * other.zeros;
     const { counts, sums, low } = other;

@@ -1,13 +1,13 @@
 /** Alert rules, alerts and their history, Dashboard.activeAlerts, and the alertChanged subscription. */
 import { randomUUID } from 'node:crypto';
 import { filter, pipe } from 'graphql-yoga';
-import { assertProgramAccess, canSeeProgram, type Caller } from '../auth/caller.js';
+import { assertManages, assertProgramAccess, canSeeProgram } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { DashboardRef } from '../dashboards/dashboard.schema.js';
 import { KpiEnum } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
 import { builder } from '../schema/builder.js';
-import { badInput, forbidden, notFound } from '../schema/errors.js';
+import { badInput, notFound } from '../schema/errors.js';
 import {
   alertById,
   historyOf,
@@ -171,12 +171,6 @@ export function checkLimit(limit: number | null | undefined): number {
 }
 
 /** Rules and webhooks of every program are managed only by keys that see every program. */
-export function assertManages(caller: Caller, programId: string | null): void {
-  if (programId === null) {
-    if (caller.programIds !== null) throw forbidden('only a key for every program may manage what applies to every program');
-  } else assertProgramAccess(caller, programId);
-}
-
 /** A live rule the caller may manage, or NOT_FOUND. */
 async function manageableRule(ctx: Context, id: string): Promise<AlertRule> {
   const rule = await liveRuleById(ctx.services.db, id);

@@ -1,9 +1,10 @@
 /** Webhook endpoints and their deliveries: admins only. */
 import { randomUUID } from 'node:crypto';
+import { assertManages } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
-import { assertManages, checkLimit, SeverityEnum } from './alerts.schema.js';
+import { checkLimit, SeverityEnum } from './alerts.schema.js';
 import {
   attemptsOf,
   DELIVERY_STATES,

@@ -34,6 +34,12 @@ export function assertEveryProgram(caller: Caller): void {
   if (caller.programIds !== null) throw forbidden('only a key for every program may do this');
 }
 
+/** May the caller manage something of `programId`? Null (every program) needs a key for every program. */
+export function assertManages(caller: Caller, programId: string | null): void {
+  if (programId === null) assertEveryProgram(caller);
+  else assertProgramAccess(caller, programId);
+}
+
 /** Whether every program of `programIds` (null: every program) is one the caller may see. */
 export function coversPrograms(caller: Caller, programIds: readonly string[] | null): boolean {
   if (caller.programIds === null) return true;

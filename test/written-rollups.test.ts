@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { WrittenRows } from '../src/db/written-rows.js';
 import { Recorder } from '../src/events/record.service.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { Aggregate } from '../src/kpis/aggregate.js';
@@ -101,5 +102,18 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     ).rejects.toThrow('fails after');
     await recorder.record(events('two', 200), null, true);
     await expectExact(database);
+  });
+
+  it('keep within their memory budget, forgetting the least recently used first', () => {
+    const rows = new WrittenRows<{ bytes: number }>(100, (v) => v.bytes);
+    rows.set('a', { bytes: 40 });
+    rows.set('b', { bytes: 40 });
+    rows.get('a');
+    rows.set('c', { bytes: 40 });
+    expect([rows.get('a'), rows.get('b'), rows.get('c')].map((v) => v?.bytes)).toEqual([40, undefined, 40]);
+    const grown = rows.get('a')!;
+    grown.bytes = 90;
+    rows.set('a', grown);
+    expect([rows.get('a')?.bytes, rows.get('c'), rows.size]).toEqual([90, undefined, 1]);
   });
 });

@@ -25,12 +25,16 @@ export interface OpenDatabase {
    * Rollup rows as this process last wrote them (decoded), so a commit need not read them back;
    * null where other writers may change them (PostgreSQL). See written-rows.ts for when it is sound.
    */
-  writtenRollups: WrittenRows<unknown> | null;
+  writtenRollups: WrittenRows<{ footprint(): number }> | null;
   close(): Promise<void>;
 }
 
-/** Rollup rows kept decoded (each a few KB): a live day of a few dozen programs fits many times. */
-const WRITTEN_ROLLUPS = 4_096;
+/**
+ * Memory for rollup rows kept decoded. A row of a live hour holds a few hundred histogram bins
+ * (~10 KB decoded); a commit of the bench's batches touches ~630 rows (~6 MB), so this keeps
+ * several commits' worth for a few dozen programs, and bounds it whatever the data.
+ */
+const WRITTEN_ROLLUPS_BYTES = 32 * 1024 * 1024;
 
 /**
  * The text whose hash names a program's advisory lock. Advisory locks belong to the whole
@@ -73,7 +77,7 @@ function openSqlite(path: string): OpenDatabase {
   // Each SQL text is prepared once: Kysely asks anew for every query, and preparing cost more than
   // running most of them. Safe to reuse, as Kysely runs one statement at a time on this connection.
   const statements = new Map<string, SqliteStatement>();
-  const writtenRollups = new WrittenRows<unknown>(WRITTEN_ROLLUPS);
+  const writtenRollups = new WrittenRows<{ footprint(): number }>(WRITTEN_ROLLUPS_BYTES, (row) => row.footprint());
   // What PRAGMA data_version said at the last check: it changes when another connection commits.
   let dataVersion = -1;
   const immediate = {

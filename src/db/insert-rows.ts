@@ -40,7 +40,9 @@ export async function insertRows<Row>(
 ): Promise<void> {
   if (rows.length === 0) return;
   const adapter = trx.getExecutor().adapter;
-  const prepare = direct.get(adapter);
+  // Only inside a transaction, which holds the one connection: run outside one, a row could land
+  // in another caller's transaction, open on that connection meanwhile.
+  const prepare = trx.isTransaction ? direct.get(adapter) : undefined;
   const text = compile(adapter, name, columns, prepare ? 1 : rows.length, build);
   if (prepare) {
     const statement = prepare(text);

@@ -214,7 +214,12 @@ export class Histogram {
     return out.bytes();
   }
 
-  static decode(bytes: Uint8Array | null | undefined): Histogram {
+  /** Roughly the bytes this histogram holds. */
+  footprint(): number {
+    return 64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0);
+  }
+
+    static decode(bytes: Uint8Array | null | undefined): Histogram {
     const histogram = new Histogram();
     histogram.mergeEncoded(bytes);
     return histogram;
@@ -363,7 +368,12 @@ export class Aggregate {
     return this;
   }
 
-  static sum(parts: Iterable<Aggregate>): Aggregate {
+  /** Roughly the bytes this aggregate holds. */
+  footprint(): number {
+    return 96 + this.resHist.footprint();
+  }
+
+    static sum(parts: Iterable<Aggregate>): Aggregate {
     const total = new Aggregate();
     for (const part of parts) total.merge(part);
     return total;

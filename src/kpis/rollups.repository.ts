@@ -96,7 +96,7 @@ const ROLLUP_COLUMNS = [
  * With `written` (SQLite: see src/db/written-rows.ts), rows this process wrote last are taken from
  * memory, decoded, and only the others are read; each merged row is remembered as it is written.
  */
-export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDelta>, written: WrittenRows<unknown> | null = null): Promise<void> {
+export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDelta>, written: WrittenRows<{ footprint(): number }> | null = null): Promise<void> {
   const byLevel = new Map<string, RollupDelta[]>();
   for (const delta of deltas) {
     const group = byLevel.get(delta.level);

@@ -61,6 +61,12 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
 function openSqlite(path: string): OpenDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
+  // 16 KB pages (SQLite's default is 4 KB), set before the file's first write, so new databases
+  // only (an existing file keeps its size until a VACUUM outside WAL mode). A rollup row carries a
+  // histogram of 1-3 KB: in the WITHOUT ROWID table a 4 KB page keeps at most ~1 KB of a row and
+  // spills the rest to an overflow page, so each rewritten row wrote two pages; at 16 KB it stays
+  // in its leaf (up to ~4 KB). Batch ingestion in-process: 77k events/s at 4 KB, 90k at 16 KB.
+  sqlite.pragma('page_size = 16384');
   // WAL lets readers run beside the writer; FULL makes every commit durable before it returns.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -68,9 +74,10 @@ function openSqlite(path: string): OpenDatabase {
   sqlite.pragma('busy_timeout = 5000');
   // A checkpoint copies every page the WAL holds back into the database and syncs it, on the commit
   // that crosses the limit. Rollup pages are rewritten by nearly every commit, so a longer WAL
-  // (10,000 pages, about 40 MB, instead of SQLite's 1,000) copies each of them once for many
-  // commits: a batch ingestion commit of ~1.5 MB took 28 ms on average at 1,000 pages, 17 ms here.
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  // (2,500 pages of 16 KB, about 40 MB, instead of SQLite's 1,000 pages) copies each of them once
+  // for many commits: at 4 KB pages, a batch ingestion commit of ~1.5 MB took 28 ms on average with
+  // 4 MB of WAL, 17 ms with 40 MB.
+  sqlite.pragma('wal_autocheckpoint = 2500');
   // Transactions begin IMMEDIATE, taking the write lock at once, where busy_timeout waits for it.
   // A plain BEGIN reads first and upgrades at its first write; if another process (a second
   // instance on this file) wrote meanwhile, SQLite answers SQLITE_BUSY at once, without waiting.

@@ -44,7 +44,11 @@ export function tsxFork(file: string, args: string[], name: string): ChildProces
   const execArgv = ['--import', 'tsx'];
   // A directory per server: tsx's loader thread writes a profile too, and a fixed name would let it overwrite the main thread's.
   if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles', `${name}-${Date.now()}`)}`);
-  return fork(path.join(here, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Servers run as deployed (docs/DEPLOYMENT.md): NODE_ENV=production in the environment, which
+  // graphql-js reads when loaded (its development mode adds checks to every instanceof), not only
+  // in the service's config. The bare yoga baseline gets the same.
+  const env = name === 'load' ? process.env : { ...process.env, NODE_ENV: 'production' };
+  return fork(path.join(here, file), args, { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 export function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {

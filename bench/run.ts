@@ -191,6 +191,7 @@ ${quick ? '\n**Quick mode**: short runs and small datasets, a CI-sized check; th
 - Servers (the service via \`buildApp\`, and a bare graphql-yoga server) and the load generator
   (\`node:http\` keep-alive clients) each run in their own process; on 2 cores the server gets one
   and the load generator the other. Databases live in \`bench/data/\` (gitignored).
+- Both servers run with \`NODE_ENV=production\` in their environment, as deployed (docs/DEPLOYMENT.md).
 
 ## Single-event mutations over HTTP, ${CONCURRENCY} concurrent clients, ${SETTINGS.loadMs / 1000} s each
 

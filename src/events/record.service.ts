@@ -160,7 +160,7 @@ export class Recorder {
     const ids = await this.database.allocateEventIds(trx, fresh.length);
     fresh.forEach((row, i) => (row.id = ids[i]));
     await insertEvents(trx, fresh);
-    await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1));
+    await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), this.database.writtenRollups);
     return { outcomes, notices: changeNotices(fresh) };
   }
 
@@ -235,7 +235,7 @@ export class Recorder {
       // The event was read before the lock: on PostgreSQL another instance may have retracted it
       // since. Only the writer whose conditional update changes the row subtracts it.
       if (!(await markRetracted(trx, id, retracted.retracted_at))) return { row: (await eventById(trx, id))!, notice: null };
-      await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1));
+      await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1), this.database.writtenRollups);
       return { row: retracted, notice: changeNotices([retracted])[0] };
     });
     this.commits++;

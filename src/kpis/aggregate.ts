@@ -86,23 +86,15 @@ export class Histogram {
       total = header.total;
     } else {
       total = zeros;
-      for (const count of this.counts) total += count;
+      const { counts } = this;
+      for (let i = 0; i < counts.length; i++) total += counts[i];
+      return this.denseQuantile(q, total);
     }
     total = Math.round(total);
     if (total < 1) return null;
     const rank = Math.max(1, Math.ceil(q * total - 1e-9));
     if (zeros >= rank - EMPTY) return 0;
     let seen = zeros;
-    if (!this.encoded) {
-      // The dense arrays directly, stopping at the answer (encode asks this for every rollup row written).
-      const { counts, sums } = this;
-      for (let i = 0; i < counts.length; i++) {
-        if (counts[i] < EMPTY) continue;
-        seen += counts[i];
-        if (seen >= rank - EMPTY) return sums[i] / counts[i];
-      }
-      return null;
-    }
     let answer: number | null = null;
     this.eachBin((_, count, sum) => {
       if (answer !== null || count < EMPTY) return;
@@ -110,6 +102,25 @@ export class Histogram {
       if (seen >= rank - EMPTY) answer = sum / count;
     });
     return answer;
+  }
+
+  /**
+   * quantile() of the dense arrays, given their total count (zeros included): stops at the answer.
+   * encode asks this for every rollup row written, with the total it has counted already.
+   */
+  private denseQuantile(q: number, total: number): number | null {
+    total = Math.round(total);
+    if (total < 1) return null;
+    const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+    if (this.zeros >= rank - EMPTY) return 0;
+    let seen = this.zeros;
+    const { counts, sums } = this;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] < EMPTY) continue;
+      seen += counts[i];
+      if (seen >= rank - EMPTY) return sums[i] / counts[i];
+    }
+    return null;
   }
 
   /** Calls `fn` for every non-empty bin in ascending order; returns the zero count. */
@@ -186,7 +197,7 @@ export class Histogram {
     out.varint(answers.length);
     for (const q of answers) {
       out.varint(answerKey(q));
-      out.float(this.quantile(q) ?? Number.NaN);
+      out.float(this.denseQuantile(q, total) ?? Number.NaN);
     }
     out.varint(bins);
     if (bins === 0) return out.bytes();
@@ -203,7 +214,12 @@ export class Histogram {
     return out.bytes();
   }
 
-  static decode(bytes: Uint8Array | null | undefined): Histogram {
+  /** Roughly the bytes this histogram holds. */
+  footprint(): number {
+    return 64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0);
+  }
+
+    static decode(bytes: Uint8Array | null | undefined): Histogram {
     const histogram = new Histogram();
     histogram.mergeEncoded(bytes);
     return histogram;
@@ -352,7 +368,12 @@ export class Aggregate {
     return this;
   }
 
-  static sum(parts: Iterable<Aggregate>): Aggregate {
+  /** Roughly the bytes this aggregate holds. */
+  footprint(): number {
+    return 96 + this.resHist.footprint();
+  }
+
+    static sum(parts: Iterable<Aggregate>): Aggregate {
     const total = new Aggregate();
     for (const part of parts) total.merge(part);
     return total;

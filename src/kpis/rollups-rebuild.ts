@@ -27,6 +27,7 @@ export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
     const programs = await trx.selectFrom('programs').select(['id', 'timezone']).execute();
     await database.lockPrograms(trx, [...programs.map((p) => p.id), ALL_PROGRAMS]);
     await trx.deleteFrom('rollups').execute();
+    database.writtenRollups?.clear();
     const zones = new Map(programs.map((p) => [p.id, p.timezone]));
     // A chunk at a time in id order, so memory stays flat however many events are stored.
     for (let after = 0; ; ) {

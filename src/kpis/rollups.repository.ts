@@ -1,6 +1,7 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
 import { insertRows } from '../db/insert-rows.js';
+import type { WrittenRows } from '../db/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
@@ -92,8 +93,10 @@ const ROLLUP_COLUMNS = [
  * a few bucket starts (this hour, today, this month) across many programs, so each level's stored
  * rows are read with one query: programs IN (...) and starts IN (...), which reads a few rows more
  * than needed at worst. Deltas spread too widely for that are read program by program.
+ * With `written` (SQLite: see src/db/written-rows.ts), rows this process wrote last are taken from
+ * memory, decoded, and only the others are read; each merged row is remembered as it is written.
  */
-export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDelta>): Promise<void> {
+export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDelta>, written: WrittenRows<{ footprint(): number }> | null = null): Promise<void> {
   const byLevel = new Map<string, RollupDelta[]>();
   for (const delta of deltas) {
     const group = byLevel.get(delta.level);
@@ -102,8 +105,14 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
   }
   const rows: RollupTable[] = [];
   for (const [level, group] of byLevel) {
+    const remembered = new Map<RollupDelta, Aggregate>();
+    const unknown = written ? group.filter((d) => {
+      const aggregate = written.get(writtenKey(level, d)) as Aggregate | undefined;
+      if (aggregate) remembered.set(d, aggregate);
+      return !aggregate;
+    }) : group;
     const stored = new Map<string, RollupTable>();
-    for (const query of storedRowQueries(group)) {
+    for (const query of unknown.length > 0 ? storedRowQueries(unknown) : []) {
       for (const row of await trx
         .selectFrom('rollups')
         .selectAll()
@@ -115,8 +124,14 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
       }
     }
     for (const delta of group) {
-      const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
-      const merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
+      let merged = remembered.get(delta);
+      if (merged) merged.merge(delta.aggregate);
+      else {
+        const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
+        merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
+      }
+      // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it.
+      written?.set(writtenKey(level, delta), merged);
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
     }
   }
@@ -140,6 +155,8 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
     );
   }
 }
+
+const writtenKey = (level: string, d: RollupDelta) => `${level} ${d.programId} ${d.bucketStart}`;
 
 /**
  * The reads that find the stored rows of one level's deltas: IN lists of at most CHUNK, over-reading

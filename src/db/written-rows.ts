@@ -1,0 +1,58 @@
+/**
+ * Rows this process wrote and committed, kept in memory so a read-modify-write can skip the read.
+ * Only sound where this connection is the one writer of what it caches, and only while nothing
+ * else changed the database: `database.ts` gives one to SQLite (one connection, transactions
+ * BEGIN IMMEDIATE) and empties it whenever another connection has committed since (PRAGMA
+ * data_version, checked as each write transaction begins, holding the write lock) and on every
+ * rollback (entries are updated in place as the transaction writes). PostgreSQL, where several
+ * instances write the same rows, gets none.
+ */
+export class WrittenRows<V> {
+  private readonly rows = new Map<string, { value: V; size: number }>();
+  private bytes = 0;
+
+  /** `sizeOf` tells roughly how many bytes a value holds; the oldest go once all pass `budget`. */
+  constructor(
+    private readonly budget: number,
+    private readonly sizeOf: (value: V) => number,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = this.rows.get(key);
+    if (entry === undefined) return undefined;
+    // Most recently used last, so the oldest go first when the budget is spent.
+    this.rows.delete(key);
+    this.rows.set(key, entry);
+    return entry.value;
+  }
+
+  /**
+   * `value` must be what the row holds once the current transaction commits. Values are changed in
+   * place and set again after each change, which is when their size is counted anew.
+   */
+  set(key: string, value: V): void {
+    const old = this.rows.get(key);
+    if (old) {
+      this.bytes -= old.size;
+      this.rows.delete(key);
+    }
+    const size = this.sizeOf(value);
+    this.rows.set(key, { value, size });
+    this.bytes += size;
+    while (this.bytes > this.budget && this.rows.size > 0) {
+      const [oldest, entry] = this.rows.entries().next().value!;
+      this.rows.delete(oldest);
+      this.bytes -= entry.size;
+    }
+  }
+
+  /** Forgets everything (a rollback, another writer, or the table rewritten). */
+  clear(): void {
+    this.rows.clear();
+    this.bytes = 0;
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * SQLite keeps the rollup rows it wrote in memory (src/db/written-rows.ts) and skips reading them
+ * back. These cases hold it to the rows a rebuild from raw events gives: with a second connection
+ * writing the same file in between, and after a transaction that failed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type OpenDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { WrittenRows } from '../src/db/written-rows.js';
+import { Recorder } from '../src/events/record.service.js';
+import type { ValidEvent } from '../src/events/validate.js';
+import { Aggregate } from '../src/kpis/aggregate.js';
+import { applyRollupDeltas, mergeRow, rollupDeltas } from '../src/kpis/rollups.repository.js';
+import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
+import { insertProgram } from '../src/programs/programs.repository.js';
+import { createEventBus } from '../src/realtime/pubsub.js';
+import { testDialect } from './helpers/app.js';
+
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 3, 1);
+const disposals: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const dispose of disposals.splice(0).reverse()) await dispose();
+});
+
+function events(tag: string, count: number): ValidEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    kind: i % 3 === 0 ? 'SATISFACTION' : 'RESOLUTION_TIME',
+    programId: i % 2 === 0 ? 'A' : 'B',
+    caseId: `${tag}-${i}`,
+    value: i % 3 === 0 ? 1 + (i % 5) : 0.25 + ((i * 37) % 101) / 7,
+    reason: null,
+    occurredAt: START + ((i * 7_919_113) % (30 * HOUR)),
+    occurredAtGiven: true,
+    idempotencyKey: null,
+  }));
+}
+
+async function open(file: string): Promise<{ database: OpenDatabase; recorder: Recorder }> {
+  const database = await openDatabase(file);
+  disposals.push(() => database.close());
+  return { database, recorder: new Recorder(database, createEventBus(), () => START + 40 * HOUR) };
+}
+
+/** Every stored rollup row equals the one a fold of the stored events gives. */
+async function expectExact(database: OpenDatabase) {
+  const stored = await database.db.selectFrom('rollups').selectAll().execute();
+  const raw = await database.db.selectFrom('events').select(['program_id', 'kind', 'value', 'occurred_at']).where('retracted_at', 'is', null).execute();
+  const zones = new Map([['A', 'UTC'], ['B', 'Asia/Kolkata']]);
+  const expected = new Map(rollupDeltas(raw, zones, 1).map((d) => [`${d.programId} ${d.level} ${d.bucketStart}`, d.aggregate]));
+  expect(stored.length).toBe(expected.size);
+  for (const row of stored) {
+    const want = expected.get(`${row.program_id} ${row.level} ${Number(row.bucket_start)}`)!;
+    const got = mergeRow(new Aggregate(), row);
+    expect([got.resCount, got.satCount, got.satSum]).toEqual([want.resCount, want.satCount, want.satSum]);
+    expect(got.resSum).toBeCloseTo(want.resSum, 9);
+    for (const q of [0.1, 0.5, 0.9, 1]) expect(got.resHist.quantile(q)).toBeCloseTo(want.resHist.quantile(q)!, 9);
+  }
+}
+
+describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite writer', () => {
+  it('stay exact when another connection writes the same file in between', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'written-rollups-'));
+    disposals.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'kpi.db');
+    const first = await open(file);
+    await migrateToLatest(first.database);
+    await ensureRollups(first.database);
+    await insertProgram(first.database.db, { id: 'A', name: 'A', timezone: 'UTC', created_at: 0 });
+    await insertProgram(first.database.db, { id: 'B', name: 'B', timezone: 'Asia/Kolkata', created_at: 0 });
+    const second = await open(file);
+
+    await first.recorder.record(events('one', 300), null, true);
+    expect(first.database.writtenRollups!.size).toBeGreaterThan(0);
+    await second.recorder.record(events('two', 300), null, true);
+    await first.recorder.record(events('three', 300), null, true);
+    await expectExact(first.database);
+
+    const retracted = await first.database.db.selectFrom('events').select('id').where('case_id', '=', 'two-4').executeTakeFirstOrThrow();
+    await second.recorder.retract(retracted.id, () => true);
+    await first.recorder.record(events('four', 300), null, true);
+    await expectExact(first.database);
+  });
+
+  it('forget a transaction that rolled back', async () => {
+    const { database, recorder } = await open(':memory:');
+    await migrateToLatest(database);
+    await ensureRollups(database);
+    await insertProgram(database.db, { id: 'A', name: 'A', timezone: 'UTC', created_at: 0 });
+    await insertProgram(database.db, { id: 'B', name: 'B', timezone: 'Asia/Kolkata', created_at: 0 });
+    await recorder.record(events('one', 200), null, true);
+    const zones = new Map([['A', 'UTC'], ['B', 'Asia/Kolkata']]);
+    const doomed = events('doomed', 200).map((e) => ({ program_id: e.programId, kind: e.kind, value: e.value, occurred_at: e.occurredAt }));
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await applyRollupDeltas(trx, rollupDeltas(doomed, zones, 1), database.writtenRollups);
+        throw new Error('fails after the rollups were written');
+      }),
+    ).rejects.toThrow('fails after');
+    await recorder.record(events('two', 200), null, true);
+    await expectExact(database);
+  });
+
+  it('keep within their memory budget, forgetting the least recently used first', () => {
+    const rows = new WrittenRows<{ bytes: number }>(100, (v) => v.bytes);
+    rows.set('a', { bytes: 40 });
+    rows.set('b', { bytes: 40 });
+    rows.get('a');
+    rows.set('c', { bytes: 40 });
+    expect([rows.get('a'), rows.get('b'), rows.get('c')].map((v) => v?.bytes)).toEqual([40, undefined, 40]);
+    const grown = rows.get('a')!;
+    grown.bytes = 90;
+    rows.set('a', grown);
+    expect([rows.get('a')?.bytes, rows.get('c'), rows.size]).toEqual([90, undefined, 1]);
+  });
+});

@@ -93,11 +93,9 @@ export function seriesSpans(scope: DashboardScope) {
 interface BlockKey {
   program: ProgramRef;
   spans: readonly Interval[];
-  /** Zone the spans were cut in, or null when they are one plain range. */
-  zone: string | null;
 }
 
-const spansKey = (key: BlockKey) => `${key.zone}|${key.spans.map((s) => `${s.start}-${s.end}`).join(',')}`;
+const spansKey = (key: BlockKey) => key.spans.map((s) => `${s.start}-${s.end}`).join(',');
 
 /**
  * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans
@@ -111,7 +109,7 @@ export function createBlockLoader(db: Context['services']['db']) {
       const answers = new Map<string, Aggregate[]>();
       for (const [sk, group] of groups) {
         const programs = [...new Map(group.map((k) => [k.program.id, k.program])).values()];
-        const blocks = await aggregateSpans(db, programs, group[0].spans, group[0].zone);
+        const blocks = await aggregateSpans(db, programs, group[0].spans);
         for (const [programId, aggregates] of blocks) answers.set(`${programId}|${sk}`, aggregates);
       }
       return keys.map((key) => answers.get(`${key.program.id}|${spansKey(key)}`)!);
@@ -124,7 +122,7 @@ export function createBlockLoader(db: Context['services']['db']) {
 export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
   if (!scope.range) return new Aggregate();
   if (scope.everyProgram) return (await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), [scope.range]))[0];
-  const blocks = await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans: [scope.range!], zone: null })));
+  const blocks = await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans: [scope.range!] })));
   return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
 }
 
@@ -137,7 +135,7 @@ export async function dashboardSeries(ctx: Context, scope: DashboardScope): Prom
     return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: totals[i] }));
   }
   const blocks = (
-    await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans, zone: scope.timezone })))
+    await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans })))
   ).map(unwrap);
   return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: Aggregate.sum(blocks.map((b) => b[i])) }));
 }

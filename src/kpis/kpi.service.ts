@@ -15,16 +15,13 @@ export interface ProgramRef {
 
 /**
  * One aggregate per program and span. Spans may be cut in any zone: each is covered with whole
- * buckets of the program's own levels, and raw events fill the rest. (`zone`, the zone the spans
- * were cut in, is no longer needed; it stays so that callers need not change.)
+ * buckets of the program's own levels, and raw events fill the rest.
  */
 export async function aggregateSpans(
   db: Executor,
   programs: readonly ProgramRef[],
   spans: readonly Interval[],
-  zone?: string | null,
 ): Promise<Map<string, Aggregate[]>> {
-  void zone;
   return readSpans(
     db,
     programs.map((p) => ({ key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id] })),

@@ -70,9 +70,9 @@ export async function buildScorecard(
   period: Interval,
   previousPeriod: Interval,
 ): Promise<Scorecard> {
-  // Spans go in time order: the block reader expects its pieces sorted. Zone null: whole local days come from rollups.
+  // Spans go in time order: the block reader expects its pieces sorted.
   const [blocks, targets] = await Promise.all([
-    ctx.loaders.blocks.load({ program, spans: [previousPeriod, period], zone: null }),
+    ctx.loaders.blocks.load({ program, spans: [previousPeriod, period] }),
     targetsForPeriod(ctx.services.db, [program.id], period),
   ]);
   const [before, during] = blocks;

@@ -22,7 +22,7 @@ export type AlertHistoryEntry = Omit<AlertHistoryTable, 'state' | 'cause'> & { s
 const num = (v: unknown) => Number(v);
 const numOrNull = (v: unknown) => (v == null ? null : Number(v));
 
-// PostgreSQL returns bigint as a string: every number read back goes through Number().
+// Rows narrowed to their typed shape: enums from text, the enabled flag from its integer, numbers as numbers.
 function toRule(row: AlertRuleTable): AlertRule {
   return {
     ...row,

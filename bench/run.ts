@@ -18,6 +18,8 @@ import type { LoadJob } from './load.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, 'data');
 const quick = process.argv.includes('--quick');
+/** `--writes`: only the two write measurements, printed and not written to the report (for tuning). */
+const writesOnly = process.argv.includes('--writes');
 
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
@@ -150,6 +152,10 @@ async function main() {
   log('batches…');
   const batch = await batches();
   log(`batch: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s`);
+  if (writesOnly) {
+    log(`ratios: single ${fmt(single.service.perSecond / single.bare.perSecond, 2)}x (${fmt(single.service.requests / Math.max(1, single.commits), 1)} per commit), batch ${fmt(batch.serviceEvents / batch.raw, 2)}x; no report written (--writes)`);
+    return;
+  }
   log('dashboards…');
   const dash = await dashboards();
   for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}; naive all p50 ${ms(r.naiveAll.p50)}`);

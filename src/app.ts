@@ -15,6 +15,8 @@ import { LiveFeed } from './dashboards/feed.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ensureRollups } from './kpis/rollups-rebuild.js';
+import { compiledMutations } from './schema/compiled-mutations.js';
+import { openEventWriter } from './events/event-writer.js';
 import { Recorder } from './events/record.service.js';
 import { admission } from './health/admission.js';
 import { databaseCheck, NotReady, Readiness, useReadiness } from './health/readiness.js';
@@ -73,7 +75,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     database,
     db: database.db,
     pubsub,
-    recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents),
+    recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents, openEventWriter(config.databaseUrl, database)),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     alerts: createAlerting(database.db, pubsub, now, config, logger),
     authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),
@@ -114,7 +116,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // body through one more stream to count it again.
     maxRequestBodySize: false,
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
-    plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults(), useReadiness(readiness)],
+    plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults(), useReadiness(readiness), compiledMutations()],
     context: async ({ request, connectionParams }) => {
       const authorization =
         typeof connectionParams?.authorization === 'string'
@@ -164,7 +166,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Requests in flight are answered, and what they wrote committed.
     await requests.drain(SHUTDOWN_DRAIN_MS);
-    await services.recorder.idle();
+    await services.recorder.close();
     // Notices already heard are judged, so their alerts and notifications reach the outbox.
     await services.alerts.stop();
     // Every socket hears 1001 (going away); then live scopes and their timers are let go.

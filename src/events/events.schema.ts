@@ -152,7 +152,7 @@ builder.mutationFields((t) => ({
         await checkProgram(ctx, event, `events[${i}].programId`);
         checked.add(event.programId);
       }
-      const { accepted, duplicates } = await ctx.services.recorder.record(events, ctx.caller.keyId, true);
+      const { accepted, duplicates } = await ctx.services.recorder.record(events, ctx.caller.keyId, true, false);
       return { accepted, duplicates };
     },
   }),

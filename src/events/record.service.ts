@@ -3,36 +3,32 @@
  * rollups → commit → one change notice per program. Single mutations that arrive together share
  * a transaction (group commit); none is answered before its commit.
  */
-import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
-import type { Executor } from '../db/types.js';
 import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
 import { KnownPrograms } from '../programs/known-programs.js';
 import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
-import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
-import { conflict, notFound, overloaded } from '../schema/errors.js';
-import { eventById, eventsByIdempotencyKeys, insertEvents, markRetracted, type EventRow } from './events.repository.js';
+import type { EventBus } from '../realtime/pubsub.js';
+import { notFound, overloaded } from '../schema/errors.js';
+import { inProcessWriter, type EventWriter } from './event-writer.js';
+import { eventById, markRetracted, type EventRow } from './events.repository.js';
 import type { ValidEvent } from './validate.js';
+import { changeNotices, type RecordOutcome, type UnitInput, type Written } from './write-units.js';
 
-export interface RecordOutcome {
-  /** One per input event: the stored event, and whether it was a duplicate of an earlier one. */
-  results: { event: EventRow; duplicate: boolean }[];
-  accepted: number;
-  duplicates: number;
-}
+export type { RecordOutcome } from './write-units.js';
 
-/** What one mutation asked to write. A unit is written whole or not at all. */
-interface Unit {
-  events: ValidEvent[];
-  keyId: string | null;
-  /** Batches name the failing event's index; single mutations name the field. */
-  indexed: boolean;
+/** What one mutation asked to write, and who waits for it. A unit is written whole or not at all. */
+interface Unit extends UnitInput {
   resolve(outcome: RecordOutcome): void;
   reject(error: unknown): void;
 }
 
 /** Upper bound of events in one shared transaction, so one commit never grows without limit. */
 const MAX_EVENTS_PER_COMMIT = 20_000;
+/**
+ * Gathering stops once this many events wait: it saves fsyncs, which matters for single events;
+ * a batch's commit costs its writing, and each moment waited is one the writer thread stands idle.
+ */
+const GATHER_EVENTS = 1_000;
 /** Most turns of the event loop a commit waits for more mutations to join it. */
 const GATHER_TURNS = 8;
 
@@ -56,10 +52,15 @@ export class Recorder {
     private readonly now: () => number,
     /** Beyond this many waiting events a mutation is refused (OVERLOADED), so the queue cannot grow without bound. */
     private readonly maxQueuedEvents = Number.POSITIVE_INFINITY,
+    /** Where the transactions run (event-writer.ts): in this thread unless given another writer. */
+    private readonly writer: EventWriter = inProcessWriter(database),
   ) {}
 
-  /** Writes the events of one mutation; resolves after they are committed. */
-  record(events: ValidEvent[], keyId: string | null, indexed: boolean): Promise<RecordOutcome> {
+  /**
+   * Writes the events of one mutation; resolves after they are committed. The outcome lists each
+   * event only when `returnEvents` asks (a batch answers with counts).
+   */
+  record(events: ValidEvent[], keyId: string | null, indexed: boolean, returnEvents = true): Promise<RecordOutcome> {
     // An empty queue takes any unit, so a batch larger than the bound is still possible when idle.
     if (this.queue.length > 0 && this.queuedEvents + events.length > this.maxQueuedEvents) {
       this.refused++;
@@ -68,7 +69,7 @@ export class Recorder {
     this.queuedEvents += events.length;
     this.peakQueuedEvents = Math.max(this.peakQueuedEvents, this.queuedEvents);
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, keyId, indexed, resolve, reject });
+      this.queue.push({ events, keyId, indexed, returnEvents, resolve, reject });
       if (!this.running) this.running = new Promise((done) => this.afterArrivals(() => void this.drainQueue().finally(done)));
     });
   }
@@ -81,7 +82,8 @@ export class Recorder {
    */
   private afterArrivals(then: () => void, seen = -1, turns = 0): void {
     setImmediate(() => {
-      if (this.queue.length !== seen && turns < GATHER_TURNS) this.afterArrivals(then, this.queue.length, turns + 1);
+      const gathering = this.queue.length !== seen && turns < GATHER_TURNS && this.queuedEvents < GATHER_EVENTS;
+      if (gathering) this.afterArrivals(then, this.queue.length, turns + 1);
       else then();
     });
   }
@@ -89,6 +91,12 @@ export class Recorder {
   /** Resolves once everything queued so far is committed (used on shutdown). */
   async idle(): Promise<void> {
     while (this.running) await this.running;
+  }
+
+  /** Once idle, lets the writer go (the SQLite writer thread closes its connection). */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.writer.close();
   }
 
   private async drainQueue(): Promise<void> {
@@ -106,9 +114,9 @@ export class Recorder {
    * alone, so one bad unit never fails its neighbours.
    */
   private async commit(units: Unit[]): Promise<void> {
-    let written: { outcomes: (RecordOutcome | Error)[]; notices: ChangeNotice[] };
+    let written: Written;
     try {
-      written = await this.database.db.transaction().execute((trx) => this.writeUnits(trx, units));
+      written = await this.writer.write(units.map(({ events, keyId, indexed, returnEvents }) => ({ events, keyId, indexed, returnEvents })), this.now());
     } catch (error) {
       if (units.length === 1) units[0].reject(error);
       else for (const unit of units) await this.commit([unit]);
@@ -135,94 +143,6 @@ export class Recorder {
     return this.queue.splice(0, count);
   }
 
-  private async writeUnits(trx: Executor, units: Unit[]) {
-    const now = this.now();
-    const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
-    // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
-    await this.database.lockPrograms(trx, [...programIds, ALL_PROGRAMS]);
-    const zones = await this.programs.zonesOf(trx, programIds);
-    const known = await this.storedByKey(trx, units);
-
-    const outcomes: (RecordOutcome | Error)[] = [];
-    const fresh: EventRow[] = [];
-    for (const unit of units) {
-      const outcome = this.stage(unit, zones, known, now);
-      outcomes.push(outcome);
-      if (outcome instanceof Error) continue;
-      for (const result of outcome.results) {
-        if (result.duplicate) continue;
-        fresh.push(result.event);
-        if (result.event.idempotency_key !== null) known.set(idKey(result.event.program_id, result.event.idempotency_key), result.event);
-      }
-    }
-    if (fresh.length === 0) return { outcomes, notices: [] };
-
-    const ids = await this.database.allocateEventIds(trx, fresh.length);
-    fresh.forEach((row, i) => (row.id = ids[i]));
-    await insertEvents(trx, fresh);
-    await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), this.database.writtenRollups);
-    return { outcomes, notices: changeNotices(fresh) };
-  }
-
-  /** Decides, for each event of a unit, whether it is new, a duplicate, or a conflict. */
-  private stage(unit: Unit, zones: Map<string, string>, known: Map<string, EventRow>, now: number): RecordOutcome | Error {
-    const results: RecordOutcome['results'] = [];
-    const staged = new Map<string, EventRow>();
-    for (const [i, event] of unit.events.entries()) {
-      const where = unit.indexed ? `events[${i}].` : '';
-      if (!zones.has(event.programId)) return notFound('program', event.programId);
-      const hash = event.idempotencyKey === null ? null : payloadHash(event);
-      if (event.idempotencyKey !== null) {
-        const k = idKey(event.programId, event.idempotencyKey);
-        const prior = staged.get(k) ?? known.get(k);
-        if (prior) {
-          if (prior.payload_hash !== hash) {
-            return conflict(`${where}idempotencyKey "${event.idempotencyKey}" was already used with a different payload`);
-          }
-          results.push({ event: prior, duplicate: true });
-          continue;
-        }
-      }
-      const row: EventRow = {
-        id: 0,
-        program_id: event.programId,
-        kind: event.kind,
-        case_id: event.caseId,
-        value: event.value,
-        reason: event.reason,
-        occurred_at: event.occurredAt,
-        recorded_at: now,
-        retracted_at: null,
-        idempotency_key: event.idempotencyKey,
-        payload_hash: hash,
-        api_key_id: unit.keyId,
-      };
-      if (event.idempotencyKey !== null) staged.set(idKey(event.programId, event.idempotencyKey), row);
-      results.push({ event: row, duplicate: false });
-    }
-    const duplicates = results.filter((r) => r.duplicate).length;
-    return { results, accepted: results.length - duplicates, duplicates };
-  }
-
-  private async storedByKey(trx: Executor, units: Unit[]): Promise<Map<string, EventRow>> {
-    const keysByProgram = new Map<string, Set<string>>();
-    for (const unit of units) {
-      for (const e of unit.events) {
-        if (e.idempotencyKey === null) continue;
-        const keys = keysByProgram.get(e.programId) ?? new Set<string>();
-        keys.add(e.idempotencyKey);
-        keysByProgram.set(e.programId, keys);
-      }
-    }
-    const known = new Map<string, EventRow>();
-    for (const [programId, keys] of keysByProgram) {
-      for (const row of await eventsByIdempotencyKeys(trx, programId, [...keys])) {
-        known.set(idKey(row.program_id, row.idempotency_key!), row);
-      }
-    }
-    return known;
-  }
-
   /** Takes an event out of every KPI; the event stays readable with retracted_at set. */
   async retract(id: number, canSee: (programId: string) => boolean): Promise<EventRow> {
     const { row, notice } = await this.database.db.transaction().execute(async (trx) => {
@@ -242,25 +162,4 @@ export class Recorder {
     if (notice) this.bus.publish('changes', notice);
     return row;
   }
-}
-
-const idKey = (programId: string, key: string) => `${programId}\u0000${key}`;
-
-function payloadHash(event: ValidEvent): string {
-  const payload = [event.kind, event.caseId, event.value, event.reason, event.occurredAtGiven ? event.occurredAt : null];
-  return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
-}
-
-/** One notice per program, spanning the occurredAt of everything written for it. */
-function changeNotices(rows: EventRow[]): ChangeNotice[] {
-  const byProgram = new Map<string, ChangeNotice>();
-  for (const row of rows) {
-    const t = Number(row.occurred_at);
-    const notice = byProgram.get(row.program_id);
-    if (notice) {
-      notice.from = Math.min(notice.from, t);
-      notice.to = Math.max(notice.to, t + 1);
-    } else byProgram.set(row.program_id, { programId: row.program_id, from: t, to: t + 1 });
-  }
-  return [...byProgram.values()];
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { onTestFinished } from 'vitest';
@@ -19,29 +19,39 @@ let bundled: Promise<string> | null = null;
  * src/main.ts compiled once per test file into one ES module (packages stay external), because
  * tests restart the server many times and compiling on every start (`node --import tsx`) takes
  * seconds on a busy machine. esbuild is what tsx compiles with, so the code that runs is the same.
+ * The SQLite writer thread's entry is compiled beside it, where the service looks for it
+ * (src/events/writer-thread.ts).
  */
 function serverEntry(): Promise<string> {
   return (bundled ??= (async () => {
     const { outputFiles } = await build({
-      entryPoints: [path.join(ROOT, 'src/main.ts')],
+      entryPoints: { main: path.join(ROOT, 'src/main.ts'), 'writer-thread.worker': path.join(ROOT, 'src/events/writer-thread.worker.ts') },
       bundle: true,
       platform: 'node',
       format: 'esm',
       packages: 'external',
+      outdir: '/',
+      outExtension: { '.js': '.mjs' },
       write: false,
       logLevel: 'warning',
     });
-    const code = outputFiles[0].contents;
-    // Named by content: one file per version of the code, shared by test files and runs.
-    const dir = path.join(ROOT, 'node_modules/.cache/kpi-server');
-    const outfile = path.join(dir, `main-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-    if (!existsSync(outfile)) {
-      mkdirSync(dir, { recursive: true });
-      const partial = `${outfile}.${process.pid}`;
-      writeFileSync(partial, code);
-      renameSync(partial, outfile);
+    const hash = createHash('sha256');
+    for (const file of outputFiles) hash.update(file.path).update(file.contents);
+    // Named by content: one folder per version of the code, shared by test files and runs.
+    const dir = path.join(ROOT, 'node_modules/.cache/kpi-server', hash.digest('hex').slice(0, 16));
+    if (!existsSync(dir)) {
+      const partial = `${dir}.${process.pid}`;
+      mkdirSync(partial, { recursive: true });
+      for (const file of outputFiles) writeFileSync(path.join(partial, path.basename(file.path)), file.contents);
+      try {
+        renameSync(partial, dir);
+      } catch (error) {
+        // Another test file wrote the same folder first.
+        if (!existsSync(dir)) throw error;
+        rmSync(partial, { recursive: true, force: true });
+      }
     }
-    return outfile;
+    return path.join(dir, 'main.mjs');
   })());
 }
 

@@ -1,0 +1,149 @@
+/**
+ * One write transaction of the write path: the events of several mutations (units) inserted and
+ * folded into the rollups, each unit whole or not at all. Runs wherever the writer runs: in the
+ * service's own thread (PostgreSQL) or in the SQLite writer thread (writer-thread.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { OpenDatabase } from '../db/database.js';
+import type { Executor } from '../db/types.js';
+import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
+import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
+import type { KnownPrograms } from '../programs/known-programs.js';
+import type { ChangeNotice } from '../realtime/pubsub.js';
+import { conflict, notFound } from '../schema/errors.js';
+import { eventsByIdempotencyKeys, insertEvents, type EventRow } from './events.repository.js';
+import type { ValidEvent } from './validate.js';
+
+/** What one mutation asked to write. */
+export interface UnitInput {
+  events: ValidEvent[];
+  keyId: string | null;
+  /** Batches name the failing event's index; single mutations name the field. */
+  indexed: boolean;
+  /** Whether the outcome lists each event (a batch's answer needs only the counts). */
+  returnEvents: boolean;
+}
+
+export interface RecordOutcome {
+  /** One per input event, when asked for: the stored event, and whether it duplicated an earlier one. */
+  results: { event: EventRow; duplicate: boolean }[];
+  accepted: number;
+  duplicates: number;
+}
+
+/** Per unit its outcome, or the error that refused it alone; and what changed, per program. */
+export interface Written {
+  outcomes: (RecordOutcome | Error)[];
+  notices: ChangeNotice[];
+}
+
+export async function writeUnits(database: OpenDatabase, programs: KnownPrograms, trx: Executor, units: UnitInput[], now: number): Promise<Written> {
+  const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
+  // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
+  await database.lockPrograms(trx, [...programIds, ALL_PROGRAMS]);
+  const zones = await programs.zonesOf(trx, programIds);
+  const known = await storedByKey(trx, units);
+
+  const outcomes: (RecordOutcome | Error)[] = [];
+  const fresh: EventRow[] = [];
+  for (const unit of units) {
+    const staged = stage(unit, zones, known, now);
+    if (staged instanceof Error) {
+      outcomes.push(staged);
+      continue;
+    }
+    for (const result of staged.results) {
+      if (result.duplicate) continue;
+      fresh.push(result.event);
+      if (result.event.idempotency_key !== null) known.set(idKey(result.event.program_id, result.event.idempotency_key), result.event);
+    }
+    outcomes.push(unit.returnEvents ? staged : { ...staged, results: [] });
+  }
+  if (fresh.length === 0) return { outcomes, notices: [] };
+
+  const ids = await database.allocateEventIds(trx, fresh.length);
+  fresh.forEach((row, i) => (row.id = ids[i]));
+  await insertEvents(trx, fresh);
+  await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), database.writtenRollups);
+  return { outcomes, notices: changeNotices(fresh) };
+}
+
+/** Decides, for each event of a unit, whether it is new, a duplicate, or a conflict. */
+function stage(unit: UnitInput, zones: Map<string, string>, known: Map<string, EventRow>, now: number): RecordOutcome | Error {
+  const results: RecordOutcome['results'] = [];
+  const staged = new Map<string, EventRow>();
+  for (const [i, event] of unit.events.entries()) {
+    const where = unit.indexed ? `events[${i}].` : '';
+    if (!zones.has(event.programId)) return notFound('program', event.programId);
+    const hash = event.idempotencyKey === null ? null : payloadHash(event);
+    if (event.idempotencyKey !== null) {
+      const k = idKey(event.programId, event.idempotencyKey);
+      const prior = staged.get(k) ?? known.get(k);
+      if (prior) {
+        if (prior.payload_hash !== hash) {
+          return conflict(`${where}idempotencyKey "${event.idempotencyKey}" was already used with a different payload`);
+        }
+        results.push({ event: prior, duplicate: true });
+        continue;
+      }
+    }
+    const row: EventRow = {
+      id: 0,
+      program_id: event.programId,
+      kind: event.kind,
+      case_id: event.caseId,
+      value: event.value,
+      reason: event.reason,
+      occurred_at: event.occurredAt,
+      recorded_at: now,
+      retracted_at: null,
+      idempotency_key: event.idempotencyKey,
+      payload_hash: hash,
+      api_key_id: unit.keyId,
+    };
+    if (event.idempotencyKey !== null) staged.set(idKey(event.programId, event.idempotencyKey), row);
+    results.push({ event: row, duplicate: false });
+  }
+  const duplicates = results.filter((r) => r.duplicate).length;
+  return { results, accepted: results.length - duplicates, duplicates };
+}
+
+async function storedByKey(trx: Executor, units: UnitInput[]): Promise<Map<string, EventRow>> {
+  const keysByProgram = new Map<string, Set<string>>();
+  for (const unit of units) {
+    for (const e of unit.events) {
+      if (e.idempotencyKey === null) continue;
+      const keys = keysByProgram.get(e.programId) ?? new Set<string>();
+      keys.add(e.idempotencyKey);
+      keysByProgram.set(e.programId, keys);
+    }
+  }
+  const known = new Map<string, EventRow>();
+  for (const [programId, keys] of keysByProgram) {
+    for (const row of await eventsByIdempotencyKeys(trx, programId, [...keys])) {
+      known.set(idKey(row.program_id, row.idempotency_key!), row);
+    }
+  }
+  return known;
+}
+
+const idKey = (programId: string, key: string) => `${programId}\u0000${key}`;
+
+function payloadHash(event: ValidEvent): string {
+  const payload = [event.kind, event.caseId, event.value, event.reason, event.occurredAtGiven ? event.occurredAt : null];
+  return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
+}
+
+/** One notice per program, spanning the occurredAt of everything written for it. */
+export function changeNotices(rows: EventRow[]): ChangeNotice[] {
+  const byProgram = new Map<string, ChangeNotice>();
+  for (const row of rows) {
+    const t = Number(row.occurred_at);
+    const notice = byProgram.get(row.program_id);
+    if (notice) {
+      notice.from = Math.min(notice.from, t);
+      notice.to = Math.max(notice.to, t + 1);
+    } else byProgram.set(row.program_id, { programId: row.program_id, from: t, to: t + 1 });
+  }
+  return [...byProgram.values()];
+}

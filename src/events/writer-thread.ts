@@ -1,0 +1,98 @@
+/**
+ * The service's side of the SQLite writer thread (writer-thread.worker.ts): sends it each group of
+ * units and hands back what it wrote. The thread starts with the first write, and again after a
+ * failure; it holds the process open only while writes are on their way.
+ */
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { GraphQLError, type GraphQLErrorExtensions } from 'graphql';
+import type { ChangeNotice } from '../realtime/pubsub.js';
+import type { EventWriter } from './event-writer.js';
+import type { RecordOutcome, UnitInput, Written } from './write-units.js';
+
+interface Transferred {
+  message: string;
+  extensions?: GraphQLErrorExtensions;
+  code?: string;
+}
+
+export type Request = { type: 'write'; id: number; units: UnitInput[]; now: number } | { type: 'close' };
+export type Reply =
+  | { type: 'written'; id: number; outcomes: (RecordOutcome | { refused: Transferred })[]; notices: ChangeNotice[] }
+  | { type: 'failed'; id: number; error: Transferred };
+
+/** Errors cross threads as plain data: a GraphQL error keeps its extensions, a database error its code. */
+export function toTransfer(error: Error): Transferred {
+  if (error instanceof GraphQLError) return { message: error.message, extensions: error.extensions };
+  return { message: error.message, code: (error as { code?: string }).code };
+}
+
+function fromTransfer(error: Transferred): Error {
+  if (error.extensions) return new GraphQLError(error.message, { extensions: error.extensions });
+  return Object.assign(new Error(error.message), error.code ? { code: error.code } : {});
+}
+
+/**
+ * The thread's entry, beside this module: the TypeScript source, loaded through tsx by a small
+ * boot module, or, where the service runs compiled into one file (test/helpers/process.ts), the
+ * compiled entry beside that file.
+ */
+function threadEntry(): { file: URL; workerData: Record<string, string> } {
+  const source = new URL('./writer-thread.worker.ts', import.meta.url);
+  if (existsSync(source)) return { file: new URL('./writer-thread.boot.mjs', import.meta.url), workerData: { entry: source.href } };
+  return { file: new URL('./writer-thread.worker.mjs', import.meta.url), workerData: {} };
+}
+
+export class ThreadWriter implements EventWriter {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(written: Written): void; reject(error: Error): void }>();
+
+  constructor(private readonly databaseUrl: string) {}
+
+  write(units: UnitInput[], now: number): Promise<Written> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<Written>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ type: 'write', id, units, now } satisfies Request);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    worker.ref();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // The thread closes its connection (a clean WAL), then ends.
+    worker.postMessage({ type: 'close' } satisfies Request);
+    await exited;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const entry = threadEntry();
+    const worker = new Worker(entry.file, { workerData: { ...entry.workerData, databaseUrl: this.databaseUrl } });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (!waiting) return;
+      if (reply.type === 'failed') waiting.reject(fromTransfer(reply.error));
+      else waiting.resolve({ notices: reply.notices, outcomes: reply.outcomes.map((o) => ('refused' in o ? fromTransfer(o.refused) : o)) });
+    });
+    // A thread that fails (it could not open the file, say) fails what it was asked; the next write starts another.
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = null;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+}

@@ -48,52 +48,53 @@ const VALUE_RULES: Record<Exclude<EventKind, 'CONFLICT'>, { min: number; max: nu
   SATISFACTION: { min: 1, max: 5 },
 };
 
+/** The error naming `${prefix}${name}`. A plain function, not a closure over prefix: this runs per event. */
+function failure(prefix: string, name: string, rule: string) {
+  if (!prefix) return badInput(name, rule);
+  const error = badInput(`${prefix}${name}`, rule);
+  error.message = `${prefix}${name}: ${name} ${rule}`;
+  return error;
+}
+
 /**
  * `valueField` is what the caller called the value: `days`, `score`, or `value` in EventInput.
  * Throws BAD_USER_INPUT naming `${prefix}${field}` and the rule.
  */
 export function validateEvent(input: EventInput, now: number, prefix = '', valueField?: string): ValidEvent {
-  const field = (name: string) => `${prefix}${name}`;
-  const fail = (name: string, rule: string) => {
-    if (!prefix) return badInput(name, rule);
-    const error = badInput(field(name), rule);
-    error.message = `${field(name)}: ${name} ${rule}`;
-    return error;
-  };
 
-  if (input.programId.length === 0) throw fail('programId', 'must not be empty');
+  if (input.programId.length === 0) throw failure(prefix, 'programId', 'must not be empty');
 
-  if (!lengthWithin(input.caseId, 1, 128)) throw fail('caseId', 'must be 1 to 128 characters');
-  if (!PRINTABLE.test(input.caseId)) throw fail('caseId', 'must contain only printable characters');
+  if (!lengthWithin(input.caseId, 1, 128)) throw failure(prefix, 'caseId', 'must be 1 to 128 characters');
+  if (!PRINTABLE.test(input.caseId)) throw failure(prefix, 'caseId', 'must contain only printable characters');
 
   let value: number | null = null;
   const valueName = valueField ?? 'value';
   if (input.kind === 'CONFLICT') {
-    if (input.value != null) throw fail(valueName, 'must be null for CONFLICT');
+    if (input.value != null) throw failure(prefix, valueName, 'must be null for CONFLICT');
   } else {
     const { min, max } = VALUE_RULES[input.kind];
-    if (input.value == null) throw fail(valueName, `is required for ${input.kind}`);
-    if (!Number.isFinite(input.value)) throw fail(valueName, 'must be a finite number');
-    if (input.value < min || input.value > max) throw fail(valueName, `must be between ${min} and ${max}`);
+    if (input.value == null) throw failure(prefix, valueName, `is required for ${input.kind}`);
+    if (!Number.isFinite(input.value)) throw failure(prefix, valueName, 'must be a finite number');
+    if (input.value < min || input.value > max) throw failure(prefix, valueName, `must be between ${min} and ${max}`);
     value = input.value;
   }
 
   let reason: string | null = null;
   if (input.reason != null) {
-    if (!lengthWithin(input.reason, 0, 1000)) throw fail('reason', 'must be at most 1000 characters');
+    if (!lengthWithin(input.reason, 0, 1000)) throw failure(prefix, 'reason', 'must be at most 1000 characters');
     if (!PRINTABLE.test(input.reason.replace(/[\n\r\t]/g, ' '))) {
-      throw fail('reason', 'must contain only printable characters');
+      throw failure(prefix, 'reason', 'must contain only printable characters');
     }
     reason = input.reason;
   }
 
   const occurredAtGiven = input.occurredAt != null;
   const occurredAt = input.occurredAt ?? now;
-  if (occurredAt > now + MAX_FUTURE) throw fail('occurredAt', 'must be at most 5 minutes in the future');
+  if (occurredAt > now + MAX_FUTURE) throw failure(prefix, 'occurredAt', 'must be at most 5 minutes in the future');
 
   let idempotencyKey: string | null = null;
   if (input.idempotencyKey != null) {
-    if (!lengthWithin(input.idempotencyKey, 1, 255)) throw fail('idempotencyKey', 'must be 1 to 255 characters');
+    if (!lengthWithin(input.idempotencyKey, 1, 255)) throw failure(prefix, 'idempotencyKey', 'must be 1 to 255 characters');
     idempotencyKey = input.idempotencyKey;
   }
 

@@ -288,6 +288,11 @@ class Writer {
   /** Zigzag varint of an integer up to 2^52 in size, by arithmetic (bit operators stop at 32 bits). */
   varint(value: number) {
     let n = value >= 0 ? value * 2 : -value * 2 - 1;
+    // Most values (bin steps, counts) are small: shifts are cheaper than division while they fit.
+    while (n >= 128 && n < 2 ** 31) {
+      this.buffer[this.at++] = (n & 127) | 128;
+      n >>>= 7;
+    }
     while (n >= 128) {
       this.buffer[this.at++] = (n % 128) | 128;
       n = Math.floor(n / 128);

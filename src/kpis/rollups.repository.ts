@@ -26,6 +26,12 @@ export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggrega
   return target;
 }
 
+/**
+ * Hour rows are mostly read merged into longer spans (range edges, alert windows), so they store no
+ * percentile answers (see Histogram.encode): they are four in five of the rows a commit writes.
+ */
+const answersOf = (level: string) => (level === 'H' ? [] : PERCENTILES);
+
 function rowOf(programId: string, level: string, bucketStart: number, a: Aggregate): RollupTable {
   return {
     program_id: programId,
@@ -33,7 +39,7 @@ function rowOf(programId: string, level: string, bucketStart: number, a: Aggrega
     bucket_start: bucketStart,
     res_count: a.resCount,
     res_sum: a.resSum,
-    res_hist: a.resHist.encode(PERCENTILES),
+    res_hist: a.resHist.encode(answersOf(level)),
     sat_count: a.satCount,
     sat_sum: a.satSum,
     sat_positive: a.satPositive,

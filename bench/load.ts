@@ -4,6 +4,7 @@
  * the next, until `durationMs` has passed. Reports requests/s and latency percentiles.
  */
 import { Agent, request } from 'node:http';
+import { batchEvents } from './batch-events.js';
 
 export interface LoadJob {
   url: string;
@@ -31,24 +32,13 @@ export interface LoadResult {
 const RECORD_ONE = `mutation ($input: RecordResolutionTimeInput!) { recordResolutionTime(input: $input) { duplicate event { id } } }`;
 const RECORD_MANY = `mutation ($events: [EventInput!]!) { recordEvents(events: $events) { accepted duplicates } }`;
 
-/** Events of the last day, as an integration would send them. */
 function bodyOf(job: LoadJob, n: number, now: number): string {
   const program = job.programIds[n % job.programIds.length];
   if (job.body === 'hello') return JSON.stringify({ query: '{ hello }' });
   if (job.body === 'single') {
     return JSON.stringify({ query: RECORD_ONE, variables: { input: { programId: program, caseId: `S-${process.pid}-${n}`, days: 0.5 + (n % 97) / 7 } } });
   }
-  const events = Array.from({ length: job.batchSize ?? 1000 }, (_, i) => {
-    const kind = i % 10 < 6 ? 'RESOLUTION_TIME' : i % 10 < 9 ? 'SATISFACTION' : 'CONFLICT';
-    return {
-      kind,
-      programId: job.programIds[(n + i) % job.programIds.length],
-      caseId: `B-${process.pid}-${n}-${i}`,
-      value: kind === 'RESOLUTION_TIME' ? Math.exp(Math.log(3) + Math.sin(n * 7919 + i) * 1.5) : kind === 'SATISFACTION' ? 1 + ((n + i) % 5) : null,
-      occurredAt: new Date(now - ((n * 7919 + i * 104_729) % 86_400_000)).toISOString(),
-    };
-  });
-  return JSON.stringify({ query: RECORD_MANY, variables: { events } });
+  return JSON.stringify({ query: RECORD_MANY, variables: { events: batchEvents(n, job.batchSize ?? 1000, job.programIds, now) } });
 }
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {

@@ -10,16 +10,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
-import { addEvents, createDatabase, generateEvents, INSERT_EVENT, PROGRAMS } from './dataset.js';
+import { addEvents, createDatabase, INSERT_EVENT, PROGRAMS } from './dataset.js';
 import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, mb, ms, SPAN, startServer, timed, YEAR } from './harness.js';
+import { batchEvents } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, 'data');
 const quick = process.argv.includes('--quick');
-/** `--writes`: only the two write measurements, printed and not written to the report (for tuning). */
-const writesOnly = process.argv.includes('--writes');
+/**
+ * For tuning, printed and not written to the report: `--writes` runs only the two write
+ * measurements, `--single` or `--batch` only one of them.
+ */
+const only = ['--writes', '--single', '--batch'].find((flag) => process.argv.includes(flag)) ?? null;
 
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
@@ -91,7 +95,10 @@ async function batches() {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   const insert = sqlite.prepare(INSERT_EVENT);
-  const rows = [...generateEvents(SETTINGS.rawRows, END - DAY, END, 1, 7)];
+  // The rows the load generator sends (batchEvents), as the service stores them: in no time order.
+  const rows = Array.from({ length: SETTINGS.rawRows / BATCH }, (_, n) => batchEvents(n, BATCH, PROGRAMS.map((p) => p.id), Date.now(), 'raw'))
+    .flat()
+    .map((e, i) => ({ id: i + 1, program_id: e.programId, kind: e.kind, case_id: e.caseId, value: e.value, occurred_at: Date.parse(e.occurredAt) }));
   const write = sqlite.transaction((part: typeof rows) => {
     for (const e of part) insert.run(e.id, e.program_id, e.kind, e.case_id, e.value, e.occurred_at, e.occurred_at);
   });
@@ -176,16 +183,26 @@ async function main() {
   const loadBefore = os.loadavg();
   const log = (s: string) => console.log(`[bench ${fmt((performance.now() - started) / 1000, 0)}s] ${s}`);
   log(`mode: ${quick ? 'quick' : 'full'}`);
-  log('single-event mutations vs bare yoga…');
-  const single = await singleEvents();
-  log(`single: ${fmt(single.service.perSecond)}/s vs bare ${fmt(single.bare.perSecond)}/s`);
-  log('batches…');
-  const batch = await batches();
-  log(`batch: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s`);
-  if (writesOnly) {
-    log(`ratios: single ${fmt(single.service.perSecond / single.bare.perSecond, 2)}x (${fmt(single.service.requests / Math.max(1, single.commits), 1)} per commit), batch ${fmt(batch.serviceEvents / batch.raw, 2)}x; no report written (--writes)`);
+  const runSingle = async () => {
+    log('single-event mutations vs bare yoga…');
+    const single = await singleEvents();
+    log(`single: ${fmt(single.service.perSecond)}/s vs bare ${fmt(single.bare.perSecond)}/s: ${fmt(single.service.perSecond / single.bare.perSecond, 2)}x, ${fmt(single.service.requests / Math.max(1, single.commits), 1)} per commit`);
+    return single;
+  };
+  const runBatch = async () => {
+    log('batches…');
+    const batch = await batches();
+    log(`batch: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s: ${fmt(batch.serviceEvents / batch.raw, 2)}x`);
+    return batch;
+  };
+  if (only) {
+    if (only !== '--batch') await runSingle();
+    if (only !== '--single') await runBatch();
+    log(`no report written (${only})`);
     return;
   }
+  const single = await runSingle();
+  const batch = await runBatch();
   log('dashboards…');
   const dash = await dashboards();
   for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}; naive all p50 ${ms(r.naiveAll.p50)}`);

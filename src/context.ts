@@ -40,7 +40,7 @@ export function createLoaders(services: Services) {
       }));
     },
     get blocks() {
-      return (blocks ??= createBlockLoader(services.db));
+      return (blocks ??= createBlockLoader(services.db, services.now));
     },
   };
 }

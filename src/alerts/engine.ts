@@ -119,7 +119,7 @@ export class AlertEngine {
     for (const [windowDays, group] of groupBy(rules, (r) => r.window_days)) {
       const judged = programs.filter((p) => group.some((r) => appliesTo(r, p)));
       if (judged.length === 0) continue;
-      const aggregates = await aggregateSpans(this.db, judged, [{ start: now - windowDays * DAY, end: now }]);
+      const aggregates = await aggregateSpans(this.db, judged, [{ start: now - windowDays * DAY, end: now }], now);
       for (const rule of group) {
         for (const program of judged.filter((p) => appliesTo(rule, p))) {
           const value = kpi(rule.kpi).compute(aggregates.get(program.id)![0]);

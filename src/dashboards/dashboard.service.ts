@@ -101,7 +101,7 @@ const spansKey = (key: BlockKey) => key.spans.map((s) => `${s.start}-${s.end}`).
  * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans
  * is answered by one pass over the rollups, however many programs it names.
  */
-export function createBlockLoader(db: Context['services']['db']) {
+export function createBlockLoader(db: Context['services']['db'], now: () => number) {
   return new DataLoader<BlockKey, Aggregate[], string>(
     async (keys) => {
       const groups = new Map<string, BlockKey[]>();
@@ -109,7 +109,7 @@ export function createBlockLoader(db: Context['services']['db']) {
       const answers = new Map<string, Aggregate[]>();
       for (const [sk, group] of groups) {
         const programs = [...new Map(group.map((k) => [k.program.id, k.program])).values()];
-        const blocks = await aggregateSpans(db, programs, group[0].spans);
+        const blocks = await aggregateSpans(db, programs, group[0].spans, now());
         for (const [programId, aggregates] of blocks) answers.set(`${programId}|${sk}`, aggregates);
       }
       return keys.map((key) => answers.get(`${key.program.id}|${spansKey(key)}`)!);
@@ -121,7 +121,7 @@ export function createBlockLoader(db: Context['services']['db']) {
 /** The dashboard's KPIs over its whole range, merged over its programs. */
 export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
   if (!scope.range) return new Aggregate();
-  if (scope.everyProgram) return (await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), [scope.range]))[0];
+  if (scope.everyProgram) return (await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), [scope.range], ctx.services.now()))[0];
   const blocks = await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans: [scope.range!] })));
   return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
 }
@@ -131,7 +131,7 @@ export async function dashboardSeries(ctx: Context, scope: DashboardScope): Prom
   const buckets = seriesSpans(scope);
   const spans = buckets.map((b) => b.span);
   if (scope.everyProgram) {
-    const totals = await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), spans);
+    const totals = await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), spans, ctx.services.now());
     return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: totals[i] }));
   }
   const blocks = (

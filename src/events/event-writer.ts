@@ -12,6 +12,11 @@ import { ThreadWriter } from './writer-thread.js';
 import { writeUnits, type UnitInput, type Written } from './write-units.js';
 
 export interface EventWriter {
+  /**
+   * How many commits it may be handed at once. The writer thread takes a second while it writes the
+   * first, and starts it the moment the first is done; in-process, commits go one at a time.
+   */
+  readonly depth: number;
   /** Writes the units in one transaction; resolves after the commit. Rejects when the transaction as a whole fails. */
   write(units: UnitInput[], now: number): Promise<Written>;
   close(): Promise<void>;
@@ -19,6 +24,7 @@ export interface EventWriter {
 
 export function inProcessWriter(database: OpenDatabase, programs = new KnownPrograms()): EventWriter {
   return {
+    depth: 1,
     write: (units, now) => database.db.transaction().execute((trx) => writeUnits(database, programs, trx, units, now)),
     close: async () => {},
   };

@@ -34,7 +34,10 @@ const GATHER_TURNS = 8;
 
 export class Recorder {
   private queue: Unit[] = [];
-  private running: Promise<void> | null = null;
+  /** Whether the next commit is being gathered, and the commits handed to the writer and not answered yet. */
+  private gathering = false;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   /** Write transactions committed so far: fewer than the mutations answered when they share commits. */
   commits = 0;
   /** Events stored so far, duplicates excluded (the ingestion-rate metric reads it). */
@@ -70,8 +73,46 @@ export class Recorder {
     this.peakQueuedEvents = Math.max(this.peakQueuedEvents, this.queuedEvents);
     return new Promise((resolve, reject) => {
       this.queue.push({ events, keyId, indexed, returnEvents, resolve, reject });
-      if (!this.running) this.running = new Promise((done) => this.afterArrivals(() => void this.drainQueue().finally(done)));
+      this.schedule(false);
     });
+  }
+
+  /**
+   * Hands the writer its next commit when it can take one more (EventWriter.depth): at once when
+   * mutations queued while the last commit ran, else once arrivals pause (afterArrivals). A writer
+   * thread takes the next commit while one is still being written, so it never waits for this
+   * thread to answer the last one before it starts the next.
+   */
+  private schedule(now: boolean): void {
+    if (this.gathering || this.queue.length === 0 || this.inFlight >= this.slots()) return;
+    const start = () => {
+      this.gathering = false;
+      if (this.queue.length === 0 || this.inFlight >= this.slots()) return this.settle();
+      this.inFlight++;
+      void this.commit(this.takeCommitGroup()).finally(() => {
+        this.inFlight--;
+        this.schedule(true);
+        this.settle();
+      });
+      this.schedule(false);
+    };
+    this.gathering = true;
+    if (now) start();
+    else this.afterArrivals(start);
+  }
+
+  /**
+   * Commits the writer may hold now. Batches that wait together share one commit instead: their
+   * rollup rows are then rewritten once, which saves more than an early start would.
+   */
+  private slots(): number {
+    return this.queuedEvents < GATHER_EVENTS ? this.writer.depth : 1;
+  }
+
+  /** Wakes idle() once nothing is queued, gathered or being written. */
+  private settle(): void {
+    if (this.gathering || this.inFlight > 0 || this.queue.length > 0) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /**
@@ -90,22 +131,13 @@ export class Recorder {
 
   /** Resolves once everything queued so far is committed (used on shutdown). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    if (this.gathering || this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((wake) => this.idleWaiters.push(wake));
   }
 
   /** Once idle, lets the writer go (the SQLite writer thread closes its connection). */
   async close(): Promise<void> {
     await this.idle();
     await this.writer.close();
-  }
-
-  private async drainQueue(): Promise<void> {
-    try {
-      // Mutations that arrive while one transaction runs wait for it, then share the next one.
-      while (this.queue.length > 0) await this.commit(this.takeCommitGroup());
-    } finally {
-      this.running = null;
-    }
   }
 
   /**

@@ -44,6 +44,7 @@ function threadEntry(): { file: URL; workerData: Record<string, string> } {
 }
 
 export class ThreadWriter implements EventWriter {
+  readonly depth = 2;
   private worker: Worker | null = null;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(written: Written): void; reject(error: Error): void }>();

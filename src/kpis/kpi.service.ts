@@ -6,7 +6,7 @@ import type { Executor } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, cover, levelLength, type Piece } from './rollup-levels.js';
 import { mergeRow, readRollups } from './rollups.repository.js';
-import type { Interval } from './time.js';
+import { HOUR, type Interval } from './time.js';
 
 export interface ProgramRef {
   id: string;
@@ -15,17 +15,20 @@ export interface ProgramRef {
 
 /**
  * One aggregate per program and span. Spans may be cut in any zone: each is covered with whole
- * buckets of the program's own levels, and raw events fill the rest.
+ * buckets of the program's own levels, and raw events fill the rest. `now`, where given, lets a
+ * span that reaches it read its last, unfinished hour from the rollups (see complementHour).
  */
 export async function aggregateSpans(
   db: Executor,
   programs: readonly ProgramRef[],
   spans: readonly Interval[],
+  now?: number,
 ): Promise<Map<string, Aggregate[]>> {
   return readSpans(
     db,
     programs.map((p) => ({ key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id] })),
     spans,
+    now,
   );
 }
 
@@ -34,8 +37,8 @@ export async function aggregateSpans(
  * bucket however many programs there are. Only for a caller who may see every program, and
  * `programIds` must name them all (their raw events fill the edges).
  */
-export async function aggregateSpansOfAll(db: Executor, programIds: string[], spans: readonly Interval[]): Promise<Aggregate[]> {
-  const result = await readSpans(db, [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds }], spans);
+export async function aggregateSpansOfAll(db: Executor, programIds: string[], spans: readonly Interval[], now?: number): Promise<Aggregate[]> {
+  const result = await readSpans(db, [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds }], spans, now);
   return result.get(ALL_PROGRAMS)!;
 }
 
@@ -47,21 +50,25 @@ interface Source {
   members: string[];
 }
 
-async function readSpans(db: Executor, sources: Source[], spans: readonly Interval[]): Promise<Map<string, Aggregate[]>> {
+async function readSpans(db: Executor, sources: Source[], spans: readonly Interval[], now = Number.POSITIVE_INFINITY): Promise<Map<string, Aggregate[]>> {
   const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
   // Sources that share a time zone need the same pieces, so they share every query.
   for (const [zone, group] of groupBy(sources, (s) => s.zone)) {
-    const pieces = spans.flatMap((span, i) => cover(span.start, span.end, zone, i));
+    const pieces = complementHour(spans.flatMap((span, i) => cover(span.start, span.end, zone, i)), spans, now);
     const byRollup = new Map(group.map((s) => [s.rollupId, result.get(s.key)!]));
     const byMember = new Map(group.flatMap((s) => s.members.map((m) => [m, result.get(s.key)!] as const)));
-    for (const [source, list] of groupBy(pieces, (p) => p.source)) {
+    // Events to take away are read before the rollups that hold them: an event committed between
+    // the two reads is then counted in full, never taken away without having been added.
+    const groups = [...groupBy(pieces, (p) => `${p.sign < 0 ? 0 : 1}${p.source}`).values()].sort((a, b) => a[0].sign - b[0].sign);
+    for (const list of groups) {
+      const { source, sign } = list[0];
       // Nearby pieces are read by one query; the rows between them are skipped below.
       const gap = source === 'raw' ? 0 : 4 * levelLength(source);
       for (const run of runsOf(list, gap)) {
         if (source === 'raw') {
           for (const event of await readLiveEvents(db, [...byMember.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(event.occurred_at));
-            if (piece) byMember.get(event.program_id)![piece.span].addEvent(event.kind, event.value);
+            if (piece) byMember.get(event.program_id)![piece.span].addEvent(event.kind, event.value, sign);
           }
         } else {
           for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
@@ -73,6 +80,25 @@ async function readSpans(db: Executor, sources: Source[], spans: readonly Interv
     }
   }
   return result;
+}
+
+/**
+ * A span that ends at `now` or later ends in raw events from the start of its last hour: the whole
+ * hour so far, which under steady ingestion is most of what is being written. Read instead that
+ * hour's rollup less the events after the span's end, which can only be the few stamped up to five
+ * minutes ahead. Skipped where another span covers those minutes, so pieces of one source never overlap.
+ */
+function complementHour(pieces: Piece[], spans: readonly Interval[], now: number): Piece[] {
+  return pieces.flatMap((piece) => {
+    const span = spans[piece.span];
+    const hourEnd = piece.start + HOUR;
+    const lastHour = piece.source === 'raw' && piece.sign > 0 && piece.end === span.end && span.end >= now && piece.start % HOUR === 0 && span.end < hourEnd;
+    if (!lastHour || spans.some((other) => other !== span && other.start < hourEnd && other.end > span.end)) return [piece];
+    return [
+      { source: 'H', start: piece.start, end: hourEnd, span: piece.span, sign: 1 },
+      { source: 'raw', start: span.end, end: hourEnd, span: piece.span, sign: -1 },
+    ];
+  });
 }
 
 function readLiveEvents(db: Executor, programIds: string[], start: number, end: number) {

@@ -66,6 +66,8 @@ export interface Piece extends Interval {
   source: LevelName | 'raw';
   /** Index of the span (series bucket) the piece belongs to. */
   span: number;
+  /** 1 to add what the piece holds, -1 to take it away (see complementHour in kpi.service.ts). */
+  sign: 1 | -1;
 }
 
 /**
@@ -83,10 +85,10 @@ export function cover(start: number, end: number, zone: string, span: number, le
       const finer = levels.slice(i + 1);
       return [
         ...cover(start, a, zone, span, finer),
-        { source: level.name, start: a, end: b, span },
+        { source: level.name, start: a, end: b, span, sign: 1 },
         ...cover(b, end, zone, span, finer),
       ];
     }
   }
-  return [{ source: 'raw', start, end, span }];
+  return [{ source: 'raw', start, end, span, sign: 1 }];
 }

@@ -125,7 +125,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
       const programs = await listPrograms(services.db);
       const now = services.now();
       const window = { start: now - KPI_GAUGE_WINDOW_DAYS * DAY, end: now };
-      const blocks = await aggregateSpans(services.db, programs, [window]);
+      const blocks = await aggregateSpans(services.db, programs, [window], now);
       for (const program of programs) {
         const aggregate = blocks.get(program.id)![0];
         for (const k of KPIS) {

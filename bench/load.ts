@@ -4,7 +4,7 @@
  * the next, until `durationMs` has passed. Reports requests/s and latency percentiles.
  */
 import { Agent, request } from 'node:http';
-import { batchEvents } from './batch-events.js';
+import { batchEvents, type BatchOrder } from './batch-events.js';
 
 export interface LoadJob {
   url: string;
@@ -14,8 +14,9 @@ export interface LoadJob {
   programIds: string[];
   concurrency: number;
   durationMs: number;
-  /** Events per recordEvents call. */
+  /** Events per recordEvents call, and their times (see batch-events.ts). */
   batchSize?: number;
+  order?: BatchOrder;
 }
 
 export interface LoadResult {
@@ -38,7 +39,9 @@ function bodyOf(job: LoadJob, n: number, now: number): string {
   if (job.body === 'single') {
     return JSON.stringify({ query: RECORD_ONE, variables: { input: { programId: program, caseId: `S-${process.pid}-${n}`, days: 0.5 + (n % 97) / 7 } } });
   }
-  return JSON.stringify({ query: RECORD_MANY, variables: { events: batchEvents(n, job.batchSize ?? 1000, job.programIds, now) } });
+  const order = job.order ?? 'scattered';
+  const events = batchEvents(n, job.batchSize ?? 1000, job.programIds, order === 'live' ? Date.now() : now, process.pid, order);
+  return JSON.stringify({ query: RECORD_MANY, variables: { events } });
 }
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {

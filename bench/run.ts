@@ -12,7 +12,7 @@ import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
 import { addEvents, createDatabase, INSERT_EVENT, PROGRAMS } from './dataset.js';
 import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, mb, ms, SPAN, startServer, timed, YEAR } from './harness.js';
-import { batchEvents } from './batch-events.js';
+import { batchEvents, type BatchOrder } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 
@@ -80,23 +80,26 @@ async function singleEvents() {
   return { bare: combine(bare), service: combine(service), commits: after.commits - before.commits };
 }
 
-async function batches() {
-  const file = freshPath('batch.db');
+async function batches(order: BatchOrder) {
+  const file = freshPath(`batch-${order}.db`);
   await createDatabase(file);
   const app = await startServer('app', file);
   const key = await createKey(app.url, 'INTEGRATION');
-  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs: SETTINGS.warmMs };
+  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs: SETTINGS.warmMs, order };
   await load(job);
 
   // The same rows, the same table and indexes (made by the migrations), durable commits of BATCH rows.
-  const rawFile = freshPath('raw.db');
+  const rawFile = freshPath(`raw-${order}.db`);
   await createDatabase(rawFile);
   const sqlite = new SQLite(rawFile);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   const insert = sqlite.prepare(INSERT_EVENT);
-  // The rows the load generator sends (batchEvents), as the service stores them: in no time order.
-  const rows = Array.from({ length: SETTINGS.rawRows / BATCH }, (_, n) => batchEvents(n, BATCH, PROGRAMS.map((p) => p.id), Date.now(), 'raw'))
+  // The rows the load generator sends (batchEvents) in the same order; live ones a millisecond apart.
+  const start = Date.now() - SETTINGS.rawRows;
+  const rows = Array.from({ length: SETTINGS.rawRows / BATCH }, (_, n) =>
+    batchEvents(n, BATCH, PROGRAMS.map((p) => p.id), order === 'live' ? start + (n + 1) * BATCH : Date.now(), 'raw', order),
+  )
     .flat()
     .map((e, i) => ({ id: i + 1, program_id: e.programId, kind: e.kind, case_id: e.caseId, value: e.value, occurred_at: Date.parse(e.occurredAt) }));
   const write = sqlite.transaction((part: typeof rows) => {
@@ -189,20 +192,21 @@ async function main() {
     log(`single: ${fmt(single.service.perSecond)}/s vs bare ${fmt(single.bare.perSecond)}/s: ${fmt(single.service.perSecond / single.bare.perSecond, 2)}x, ${fmt(single.service.requests / Math.max(1, single.commits), 1)} per commit`);
     return single;
   };
-  const runBatch = async () => {
-    log('batches…');
-    const batch = await batches();
-    log(`batch: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s: ${fmt(batch.serviceEvents / batch.raw, 2)}x`);
+  const runBatch = async (order: BatchOrder) => {
+    log(`batches, ${order}…`);
+    const batch = await batches(order);
+    log(`batch ${order}: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s: ${fmt(batch.serviceEvents / batch.raw, 2)}x`);
     return batch;
   };
   if (only) {
     if (only !== '--batch') await runSingle();
-    if (only !== '--single') await runBatch();
+    if (only !== '--single') for (const order of ['scattered', 'live'] as const) await runBatch(order);
     log(`no report written (${only})`);
     return;
   }
   const single = await runSingle();
-  const batch = await runBatch();
+  const batch = await runBatch('scattered');
+  const live = await runBatch('live');
   log('dashboards…');
   const dash = await dashboards();
   for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}; naive all p50 ${ms(r.naiveAll.p50)}`);

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/database.js';
 import { inProcessWriter } from './event-writer.js';
-import { toTransfer, type Reply, type Request } from './writer-thread.js';
+import { toTransfer, unpackUnits, type Reply, type Request } from './writer-thread.js';
 
 const database = await openDatabase(workerData.databaseUrl as string);
 const writer = inProcessWriter(database);
@@ -18,7 +18,7 @@ port.on('message', async (request: Request) => {
   }
   let reply: Reply;
   try {
-    const written = await writer.write(request.units, request.now);
+    const written = await writer.write(unpackUnits(request.units), request.now);
     reply = { type: 'written', id: request.id, notices: written.notices, outcomes: written.outcomes.map((o) => (o instanceof Error ? { refused: toTransfer(o) } : o)) };
   } catch (error) {
     reply = { type: 'failed', id: request.id, error: toTransfer(error as Error) };

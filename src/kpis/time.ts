@@ -93,8 +93,17 @@ class Calendar {
     private readonly zone: string,
   ) {}
 
+  /** The index locate() answered last: events of one batch mostly fall in the same few buckets. */
+  private last = 0;
+
   /** Index i with starts[i] <= t < starts[i + 1]. */
   private locate(t: number): number {
+    const i = this.last;
+    if (t >= this.starts[i] && t < this.starts[i + 1]) return i;
+    return (this.last = this.search(t));
+  }
+
+  private search(t: number): number {
     let s = this.starts;
     const nominal = granularity(this.granularity);
     if (s.length === 0 || t < s[0] - 1000 * nominal || t >= s[s.length - 1] + 1000 * nominal || s.length > 100_000) {
@@ -137,11 +146,13 @@ class Calendar {
 const NOMINAL: Record<Granularity, number> = { HOUR, DAY, WEEK: 7 * DAY, MONTH: 30 * DAY, QUARTER: 91 * DAY, YEAR: 365 * DAY };
 const granularity = (g: Granularity) => NOMINAL[g];
 
-const calendars = new Map<string, Calendar>();
+/** By granularity, then zone: no key is built per lookup (writes ask several times per event). */
+const calendars = new Map<Granularity, Map<string, Calendar>>();
 function calendar(granularity: Granularity, zone: string): Calendar {
-  const key = `${granularity} ${zone}`;
-  let found = calendars.get(key);
-  if (!found) calendars.set(key, (found = new Calendar(granularity, zone)));
+  let byZone = calendars.get(granularity);
+  if (!byZone) calendars.set(granularity, (byZone = new Map()));
+  let found = byZone.get(zone);
+  if (!found) byZone.set(zone, (found = new Calendar(granularity, zone)));
   return found;
 }
 

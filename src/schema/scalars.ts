@@ -25,11 +25,34 @@ const UTC_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
  * including dates that do not exist, such as February 30.
  */
 function parseUtc(value: string): number | null {
+  if (value.length === 24) return parseToIsoString(value);
   const m = UTC_INSTANT.exec(value);
   if (!m) return null;
-  const [year, month, day, hour, minute, second = 0] = m.slice(1, 7).map(Number);
   const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  return utcOf(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), ms);
+}
+
+const digit = (value: string, at: number) => value.charCodeAt(at) - 48;
+const two = (value: string, at: number) => {
+  const a = digit(value, at);
+  const b = digit(value, at + 1);
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN;
+};
+
+/** Exactly what Date#toISOString writes (what most clients send), read character by character: no regex, no substrings. */
+function parseToIsoString(value: string): number | null {
+  if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':' || value[19] !== '.' || value[23] !== 'Z') return null;
+  const year = two(value, 0) * 100 + two(value, 2);
+  const ms = two(value, 20) * 10 + digit(value, 22);
+  const lastDigit = digit(value, 22);
+  if (Number.isNaN(ms) || lastDigit < 0 || lastDigit > 9) return null;
+  return utcOf(year, two(value, 5), two(value, 8), two(value, 11), two(value, 14), two(value, 17), ms);
+}
+
+/** The instant, if every field is a number and the date exists (Date.UTC would roll February 30 over into March). */
+function utcOf(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number | null {
   const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (Number.isNaN(t)) return null;
   const d = new Date(t);
   const exists =
     d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day &&

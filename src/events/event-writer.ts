@@ -13,8 +13,9 @@ import { writeUnits, type UnitInput, type Written } from './write-units.js';
 
 export interface EventWriter {
   /**
-   * How many commits it may be handed at once. The writer thread takes a second while it writes the
-   * first, and starts it the moment the first is done; in-process, commits go one at a time.
+   * How many groups of units it may be handed before the first is answered: one in-process; any
+   * number for the writer thread, which merges the groups waiting for it into one transaction and
+   * starts it the moment the last one ends, whatever this thread is busy with.
    */
   readonly depth: number;
   /** Writes the units in one transaction; resolves after the commit. Rejects when the transaction as a whole fails. */

@@ -42,7 +42,7 @@ export class Recorder {
   commits = 0;
   /** Events stored so far, duplicates excluded (the ingestion-rate metric reads it). */
   eventsStored = 0;
-  /** Events waiting for a commit now, the most ever waiting, and mutations refused as overload. */
+  /** Events waiting for their commit now (queued here or being written), the most ever waiting, and mutations refused as overload. */
   queuedEvents = 0;
   peakQueuedEvents = 0;
   refused = 0;
@@ -65,7 +65,7 @@ export class Recorder {
    */
   record(events: ValidEvent[], keyId: string | null, indexed: boolean, returnEvents = true): Promise<RecordOutcome> {
     // An empty queue takes any unit, so a batch larger than the bound is still possible when idle.
-    if (this.queue.length > 0 && this.queuedEvents + events.length > this.maxQueuedEvents) {
+    if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.maxQueuedEvents) {
       this.refused++;
       return Promise.reject(overloaded(`${this.queuedEvents} events are waiting to be written`));
     }
@@ -78,19 +78,20 @@ export class Recorder {
   }
 
   /**
-   * Hands the writer its next commit when it can take one more (EventWriter.depth): at once when
-   * mutations queued while the last commit ran, else once arrivals pause (afterArrivals). A writer
-   * thread takes the next commit while one is still being written, so it never waits for this
-   * thread to answer the last one before it starts the next.
+   * Hands the writer its next group of units when it can take one more (EventWriter.depth): at
+   * once when they queued while the last commit ran, else once arrivals pause (afterArrivals).
+   * The writer thread takes every group at once and merges what waits for it into one commit.
    */
   private schedule(now: boolean): void {
-    if (this.gathering || this.queue.length === 0 || this.inFlight >= this.slots()) return;
+    if (this.gathering || this.queue.length === 0 || this.inFlight >= this.writer.depth) return;
     const start = () => {
       this.gathering = false;
-      if (this.queue.length === 0 || this.inFlight >= this.slots()) return this.settle();
+      if (this.queue.length === 0 || this.inFlight >= this.writer.depth) return this.settle();
+      const group = this.takeCommitGroup();
       this.inFlight++;
-      void this.commit(this.takeCommitGroup()).finally(() => {
+      void this.commit(group).finally(() => {
         this.inFlight--;
+        for (const unit of group) this.queuedEvents -= unit.events.length;
         this.schedule(true);
         this.settle();
       });
@@ -99,14 +100,6 @@ export class Recorder {
     this.gathering = true;
     if (now) start();
     else this.afterArrivals(start);
-  }
-
-  /**
-   * Commits the writer may hold now. Batches that wait together share one commit instead: their
-   * rollup rows are then rewritten once, which saves more than an early start would.
-   */
-  private slots(): number {
-    return this.queuedEvents < GATHER_EVENTS ? this.writer.depth : 1;
   }
 
   /** Wakes idle() once nothing is queued, gathered or being written. */
@@ -154,7 +147,7 @@ export class Recorder {
       else for (const unit of units) await this.commit([unit]);
       return;
     }
-    this.commits++;
+    this.commits += written.commits;
     for (const outcome of written.outcomes) if (!(outcome instanceof Error)) this.eventsStored += outcome.accepted;
     units.forEach((unit, i) => {
       const outcome = written.outcomes[i];
@@ -171,7 +164,6 @@ export class Recorder {
       events += this.queue[count].events.length;
       count++;
     }
-    this.queuedEvents -= events;
     return this.queue.splice(0, count);
   }
 

@@ -35,6 +35,8 @@ export interface RecordOutcome {
 export interface Written {
   outcomes: (RecordOutcome | Error)[];
   notices: ChangeNotice[];
+  /** Transactions committed for this: 1, or 0 where the writer thread merged it into another's. */
+  commits: number;
 }
 
 export async function writeUnits(database: OpenDatabase, programs: KnownPrograms, trx: Executor, units: UnitInput[], now: number): Promise<Written> {
@@ -59,13 +61,13 @@ export async function writeUnits(database: OpenDatabase, programs: KnownPrograms
     }
     outcomes.push(unit.returnEvents ? staged : { ...staged, results: [] });
   }
-  if (fresh.length === 0) return { outcomes, notices: [] };
+  if (fresh.length === 0) return { outcomes, notices: [], commits: 1 };
 
   const ids = await database.allocateEventIds(trx, fresh.length);
   fresh.forEach((row, i) => (row.id = ids[i]));
   await insertEvents(trx, fresh);
   await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), database.writtenRollups);
-  return { outcomes, notices: changeNotices(fresh) };
+  return { outcomes, notices: changeNotices(fresh), commits: 1 };
 }
 
 /** Decides, for each event of a unit, whether it is new, a duplicate, or a conflict. */

@@ -92,7 +92,7 @@ export function unpackUnits(packed: PackedUnits): UnitInput[] {
   }));
 }
 export type Reply =
-  | { type: 'written'; id: number; outcomes: (RecordOutcome | { refused: Transferred })[]; notices: ChangeNotice[] }
+  | { type: 'written'; id: number; outcomes: (RecordOutcome | { refused: Transferred })[]; notices: ChangeNotice[]; commits: number }
   | { type: 'failed'; id: number; error: Transferred };
 
 /** Errors cross threads as plain data: a GraphQL error keeps its extensions, a database error its code. */
@@ -118,7 +118,7 @@ function threadEntry(): { file: URL; workerData: Record<string, string> } {
 }
 
 export class ThreadWriter implements EventWriter {
-  readonly depth = 2;
+  readonly depth = Number.POSITIVE_INFINITY;
   private worker: Worker | null = null;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(written: Written): void; reject(error: Error): void }>();
@@ -157,7 +157,7 @@ export class ThreadWriter implements EventWriter {
       if (this.pending.size === 0) worker.unref();
       if (!waiting) return;
       if (reply.type === 'failed') waiting.reject(fromTransfer(reply.error));
-      else waiting.resolve({ notices: reply.notices, outcomes: reply.outcomes.map((o) => ('refused' in o ? fromTransfer(o.refused) : o)) });
+      else waiting.resolve({ notices: reply.notices, commits: reply.commits, outcomes: reply.outcomes.map((o) => ('refused' in o ? fromTransfer(o.refused) : o)) });
     });
     // A thread that fails (it could not open the file, say) fails what it was asked; the next write starts another.
     const fail = (error: Error) => {

@@ -1,27 +1,78 @@
 /**
- * The SQLite writer thread: its own connection to the database file, running each transaction the
- * service's thread sends (see writer-thread.ts) and answering after the commit.
+ * The SQLite writer thread: its own connection to the database file, running the transactions the
+ * service's thread sends (see writer-thread.ts) and answering each after the commit. Whatever
+ * waits in its queue when a transaction begins joins it: one commit (one fsync, one rewrite of each
+ * rollup row) for all of it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/database.js';
 import { inProcessWriter } from './event-writer.js';
 import { toTransfer, unpackUnits, type Reply, type Request } from './writer-thread.js';
+import type { UnitInput, Written } from './write-units.js';
+
+type WriteRequest = Extract<Request, { type: 'write' }>;
 
 const database = await openDatabase(workerData.databaseUrl as string);
 const writer = inProcessWriter(database);
 const port = parentPort!;
+/** Events one merged transaction takes at most: more wait for the next. */
+const MAX_MERGED_EVENTS = 20_000;
 
-port.on('message', async (request: Request) => {
-  if (request.type === 'close') {
+port.on('message', async (first: Request) => {
+  const requests: WriteRequest[] = [];
+  let closing = first.type === 'close';
+  if (first.type === 'write') requests.push(first);
+  let events = requests.reduce((n, r) => n + r.units.kinds.length, 0);
+  // Messages queued behind this one are taken now, synchronously, in order.
+  while (!closing && events < MAX_MERGED_EVENTS) {
+    const next = receiveMessageOnPort(port as never) as { message: Request } | undefined;
+    if (!next) break;
+    if (next.message.type === 'close') closing = true;
+    else {
+      requests.push(next.message);
+      events += next.message.units.kinds.length;
+    }
+  }
+  if (requests.length > 0) await writeMerged(requests);
+  if (closing) {
     await database.close();
     process.exit(0);
   }
-  let reply: Reply;
-  try {
-    const written = await writer.write(unpackUnits(request.units), request.now);
-    reply = { type: 'written', id: request.id, notices: written.notices, outcomes: written.outcomes.map((o) => (o instanceof Error ? { refused: toTransfer(o) } : o)) };
-  } catch (error) {
-    reply = { type: 'failed', id: request.id, error: toTransfer(error as Error) };
-  }
-  port.postMessage(reply);
 });
+
+/** One transaction for all the requests; should it fail as a whole, each request alone, so each hears only its own fate. */
+async function writeMerged(requests: WriteRequest[]): Promise<void> {
+  const unitsOf = requests.map((r) => unpackUnits(r.units));
+  const now = Math.max(...requests.map((r) => r.now));
+  let written: Written;
+  try {
+    written = await writer.write(unitsOf.flat(), now);
+  } catch (error) {
+    if (requests.length === 1) return reply({ type: 'failed', id: requests[0].id, error: toTransfer(error as Error) });
+    for (const [i, request] of requests.entries()) await writeAlone(request, unitsOf[i]);
+    return;
+  }
+  let at = 0;
+  requests.forEach((request, i) => {
+    const outcomes = written.outcomes.slice(at, (at += unitsOf[i].length));
+    // The change notices and the commit go with the last answer.
+    const last = i === requests.length - 1;
+    reply(answer(request.id, { outcomes, notices: last ? written.notices : [], commits: last ? 1 : 0 }));
+  });
+}
+
+async function writeAlone(request: WriteRequest, units: UnitInput[]): Promise<void> {
+  try {
+    reply(answer(request.id, await writer.write(units, request.now)));
+  } catch (error) {
+    reply({ type: 'failed', id: request.id, error: toTransfer(error as Error) });
+  }
+}
+
+function answer(id: number, written: Written): Reply {
+  return { type: 'written', id, notices: written.notices, commits: written.commits, outcomes: written.outcomes.map((o) => (o instanceof Error ? { refused: toTransfer(o) } : o)) };
+}
+
+function reply(message: Reply): void {
+  port.postMessage(message);
+}

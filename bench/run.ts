@@ -21,9 +21,9 @@ const dataDir = path.join(here, 'data');
 const quick = process.argv.includes('--quick');
 /**
  * For tuning, printed and not written to the report: `--writes` runs only the two write
- * measurements, `--single` or `--batch` only one of them.
+ * measurements, `--single`, `--batch` or `--dashboards` only one.
  */
-const only = ['--writes', '--single', '--batch'].find((flag) => process.argv.includes(flag)) ?? null;
+const only = ['--writes', '--single', '--batch', '--dashboards'].find((flag) => process.argv.includes(flag)) ?? null;
 
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
@@ -199,8 +199,12 @@ async function main() {
     return batch;
   };
   if (only) {
-    if (only !== '--batch') await runSingle();
-    if (only !== '--single') for (const order of ['scattered', 'live'] as const) await runBatch(order);
+    if (only === '--writes' || only === '--single') await runSingle();
+    if (only === '--writes' || only === '--batch') for (const order of ['scattered', 'live'] as const) await runBatch(order);
+    if (only === '--dashboards') {
+      const dash = await dashboards();
+      for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}`);
+    }
     log(`no report written (${only})`);
     return;
   }
@@ -222,6 +226,7 @@ async function main() {
   const last = dash.rows[dash.rows.length - 1];
   const singleRatio = single.service.perSecond / single.bare.perSecond;
   const batchRatio = batch.serviceEvents / batch.raw;
+  const liveRatio = live.serviceEvents / live.raw;
   const worstP95 = Math.max(last.one.p95, last.all.p95);
   const growth = Math.max(last.one.p50 / first.one.p50, last.all.p50 / first.all.p50);
   const full = !quick;
@@ -269,14 +274,20 @@ Each mutation authenticates a stored INTEGRATION key, checks its program and ans
 
 The service's ${SETTINGS.loadMs / 1000} s of load and the raw inserts alternate in ${ROUNDS} rounds, as above.
 
-| | events/s |
-| --- | ---: |
-| \`recordEvents\` over HTTP (validation, GraphQL, events + rollups, durable commit) | ${fmt(batch.serviceEvents)} |
-| baseline: raw better-sqlite3, same rows, same table and indexes, ${fmt(BATCH)} rows per durable transaction | ${fmt(batch.raw)} |
+Two orders of arrival (bench/batch-events.ts), each against raw inserts of the very same rows:
+**scattered**, events of the last 24 hours in no order, as late data or a nightly export arrives
+(every batch touches every hour of the day, in the rollups and in the events' time index), and
+**live**, events that just happened, in order, as a live integration sends them.
 
-Ratio: **${fmt(batchRatio, 2)}x** raw inserts (target ≥ 0.25x); ${fmt(batch.serviceEvents)} events/s (target ≥ 100,000).
-Events fall in the last 24 hours, as a live integration sends them (late events over a whole year
-would touch more rollup buckets per batch).${batch.service.failures ? `\nFailures: ${batch.service.failures} (first: \`${batch.service.firstFailure}\`)` : ''}
+| | scattered events/s | live events/s |
+| --- | ---: | ---: |
+| \`recordEvents\` over HTTP (validation, GraphQL, events + rollups, durable commit) | ${fmt(batch.serviceEvents)} | ${fmt(live.serviceEvents)} |
+| baseline: raw better-sqlite3, same rows, same table and indexes, ${fmt(BATCH)} rows per durable transaction | ${fmt(batch.raw)} | ${fmt(live.raw)} |
+| ratio | **${fmt(batchRatio, 2)}x** | **${fmt(liveRatio, 2)}x** |
+
+Targets: at least 0.25x raw inserts and 100,000 events/s. Raw inserts of the scattered rows are
+themselves far slower than of live ones: each batch lands all over the time index.
+${[batch, live].filter((b) => b.service.failures).map((b) => `Failures: ${b.service.failures} (first: \`${b.service.firstFailure}\`)`).join('\n')}
 
 ## Dashboards: one-year range, DAY series (365 points with every KPI), ${dash.programs} programs
 
@@ -302,8 +313,10 @@ Server RSS after answering the dashboards at ${fmt(last.size)} events: **${mb(da
 | target | figure | |
 | --- | --- | --- |
 | single-event ≥ 0.6x bare yoga, durable | ${fmt(singleRatio, 2)}x | ${verdict(singleRatio >= 0.6)} |
-| batch ≥ 100,000 events/s | ${fmt(batch.serviceEvents)} | ${verdict(batch.serviceEvents >= 100_000)} |
-| batch ≥ 0.25x raw inserts | ${fmt(batchRatio, 2)}x | ${verdict(batchRatio >= 0.25)} |
+| batch ≥ 100,000 events/s, scattered | ${fmt(batch.serviceEvents)} | ${verdict(batch.serviceEvents >= 100_000)} |
+| batch ≥ 100,000 events/s, live | ${fmt(live.serviceEvents)} | ${verdict(live.serviceEvents >= 100_000)} |
+| batch ≥ 0.25x raw inserts, scattered | ${fmt(batchRatio, 2)}x | ${verdict(batchRatio >= 0.25)} |
+| batch ≥ 0.25x raw inserts, live | ${fmt(liveRatio, 2)}x | ${verdict(liveRatio >= 0.25)} |
 | dashboard p95 at ${fmt(last.size)} < 25 ms | ${ms(worstP95)} ms (worse of one / all) | ${verdict(worstP95 < 25)} |
 | p50 at ${fmt(last.size)} ≤ 3x p50 at ${fmt(first.size)} | ${fmt(growth, 2)}x (worse of one / all) | ${verdict(growth <= 3)} |
 | RSS at ${fmt(last.size)} < 300 MB | ${mb(dash.rss.rss)} | ${verdict(dash.rss.rss < 300 * 2 ** 20)} |

@@ -41,6 +41,8 @@ export class Histogram {
    * usually one rollup row, whose percentiles can be read from its bytes directly.
    */
   private encoded: Uint8Array | null = null;
+  /** The encoded histogram's header, once read: a series point asks for two percentiles. */
+  private header: Header | null = null;
 
   add(value: number, sign = 1): void {
     this.decodePending();
@@ -63,6 +65,7 @@ export class Histogram {
     if (!bytes || bytes.byteLength === 0) return;
     if (sign === 1 && this.encoded === null && this.zeros === 0 && this.counts.length === 0) {
       this.encoded = bytes;
+      this.header = null;
       return;
     }
     this.decodePending();
@@ -79,7 +82,7 @@ export class Histogram {
     let zeros = this.zeros;
     let total = 0;
     if (this.encoded) {
-      const header = readHeader(this.encoded);
+      const header = (this.header ??= readHeader(this.encoded));
       const stored = header.answers.get(answerKey(q));
       if (stored !== undefined) return stored;
       zeros = header.zeros;
@@ -135,6 +138,7 @@ export class Histogram {
     const bytes = this.encoded;
     if (!bytes) return;
     this.encoded = null;
+    this.header = null;
     this.decode(bytes, 1);
   }
 

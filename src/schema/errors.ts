@@ -2,7 +2,11 @@
  * Errors a caller can cause, each with its extensions.code. Anything else thrown is an internal
  * error, and yoga masks it.
  */
-import { createGraphQLError } from 'graphql-yoga';
+import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
+
+// graphql's own class, not yoga's createGraphQLError (the same thing on graphql 16): the SQLite
+// writer thread builds these errors too, and need not load the whole server to do so.
+const createGraphQLError = (message: string, options: GraphQLErrorOptions) => new GraphQLError(message, options);
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'

@@ -56,14 +56,15 @@ export async function migrateToLatest(database: MigratedDatabase): Promise<void>
     if (!error && !failed) return;
     const reason = error instanceof Error ? error.message : String(error ?? '');
     // Kysely's migrator lists the tables of every schema; on PostgreSQL that listing fails when
-    // another schema of the database (a test's, another deployment's) is dropped meanwhile. The
-    // migrator checks again what is applied, so trying again is safe.
+    // another schema of the database (a test's, another deployment's), or a table of it, is dropped
+    // meanwhile. The migrator checks again what is applied, so trying again is safe.
     if (!failed && attempt < 5 && isOtherSchemaGone(reason, database.schema)) continue;
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${reason}`.trim());
   }
 }
 
+/** The listing failed on a schema, or on a table of a schema, that is not ours and went away meanwhile. */
 function isOtherSchemaGone(reason: string, ours: string | null): boolean {
-  const gone = /schema "([^"]+)" does not exist/.exec(reason)?.[1];
+  const gone = /schema "([^"]+)" does not exist/.exec(reason)?.[1] ?? /relation "([^".]+)\.[^"]+" does not exist/.exec(reason)?.[1];
   return gone !== undefined && gone !== ours;
 }

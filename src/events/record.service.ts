@@ -12,7 +12,7 @@ import { notFound, overloaded } from '../schema/errors.js';
 import { inProcessWriter, type EventWriter } from './event-writer.js';
 import { eventById, markRetracted, type EventRow } from './events.repository.js';
 import type { ValidEvent } from './validate.js';
-import { changeNotices, type RecordOutcome, type UnitInput, type Written } from './write-units.js';
+import { changeNotices, MAX_EVENTS_PER_COMMIT, type RecordOutcome, type UnitInput, type Written } from './write-units.js';
 
 export type { RecordOutcome } from './write-units.js';
 
@@ -22,8 +22,6 @@ interface Unit extends UnitInput {
   reject(error: unknown): void;
 }
 
-/** Upper bound of events in one shared transaction, so one commit never grows without limit. */
-const MAX_EVENTS_PER_COMMIT = 20_000;
 /**
  * Gathering stops once this many events wait: it saves fsyncs, which matters for single events;
  * a batch's commit costs its writing, and each moment waited is one the writer thread stands idle.
@@ -141,7 +139,7 @@ export class Recorder {
   private async commit(units: Unit[]): Promise<void> {
     let written: Written;
     try {
-      written = await this.writer.write(units.map(({ events, keyId, indexed, returnEvents }) => ({ events, keyId, indexed, returnEvents })), this.now());
+      written = await this.writer.write(units, this.now());
     } catch (error) {
       if (units.length === 1) units[0].reject(error);
       else for (const unit of units) await this.commit([unit]);

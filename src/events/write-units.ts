@@ -14,6 +14,12 @@ import { conflict, notFound } from '../schema/errors.js';
 import { eventsByIdempotencyKeys, insertEvents, type EventRow } from './events.repository.js';
 import type { ValidEvent } from './validate.js';
 
+/**
+ * Most events one transaction takes (at least one whole unit, however large), so a commit never
+ * grows without limit: the groups the Recorder hands over, and what the writer thread merges.
+ */
+export const MAX_EVENTS_PER_COMMIT = 20_000;
+
 /** What one mutation asked to write. */
 export interface UnitInput {
   events: ValidEvent[];

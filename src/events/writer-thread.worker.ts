@@ -8,15 +8,13 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { openDatabase } from '../db/database.js';
 import { inProcessWriter } from './event-writer.js';
 import { toTransfer, unpackUnits, type Reply, type Request } from './writer-thread.js';
-import type { UnitInput, Written } from './write-units.js';
+import { MAX_EVENTS_PER_COMMIT, type UnitInput, type Written } from './write-units.js';
 
 type WriteRequest = Extract<Request, { type: 'write' }>;
 
 const database = await openDatabase(workerData.databaseUrl as string);
 const writer = inProcessWriter(database);
 const port = parentPort!;
-/** Events one merged transaction takes at most: more wait for the next. */
-const MAX_MERGED_EVENTS = 20_000;
 
 port.on('message', async (first: Request) => {
   const requests: WriteRequest[] = [];
@@ -24,7 +22,7 @@ port.on('message', async (first: Request) => {
   if (first.type === 'write') requests.push(first);
   let events = requests.reduce((n, r) => n + r.units.kinds.length, 0);
   // Messages queued behind this one are taken now, synchronously, in order.
-  while (!closing && events < MAX_MERGED_EVENTS) {
+  while (!closing && events < MAX_EVENTS_PER_COMMIT) {
     const next = receiveMessageOnPort(port as never) as { message: Request } | undefined;
     if (!next) break;
     if (next.message.type === 'close') closing = true;

@@ -2,11 +2,9 @@
  * Errors a caller can cause, each with its extensions.code. Anything else thrown is an internal
  * error, and yoga masks it.
  */
-import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
-
-// graphql's own class, not yoga's createGraphQLError (the same thing on graphql 16): the SQLite
-// writer thread builds these errors too, and need not load the whole server to do so.
-const createGraphQLError = (message: string, options: GraphQLErrorOptions) => new GraphQLError(message, options);
+// graphql's own GraphQLError, not yoga's createGraphQLError (the same thing on graphql 16): the
+// SQLite writer thread builds these errors too, and need not load the whole server to do so.
+import { GraphQLError } from 'graphql';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'
@@ -40,7 +38,7 @@ const REQUEST_LEVEL = new Set<ErrorCode>(['UNAUTHENTICATED', 'LIMIT_EXCEEDED', '
 export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
   // Only errors that refuse the whole request change the HTTP status: the rest stay 200 like any GraphQL answer.
   const http = REQUEST_LEVEL.has(code) ? { http: { status: status[code] } } : {};
-  return createGraphQLError(message, { extensions: { code, ...extra, ...http } });
+  return new GraphQLError(message, { extensions: { code, ...extra, ...http } });
 }
 
 /** A bad value: the message names the field and the rule, e.g. `score must be between 1 and 5`. */
@@ -53,9 +51,9 @@ export const unauthenticated = (message: string) => userError('UNAUTHENTICATED',
 
 /** `limit` names the limit (depth, aliases, ...), `max` its value; a body too large answers 413. */
 export const limitExceeded = (limit: string, max: number, message: string, httpStatus = status.LIMIT_EXCEEDED) =>
-  createGraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status: httpStatus } } });
+  new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status: httpStatus } } });
 export const rateLimited = (retryAfterSeconds: number) =>
-  createGraphQLError(`too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`, {
+  new GraphQLError(`too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`, {
     extensions: {
       code: 'RATE_LIMITED',
       retryAfterSeconds,
@@ -64,7 +62,7 @@ export const rateLimited = (retryAfterSeconds: number) =>
   });
 /** Refused for load, not for anything the caller did: the same request may succeed after `retryAfterSeconds`. */
 export const overloaded = (what: string, retryAfterSeconds = 1) =>
-  createGraphQLError(`the server is overloaded (${what}): nothing was stored; retry in ${retryAfterSeconds} s`, {
+  new GraphQLError(`the server is overloaded (${what}): nothing was stored; retry in ${retryAfterSeconds} s`, {
     extensions: {
       code: 'OVERLOADED',
       retryAfterSeconds,

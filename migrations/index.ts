@@ -5,6 +5,7 @@ import * as alerts from './2026-11-27-05-alerts.js';
 import * as targets from './2026-11-27-06-targets.js';
 import * as auditLog from './2026-11-28-07-audit-log.js';
 import * as rollupsRebuilt from './2026-11-28-10-rollups-rebuilt.js';
+import * as idempotencyIndexPartial from './2026-11-29-11-idempotency-index-partial.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27-06-targets': targets,
   '2026-11-28-07-audit-log': auditLog,
   '2026-11-28-10-rollups-rebuilt': rollupsRebuilt,
+  '2026-11-29-11-idempotency-index-partial': idempotencyIndexPartial,
 };

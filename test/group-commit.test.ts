@@ -4,6 +4,7 @@
  */
 import SQLite from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { LOCAL_COMMIT_MAX_EVENTS, SqliteFileWriter } from '../src/events/event-writer.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { DashboardDocument, RecordResolutionTimeDocument } from './generated/operations.js';
 import { onlyError, testApp } from './helpers/app.js';
@@ -117,5 +118,44 @@ describe('group commit', () => {
     await Promise.all([unknown, conflicting, broken]);
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
     expect(dashboard.resolvedCases).toBe(11);
+  });
+});
+
+describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', () => {
+  const batch = (tag: string, size: number) => Array.from({ length: size }, (_, i) => resolution(`${tag}-${i}`));
+  const writerOf = (t: Awaited<ReturnType<typeof testApp>>) => t.app.services.recorder.writer as SqliteFileWriter;
+
+  it('writes groups of single mutations in the service thread and batches in the writer thread', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    const { recorder } = t.app.services;
+    const writer = writerOf(t);
+    expect(writer).toBeInstanceOf(SqliteFileWriter);
+
+    await Promise.all(Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false)));
+    expect([writer.groupsHere, writer.groupsInThread]).toEqual([1, 0]);
+
+    await recorder.record(batch('B', LOCAL_COMMIT_MAX_EVENTS + 1), null, true, false);
+    expect([writer.groupsHere, writer.groupsInThread]).toEqual([1, 1]);
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    expect(dashboard.resolvedCases).toBe(25 + LOCAL_COMMIT_MAX_EVENTS + 1);
+  });
+
+  it('keeps the neighbours of a unit that fails in the writer thread', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    const { recorder } = t.app.services;
+    const writer = writerOf(t);
+    const broken = batch('X', 60);
+    broken[30] = resolution('X-30', { caseId: null as unknown as string });
+
+    const goods = [recorder.record(batch('A', 60), null, true, false), recorder.record(batch('B', 60), null, true, false)];
+    const refused = expect(recorder.record(broken, null, true, false)).rejects.toThrow();
+
+    for (const outcome of await Promise.all(goods)) expect(outcome.accepted).toBe(60);
+    await refused;
+    expect(writer.groupsInThread).toBeGreaterThan(0);
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    expect(dashboard.resolvedCases).toBe(120);
   });
 });

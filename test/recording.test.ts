@@ -1,4 +1,5 @@
 /** Recording events: every contract rule, idempotency, batches, retraction and late events. */
+import { CompiledQuery, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import {
   DashboardDocument,
@@ -10,7 +11,7 @@ import {
   RetractEventDocument,
   type EventInput,
 } from './generated/operations.js';
-import { iso, onlyError, testApp, type Result, type TestApp } from './helpers/app.js';
+import { iso, onlyError, testApp, testDialect, type Result, type TestApp } from './helpers/app.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00.000Z');
 
@@ -141,6 +142,27 @@ describe('idempotency keys', () => {
     expect(new Set(results.map((r) => r.recordSatisfaction.event.id)).size).toBe(1);
     expect(results.filter((r) => !r.recordSatisfaction.duplicate)).toHaveLength(1);
     expect(await storedEvents(t)).toBe(1);
+  });
+  it('is kept by the database too: a second event with a stored key in the same program is refused, events without keys are not', async () => {
+    const t = await setup();
+    await t.ok(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: 'k' } });
+    await t.ok(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c' } });
+    const { db } = t.app.services;
+    const row = await db.selectFrom('events').selectAll().where('idempotency_key', '=', 'k').executeTakeFirstOrThrow();
+
+    await expect(db.insertInto('events').values({ ...row, id: row.id + 100 }).execute()).rejects.toThrow(/unique|duplicate/i);
+    await db.insertInto('events').values({ ...row, id: row.id + 101, idempotency_key: null, payload_hash: null }).execute();
+    expect(await storedEvents(t)).toBe(3);
+  });
+
+  it.runIf(testDialect === 'sqlite')('are looked up through the index, which holds keyed events only', async () => {
+    const t = await setup();
+    const { db } = t.app.services;
+    const lookup = db.selectFrom('events').selectAll().where('program_id', '=', 'HA').where('idempotency_key', 'in', ['a', 'b']).compile();
+    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${lookup.sql}`, [...lookup.parameters]));
+    expect(plan.rows.map((r) => r.detail).join('; ')).toMatch(/USING INDEX events_program_idempotency/);
+    const index = await sql<{ sql: string }>`select sql from sqlite_master where name = 'events_program_idempotency'`.execute(db);
+    expect(index.rows[0].sql).toMatch(/where\s+"?idempotency_key"?\s+is not null/i);
   });
 });
 

@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { WrittenRows } from '../src/db/written-rows.js';
+import { inProcessWriter, SqliteFileWriter, type EventWriter } from '../src/events/event-writer.js';
 import { Recorder } from '../src/events/record.service.js';
+import { ThreadWriter } from '../src/events/writer-thread.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { Aggregate } from '../src/kpis/aggregate.js';
 import { applyRollupDeltas, mergeRow, rollupDeltas } from '../src/kpis/rollups.repository.js';
@@ -83,6 +85,59 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     await second.recorder.retract(retracted.id, () => true);
     await first.recorder.record(events('four', 300), null, true);
     await expectExact(first.database);
+  });
+
+  it('stay exact, and never written by both at once, when the service thread and the writer thread take turns', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'written-rollups-'));
+    disposals.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'kpi.db');
+    const { database } = await open(file);
+    await migrateToLatest(database);
+    await ensureRollups(database);
+    await insertProgram(database.db, { id: 'A', name: 'A', timezone: 'UTC', created_at: 0 });
+    await insertProgram(database.db, { id: 'B', name: 'B', timezone: 'Asia/Kolkata', created_at: 0 });
+    // Each write's span, by where it ran: the two connections must never hold a transaction together.
+    const spans: { where: string; start: number; end: number }[] = [];
+    const timed = (where: string, writer: EventWriter): EventWriter => ({
+      depth: writer.depth,
+      close: () => writer.close(),
+      write: async (units, now) => {
+        const start = performance.now();
+        try {
+          return await writer.write(units, now);
+        } finally {
+          spans.push({ where, start, end: performance.now() });
+        }
+      },
+    });
+    const writer = new SqliteFileWriter(timed('here', inProcessWriter(database)), timed('thread', new ThreadWriter(file)));
+    const recorder = new Recorder(database, createEventBus(), () => START + 40 * HOUR, Number.POSITIVE_INFINITY, writer);
+    disposals.push(() => recorder.close());
+
+    // Single events alone (written here), a batch soon after (to the thread, once they are
+    // written), single events while the thread writes it (they must join the thread); every other
+    // round waits for all of it, so that the next one starts with both idle.
+    const pending: Promise<unknown>[] = [];
+    const singles = (tag: string) => events(tag, 20).map((event) => pending.push(recorder.record([event], null, false)));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    for (let round = 0; round < 8; round++) {
+      singles(`first-${round}`);
+      for (let i = 0; i < 10; i++) await turn();
+      pending.push(recorder.record(events(`batch-${round}`, 150), null, true, false));
+      for (let i = 0; i < 10; i++) await turn();
+      singles(`then-${round}`);
+      if (round % 2 === 1) await Promise.all(pending);
+    }
+    await Promise.all(pending);
+
+    expect(writer.groupsHere).toBeGreaterThan(1);
+    expect(writer.groupsInThread).toBeGreaterThan(0);
+    const here = spans.filter((s) => s.where === 'here');
+    for (const other of spans.filter((s) => s.where === 'thread')) {
+      for (const mine of here) expect(mine.end <= other.start || other.end <= mine.start).toBe(true);
+    }
+    expect(await database.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()).toEqual({ n: 8 * 190 });
+    await expectExact(database);
   });
 
   it('forget a transaction that rolled back', async () => {

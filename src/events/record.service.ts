@@ -54,7 +54,7 @@ export class Recorder {
     /** Beyond this many waiting events a mutation is refused (OVERLOADED), so the queue cannot grow without bound. */
     private readonly maxQueuedEvents = Number.POSITIVE_INFINITY,
     /** Where the transactions run (event-writer.ts): in this thread unless given another writer. */
-    private readonly writer: EventWriter = inProcessWriter(database),
+    readonly writer: EventWriter = inProcessWriter(database),
   ) {}
 
   /**

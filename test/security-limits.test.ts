@@ -117,6 +117,19 @@ describe('limits on every operation', () => {
     expectRefused(await send(t, 'query ($n: Int) { alerts(limit: $n) { id state } me { role keyId } }', { n: 1000 }), 'cost');
   });
 
+  it('cost the same document anew when its variables bound a list, and alike every time when none can', async () => {
+    const t = await testApp({ env: { LIMIT_COST: '3002' } });
+    const query = 'query ($n: Int) { alerts(limit: $n) { id state } me { role } }';
+    expectAccepted(await send(t, query, { n: 1000 }));
+    expectRefused(await send(t, query, { n: 1001 }), 'cost');
+    expectAccepted(await send(t, query, { n: 10 }));
+    // Input-object variables bound no list: the cost is the document's alone, refused each time.
+    const heavy = 'mutation ($input: CreateProgramInput!) { createProgram(input: $input) { id name } }';
+    const cheap = await testApp({ env: { LIMIT_COST: '2' } });
+    for (const id of ['a', 'b']) expectRefused(await send(cheap, heavy, { input: { id, name: id } }), 'cost');
+    expect(await cheap.app.services.db.selectFrom('programs').select('id').execute()).toEqual([]);
+  });
+
   it("count a dashboard series by its range's buckets, and an open range as the most buckets allowed", async () => {
     const t = await testApp({ env: { LIMIT_COST: '1000' } });
     await t.program('p');

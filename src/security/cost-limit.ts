@@ -48,6 +48,13 @@ const SHORTEST_BUCKET: Record<Granularity, number> = {
 type Args = Record<string, unknown>;
 
 /**
+ * Costs that no variable can change (the operation has no scalar or enum variable), by schema,
+ * document and operation name: yoga hands the same parsed document for the same query text, so a
+ * record mutation sent thousands of times a second is costed once.
+ */
+const fixedCosts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+
+/**
  * The operation's cost, or null when its variables do not fit their types (execution then
  * refuses the operation itself, before any resolver).
  */
@@ -57,6 +64,8 @@ export function operationCost(
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | null | undefined,
 ): number | null {
+  const known = fixedCosts.get(schema)?.get(document)?.get(operationName ?? '');
+  if (known !== undefined) return known;
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
   const root = schema.getRootType(operation.operation);
@@ -116,7 +125,15 @@ export function operationCost(
     return isListType(getNullableType(field.type)) ? listSize(field, args, parentArgs) * each : each;
   }
 
-  return operation.selectionSet ? selectionCost(operation.selectionSet, root, {}, new Set()) : 0;
+  const cost = operation.selectionSet ? selectionCost(operation.selectionSet, root, {}, new Set()) : 0;
+  if (definitions.length === 0) {
+    let byDocument = fixedCosts.get(schema);
+    if (!byDocument) fixedCosts.set(schema, (byDocument = new WeakMap()));
+    let byName = byDocument.get(document);
+    if (!byName) byDocument.set(document, (byName = new Map()));
+    byName.set(operationName ?? '', cost);
+  }
+  return cost;
 }
 
 /** How long a list field's answer may be, from its own arguments or its parent's. */

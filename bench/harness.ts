@@ -63,8 +63,9 @@ export function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
   });
 }
 
-export async function startServer(kind: 'app' | 'yoga', databasePath = ''): Promise<Server> {
-  const child = tsxFork('server.ts', [kind, databasePath], kind);
+/** `config`: the service's settings beside the bench's own (bench/server.ts), as environment variables. */
+export async function startServer(kind: 'app' | 'yoga', databasePath = '', config: Record<string, string> = {}): Promise<Server> {
+  const child = tsxFork('server.ts', [kind, databasePath, JSON.stringify(config)], kind);
   const { url } = await nextMessage<{ url: string }>(child, 'ready');
   return {
     url,

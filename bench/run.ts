@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
 import { addEvents, createDatabase, INSERT_EVENT, PROGRAMS } from './dataset.js';
-import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, mb, ms, SPAN, startServer, timed, YEAR } from './harness.js';
+import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, mb, ms, percentiles, SPAN, startServer, timed, YEAR, type Server } from './harness.js';
 import { batchEvents, type BatchOrder } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';
 
@@ -26,8 +26,8 @@ const quick = process.argv.includes('--quick');
 const only = ['--writes', '--single', '--batch', '--dashboards'].find((flag) => process.argv.includes(flag)) ?? null;
 
 const SETTINGS = quick
-  ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000 }
-  : { loadMs: 10_000, warmMs: 2_000, sizes: [100_000, 1_000_000, 10_000_000], dashboards: 60, naiveRuns: 5, rawRows: 500_000 };
+  ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000, ingestMs: 2_000 }
+  : { loadMs: 10_000, warmMs: 2_000, sizes: [100_000, 1_000_000, 10_000_000], dashboards: 60, naiveRuns: 5, rawRows: 500_000, ingestMs: 8_000 };
 
 function freshPath(name: string): string {
   const file = path.join(dataDir, name);
@@ -142,8 +142,27 @@ function naiveQueries(file: string) {
   };
 }
 
-/** Batches a server ingests after its dashboards are measured, for the memory of a server that writes too. */
-const INGESTED_BATCHES = 50;
+/**
+ * Dashboards asked one after another while BATCH_CLIENTS clients send live batches: what a reader
+ * sees of heavy ingestion, and the memory of a server that writes too. Only answers that began
+ * once the load had started count.
+ */
+async function dashboardsWhileIngesting(app: Server, ask: () => Promise<unknown>) {
+  const key = await createKey(app.url, 'INTEGRATION');
+  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs: SETTINGS.ingestMs, order: 'live' };
+  let ended = false;
+  const loading = load(job).finally(() => (ended = true));
+  const samples: { at: number; ms: number }[] = [];
+  while (!ended) {
+    const at = performance.now();
+    await ask();
+    samples.push({ at, ms: performance.now() - at });
+  }
+  const ingest = await loading;
+  const began = performance.now() - ingest.seconds * 1000;
+  const latency = percentiles(samples.filter((s) => s.at >= began).map((s) => s.ms));
+  return { ...latency, count: samples.filter((s) => s.at >= began).length, eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds, failures: ingest.failures };
+}
 
 async function dashboards() {
   const file = freshPath('dashboards.db');
@@ -153,6 +172,8 @@ async function dashboards() {
   let stored = 0;
   let rss = { rss: 0, maxRss: 0 };
   let rssWriting = { rss: 0, maxRss: 0 };
+  let ingesting = { p50: NaN, p95: NaN, count: 0, eventsPerSecond: NaN, failures: 0 };
+  let inProcess = { ...ingesting, rss: 0 };
   for (const [i, size] of SETTINGS.sizes.entries()) {
     const t0 = performance.now();
     await addEvents(file, size - stored, END - SPAN, END, 1000 + i);
@@ -169,16 +190,12 @@ async function dashboards() {
     const check = await ask(null)();
     if (i === SETTINGS.sizes.length - 1) {
       rss = await app.stats();
-      // A server also takes events: its writer thread starts with the first, and holds memory of its own.
-      const integration = await createKey(app.url, 'INTEGRATION');
-      const record = `mutation ($events: [EventInput!]!) { recordEvents(events: $events) { accepted } }`;
-      for (let n = 0; n < INGESTED_BATCHES; n++) {
-        await gql(app.url, integration, record, { events: batchEvents(n, BATCH, PROGRAMS.map((p) => p.id), END, 'rss') });
-      }
-      await timed(5, ask(kolkata.id));
+      // A server also takes events: its writer thread starts with the first batch, and holds memory of its own.
+      ingesting = await dashboardsWhileIngesting(app, ask(kolkata.id));
       rssWriting = await app.stats();
     }
     await app.stop();
+    if (i === SETTINGS.sizes.length - 1) inProcess = await ingestingInProcess(file, kolkata.id);
 
     const naive = naiveQueries(file);
     naive.one();
@@ -187,7 +204,19 @@ async function dashboards() {
     naive.close();
     rows.push({ size, loadSeconds, one, all, naiveOne, naiveAll, points: check.dashboard.series.length, resolved: check.dashboard.resolvedCases });
   }
-  return { rows, rss, rssWriting, programs: PROGRAMS.length, kolkata: kolkata.id };
+  return { rows, rss, rssWriting, ingesting, inProcess, programs: PROGRAMS.length, kolkata: kolkata.id };
+}
+
+/** The same while-ingesting measurement on a server whose SQLite commits all run in its own thread. */
+async function ingestingInProcess(file: string, programId: string) {
+  const app = await startServer('app', file, { SQLITE_WRITER_THREAD: 'off' });
+  const key = await createKey(app.url, 'VIEWER');
+  const ask = () => gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+  await timed(5, ask);
+  const ingesting = await dashboardsWhileIngesting(app, ask);
+  const { rss } = await app.stats();
+  await app.stop();
+  return { ...ingesting, rss };
 }
 
 // ---------------------------------------------------------------- report
@@ -318,11 +347,21 @@ ${dash.rows.map((r) => `| ${fmt(r.size)} | ${fmt(r.loadSeconds, 1)} | ${ms(r.one
 "load s": generating and bulk-loading the added events, folded into the rollups by the service's own
 \`rollupDeltas\`/\`applyRollupDeltas\` (not a measured path).
 
+**While ingesting**: at ${fmt(last.size)} events, the one-program dashboard asked again and again while
+${BATCH_CLIENTS} clients send live batches of ${fmt(BATCH)} for ${SETTINGS.ingestMs / 1000} s, first on the server above, then on one
+started with \`SQLITE_WRITER_THREAD=off\` (every commit in the service's thread):
+
+| | dashboard p50 / p95 ms | dashboards | events/s taken meanwhile |
+| --- | ---: | ---: | ---: |
+| batches in the writer thread (default) | ${ms(dash.ingesting.p50)} / ${ms(dash.ingesting.p95)} | ${fmt(dash.ingesting.count)} | ${fmt(dash.ingesting.eventsPerSecond)} |
+| batches in the service's thread | ${ms(dash.inProcess.p50)} / ${ms(dash.inProcess.p95)} | ${fmt(dash.inProcess.count)} | ${fmt(dash.inProcess.eventsPerSecond)} |
+${dash.ingesting.failures + dash.inProcess.failures ? `\nBatches failed: ${dash.ingesting.failures} and ${dash.inProcess.failures}.\n` : ''}
 ## Memory
 
 Server RSS after answering the dashboards at ${fmt(last.size)} events: **${mb(dash.rss.rss)}** (peak ${mb(dash.rss.maxRss)}).
-After it has also taken ${fmt(INGESTED_BATCHES)} batches of ${fmt(BATCH)} scattered events (its SQLite writer thread running, with the
-rollup rows it remembers): **${mb(dash.rssWriting.rss)}** (peak ${mb(dash.rssWriting.maxRss)}).
+After it has also taken the batches above: **${mb(dash.rssWriting.rss)}** (peak ${mb(dash.rssWriting.maxRss)}); the writer thread, a
+second V8 isolate with its own SQLite connection, starts with the first batch. The server with
+\`SQLITE_WRITER_THREAD=off\`, after the same: **${mb(dash.inProcess.rss)}**.
 
 ## Targets
 
@@ -337,6 +376,7 @@ rollup rows it remembers): **${mb(dash.rssWriting.rss)}** (peak ${mb(dash.rssWri
 | p50 at ${fmt(last.size)} ≤ 3x p50 at ${fmt(first.size)} | ${fmt(growth, 2)}x (worse of one / all) | ${verdict(growth <= 3)} |
 | RSS at ${fmt(last.size)} < 300 MB, reading | ${mb(dash.rss.rss)} | ${verdict(dash.rss.rss < 300 * 2 ** 20)} |
 | RSS at ${fmt(last.size)} < 300 MB, reading and writing | ${mb(dash.rssWriting.rss)} | ${verdict(dash.rssWriting.rss < 300 * 2 ** 20)} |
+| RSS at ${fmt(last.size)} < 300 MB, reading and writing, \`SQLITE_WRITER_THREAD=off\` | ${mb(dash.inProcess.rss)} | ${verdict(dash.inProcess.rss < 300 * 2 ** 20)} |
 ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them as a smoke test.\n'}`;
   writeFileSync(path.join(here, 'REPORT.md'), report);
   log(`wrote bench/REPORT.md (${fmt(minutes, 1)} min)`);

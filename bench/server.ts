@@ -11,10 +11,10 @@ import { loadConfig } from '../src/config.js';
 
 import { BENCH_ADMIN_KEY } from './dataset.js';
 
-async function startApp(databaseUrl: string) {
+async function startApp(databaseUrl: string, settings: Record<string, string>) {
   // Request logs off (LOG_LEVEL=warn): the bench measures the service, not a terminal's write speed.
   // Per-key rate limiting off: fifty clients share one key here, where a real integration would batch.
-  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: BENCH_ADMIN_KEY, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' });
+  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: BENCH_ADMIN_KEY, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', ...settings });
   const app = await buildApp(config);
   const { url } = await app.start();
   return { url, stop: () => app.stop(), commits: () => app.services.recorder.commits };
@@ -32,8 +32,8 @@ async function startBareYoga() {
   return { url: `http://127.0.0.1:${port}/graphql`, stop: () => new Promise<void>((r) => server.close(() => r())), commits: () => 0 };
 }
 
-const [kind, databaseUrl] = process.argv.slice(2);
-const server = kind === 'yoga' ? await startBareYoga() : await startApp(databaseUrl);
+const [kind, databaseUrl, settings] = process.argv.slice(2);
+const server = kind === 'yoga' ? await startBareYoga() : await startApp(databaseUrl, JSON.parse(settings || '{}'));
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'stats') {
     const maxRss = process.resourceUsage().maxRSS * 1024;

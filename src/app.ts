@@ -75,7 +75,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     database,
     db: database.db,
     pubsub,
-    recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents, openEventWriter(config.databaseUrl, database)),
+    recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents, openEventWriter(config.databaseUrl, database, config.sqliteWriterThread)),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     alerts: createAlerting(database.db, pubsub, now, config, logger),
     authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),

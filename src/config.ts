@@ -28,6 +28,11 @@ export interface Config {
   liveMaxBufferedBytes: number;
   /** Events waiting for a commit beyond which record mutations are refused with OVERLOADED (503), not queued. */
   recordQueueMaxEvents: number;
+  /**
+   * Whether a SQLite file's large commits (batches) run in a writer thread (src/events/event-writer.ts):
+   * reads stay quick while batches stream in, for about 100 MB more memory while it runs.
+   */
+  sqliteWriterThread: boolean;
   /** HTTP requests answered at once beyond which new ones are refused with OVERLOADED (503); probes are exempt. */
   maxInFlightRequests: number;
   /** How often alert rules are judged as windows slide (ms). */
@@ -99,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     liveMaxBufferedBytes: int(env, 'LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
     // Five full commits' worth: enough to keep the writer busy, few enough to answer within seconds.
     recordQueueMaxEvents: int(env, 'RECORD_QUEUE_MAX_EVENTS', 100_000, 1, 10_000_000),
+    sqliteWriterThread: oneOf(env, 'SQLITE_WRITER_THREAD', ['on', 'off'], 'on') === 'on',
     maxInFlightRequests: int(env, 'MAX_IN_FLIGHT_REQUESTS', 256, 1, 100_000),
     // At most 60 s: rules are judged at least every minute as windows slide.
     alertIntervalMs: int(env, 'ALERT_INTERVAL_MS', 30_000, 100, 60_000),

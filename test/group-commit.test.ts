@@ -4,6 +4,7 @@
  */
 import SQLite from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { LOCAL_COMMIT_MAX_EVENTS, SqliteFileWriter } from '../src/events/event-writer.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { DashboardDocument, RecordResolutionTimeDocument } from './generated/operations.js';
@@ -139,6 +140,19 @@ describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', 
     expect([writer.groupsHere, writer.groupsInThread]).toEqual([1, 1]);
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
     expect(dashboard.resolvedCases).toBe(25 + LOCAL_COMMIT_MAX_EVENTS + 1);
+  });
+
+  it('writes batches in the service thread too with SQLITE_WRITER_THREAD=off, and refuses any other value', async () => {
+    const t = await testApp({ env: { SQLITE_WRITER_THREAD: 'off' } });
+    await t.program('HA');
+    const { recorder } = t.app.services;
+    expect(recorder.writer).not.toBeInstanceOf(SqliteFileWriter);
+    expect(recorder.writer.depth).toBe(1);
+
+    expect((await recorder.record(batch('B', 500), null, true, false)).accepted).toBe(500);
+    const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
+    expect(dashboard.resolvedCases).toBe(500);
+    expect(() => loadConfig({ SQLITE_WRITER_THREAD: 'no' })).toThrow('SQLITE_WRITER_THREAD must be one of on, off (got "no")');
   });
 
   it('keeps the neighbours of a unit that fails in the writer thread', async () => {

@@ -32,8 +32,9 @@ export function inProcessWriter(database: OpenDatabase, programs = new KnownProg
   };
 }
 
-export function openEventWriter(databaseUrl: string, database: OpenDatabase): EventWriter {
-  if (isPostgresUrl(databaseUrl) || databaseUrl === ':memory:') return inProcessWriter(database);
+/** `thread` false (SQLITE_WRITER_THREAD=off) keeps every commit of a SQLite file in-process too. */
+export function openEventWriter(databaseUrl: string, database: OpenDatabase, thread = true): EventWriter {
+  if (isPostgresUrl(databaseUrl) || databaseUrl === ':memory:' || !thread) return inProcessWriter(database);
   return new SqliteFileWriter(inProcessWriter(database), new ThreadWriter(databaseUrl));
 }
 

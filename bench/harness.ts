@@ -100,6 +100,11 @@ export async function gql<T = any>(url: string, key: string, query: string, vari
   return body.data!;
 }
 
+/** The one-year DAY-series dashboard of `programId` (null: every program), asked with `key`. */
+export function yearDashboard(url: string, key: string, programId: string | null) {
+  return () => gql<{ dashboard: { resolvedCases: number; series: unknown[] } }>(url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+}
+
 export async function createKey(url: string, role: 'INTEGRATION' | 'VIEWER'): Promise<string> {
   const data = await gql(url, BENCH_ADMIN_KEY, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', {
     input: { name: `bench ${role}`, role },

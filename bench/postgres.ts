@@ -15,7 +15,7 @@ import { openDatabase } from '../src/db/database.js';
 import type { EventTable } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas } from '../src/kpis/rollups.repository.js';
 import { addEvents, createDatabase, generateEvents, PROGRAMS, type BenchEvent } from './dataset.js';
-import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, ms, percentiles, SPAN, startServer, timed, YEAR } from './harness.js';
+import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, END, fmt, load, ms, percentiles, SPAN, startServer, timed, yearDashboard } from './harness.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -170,8 +170,7 @@ async function dashboards(targets: Target[], log: (s: string) => void) {
     for (const url of urls) {
       const app = await startServer('app', url);
       const key = await createKey(app.url, 'VIEWER');
-      const ask = (programId: string | null) => () =>
-        gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+      const ask = (programId: string | null) => yearDashboard(app.url, key, programId);
       await timed(5, ask(kolkata.id));
       await timed(5, ask(null));
       servers.push({ app, ask, one: [] as number[], all: [] as number[] });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
 import { addEvents, createDatabase, INSERT_EVENT, PROGRAMS } from './dataset.js';
-import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, DASHBOARD, END, fmt, gql, load, mb, ms, percentiles, SPAN, startServer, timed, YEAR, type Server } from './harness.js';
+import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, END, fmt, load, mb, ms, percentiles, SPAN, startServer, timed, YEAR, yearDashboard, type Server } from './harness.js';
 import { batchEvents, type BatchOrder } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';
 
@@ -58,6 +58,11 @@ function combine(rounds: LoadResult[]): LoadResult {
   };
 }
 
+/** BATCH_CLIENTS clients sending batches of BATCH events to `url` for `durationMs`. */
+function batchJob(url: string, key: string, durationMs: number, order: BatchOrder): LoadJob {
+  return { url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs, order };
+}
+
 async function singleEvents() {
   const yoga = await startServer('yoga');
   const yogaJob: LoadJob = { url: yoga.url, authorization: null, body: 'hello', programIds: [], concurrency: CONCURRENCY, durationMs: SETTINGS.warmMs };
@@ -85,7 +90,7 @@ async function batches(order: BatchOrder) {
   await createDatabase(file);
   const app = await startServer('app', file);
   const key = await createKey(app.url, 'INTEGRATION');
-  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs: SETTINGS.warmMs, order };
+  const job = batchJob(app.url, key, SETTINGS.warmMs, order);
   await load(job);
 
   // The same rows, the same table and indexes (made by the migrations), durable commits of BATCH rows.
@@ -149,9 +154,8 @@ function naiveQueries(file: string) {
  */
 async function dashboardsWhileIngesting(app: Server, ask: () => Promise<unknown>) {
   const key = await createKey(app.url, 'INTEGRATION');
-  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs: SETTINGS.ingestMs, order: 'live' };
   let ended = false;
-  const loading = load(job).finally(() => (ended = true));
+  const loading = load(batchJob(app.url, key, SETTINGS.ingestMs, 'live')).finally(() => (ended = true));
   const samples: { at: number; ms: number }[] = [];
   while (!ended) {
     const at = performance.now();
@@ -160,8 +164,8 @@ async function dashboardsWhileIngesting(app: Server, ask: () => Promise<unknown>
   }
   const ingest = await loading;
   const began = performance.now() - ingest.seconds * 1000;
-  const latency = percentiles(samples.filter((s) => s.at >= began).map((s) => s.ms));
-  return { ...latency, count: samples.filter((s) => s.at >= began).length, eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds, failures: ingest.failures };
+  const during = samples.filter((s) => s.at >= began).map((s) => s.ms);
+  return { ...percentiles(during), count: during.length, eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds, failures: ingest.failures };
 }
 
 async function dashboards() {
@@ -182,7 +186,7 @@ async function dashboards() {
 
     const app = await startServer('app', file);
     const key = await createKey(app.url, 'VIEWER');
-    const ask = (programId: string | null) => () => gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+    const ask = (programId: string | null) => yearDashboard(app.url, key, programId);
     await timed(5, ask(kolkata.id));
     await timed(5, ask(null));
     const one = await timed(SETTINGS.dashboards, ask(kolkata.id));
@@ -211,7 +215,7 @@ async function dashboards() {
 async function ingestingInProcess(file: string, programId: string) {
   const app = await startServer('app', file, { SQLITE_WRITER_THREAD: 'off' });
   const key = await createKey(app.url, 'VIEWER');
-  const ask = () => gql(app.url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+  const ask = yearDashboard(app.url, key, programId);
   await timed(5, ask);
   const ingesting = await dashboardsWhileIngesting(app, ask);
   const { rss } = await app.stats();

@@ -8,7 +8,14 @@
  */
 export type BatchOrder = 'scattered' | 'live';
 
-export function batchEvents(n: number, size: number, programIds: readonly string[], now: number, tag: string | number = process.pid, order: BatchOrder = 'scattered') {
+export function batchEvents(
+  n: number,
+  size: number,
+  programIds: readonly string[],
+  now: number,
+  tag: string | number = process.pid,
+  order: BatchOrder = 'scattered',
+) {
   return Array.from({ length: size }, (_, i) => {
     const kind = i % 10 < 6 ? 'RESOLUTION_TIME' : i % 10 < 9 ? 'SATISFACTION' : 'CONFLICT';
     const ago = order === 'live' ? size - i : (n * 7919 + i * 104_729) % 86_400_000;
@@ -16,7 +23,12 @@ export function batchEvents(n: number, size: number, programIds: readonly string
       kind,
       programId: programIds[(n + i) % programIds.length],
       caseId: `B-${tag}-${n}-${i}`,
-      value: kind === 'RESOLUTION_TIME' ? Math.exp(Math.log(3) + Math.sin(n * 7919 + i) * 1.5) : kind === 'SATISFACTION' ? 1 + ((n + i) % 5) : null,
+      value:
+        kind === 'RESOLUTION_TIME'
+          ? Math.exp(Math.log(3) + Math.sin(n * 7919 + i) * 1.5)
+          : kind === 'SATISFACTION'
+            ? 1 + ((n + i) % 5)
+            : null,
       occurredAt: new Date(now - ago).toISOString(),
     };
   });

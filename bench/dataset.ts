@@ -20,7 +20,15 @@ export interface BenchProgram {
   timezone: string;
 }
 
-const ZONES = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Sydney', 'America/Los_Angeles', 'Asia/Kathmandu'];
+const ZONES = [
+  'UTC',
+  'America/New_York',
+  'Europe/Berlin',
+  'Asia/Kolkata',
+  'Australia/Sydney',
+  'America/Los_Angeles',
+  'Asia/Kathmandu',
+];
 /** Twenty program offices in a mix of zones, as a state with dozens of programs might run. */
 export const PROGRAMS: BenchProgram[] = Array.from({ length: 20 }, (_, i) => ({
   id: `program-${String(i + 1).padStart(2, '0')}`,
@@ -48,14 +56,26 @@ export interface BenchEvent extends RollupEvent {
  * `count` events in [start, end), in time order: 60% resolution times (log-normal, median 3 days,
  * continuous, so histograms hold as many bins as real data would), 30% scores 1-5, 10% conflicts.
  */
-export function* generateEvents(count: number, start: number, end: number, firstId: number, seed: number, programs = PROGRAMS) {
+export function* generateEvents(
+  count: number,
+  start: number,
+  end: number,
+  firstId: number,
+  seed: number,
+  programs = PROGRAMS,
+) {
   const next = random(seed);
   const step = (end - start) / count;
   for (let k = 0; k < count; k++) {
     const r = next();
     const kind: EventKind = r < 0.6 ? 'RESOLUTION_TIME' : r < 0.9 ? 'SATISFACTION' : 'CONFLICT';
     const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-    const value = kind === 'RESOLUTION_TIME' ? Math.min(36_500, 3 * Math.exp(z)) : kind === 'SATISFACTION' ? 1 + Math.floor(next() * 5) : null;
+    const value =
+      kind === 'RESOLUTION_TIME'
+        ? Math.min(36_500, 3 * Math.exp(z))
+        : kind === 'SATISFACTION'
+          ? 1 + Math.floor(next() * 5)
+          : null;
     const event: BenchEvent = {
       id: firstId + k,
       program_id: programs[Math.floor(next() * programs.length)].id,
@@ -73,7 +93,8 @@ export async function createDatabase(path: string, programs = PROGRAMS): Promise
   const database = await openDatabase(path);
   await migrateToLatest(database);
   await ensureRollups(database); // marks the (empty) rollups as current, so servers never rebuild them
-  for (const p of programs) await insertProgram(database.db, { id: p.id, name: p.id, timezone: p.timezone, created_at: 0 });
+  for (const p of programs)
+    await insertProgram(database.db, { id: p.id, name: p.id, timezone: p.timezone, created_at: 0 });
   await database.close();
 }
 
@@ -82,13 +103,21 @@ export const INSERT_EVENT =
   'values (?, ?, ?, ?, ?, null, ?, ?, null, null, null, null)';
 
 /** Appends `count` events spread over [start, end) and folds them into the rollups. */
-export async function addEvents(path: string, count: number, start: number, end: number, seed: number, programs = PROGRAMS): Promise<void> {
+export async function addEvents(
+  path: string,
+  count: number,
+  start: number,
+  end: number,
+  seed: number,
+  programs = PROGRAMS,
+): Promise<void> {
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF'); // a loader, not the measured write path
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   const insert = sqlite.prepare(INSERT_EVENT);
-  const firstId = Number((sqlite.prepare('select max(id) as max from events').get() as { max: number | null }).max ?? 0) + 1;
+  const firstId =
+    Number((sqlite.prepare('select max(id) as max from events').get() as { max: number | null }).max ?? 0) + 1;
   const zones = new Map(programs.map((p) => [p.id, p.timezone]));
   const chunk: BenchEvent[] = [];
   const flush = async () => {

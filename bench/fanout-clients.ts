@@ -9,8 +9,22 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 export type Command =
-  | { type: 'open'; group: string; url: string; key: string | null; query: string; programs: (string | null)[]; read: 'dashboard' | 'ticks' }
-  | { type: 'rounds'; group: string; rounds: number; gapMs: number; request: { url: string; key: string | null; body: string } }
+  | {
+      type: 'open';
+      group: string;
+      url: string;
+      key: string | null;
+      query: string;
+      programs: (string | null)[];
+      read: 'dashboard' | 'ticks';
+    }
+  | {
+      type: 'rounds';
+      group: string;
+      rounds: number;
+      gapMs: number;
+      request: { url: string; key: string | null; body: string };
+    }
   | { type: 'close'; group: string };
 
 export type Report =
@@ -32,7 +46,8 @@ const groups = new Map<string, Subscriber[]>();
 const send = (report: Report) => process.send!(report);
 
 function open(command: Extract<Command, { type: 'open' }>): Promise<void> {
-  const read = command.read === 'dashboard' ? (data: any) => data.dashboardUpdated.resolvedCases : (data: any) => data.ticks;
+  const read =
+    command.read === 'dashboard' ? (data: any) => data.dashboardUpdated.resolvedCases : (data: any) => data.ticks;
   const subscribers: Subscriber[] = [];
   groups.set(command.group, subscribers);
   const started = performance.now();
@@ -103,7 +118,13 @@ async function rounds(command: Extract<Command, { type: 'rounds' }>) {
     let timer: NodeJS.Timeout | undefined;
     const times = await Promise.race([
       Promise.all(arrivals),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`round ${round}: not every subscriber received an update within 30 s`)), 30_000))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`round ${round}: not every subscriber received an update within 30 s`)),
+            30_000,
+          )),
+      ),
     ]);
     clearTimeout(timer);
     // A push may overtake the mutation's answer on the wire: it then counts as 0.
@@ -122,7 +143,8 @@ async function close(group: string) {
 }
 
 process.on('message', (command: Command) => {
-  const work = command.type === 'open' ? open(command) : command.type === 'rounds' ? rounds(command) : close(command.group);
+  const work =
+    command.type === 'open' ? open(command) : command.type === 'rounds' ? rounds(command) : close(command.group);
   work.catch((error) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }));
 });
 process.on('disconnect', () => process.exit(0));

@@ -204,11 +204,19 @@ async function runPair(sides: Side[]): Promise<CaseResult[]> {
     const after = memory();
     opened.push({ ready, heap: after.heap - before.heap, rss: after.rss - before.rss });
   }
-  const results = sides.map(() => ({ latencies: [] as number[], lastPerRound: [] as number[], answerMs: [] as number[], computations: 0 }));
+  const results = sides.map(() => ({
+    latencies: [] as number[],
+    lastPerRound: [] as number[],
+    answerMs: [] as number[],
+    computations: 0,
+  }));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, side] of sides.entries()) {
       const computedBefore = side.computations?.() ?? 0;
-      const result = await ask({ type: 'rounds', group: side.open.group, rounds: 1, gapMs: GAP_MS, request: side.request }, 'result');
+      const result = await ask(
+        { type: 'rounds', group: side.open.group, rounds: 1, gapMs: GAP_MS, request: side.request },
+        'result',
+      );
       results[i].latencies.push(...result.latencies);
       results[i].lastPerRound.push(...result.lastPerRound);
       results[i].answerMs.push(...result.answerMs);
@@ -251,8 +259,15 @@ async function main() {
   const { app, url } = await startApp(dir);
   const wsUrl = url.replace(/^http/, 'ws');
   const programs = Array.from({ length: DISTINCT + 1 }, (_, i) => `P${i}`);
-  for (const id of programs) await gql(app, 'mutation ($id: ID!, $name: String!) { createProgram(input: { id: $id, name: $name }) { id } }', { id, name: id });
-  const { createApiKey } = await gql(app, 'mutation { createApiKey(input: { name: "wall screens", role: VIEWER }) { key } }');
+  for (const id of programs)
+    await gql(app, 'mutation ($id: ID!, $name: String!) { createProgram(input: { id: $id, name: $name }) { id } }', {
+      id,
+      name: id,
+    });
+  const { createApiKey } = await gql(
+    app,
+    'mutation { createApiKey(input: { name: "wall screens", role: VIEWER }) { key } }',
+  );
   const viewer: string = createApiKey.key;
   // Some history, so every dashboard has numbers to compute.
   await gql(app, 'mutation ($events: [EventInput!]!) { recordEvents(events: $events) { accepted } }', {
@@ -274,7 +289,15 @@ async function main() {
   const distinctPrograms = programs.slice(1);
   const bareSide = (group: string, subscribers: number): Side => ({
     name: `bare graphql-ws: ${subscribers} subscribers`,
-    open: { type: 'open', group, url: bare.url, key: null, query: 'subscription { ticks }', programs: Array(subscribers).fill(null), read: 'ticks' },
+    open: {
+      type: 'open',
+      group,
+      url: bare.url,
+      key: null,
+      query: 'subscription { ticks }',
+      programs: Array(subscribers).fill(null),
+      read: 'ticks',
+    },
     request: { url: bare.tickUrl, key: null, body: '{}' },
   });
   const only = process.env.FANOUT_CASES?.split(',');
@@ -288,12 +311,21 @@ async function main() {
   await run('one', [
     {
       name: `app: ${ONE_SCOPE} subscribers, one scope`,
-      open: { type: 'open', group: 'app-one', url: wsUrl, key: viewer, query: DASHBOARD_QUERY, programs: Array(ONE_SCOPE).fill('P0'), read: 'dashboard' },
+      open: {
+        type: 'open',
+        group: 'app-one',
+        url: wsUrl,
+        key: viewer,
+        query: DASHBOARD_QUERY,
+        programs: Array(ONE_SCOPE).fill('P0'),
+        read: 'dashboard',
+      },
       request: {
         url,
         key: ADMIN,
         body: JSON.stringify({
-          query: 'mutation { recordResolutionTime(input: { programId: "P0", caseId: "bench", days: 3 }) { duplicate } }',
+          query:
+            'mutation { recordResolutionTime(input: { programId: "P0", caseId: "bench", days: 3 }) { duplicate } }',
         }),
       },
       computations: computed,
@@ -303,7 +335,15 @@ async function main() {
   await run('many', [
     {
       name: `app: ${DISTINCT} subscribers, ${DISTINCT} distinct scopes`,
-      open: { type: 'open', group: 'app-many', url: wsUrl, key: viewer, query: DASHBOARD_QUERY, programs: distinctPrograms, read: 'dashboard' },
+      open: {
+        type: 'open',
+        group: 'app-many',
+        url: wsUrl,
+        key: viewer,
+        query: DASHBOARD_QUERY,
+        programs: distinctPrograms,
+        read: 'dashboard',
+      },
       request: record(distinctPrograms.map((programId) => ({ programId }))),
       computations: computed,
     },

@@ -43,7 +43,8 @@ export interface Server {
 export function tsxFork(file: string, args: string[], name: string): ChildProcess {
   const execArgv = ['--import', 'tsx'];
   // A directory per server: tsx's loader thread writes a profile too, and a fixed name would let it overwrite the main thread's.
-  if (profile && name !== 'load') execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles', `${name}-${Date.now()}`)}`);
+  if (profile && name !== 'load')
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'profiles', `${name}-${Date.now()}`)}`);
   // Servers run as deployed (docs/DEPLOYMENT.md): NODE_ENV=production in the environment, which
   // graphql-js reads when loaded (its development mode adds checks to every instanceof), not only
   // in the service's config. The bare yoga baseline gets the same.
@@ -64,7 +65,11 @@ export function nextMessage<T>(child: ChildProcess, type?: string): Promise<T> {
 }
 
 /** `config`: the service's settings beside the bench's own (bench/server.ts), as environment variables. */
-export async function startServer(kind: 'app' | 'yoga', databasePath = '', config: Record<string, string> = {}): Promise<Server> {
+export async function startServer(
+  kind: 'app' | 'yoga',
+  databasePath = '',
+  config: Record<string, string> = {},
+): Promise<Server> {
   const child = tsxFork('server.ts', [kind, databasePath, JSON.stringify(config)], kind);
   const { url } = await nextMessage<{ url: string }>(child, 'ready');
   return {
@@ -89,7 +94,12 @@ export async function load(job: LoadJob): Promise<LoadResult> {
   return result;
 }
 
-export async function gql<T = any>(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function gql<T = any>(
+  url: string,
+  key: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
@@ -102,13 +112,23 @@ export async function gql<T = any>(url: string, key: string, query: string, vari
 
 /** The one-year DAY-series dashboard of `programId` (null: every program), asked with `key`. */
 export function yearDashboard(url: string, key: string, programId: string | null) {
-  return () => gql<{ dashboard: { resolvedCases: number; series: unknown[] } }>(url, key, DASHBOARD, { programId, from: new Date(YEAR.from).toISOString(), to: new Date(YEAR.to).toISOString() });
+  return () =>
+    gql<{ dashboard: { resolvedCases: number; series: unknown[] } }>(url, key, DASHBOARD, {
+      programId,
+      from: new Date(YEAR.from).toISOString(),
+      to: new Date(YEAR.to).toISOString(),
+    });
 }
 
 export async function createKey(url: string, role: 'INTEGRATION' | 'VIEWER'): Promise<string> {
-  const data = await gql(url, BENCH_ADMIN_KEY, 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', {
-    input: { name: `bench ${role}`, role },
-  });
+  const data = await gql(
+    url,
+    BENCH_ADMIN_KEY,
+    'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+    {
+      input: { name: `bench ${role}`, role },
+    },
+  );
   return data.createApiKey.key;
 }
 
@@ -128,6 +148,7 @@ export async function timed(runs: number, fn: () => Promise<unknown> | unknown) 
   return { ...percentiles(samples), samples };
 }
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
 export const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MB`;

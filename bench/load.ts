@@ -37,10 +37,20 @@ function bodyOf(job: LoadJob, n: number, now: number): string {
   const program = job.programIds[n % job.programIds.length];
   if (job.body === 'hello') return JSON.stringify({ query: '{ hello }' });
   if (job.body === 'single') {
-    return JSON.stringify({ query: RECORD_ONE, variables: { input: { programId: program, caseId: `S-${process.pid}-${n}`, days: 0.5 + (n % 97) / 7 } } });
+    return JSON.stringify({
+      query: RECORD_ONE,
+      variables: { input: { programId: program, caseId: `S-${process.pid}-${n}`, days: 0.5 + (n % 97) / 7 } },
+    });
   }
   const order = job.order ?? 'scattered';
-  const events = batchEvents(n, job.batchSize ?? 1000, job.programIds, order === 'live' ? Date.now() : now, process.pid, order);
+  const events = batchEvents(
+    n,
+    job.batchSize ?? 1000,
+    job.programIds,
+    order === 'live' ? Date.now() : now,
+    process.pid,
+    order,
+  );
   return JSON.stringify({ query: RECORD_MANY, variables: { events } });
 }
 
@@ -57,14 +67,20 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
 
   const send = (body: string) =>
     new Promise<string>((resolve, reject) => {
-      const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      };
       if (job.authorization) headers.authorization = job.authorization;
-      const req = request({ agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-        res.on('error', reject);
-      });
+      const req = request(
+        { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -91,7 +107,16 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, failures, firstFailure, seconds, perSecond: latencies.length / seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+  return {
+    requests: latencies.length,
+    failures,
+    firstFailure,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+  };
 }
 
 if (process.send) {

@@ -15,7 +15,21 @@ import { openDatabase } from '../src/db/database.js';
 import type { EventTable } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas } from '../src/kpis/rollups.repository.js';
 import { addEvents, createDatabase, generateEvents, PROGRAMS, type BenchEvent } from './dataset.js';
-import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, END, fmt, load, ms, percentiles, SPAN, startServer, timed, yearDashboard } from './harness.js';
+import {
+  BATCH,
+  BATCH_CLIENTS,
+  CONCURRENCY,
+  createKey,
+  END,
+  fmt,
+  load,
+  ms,
+  percentiles,
+  SPAN,
+  startServer,
+  timed,
+  yearDashboard,
+} from './harness.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,7 +38,8 @@ const quick = process.argv.includes('--quick');
 const SETTINGS = quick
   ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15 }
   : { loadMs: 5_000, warmMs: 1_000, sizes: [100_000, 1_000_000], dashboards: 40 };
-const POSTGRES = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 // Names of this run's own: two runs at once (engineers side by side) never remove each other's data.
 const SCHEMA = `bench_pg_${process.pid}`;
 const SQLITE_FILE = path.join(dataDir, `compare-${process.pid}.db`);
@@ -78,7 +93,10 @@ const postgresTarget: Target = {
 async function addEventsPostgres(url: string, count: number, seed: number): Promise<void> {
   const database = await openDatabase(url);
   const { db } = database;
-  const max = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+  const max = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
   const zones = new Map(PROGRAMS.map((p) => [p.id, p.timezone]));
   const row = (e: BenchEvent): EventTable => ({
     ...e,
@@ -95,7 +113,11 @@ async function addEventsPostgres(url: string, count: number, seed: number): Prom
     chunk = [];
     await db.transaction().execute(async (trx) => {
       // 12 parameters a row: 5,000 rows a statement stays under PostgreSQL's 65,535.
-      for (let i = 0; i < events.length; i += 5_000) await trx.insertInto('events').values(events.slice(i, i + 5_000).map(row)).execute();
+      for (let i = 0; i < events.length; i += 5_000)
+        await trx
+          .insertInto('events')
+          .values(events.slice(i, i + 5_000).map(row))
+          .execute();
       await applyRollupDeltas(trx, rollupDeltas(events, zones, 1));
     });
   };
@@ -140,7 +162,10 @@ async function ingestionRound(target: Target, body: 'single' | 'batch'): Promise
 }
 
 async function ingestion(targets: Target[], log: (s: string) => void) {
-  const best = targets.map(() => ({ single: null as null | Awaited<ReturnType<typeof ingestionRound>>, batch: null as null | Awaited<ReturnType<typeof ingestionRound>> }));
+  const best = targets.map(() => ({
+    single: null as null | Awaited<ReturnType<typeof ingestionRound>>,
+    batch: null as null | Awaited<ReturnType<typeof ingestionRound>>,
+  }));
   for (let round = 0; round < ROUNDS; round++) {
     for (const body of ['single', 'batch'] as const) {
       for (const [i, target] of targets.entries()) {
@@ -150,7 +175,11 @@ async function ingestion(targets: Target[], log: (s: string) => void) {
       }
     }
   }
-  return best.map(({ single, batch }) => ({ single: single!, batch: batch!, batchEvents: ((batch!.requests - batch!.failures) * BATCH) / batch!.seconds }));
+  return best.map(({ single, batch }) => ({
+    single: single!,
+    batch: batch!,
+    batchEvents: ((batch!.requests - batch!.failures) * BATCH) / batch!.seconds,
+  }));
 }
 
 async function dashboards(targets: Target[], log: (s: string) => void) {
@@ -185,7 +214,8 @@ async function dashboards(targets: Target[], log: (s: string) => void) {
       await s.app.stop();
       row.push({ one: percentiles(s.one), all: percentiles(s.all), resolved: check.dashboard.resolvedCases as number });
     }
-    if (row.some((r) => r.resolved !== row[0].resolved)) throw new Error(`the databases disagree at ${size} events: ${row.map((r) => r.resolved).join(' vs ')}`);
+    if (row.some((r) => r.resolved !== row[0].resolved))
+      throw new Error(`the databases disagree at ${size} events: ${row.map((r) => r.resolved).join(' vs ')}`);
     rows.push({ size, byTarget: row });
   }
   return rows;
@@ -216,7 +246,9 @@ async function main() {
   for (const r of dash) {
     for (const [t, target] of targets.entries()) {
       const { one, all } = r.byTarget[t];
-      log(`${target.name} ${fmt(r.size)}: one p50 ${ms(one.p50)} p95 ${ms(one.p95)}, all p50 ${ms(all.p50)} p95 ${ms(all.p95)}`);
+      log(
+        `${target.name} ${fmt(r.size)}: one p50 ${ms(one.p50)} p95 ${ms(one.p95)}, all p50 ${ms(all.p50)} p95 ${ms(all.p95)}`,
+      );
     }
   }
   for (const target of targets) await target.cleanUp();
@@ -229,7 +261,10 @@ async function main() {
 
 Written by \`npm run bench:postgres${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16)}Z in ${fmt(minutes, 1)} minutes, on
 ${os.cpus()[0]?.model ?? 'an unknown CPU'} (${os.cpus().length} cores, shared by the server, the load generator and PostgreSQL),
-Node ${process.version}, load average ${os.loadavg().map((l) => fmt(l, 1)).join(' / ')} (1 / 5 / 15 min) at the end: other work on the machine shows in the figures.
+Node ${process.version}, load average ${os
+    .loadavg()
+    .map((l) => fmt(l, 1))
+    .join(' / ')} (1 / 5 / 15 min) at the end: other work on the machine shows in the figures.
 ${await postgresSettings()}. SQLite: WAL, \`synchronous=FULL\`.
 ${quick ? '\n**Quick mode**: short runs and small datasets.\n' : ''}
 Both columns are the same service (\`buildApp\` in its own process, the load generator in

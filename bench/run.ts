@@ -11,10 +11,26 @@ import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
 import { addEvents, createDatabase, INSERT_EVENT, PROGRAMS } from './dataset.js';
-import { BATCH, BATCH_CLIENTS, CONCURRENCY, createKey, END, fmt, load, mb, ms, percentiles, SPAN, startServer, timed, YEAR, yearDashboard, type Server } from './harness.js';
+import {
+  BATCH,
+  BATCH_CLIENTS,
+  CONCURRENCY,
+  createKey,
+  END,
+  fmt,
+  load,
+  mb,
+  ms,
+  percentiles,
+  SPAN,
+  startServer,
+  timed,
+  YEAR,
+  yearDashboard,
+  type Server,
+} from './harness.js';
 import { batchEvents, type BatchOrder } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';
-
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, 'data');
@@ -26,8 +42,24 @@ const quick = process.argv.includes('--quick');
 const only = ['--writes', '--single', '--batch', '--dashboards'].find((flag) => process.argv.includes(flag)) ?? null;
 
 const SETTINGS = quick
-  ? { loadMs: 2_000, warmMs: 500, sizes: [10_000, 100_000], dashboards: 15, naiveRuns: 3, rawRows: 50_000, ingestMs: 2_000 }
-  : { loadMs: 10_000, warmMs: 2_000, sizes: [100_000, 1_000_000, 10_000_000], dashboards: 60, naiveRuns: 5, rawRows: 500_000, ingestMs: 8_000 };
+  ? {
+      loadMs: 2_000,
+      warmMs: 500,
+      sizes: [10_000, 100_000],
+      dashboards: 15,
+      naiveRuns: 3,
+      rawRows: 50_000,
+      ingestMs: 2_000,
+    }
+  : {
+      loadMs: 10_000,
+      warmMs: 2_000,
+      sizes: [100_000, 1_000_000, 10_000_000],
+      dashboards: 60,
+      naiveRuns: 5,
+      rawRows: 500_000,
+      ingestMs: 8_000,
+    };
 
 function freshPath(name: string): string {
   const file = path.join(dataDir, name);
@@ -60,17 +92,40 @@ function combine(rounds: LoadResult[]): LoadResult {
 
 /** BATCH_CLIENTS clients sending batches of BATCH events to `url` for `durationMs`. */
 function batchJob(url: string, key: string, durationMs: number, order: BatchOrder): LoadJob {
-  return { url, authorization: `Bearer ${key}`, body: 'batch', batchSize: BATCH, programIds: PROGRAMS.map((p) => p.id), concurrency: BATCH_CLIENTS, durationMs, order };
+  return {
+    url,
+    authorization: `Bearer ${key}`,
+    body: 'batch',
+    batchSize: BATCH,
+    programIds: PROGRAMS.map((p) => p.id),
+    concurrency: BATCH_CLIENTS,
+    durationMs,
+    order,
+  };
 }
 
 async function singleEvents() {
   const yoga = await startServer('yoga');
-  const yogaJob: LoadJob = { url: yoga.url, authorization: null, body: 'hello', programIds: [], concurrency: CONCURRENCY, durationMs: SETTINGS.warmMs };
+  const yogaJob: LoadJob = {
+    url: yoga.url,
+    authorization: null,
+    body: 'hello',
+    programIds: [],
+    concurrency: CONCURRENCY,
+    durationMs: SETTINGS.warmMs,
+  };
   const file = freshPath('single.db');
   await createDatabase(file);
   const app = await startServer('app', file);
   const key = await createKey(app.url, 'INTEGRATION');
-  const job: LoadJob = { url: app.url, authorization: `Bearer ${key}`, body: 'single', programIds: PROGRAMS.map((p) => p.id), concurrency: CONCURRENCY, durationMs: SETTINGS.warmMs };
+  const job: LoadJob = {
+    url: app.url,
+    authorization: `Bearer ${key}`,
+    body: 'single',
+    programIds: PROGRAMS.map((p) => p.id),
+    concurrency: CONCURRENCY,
+    durationMs: SETTINGS.warmMs,
+  };
   await load(yogaJob);
   await load(job);
   const bare: LoadResult[] = [];
@@ -103,10 +158,24 @@ async function batches(order: BatchOrder) {
   // The rows the load generator sends (batchEvents) in the same order; live ones a millisecond apart.
   const start = Date.now() - SETTINGS.rawRows;
   const rows = Array.from({ length: SETTINGS.rawRows / BATCH }, (_, n) =>
-    batchEvents(n, BATCH, PROGRAMS.map((p) => p.id), order === 'live' ? start + (n + 1) * BATCH : Date.now(), 'raw', order),
+    batchEvents(
+      n,
+      BATCH,
+      PROGRAMS.map((p) => p.id),
+      order === 'live' ? start + (n + 1) * BATCH : Date.now(),
+      'raw',
+      order,
+    ),
   )
     .flat()
-    .map((e, i) => ({ id: i + 1, program_id: e.programId, kind: e.kind, case_id: e.caseId, value: e.value, occurred_at: Date.parse(e.occurredAt) }));
+    .map((e, i) => ({
+      id: i + 1,
+      program_id: e.programId,
+      kind: e.kind,
+      case_id: e.caseId,
+      value: e.value,
+      occurred_at: Date.parse(e.occurredAt),
+    }));
   const write = sqlite.transaction((part: typeof rows) => {
     for (const e of part) insert.run(e.id, e.program_id, e.kind, e.case_id, e.value, e.occurred_at, e.occurred_at);
   });
@@ -117,15 +186,19 @@ async function batches(order: BatchOrder) {
   for (let round = 0; round < ROUNDS; round++) {
     rounds.push(await load({ ...job, durationMs: SETTINGS.loadMs / ROUNDS }));
     const t0 = performance.now();
-    for (let i = round * perRound; i < Math.min(rows.length, (round + 1) * perRound); i += BATCH) write(rows.slice(i, i + BATCH));
+    for (let i = round * perRound; i < Math.min(rows.length, (round + 1) * perRound); i += BATCH)
+      write(rows.slice(i, i + BATCH));
     rawSeconds += (performance.now() - t0) / 1000;
   }
   await app.stop();
   sqlite.close();
   const service = combine(rounds);
-  return { service, serviceEvents: (service.requests - service.failures) * BATCH / service.seconds, raw: rows.length / rawSeconds };
+  return {
+    service,
+    serviceEvents: ((service.requests - service.failures) * BATCH) / service.seconds,
+    raw: rows.length / rawSeconds,
+  };
 }
-
 
 /** The plain way: GROUP BY day over the raw events (counts and sums only; percentiles would cost more). */
 function naiveQueries(file: string) {
@@ -165,7 +238,12 @@ async function dashboardsWhileIngesting(app: Server, ask: () => Promise<unknown>
   const ingest = await loading;
   const began = performance.now() - ingest.seconds * 1000;
   const during = samples.filter((s) => s.at >= began).map((s) => s.ms);
-  return { ...percentiles(during), count: during.length, eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds, failures: ingest.failures };
+  return {
+    ...percentiles(during),
+    count: during.length,
+    eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds,
+    failures: ingest.failures,
+  };
 }
 
 async function dashboards() {
@@ -206,7 +284,16 @@ async function dashboards() {
     const naiveOne = await timed(SETTINGS.naiveRuns, naive.one);
     const naiveAll = await timed(SETTINGS.naiveRuns, naive.all);
     naive.close();
-    rows.push({ size, loadSeconds, one, all, naiveOne, naiveAll, points: check.dashboard.series.length, resolved: check.dashboard.resolvedCases });
+    rows.push({
+      size,
+      loadSeconds,
+      one,
+      all,
+      naiveOne,
+      naiveAll,
+      points: check.dashboard.series.length,
+      resolved: check.dashboard.resolvedCases,
+    });
   }
   return { rows, rss, rssWriting, ingesting, inProcess, programs: PROGRAMS.length, kolkata: kolkata.id };
 }
@@ -236,21 +323,29 @@ async function main() {
   const runSingle = async () => {
     log('single-event mutations vs bare yoga…');
     const single = await singleEvents();
-    log(`single: ${fmt(single.service.perSecond)}/s vs bare ${fmt(single.bare.perSecond)}/s: ${fmt(single.service.perSecond / single.bare.perSecond, 2)}x, ${fmt(single.service.requests / Math.max(1, single.commits), 1)} per commit`);
+    log(
+      `single: ${fmt(single.service.perSecond)}/s vs bare ${fmt(single.bare.perSecond)}/s: ${fmt(single.service.perSecond / single.bare.perSecond, 2)}x, ${fmt(single.service.requests / Math.max(1, single.commits), 1)} per commit`,
+    );
     return single;
   };
   const runBatch = async (order: BatchOrder) => {
     log(`batches, ${order}…`);
     const batch = await batches(order);
-    log(`batch ${order}: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s: ${fmt(batch.serviceEvents / batch.raw, 2)}x`);
+    log(
+      `batch ${order}: ${fmt(batch.serviceEvents)} events/s vs raw ${fmt(batch.raw)} rows/s: ${fmt(batch.serviceEvents / batch.raw, 2)}x`,
+    );
     return batch;
   };
   if (only) {
     if (only === '--writes' || only === '--single') await runSingle();
-    if (only === '--writes' || only === '--batch') for (const order of ['scattered', 'live'] as const) await runBatch(order);
+    if (only === '--writes' || only === '--batch')
+      for (const order of ['scattered', 'live'] as const) await runBatch(order);
     if (only === '--dashboards') {
       const dash = await dashboards();
-      for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}`);
+      for (const r of dash.rows)
+        log(
+          `${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}`,
+        );
     }
     log(`no report written (${only})`);
     return;
@@ -260,7 +355,10 @@ async function main() {
   const live = await runBatch('live');
   log('dashboards…');
   const dash = await dashboards();
-  for (const r of dash.rows) log(`${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}; naive all p50 ${ms(r.naiveAll.p50)}`);
+  for (const r of dash.rows)
+    log(
+      `${fmt(r.size)}: one p50 ${ms(r.one.p50)} p95 ${ms(r.one.p95)}, all p50 ${ms(r.all.p50)} p95 ${ms(r.all.p95)}; naive all p50 ${ms(r.naiveAll.p50)}`,
+    );
   const minutes = (performance.now() - started) / 60_000;
 
   const sqliteVersion = (() => {
@@ -289,7 +387,10 @@ ${quick ? '\n**Quick mode**: short runs and small datasets, a CI-sized check; th
 | CPU | ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores |
 | Memory | ${fmt(os.totalmem() / 2 ** 30, 1)} GiB |
 | OS | ${os.type()} ${os.release()} |
-| Load average (1, 5, 15 min) | ${loadBefore.map((l) => l.toFixed(1)).join(', ')} at the start, ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} at the end: other work on the machine competes with every figure |
+| Load average (1, 5, 15 min) | ${loadBefore.map((l) => l.toFixed(1)).join(', ')} at the start, ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} at the end: other work on the machine competes with every figure |
 | Node | ${process.version} |
 | SQLite | ${sqliteVersion} (better-sqlite3), WAL, \`synchronous=FULL\` |
 
@@ -334,7 +435,10 @@ Two orders of arrival (bench/batch-events.ts), each against raw inserts of the v
 
 Targets: at least 0.25x raw inserts and 100,000 events/s. Raw inserts of the scattered rows are
 themselves far slower than of live ones: each batch lands all over the time index.
-${[batch, live].filter((b) => b.service.failures).map((b) => `Failures: ${b.service.failures} (first: \`${b.service.firstFailure}\`)`).join('\n')}
+${[batch, live]
+  .filter((b) => b.service.failures)
+  .map((b) => `Failures: ${b.service.failures} (first: \`${b.service.firstFailure}\`)`)
+  .join('\n')}
 
 ## Dashboards: one-year range, DAY series (365 points with every KPI), ${dash.programs} programs
 

@@ -14,7 +14,15 @@ import { BENCH_ADMIN_KEY } from './dataset.js';
 async function startApp(databaseUrl: string, settings: Record<string, string>) {
   // Request logs off (LOG_LEVEL=warn): the bench measures the service, not a terminal's write speed.
   // Per-key rate limiting off: fifty clients share one key here, where a real integration would batch.
-  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: BENCH_ADMIN_KEY, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', ...settings });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    ADMIN_API_KEY: BENCH_ADMIN_KEY,
+    PORT: '0',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...settings,
+  });
   const app = await buildApp(config);
   const { url } = await app.start();
   return { url, stop: () => app.stop(), commits: () => app.services.recorder.commits };
@@ -29,7 +37,11 @@ async function startBareYoga() {
   const server = createServer(yoga);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/graphql`, stop: () => new Promise<void>((r) => server.close(() => r())), commits: () => 0 };
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+    commits: () => 0,
+  };
 }
 
 const [kind, databaseUrl, settings] = process.argv.slice(2);

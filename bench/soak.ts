@@ -35,7 +35,14 @@ async function serve(databaseUrl: string) {
   const { buildApp } = await import('../src/app.js');
   const { loadConfig } = await import('../src/config.js');
   // Per-key rate limiting off: one key drives all the load here, where real clients would have many.
-  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    ADMIN_API_KEY: ADMIN_KEY,
+    PORT: '0',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '0',
+  });
   const app = await buildApp(config);
   const { url } = await app.start();
   process.on('message', async (message: { type: string }) => {
@@ -43,7 +50,12 @@ async function serve(databaseUrl: string) {
       // After a full collection, so that the heap figure is what is live, not what awaits collection.
       (globalThis as { gc?: () => void }).gc?.();
       const { heapUsed, rss } = process.memoryUsage();
-      const stats: ServerStats = { heapUsed, rss, eventsStored: app.services.recorder.eventsStored, sockets: app.sockets.count() };
+      const stats: ServerStats = {
+        heapUsed,
+        rss,
+        eventsStored: app.services.recorder.eventsStored,
+        sockets: app.sockets.count(),
+      };
       process.send!({ type: 'stats', stats });
     } else if (message.type === 'stop') {
       await app.stop();
@@ -102,7 +114,9 @@ async function main() {
     return (await next<{ stats: ServerStats }>('stats')).stats;
   };
   for (const id of PROGRAMS) {
-    await gql(url, `mutation ($input: CreateProgramInput!) { createProgram(input: $input) { id } }`, { input: { id, name: id, timezone: 'UTC' } });
+    await gql(url, `mutation ($input: CreateProgramInput!) { createProgram(input: $input) { id } }`, {
+      input: { id, name: id, timezone: 'UTC' },
+    });
   }
 
   const counts = { records: 0, batches: 0, dashboards: 0, opened: 0, closed: 0, pushes: 0, errors: 0 };
@@ -121,7 +135,13 @@ async function main() {
       const tick = Date.now();
       const singles = Array.from({ length: 5 }, (_, i) => {
         const k = n * 5 + i;
-        const input = { programId: PROGRAMS[k % PROGRAMS.length], caseId: `s${k}`, idempotencyKey: `s${k}`, days: 0.5 + (k % 50) / 5, occurredAt: new Date(tick - (k % 90) * DAY).toISOString() };
+        const input = {
+          programId: PROGRAMS[k % PROGRAMS.length],
+          caseId: `s${k}`,
+          idempotencyKey: `s${k}`,
+          days: 0.5 + (k % 50) / 5,
+          occurredAt: new Date(tick - (k % 90) * DAY).toISOString(),
+        };
         return gql(url, RECORD_ONE, { input }).then(() => void counts.records++, failed);
       });
       if (n % 10 === 0) {
@@ -145,10 +165,11 @@ async function main() {
     for (let n = 0; running; n++) {
       const tick = Date.now();
       const days = 7 + (n % 80);
-      await gql(url, DASHBOARD, { programId: n % 6 === 5 ? null : PROGRAMS[n % 5], from: new Date(tick - days * DAY).toISOString(), to: new Date(tick).toISOString() }).then(
-        () => void counts.dashboards++,
-        failed,
-      );
+      await gql(url, DASHBOARD, {
+        programId: n % 6 === 5 ? null : PROGRAMS[n % 5],
+        from: new Date(tick - days * DAY).toISOString(),
+        to: new Date(tick).toISOString(),
+      }).then(() => void counts.dashboards++, failed);
       await sleep(Math.max(0, 200 - (Date.now() - tick)));
     }
   })();
@@ -159,7 +180,14 @@ async function main() {
   let opening = 0;
   const open = (n: number) => {
     opening++;
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: failed, connectionParams: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: failed,
+      connectionParams: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
     live.add(client);
     counts.opened++;
     let first = true;
@@ -198,7 +226,9 @@ async function main() {
   })();
 
   const samples: { at: number; stats: ServerStats; counts: typeof counts }[] = [];
-  console.log(`soak: ${minutes} min (warm-up ${(warmUpMs / 60_000).toFixed(1)} min), ${SUBSCRIBERS} subscribers, churn ${CHURN_PER_SECOND}/s`);
+  console.log(
+    `soak: ${minutes} min (warm-up ${(warmUpMs / 60_000).toFixed(1)} min), ${SUBSCRIBERS} subscribers, churn ${CHURN_PER_SECOND}/s`,
+  );
   while (Date.now() - started < durationMs) {
     await sleep(Math.min(SAMPLE_MS, durationMs - (Date.now() - started)));
     const sample = { at: Date.now() - started, stats: await stats(), counts: { ...counts } };
@@ -218,7 +248,17 @@ async function main() {
   writeReport({ minutes, warmUpMs, samples, firstError });
 }
 
-function writeReport({ minutes, warmUpMs, samples, firstError }: { minutes: number; warmUpMs: number; samples: { at: number; stats: ServerStats; counts: Record<string, number> }[]; firstError: string | null }) {
+function writeReport({
+  minutes,
+  warmUpMs,
+  samples,
+  firstError,
+}: {
+  minutes: number;
+  warmUpMs: number;
+  samples: { at: number; stats: ServerStats; counts: Record<string, number> }[];
+  firstError: string | null;
+}) {
   const warm = samples.find((s) => s.at >= warmUpMs) ?? samples[0];
   const last = samples[samples.length - 1];
   const change = (key: 'heapUsed' | 'rss') => (last.stats[key] - warm.stats[key]) / warm.stats[key];
@@ -231,7 +271,10 @@ function writeReport({ minutes, warmUpMs, samples, firstError }: { minutes: numb
   const every = Math.max(1, Math.round(60_000 / SAMPLE_MS / 2)); // about two rows a minute
   const rows = samples
     .filter((s, i) => i % every === every - 1 || s === warm || s === last)
-    .map((s) => `| ${(s.at / 60_000).toFixed(1)} | ${mb(s.stats.heapUsed)} | ${mb(s.stats.rss)} | ${s.stats.sockets} | ${s.stats.eventsStored.toLocaleString('en-US')} | ${s.counts.dashboards.toLocaleString('en-US')} | ${s.counts.errors} |${s === warm ? ' ← after warm-up' : ''}`);
+    .map(
+      (s) =>
+        `| ${(s.at / 60_000).toFixed(1)} | ${mb(s.stats.heapUsed)} | ${mb(s.stats.rss)} | ${s.stats.sockets} | ${s.stats.eventsStored.toLocaleString('en-US')} | ${s.counts.dashboards.toLocaleString('en-US')} | ${s.counts.errors} |${s === warm ? ' ← after warm-up' : ''}`,
+    );
   const report = `# Soak
 
 \`npm run bench:soak -- --minutes=${minutes}\` (default 10), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}.

@@ -20,5 +20,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('events_program_idempotency').execute();
-  await db.schema.createIndex('events_program_idempotency').on('events').columns(['program_id', 'idempotency_key']).unique().execute();
+  await db.schema
+    .createIndex('events_program_idempotency')
+    .on('events')
+    .columns(['program_id', 'idempotency_key'])
+    .unique()
+    .execute();
 }

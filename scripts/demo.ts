@@ -33,7 +33,14 @@ interface DemoProgram {
 }
 
 const PROGRAMS: DemoProgram[] = [
-  { id: 'HA', name: 'Housing Assistance', timezone: 'America/New_York', casesPerDay: 26, meanDays: 5, conflictShare: 0.03 },
+  {
+    id: 'HA',
+    name: 'Housing Assistance',
+    timezone: 'America/New_York',
+    casesPerDay: 26,
+    meanDays: 5,
+    conflictShare: 0.03,
+  },
   {
     id: 'SNAP',
     name: 'Food Assistance (SNAP)',
@@ -52,7 +59,14 @@ const PROGRAMS: DemoProgram[] = [
     conflictShare: 0.02,
     conflictSpike: { daysAgo: 120, days: 21, factor: 7 },
   },
-  { id: 'UI', name: 'Unemployment Insurance', timezone: 'America/Los_Angeles', casesPerDay: 40, meanDays: 3.5, conflictShare: 0.035 },
+  {
+    id: 'UI',
+    name: 'Unemployment Insurance',
+    timezone: 'America/Los_Angeles',
+    casesPerDay: 40,
+    meanDays: 3.5,
+    conflictShare: 0.035,
+  },
 ];
 
 const BATCH = 5_000;
@@ -64,10 +78,15 @@ function options() {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const url = flag('url') ?? process.env.KPI_URL ?? `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 4000}/graphql`;
+  const url =
+    flag('url') ??
+    process.env.KPI_URL ??
+    `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 4000}/graphql`;
   const key = flag('key') ?? process.env.KPI_API_KEY ?? process.env.ADMIN_API_KEY;
   if (!key) {
-    console.error('npm run demo needs an ADMIN key: KPI_API_KEY=kpi_... npm run demo (or --key kpi_...), with the server running (npm start).');
+    console.error(
+      'npm run demo needs an ADMIN key: KPI_API_KEY=kpi_... npm run demo (or --key kpi_...), with the server running (npm start).',
+    );
     process.exit(2);
   }
   return { url, key, live: args.includes('--live') };
@@ -76,7 +95,8 @@ function options() {
 /** A small seeded generator (mulberry32), so one key always carries the same payload. */
 function random(seed: string): () => number {
   let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 3432918353), (h = (h << 13) | (h >>> 19));
+  for (let i = 0; i < seed.length; i++)
+    (h = Math.imul(h ^ seed.charCodeAt(i), 3432918353)), (h = (h << 13) | (h >>> 19));
   let a = h >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -103,10 +123,14 @@ function eventsOfDay(program: DemoProgram, day: DateTime, daysAgo: number, now: 
   const date = day.toISODate();
   const rand = random(`${program.id}:${date}`);
   const cases = Math.round(program.casesPerDay * load(day) * (0.8 + 0.4 * rand()));
-  const slip = program.slip && daysAgo <= program.slip.startsDaysAgo ? program.slip.extraDays * (1 - daysAgo / program.slip.startsDaysAgo) : 0;
+  const slip =
+    program.slip && daysAgo <= program.slip.startsDaysAgo
+      ? program.slip.extraDays * (1 - daysAgo / program.slip.startsDaysAgo)
+      : 0;
   const spike = program.conflictSpike;
   const conflictShare =
-    program.conflictShare * (spike && daysAgo <= spike.daysAgo && daysAgo > spike.daysAgo - spike.days ? spike.factor : 1);
+    program.conflictShare *
+    (spike && daysAgo <= spike.daysAgo && daysAgo > spike.daysAgo - spike.days ? spike.factor : 1);
   // Heavier load, slower service: a winter day takes up to a day longer.
   const meanDays = program.meanDays * (0.85 + 0.3 * (load(day) / 1.35)) + slip;
 
@@ -126,7 +150,12 @@ function eventsOfDay(program: DemoProgram, day: DateTime, daysAgo: number, now: 
       events.push({ ...base, kind: 'SATISFACTION', value: score, idempotencyKey: key('survey') });
     }
     if (rand() < conflictShare) {
-      events.push({ ...base, kind: 'CONFLICT', reason: rand() < 0.5 ? 'escalated to supervisor' : 'eligibility dispute', idempotencyKey: key('conflict') });
+      events.push({
+        ...base,
+        kind: 'CONFLICT',
+        reason: rand() < 0.5 ? 'escalated to supervisor' : 'eligibility dispute',
+        idempotencyKey: key('conflict'),
+      });
     }
   }
   return events;
@@ -154,13 +183,18 @@ async function setTargets(client: MonitoringClient, now: number) {
   ];
   for (const p of PROGRAMS) {
     const { fiscalYear, quarter } = fiscalPeriodOf(now, p.timezone);
-    for (const period of [fiscalInterval({ fiscalYear, quarter: null }, p.timezone), fiscalInterval({ fiscalYear, quarter }, p.timezone)]) {
+    for (const period of [
+      fiscalInterval({ fiscalYear, quarter: null }, p.timezone),
+      fiscalInterval({ fiscalYear, quarter }, p.timezone),
+    ]) {
       for (const [kpi, value] of goals) {
         await client.setTarget({ programId: p.id, kpi, from: new Date(period.start), to: new Date(period.end), value });
       }
     }
   }
-  console.log('  targets set for this fiscal year and quarter (average ≤ 7 days, p90 ≤ 12, satisfaction ≥ 4, CSAT ≥ 75%)');
+  console.log(
+    '  targets set for this fiscal year and quarter (average ≤ 7 days, p90 ≤ 12, satisfaction ≥ 4, CSAT ≥ 75%)',
+  );
 }
 
 async function backfill(client: MonitoringClient, now: number) {
@@ -173,7 +207,9 @@ async function backfill(client: MonitoringClient, now: number) {
     accepted += result.accepted;
     duplicates += result.duplicates;
     batch = [];
-    process.stdout.write(`\r  ${accepted.toLocaleString('en-US')} events recorded, ${duplicates.toLocaleString('en-US')} already there`);
+    process.stdout.write(
+      `\r  ${accepted.toLocaleString('en-US')} events recorded, ${duplicates.toLocaleString('en-US')} already there`,
+    );
   };
   for (let daysAgo = DAYS - 1; daysAgo >= 0; daysAgo--) {
     for (const program of PROGRAMS) {
@@ -198,8 +234,14 @@ async function trickle(client: MonitoringClient) {
     const caseId = `${program.id}-LIVE-${Date.now()}-${n++}`;
     const days = Math.round(logNormal(rand, program.meanDays + (program.slip?.extraDays ?? 0)) * 10) / 10;
     await client.recordResolutionTime({ programId: program.id, caseId, days });
-    if (rand() < 0.6) await client.recordSatisfaction({ programId: program.id, caseId, score: Math.max(1, Math.min(5, Math.round(5.3 - days / 5))) });
-    if (rand() < 0.05) await client.recordConflict({ programId: program.id, caseId, reason: 'escalated to supervisor' });
+    if (rand() < 0.6)
+      await client.recordSatisfaction({
+        programId: program.id,
+        caseId,
+        score: Math.max(1, Math.min(5, Math.round(5.3 - days / 5))),
+      });
+    if (rand() < 0.05)
+      await client.recordConflict({ programId: program.id, caseId, reason: 'escalated to supervisor' });
     await new Promise((resolve) => setTimeout(resolve, 400 + rand() * 800));
   }
 }
@@ -214,7 +256,9 @@ async function main() {
   await backfill(client, now);
   const page = new URL('/', url);
   console.log(`Done. Open ${page.origin}/#key=${encodeURIComponent(key)} (or ${page.origin}/ and paste the key).`);
-  console.log('  SNAP has slipped past 7 days on average (the default alert fires); VET had a conflict spike about four months ago.');
+  console.log(
+    '  SNAP has slipped past 7 days on average (the default alert fires); VET had a conflict spike about four months ago.',
+  );
   if (live) await trickle(client);
   await client.close();
 }

@@ -75,7 +75,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     database,
     db: database.db,
     pubsub,
-    recorder: new Recorder(database, pubsub, now, config.recordQueueMaxEvents, openEventWriter(config.databaseUrl, database, config.sqliteWriterThread)),
+    recorder: new Recorder(
+      database,
+      pubsub,
+      now,
+      config.recordQueueMaxEvents,
+      openEventWriter(config.databaseUrl, database, config.sqliteWriterThread),
+    ),
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     alerts: createAlerting(database.db, pubsub, now, config, logger),
     authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),
@@ -116,7 +122,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // body through one more stream to count it again.
     maxRequestBodySize: false,
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
-    plugins: [...securityPlugins(config), metrics.yogaPlugin, useSharedLiveResults(), useReadiness(readiness), compiledMutations()],
+    plugins: [
+      ...securityPlugins(config),
+      metrics.yogaPlugin,
+      useSharedLiveResults(),
+      useReadiness(readiness),
+      compiledMutations(),
+    ],
     context: async ({ request, connectionParams }) => {
       const authorization =
         typeof connectionParams?.authorization === 'string'
@@ -133,7 +145,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Request ids, JSON logs and metrics for every request; then /metrics, GraphQL, or the page's files.
   // Past MAX_IN_FLIGHT_REQUESTS a request is refused at once (OVERLOADED) rather than queued.
   const requests = admission(
-    createRequestHandler({ yoga, graphqlEndpoint: yoga.graphqlEndpoint, metrics, logger, config, services, webRoot: WEB_ROOT }),
+    createRequestHandler({
+      yoga,
+      graphqlEndpoint: yoga.graphqlEndpoint,
+      metrics,
+      logger,
+      config,
+      services,
+      webRoot: WEB_ROOT,
+    }),
     { maxInFlight: config.maxInFlightRequests },
   );
   const server = createServer(requests.handler);
@@ -154,7 +174,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
-          resolve({ port, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql` });
+          resolve({
+            port,
+            url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`,
+          });
         });
       }),
     stop: () => (stopping ??= stopApp()),

@@ -146,7 +146,9 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
         // reported below
       }
       if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-        throw new ConfigError(`${name} must list origins such as "https://kpi.example.gov" (scheme, host, optional port; no path), got "${origin}"`);
+        throw new ConfigError(
+          `${name} must list origins such as "https://kpi.example.gov" (scheme, host, optional port; no path), got "${origin}"`,
+        );
       }
       return origin;
     });
@@ -156,6 +158,7 @@ function redisUrl(env: NodeJS.ProcessEnv): string | null {
   const raw = env.REDIS_URL;
   if (!raw) return null;
   // The value is not echoed: it may carry a password.
-  if (!/^rediss?:\/\/[^/]/.test(raw)) throw new ConfigError('REDIS_URL must look like redis://[user:password@]host:6379[/db] or rediss://...');
+  if (!/^rediss?:\/\/[^/]/.test(raw))
+    throw new ConfigError('REDIS_URL must look like redis://[user:password@]host:6379[/db] or rediss://...');
   return raw;
 }

@@ -5,7 +5,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { backoffDelay, EVENT_ID_HEADER, sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature, type AttemptReport } from '../src/alerts/notify.js';
+import {
+  backoffDelay,
+  EVENT_ID_HEADER,
+  sign,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifySignature,
+  type AttemptReport,
+} from '../src/alerts/notify.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import {
@@ -47,7 +55,11 @@ const slowResolutionRule = {
 };
 
 function signedBy(secret: string, r: Received) {
-  return verifySignature(secret, { timestamp: r.headers[TIMESTAMP_HEADER] as string, signature: r.headers[SIGNATURE_HEADER] as string }, r.body);
+  return verifySignature(
+    secret,
+    { timestamp: r.headers[TIMESTAMP_HEADER] as string, signature: r.headers[SIGNATURE_HEADER] as string },
+    r.body,
+  );
 }
 
 describe('alert notifications', () => {
@@ -69,11 +81,19 @@ describe('alert notifications', () => {
     expect(firing.data?.alertChanged).toMatchObject({ programId: 'HA', value: 8, threshold: 7, resolvedAt: null });
     const [fired] = await hook.until((r) => r.json.type === 'alert.firing');
     expect(signedBy(SECRET, fired)).toBe(true);
-    expect(fired.json).toMatchObject({ eventId: fired.headers[EVENT_ID_HEADER], alert: { id: firing.data?.alertChanged.id, state: 'FIRING', value: 8 } });
+    expect(fired.json).toMatchObject({
+      eventId: fired.headers[EVENT_ID_HEADER],
+      alert: { id: firing.data?.alertChanged.id, state: 'FIRING', value: 8 },
+    });
 
     // One batch, so the engine can only judge the average with all four in it: (24 + 4) / 7 = 4.
     await t.ok(RecordEventsDocument, {
-      events: [1, 1, 1, 1].map((days, i) => ({ kind: 'RESOLUTION_TIME' as const, programId: 'HA', caseId: `down-${i}`, value: days })),
+      events: [1, 1, 1, 1].map((days, i) => ({
+        kind: 'RESOLUTION_TIME' as const,
+        programId: 'HA',
+        caseId: `down-${i}`,
+        value: days,
+      })),
     });
     const resolved = await stream.until((r) => r.data?.alertChanged.state === 'RESOLVED');
     expect(resolved.data?.alertChanged).toMatchObject({ id: firing.data?.alertChanged.id, value: 4 });
@@ -89,7 +109,12 @@ describe('alert notifications', () => {
   });
 
   it('a notification whose receiver failed is delivered once after the process stops and starts again, with the same event id', async () => {
-    const config = loadConfig({ DATABASE_URL: freshDatabaseUrl(), ADMIN_API_KEY: ADMIN_KEY, PORT: '0', WEBHOOK_BACKOFF_MS: '20' });
+    const config = loadConfig({
+      DATABASE_URL: freshDatabaseUrl(),
+      ADMIN_API_KEY: ADMIN_KEY,
+      PORT: '0',
+      WEBHOOK_BACKOFF_MS: '20',
+    });
     let healthy = false;
     const hook = await receiver(() => (healthy ? 200 : 500));
 
@@ -113,10 +138,16 @@ describe('alert notifications', () => {
     expect(delivered.body).toBe(failed.body);
     expect(signedBy(SECRET, delivered)).toBe(true);
     expect(hook.requests.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(new Set(hook.requests.map((r) => r.headers[EVENT_ID_HEADER]))).toEqual(new Set([failed.headers[EVENT_ID_HEADER]]));
+    expect(new Set(hook.requests.map((r) => r.headers[EVENT_ID_HEADER]))).toEqual(
+      new Set([failed.headers[EVENT_ID_HEADER]]),
+    );
     const { webhookDeliveries } = await operationsOn(second).ok(WebhookDeliveriesDocument, {});
     expect(webhookDeliveries).toHaveLength(1);
-    expect(webhookDeliveries[0]).toMatchObject({ eventId: failed.headers[EVENT_ID_HEADER], state: 'DELIVERED', lastError: null });
+    expect(webhookDeliveries[0]).toMatchObject({
+      eventId: failed.headers[EVENT_ID_HEADER],
+      state: 'DELIVERED',
+      lastError: null,
+    });
     const statuses = webhookDeliveries[0].attemptLog.map((a) => a.statusCode);
     expect(statuses.at(-1)).toBe(200);
     expect(statuses.slice(0, -1).every((s) => s === 500)).toBe(true);
@@ -139,7 +170,9 @@ describe('alert notifications', () => {
     const hooks = {
       broken: (await t.ok(CreateWebhookDocument, { input: { url: broken.url, secret: SECRET } })).createWebhook.id,
       hanging: (await t.ok(CreateWebhookDocument, { input: { url: hanging.url, secret: SECRET } })).createWebhook.id,
-      refused: (await t.ok(CreateWebhookDocument, { input: { url: `http://127.0.0.1:${refusedPort}/hook`, secret: SECRET } })).createWebhook.id,
+      refused: (
+        await t.ok(CreateWebhookDocument, { input: { url: `http://127.0.0.1:${refusedPort}/hook`, secret: SECRET } })
+      ).createWebhook.id,
       good: (await t.ok(CreateWebhookDocument, { input: { url: good.url, secret: SECRET } })).createWebhook.id,
     };
     // Filtered out: another program, and a severity above the default rule's WARNING.
@@ -164,7 +197,9 @@ describe('alert notifications', () => {
     expect(byHook.get(hooks.hanging)).toMatchObject({ attempts: 3, lastError: 'no answer within 200 ms' });
     expect(byHook.get(hooks.refused)).toMatchObject({ attempts: 3, lastError: expect.stringMatching(/ECONNREFUSED/) });
     expect(byHook.get(hooks.broken)!.attemptLog.map((a) => a.statusCode)).toEqual([500, 500, 500]);
-    expect((await t.ok(WebhookDeliveriesDocument, { webhookId: hooks.good })).webhookDeliveries.map((d) => d.state)).toEqual(['DELIVERED']);
+    expect(
+      (await t.ok(WebhookDeliveriesDocument, { webhookId: hooks.good })).webhookDeliveries.map((d) => d.state),
+    ).toEqual(['DELIVERED']);
   });
 
   it('refuses a webhook URL that is not http(s) or a short secret with BAD_USER_INPUT; only admins manage webhooks', async () => {
@@ -175,11 +210,18 @@ describe('alert notifications', () => {
       [{ url: 'https://example.com/hook', secret: 'short' }, 'secret'],
       [{ url: 'https://example.com/hook', secret: SECRET, programId: 'NOPE' }, 'programId'],
     ] as const) {
-      expect(onlyError(await t.run(CreateWebhookDocument, { input })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(onlyError(await t.run(CreateWebhookDocument, { input })).extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field,
+      });
     }
     expect((await t.ok(WebhooksDocument, {})).webhooks).toEqual([]);
     const viewer = await t.key('VIEWER');
-    expect(onlyError(await t.run(CreateWebhookDocument, { input: { url: 'https://example.com/hook', secret: SECRET } }, viewer)).extensions?.code).toBe('FORBIDDEN');
+    expect(
+      onlyError(
+        await t.run(CreateWebhookDocument, { input: { url: 'https://example.com/hook', secret: SECRET } }, viewer),
+      ).extensions?.code,
+    ).toBe('FORBIDDEN');
     expect(onlyError(await t.run(WebhookDeliveriesDocument, {}, viewer)).extensions?.code).toBe('FORBIDDEN');
   });
 });
@@ -199,7 +241,13 @@ describe('webhook signatures and backoff', () => {
   });
 
   it('doubles the delay per attempt with jitter in [d/2, d], up to the cap', () => {
-    for (const [attemptNo, full] of [[1, 1000], [2, 2000], [3, 4000], [10, 60_000], [30, 60_000]] as const) {
+    for (const [attemptNo, full] of [
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+      [10, 60_000],
+      [30, 60_000],
+    ] as const) {
       expect(backoffDelay(attemptNo, 1000, 60_000, () => 0)).toBe(full / 2);
       expect(backoffDelay(attemptNo, 1000, 60_000, () => 1)).toBe(full);
     }

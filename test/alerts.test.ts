@@ -75,13 +75,32 @@ describe('alert rules', () => {
     const { createAlertRule: created } = await t.ok(CreateAlertRuleDocument, {
       input: rule({ programId: 'HA', forMinutes: 15, recoveryThreshold: 6, severity: 'CRITICAL' }),
     });
-    expect(created).toMatchObject({ programId: 'HA', windowDays: 7, forMinutes: 15, recoveryThreshold: 6, severity: 'CRITICAL', enabled: true });
+    expect(created).toMatchObject({
+      programId: 'HA',
+      windowDays: 7,
+      forMinutes: 15,
+      recoveryThreshold: 6,
+      severity: 'CRITICAL',
+      enabled: true,
+    });
 
-    const { updateAlertRule: updated } = await t.ok(UpdateAlertRuleDocument, { id: created.id, input: { threshold: 9, recoveryThreshold: null, name: 'Very slow' } });
-    expect(updated).toMatchObject({ name: 'Very slow', threshold: 9, recoveryThreshold: null, forMinutes: 15, severity: 'CRITICAL' });
+    const { updateAlertRule: updated } = await t.ok(UpdateAlertRuleDocument, {
+      id: created.id,
+      input: { threshold: 9, recoveryThreshold: null, name: 'Very slow' },
+    });
+    expect(updated).toMatchObject({
+      name: 'Very slow',
+      threshold: 9,
+      recoveryThreshold: null,
+      forMinutes: 15,
+      severity: 'CRITICAL',
+    });
     expect((await t.ok(DisableAlertRuleDocument, { id: created.id })).disableAlertRule.enabled).toBe(false);
     expect((await t.ok(EnableAlertRuleDocument, { id: created.id })).enableAlertRule.enabled).toBe(true);
-    expect((await t.ok(AlertRulesDocument, { programId: 'HA' })).alertRules.map((r) => r.id)).toEqual([DEFAULT_RULE, created.id]);
+    expect((await t.ok(AlertRulesDocument, { programId: 'HA' })).alertRules.map((r) => r.id)).toEqual([
+      DEFAULT_RULE,
+      created.id,
+    ]);
   });
 
   it.each([
@@ -105,10 +124,14 @@ describe('alert rules', () => {
     const response = await t.app.fetch('http://localhost/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-      body: JSON.stringify({ query: 'mutation { createAlertRule(input: {name: "x", kpi: CSAT, comparator: LT, threshold: 1e999}) { id } }' }),
+      body: JSON.stringify({
+        query: 'mutation { createAlertRule(input: {name: "x", kpi: CSAT, comparator: LT, threshold: 1e999}) { id } }',
+      }),
     });
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(body.errors.map((e) => [e.extensions.code, e.message])).toEqual([['BAD_USER_INPUT', 'threshold must be a finite number']]);
+    expect(body.errors.map((e) => [e.extensions.code, e.message])).toEqual([
+      ['BAD_USER_INPUT', 'threshold must be a finite number'],
+    ]);
     expect(await listRules(t.app.services.db, null)).toHaveLength(1);
   });
 
@@ -121,11 +144,20 @@ describe('alert rules', () => {
     const ha = (await t.ok(CreateAlertRuleDocument, { input: rule({ programId: 'HA' }) })).createAlertRule;
     const hb = (await t.ok(CreateAlertRuleDocument, { input: rule({ programId: 'HB' }) })).createAlertRule;
 
-    expect(onlyError(await t.run(CreateAlertRuleDocument, { input: rule({ programId: 'HA' }) }, viewer)).extensions?.code).toBe('FORBIDDEN');
+    expect(
+      onlyError(await t.run(CreateAlertRuleDocument, { input: rule({ programId: 'HA' }) }, viewer)).extensions?.code,
+    ).toBe('FORBIDDEN');
     expect(onlyError(await t.run(DeleteAlertRuleDocument, { id: ha.id }, viewer)).extensions?.code).toBe('FORBIDDEN');
-    expect(onlyError(await t.run(CreateAlertRuleDocument, { input: rule({ programId: 'HB' }) }, scopedAdmin)).extensions?.code).toBe('FORBIDDEN');
-    expect(onlyError(await t.run(CreateAlertRuleDocument, { input: rule() }, scopedAdmin)).extensions?.code).toBe('FORBIDDEN');
-    expect(onlyError(await t.run(DeleteAlertRuleDocument, { id: hb.id }, scopedAdmin)).extensions?.code).toBe('NOT_FOUND');
+    expect(
+      onlyError(await t.run(CreateAlertRuleDocument, { input: rule({ programId: 'HB' }) }, scopedAdmin)).extensions
+        ?.code,
+    ).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(CreateAlertRuleDocument, { input: rule() }, scopedAdmin)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(onlyError(await t.run(DeleteAlertRuleDocument, { id: hb.id }, scopedAdmin)).extensions?.code).toBe(
+      'NOT_FOUND',
+    );
 
     expect((await t.ok(AlertRulesDocument, {}, viewer)).alertRules.map((r) => r.id)).toEqual([DEFAULT_RULE, ha.id]);
     expect(onlyError(await t.run(AlertRulesDocument, { programId: 'HB' }, viewer)).extensions?.code).toBe('FORBIDDEN');
@@ -157,7 +189,9 @@ describe('alerts', () => {
     const t = await testApp({ now: () => clock });
     await t.program('HA');
     await t.ok(DeleteAlertRuleDocument, { id: DEFAULT_RULE });
-    const { createAlertRule: r } = await t.ok(CreateAlertRuleDocument, { input: rule({ programId: 'HA', forMinutes: 10 }) });
+    const { createAlertRule: r } = await t.ok(CreateAlertRuleDocument, {
+      input: rule({ programId: 'HA', forMinutes: 10 }),
+    });
     const start = clock;
 
     await resolutions(t, 'HA', [9], clock);
@@ -170,7 +204,11 @@ describe('alerts', () => {
     expect((await t.ok(AlertsDocument, { programId: 'HA' })).alerts[0].state).toBe('PENDING');
     clock += 5 * MINUTE;
     await judge(t);
-    expect((await t.ok(AlertsDocument, { programId: 'HA' })).alerts[0]).toMatchObject({ id: pending.id, state: 'FIRING', firedAt: iso(clock) });
+    expect((await t.ok(AlertsDocument, { programId: 'HA' })).alerts[0]).toMatchObject({
+      id: pending.id,
+      state: 'FIRING',
+      firedAt: iso(clock),
+    });
 
     clock += MINUTE;
     await t.ok(AcknowledgeAlertDocument, { id: pending.id });
@@ -217,11 +255,19 @@ describe('alerts', () => {
     const admin = await t.ok(CreateApiKeyDocument, { input: { name: 'ops', role: 'ADMIN' } });
     const viewer = await t.key('VIEWER');
 
-    expect(onlyError(await t.run(AcknowledgeAlertDocument, { id: alert.id }, viewer)).extensions?.code).toBe('FORBIDDEN');
-    expect(onlyError(await t.run(AcknowledgeAlertDocument, { id: 'no-such-alert' })).extensions?.code).toBe('NOT_FOUND');
+    expect(onlyError(await t.run(AcknowledgeAlertDocument, { id: alert.id }, viewer)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(onlyError(await t.run(AcknowledgeAlertDocument, { id: 'no-such-alert' })).extensions?.code).toBe(
+      'NOT_FOUND',
+    );
     clock += MINUTE;
     const first = (await t.ok(AcknowledgeAlertDocument, { id: alert.id }, admin.createApiKey.key)).acknowledgeAlert;
-    expect(first).toMatchObject({ acknowledgedAt: iso(clock), acknowledgedBy: admin.createApiKey.apiKey.id, state: 'FIRING' });
+    expect(first).toMatchObject({
+      acknowledgedAt: iso(clock),
+      acknowledgedBy: admin.createApiKey.apiKey.id,
+      state: 'FIRING',
+    });
     clock += MINUTE;
     expect((await t.ok(AcknowledgeAlertDocument, { id: alert.id })).acknowledgeAlert).toMatchObject({
       acknowledgedAt: first.acknowledgedAt,
@@ -275,7 +321,10 @@ describe('alerts', () => {
     await t.ok(DisableAlertRuleDocument, { id: r.id });
     const [mine] = (await t.ok(AlertsDocument, {})).alerts.filter((a) => a.rule.id === r.id);
     expect(mine.state).toBe('RESOLVED');
-    expect((await t.ok(AlertWithHistoryDocument, { id: mine.id })).alert!.history.map((h) => h.cause)).toEqual(['EVALUATION', 'RULE_DISABLED']);
+    expect((await t.ok(AlertWithHistoryDocument, { id: mine.id })).alert!.history.map((h) => h.cause)).toEqual([
+      'EVALUATION',
+      'RULE_DISABLED',
+    ]);
     await judge(t);
     expect((await t.ok(AlertsDocument, { states: ['FIRING'] })).alerts.map((a) => a.rule.id)).toEqual([DEFAULT_RULE]);
 
@@ -287,7 +336,10 @@ describe('alerts', () => {
     const { alerts } = await t.ok(AlertsDocument, { states: ['RESOLVED'] });
     const deleted = alerts.find((a) => a.rule.id === DEFAULT_RULE)!;
     expect(deleted.rule.name).toMatch(/30 days/); // the rule stays readable through its alerts
-    expect((await t.ok(AlertWithHistoryDocument, { id: deleted.id })).alert!.history.map((h) => h.cause)).toEqual(['EVALUATION', 'RULE_DELETED']);
+    expect((await t.ok(AlertWithHistoryDocument, { id: deleted.id })).alert!.history.map((h) => h.cause)).toEqual([
+      'EVALUATION',
+      'RULE_DELETED',
+    ]);
   });
 
   it("never shows a scoped key another program's alert: queries, dashboards, alertChanged", async () => {
@@ -313,11 +365,17 @@ describe('alerts', () => {
     expect((await t.ok(AlertsDocument, {}, viewer)).alerts.map((a) => a.programId)).toEqual(['HA']);
     expect((await t.ok(AlertWithHistoryDocument, { id: hb.id }, viewer)).alert).toBeNull();
     expect(onlyError(await t.run(AlertsDocument, { programId: 'HB' }, viewer)).extensions?.code).toBe('FORBIDDEN');
-    expect(onlyError(await t.run(AlertChangedDocument, { programId: 'HB' }, viewer)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(AlertChangedDocument, { programId: 'HB' }, viewer)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
 
     const all = (await t.ok(DashboardActiveAlertsDocument, {}, viewer)).dashboard;
     expect(all.activeAlerts.map((a) => a.programId)).toEqual(['HA']);
-    expect((await t.ok(DashboardActiveAlertsDocument, {})).dashboard.activeAlerts.map((a) => a.programId).sort()).toEqual(['HA', 'HB']);
-    expect((await t.ok(DashboardActiveAlertsDocument, { programId: 'HB' })).dashboard.activeAlerts.map((a) => a.id)).toEqual([hb.id]);
+    expect(
+      (await t.ok(DashboardActiveAlertsDocument, {})).dashboard.activeAlerts.map((a) => a.programId).sort(),
+    ).toEqual(['HA', 'HB']);
+    expect(
+      (await t.ok(DashboardActiveAlertsDocument, { programId: 'HB' })).dashboard.activeAlerts.map((a) => a.id),
+    ).toEqual([hb.id]);
   });
 });

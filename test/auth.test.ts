@@ -103,27 +103,38 @@ describe('roles', () => {
     const t = await testApp();
     await t.program('HA');
     const integration = await t.key('INTEGRATION');
-    const { recordResolutionTime } = await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: 2 } }, integration);
+    const { recordResolutionTime } = await t.ok(
+      RecordResolutionTimeDocument,
+      { input: { programId: 'HA', caseId: 'c', days: 2 } },
+      integration,
+    );
     expect(recordResolutionTime.event.value).toBe(2);
-    expect(onlyError(await t.run(DashboardDocument, { programId: 'HA' }, integration)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(DashboardDocument, { programId: 'HA' }, integration)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     expect(onlyError(await t.run(ProgramsDocument, {}, integration)).extensions?.code).toBe('FORBIDDEN');
   });
 
-  it("limits keys to their programIds: no recording into, and no reading of, another program", async () => {
+  it('limits keys to their programIds: no recording into, and no reading of, another program', async () => {
     const t = await testApp();
     await t.program('A');
     await t.program('B');
     const integration = await t.key('INTEGRATION', ['A']);
     const viewer = await t.key('VIEWER', ['A']);
     await t.ok(RecordConflictDocument, { input: { programId: 'A', caseId: 'c' } }, integration);
-    expect(onlyError(await t.run(RecordConflictDocument, { input: { programId: 'B', caseId: 'c' } }, integration)).extensions?.code).toBe('FORBIDDEN');
+    expect(
+      onlyError(await t.run(RecordConflictDocument, { input: { programId: 'B', caseId: 'c' } }, integration)).extensions
+        ?.code,
+    ).toBe('FORBIDDEN');
     expect((await t.ok(ProgramsDocument, {}, viewer)).programs.map((p) => p.id)).toEqual(['A']);
     expect(onlyError(await t.run(ProgramDocument, { id: 'B' }, viewer)).extensions?.code).toBe('FORBIDDEN');
   });
 
   it('refuses a key scoped to an unknown program', async () => {
     const t = await testApp();
-    const error = onlyError(await t.run(CreateApiKeyDocument, { input: { name: 'x', role: 'VIEWER', programIds: ['NOPE'] } }));
+    const error = onlyError(
+      await t.run(CreateApiKeyDocument, { input: { name: 'x', role: 'VIEWER', programIds: ['NOPE'] } }),
+    );
     expect(error.extensions?.code).toBe('NOT_FOUND');
     expect(await t.ok(ApiKeysDocument, {}, ADMIN_KEY)).toEqual({ apiKeys: [] });
   });
@@ -134,7 +145,9 @@ describe('programs', () => {
     const t = await testApp();
     const created = await t.ok(CreateProgramDocument, { input: { id: 'HA', name: 'Housing Assistance' } });
     expect(created.createProgram).toEqual({ id: 'HA', name: 'Housing Assistance', timezone: 'UTC' });
-    const ny = await t.ok(CreateProgramDocument, { input: { id: 'NY', name: 'New York', timezone: 'America/New_York' } });
+    const ny = await t.ok(CreateProgramDocument, {
+      input: { id: 'NY', name: 'New York', timezone: 'America/New_York' },
+    });
     expect(ny.createProgram.timezone).toBe('America/New_York');
     expect((await t.ok(ProgramsDocument, {})).programs.map((p) => p.id)).toEqual(['HA', 'NY']);
     expect((await t.ok(ProgramDocument, { id: 'NY' })).program?.name).toBe('New York');

@@ -39,7 +39,10 @@ async function faultyProxy(target: string, fault: (n: number, body: string) => '
       res.writeHead(503, { 'retry-after': '0', 'content-type': 'text/plain' }).end('busy');
       return;
     }
-    const headers = { 'content-type': String(req.headers['content-type']), authorization: String(req.headers.authorization) };
+    const headers = {
+      'content-type': String(req.headers['content-type']),
+      authorization: String(req.headers.authorization),
+    };
     const answer = await fetch(target, { method: 'POST', headers, body });
     const text = await answer.text();
     if (what === 'drop') {
@@ -47,7 +50,9 @@ async function faultyProxy(target: string, fault: (n: number, body: string) => '
       req.socket.destroy();
       return;
     }
-    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+    res
+      .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+      .end(text);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(() => {
@@ -69,9 +74,17 @@ describe('the typed client', () => {
     await mon.recordSatisfaction({ programId: 'HA', caseId: 'HA-001', score: 4.2 });
     await mon.recordConflict({ programId: 'HA', caseId: 'HA-002', reason: 'escalated' });
 
-    expect(resolution).toMatchObject({ duplicate: false, event: { kind: 'RESOLUTION_TIME', caseId: 'HA-001', value: 5 } });
+    expect(resolution).toMatchObject({
+      duplicate: false,
+      event: { kind: 'RESOLUTION_TIME', caseId: 'HA-001', value: 5 },
+    });
     const dashboard = await mon.getDashboard({ programId: 'HA' });
-    expect(dashboard).toMatchObject({ avgResolutionTime: 5, avgSatisfaction: 4.2, totalConflicts: 1, resolvedCases: 1 });
+    expect(dashboard).toMatchObject({
+      avgResolutionTime: 5,
+      avgSatisfaction: 4.2,
+      totalConflicts: 1,
+      resolvedCases: 1,
+    });
   });
 
   it('retries a record whose answer was dropped with the same idempotency key, and it counts once', async () => {
@@ -116,7 +129,12 @@ describe('the typed client', () => {
 
     await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-1', score: 4 });
     await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-1', score: 4 });
-    const mine = await mon.recordSatisfaction({ programId: 'HA', caseId: 'C-2', score: 3, idempotencyKey: 'survey-77' });
+    const mine = await mon.recordSatisfaction({
+      programId: 'HA',
+      caseId: 'C-2',
+      score: 3,
+      idempotencyKey: 'survey-77',
+    });
 
     expect(keyOf(proxy.seen[0].body)).not.toBe(keyOf(proxy.seen[1].body));
     expect(keyOf(proxy.seen[2].body)).toBe('survey-77');
@@ -138,7 +156,11 @@ describe('the typed client', () => {
   });
 
   it('gives up with a NETWORK error when the server cannot be reached', async () => {
-    const mon = new MonitoringClient({ url: 'http://127.0.0.1:1/graphql', apiKey: 'k', retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const mon = new MonitoringClient({
+      url: 'http://127.0.0.1:1/graphql',
+      apiKey: 'k',
+      retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     await expect(mon.getDashboard()).rejects.toMatchObject({ code: 'NETWORK' });
   });
 
@@ -146,7 +168,12 @@ describe('the typed client', () => {
     const { t, url } = await runningApp();
     await t.program('HA');
     const mon = clientFor(url);
-    await mon.recordResolutionTime({ programId: 'HA', caseId: 'HA-001', days: 5, occurredAt: new Date(Date.now() - 60_000) });
+    await mon.recordResolutionTime({
+      programId: 'HA',
+      caseId: 'HA-001',
+      days: 5,
+      occurredAt: new Date(Date.now() - 60_000),
+    });
 
     const card = await mon.getScorecard('HA', new Date(Date.now() - 86_400_000), new Date(Date.now() + 60_000));
 
@@ -200,7 +227,9 @@ describe('the typed client', () => {
         onAlert();
       });
     // The first dashboard push says the socket is subscribed, so no transition can be missed.
-    const ready = new Promise<void>((resolve) => onTestFinished(mon.subscribeDashboard({ programId: 'HA' }, { next: () => resolve() })));
+    const ready = new Promise<void>((resolve) =>
+      onTestFinished(mon.subscribeDashboard({ programId: 'HA' }, { next: () => resolve() })),
+    );
     onTestFinished(
       mon.subscribeAlerts(
         { programId: 'HA' },
@@ -241,7 +270,13 @@ describe('the typed client', () => {
       'TOTAL_CONFLICTS',
       'CONFLICT_RATE',
     ]);
-    expect(kpis[0]).toEqual({ key: 'AVG_RESOLUTION_TIME', field: 'avgResolutionTime', label: 'Average resolution time', unit: 'DAYS', better: 'LOWER' });
+    expect(kpis[0]).toEqual({
+      key: 'AVG_RESOLUTION_TIME',
+      field: 'avgResolutionTime',
+      label: 'Average resolution time',
+      unit: 'DAYS',
+      better: 'LOWER',
+    });
     expect(kpis.find((k) => k.key === 'CSAT')).toMatchObject({ unit: 'PERCENT', better: 'HIGHER' });
     expect(await viewer.me()).toMatchObject({ role: 'VIEWER', programIds: ['HA'] });
     await expect(integration.kpis()).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -252,7 +287,9 @@ describe('the typed client', () => {
     const { url } = await runningApp();
     const mon = clientFor(url, 'not-a-key');
 
-    const failure = await new Promise<MonitoringError>((resolve) => mon.subscribeDashboard({}, { next: () => {}, error: resolve }));
+    const failure = await new Promise<MonitoringError>((resolve) =>
+      mon.subscribeDashboard({}, { next: () => {}, error: resolve }),
+    );
 
     expect(failure.code).toBe('UNAUTHENTICATED');
   });

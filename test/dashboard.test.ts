@@ -41,13 +41,23 @@ describe('dashboard', () => {
       from: '2026-03-01T00:00:00Z',
       to: '2026-04-01T00:00:00Z',
     });
-    expect(dashboard).toMatchObject({ resolvedCases: 2, avgResolutionTime: 1.5, from: '2026-03-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z' });
+    expect(dashboard).toMatchObject({
+      resolvedCases: 2,
+      avgResolutionTime: 1.5,
+      from: '2026-03-01T00:00:00.000Z',
+      to: '2026-04-01T00:00:00.000Z',
+    });
   });
 
   it('answers an open range with every event, and null KPIs (counts 0) without data', async () => {
     const t = await setup(['HA'], ['EMPTY']);
-    await t.ok(RecordEventsDocument, { events: [days('HA', 3, '2020-01-01T00:00:00Z'), days('HA', 5, '2026-11-26T11:00:00Z')] });
-    expect((await t.ok(DashboardDocument, { programId: 'HA' })).dashboard).toMatchObject({ resolvedCases: 2, avgResolutionTime: 4 });
+    await t.ok(RecordEventsDocument, {
+      events: [days('HA', 3, '2020-01-01T00:00:00Z'), days('HA', 5, '2026-11-26T11:00:00Z')],
+    });
+    expect((await t.ok(DashboardDocument, { programId: 'HA' })).dashboard).toMatchObject({
+      resolvedCases: 2,
+      avgResolutionTime: 4,
+    });
     expect((await t.ok(DashboardDocument, { programId: 'EMPTY' })).dashboard).toMatchObject({
       avgResolutionTime: null,
       medianResolutionTime: null,
@@ -74,7 +84,9 @@ describe('dashboard', () => {
   it('keeps percentiles within 1% for values that share no bin exactly', async () => {
     const t = await setup(['HA']);
     const values = Array.from({ length: 200 }, (_, i) => 0.5 + i * 0.731);
-    await t.ok(RecordEventsDocument, { events: values.map((v, i) => ({ ...days('HA', v, '2026-06-01T12:00:00Z'), caseId: `c${i}` })) });
+    await t.ok(RecordEventsDocument, {
+      events: values.map((v, i) => ({ ...days('HA', v, '2026-06-01T12:00:00Z'), caseId: `c${i}` })),
+    });
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
     const sorted = [...values].sort((a, b) => a - b);
     const nearestRank = (q: number) => sorted[Math.ceil(q * sorted.length) - 1];
@@ -97,13 +109,25 @@ describe('dashboard', () => {
       ],
     });
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
-    expect(dashboard).toMatchObject({ satisfactionResponses: 4, csat: 50, totalConflicts: 1, conflictRate: 50, resolvedCases: 2 });
+    expect(dashboard).toMatchObject({
+      satisfactionResponses: 4,
+      csat: 50,
+      totalConflicts: 1,
+      conflictRate: 50,
+      resolvedCases: 2,
+    });
     expect(dashboard.avgSatisfaction).toBeCloseTo(3.475, 10);
   });
 
   it('never mixes two programs', async () => {
     const t = await setup(['A'], ['B']);
-    await t.ok(RecordEventsDocument, { events: [days('A', 2, '2026-06-01T00:00:00Z'), days('B', 10, '2026-06-01T00:00:00Z'), days('B', 20, '2026-06-02T00:00:00Z')] });
+    await t.ok(RecordEventsDocument, {
+      events: [
+        days('A', 2, '2026-06-01T00:00:00Z'),
+        days('B', 10, '2026-06-01T00:00:00Z'),
+        days('B', 20, '2026-06-02T00:00:00Z'),
+      ],
+    });
     const { a, b } = await t.ok(TwoDashboardsDocument, { a: 'A', b: 'B' });
     expect(a).toMatchObject({ programId: 'A', resolvedCases: 1, avgResolutionTime: 2 });
     expect(b).toMatchObject({ programId: 'B', resolvedCases: 2, avgResolutionTime: 15 });
@@ -114,7 +138,11 @@ describe('dashboard', () => {
   it("gives a scoped key's all-programs dashboard only its programs", async () => {
     const t = await setup(['A'], ['B'], ['C']);
     await t.ok(RecordEventsDocument, {
-      events: [days('A', 1, '2026-06-01T00:00:00Z'), days('B', 3, '2026-06-01T00:00:00Z'), days('C', 100, '2026-06-01T00:00:00Z')],
+      events: [
+        days('A', 1, '2026-06-01T00:00:00Z'),
+        days('B', 3, '2026-06-01T00:00:00Z'),
+        days('C', 100, '2026-06-01T00:00:00Z'),
+      ],
     });
     const viewer = await t.key('VIEWER', ['A', 'B']);
     const { dashboard } = await t.ok(DashboardDocument, {}, viewer);
@@ -125,7 +153,9 @@ describe('dashboard', () => {
 
   it('refuses from after to, and a time zone that is not IANA', async () => {
     const t = await setup(['HA']);
-    const reversed = onlyError(await t.run(DashboardDocument, { programId: 'HA', from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }));
+    const reversed = onlyError(
+      await t.run(DashboardDocument, { programId: 'HA', from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
+    );
     expect(reversed).toMatchObject({ message: 'from must be before to', extensions: { code: 'BAD_USER_INPUT' } });
     const zone = onlyError(await t.run(DashboardSeriesDocument, { programId: 'HA', timezone: 'Mars/Olympus' }));
     expect(zone.extensions?.code).toBe('BAD_USER_INPUT');
@@ -165,8 +195,14 @@ describe('dashboard series', () => {
 
   it('includes empty buckets with null averages and zero counts, oldest first', async () => {
     const t = await setup(['HA']);
-    await t.ok(RecordEventsDocument, { events: [days('HA', 2, '2026-06-01T10:00:00Z'), days('HA', 6, '2026-06-03T10:00:00Z')] });
-    const { dashboard } = await t.ok(DashboardSeriesDocument, { programId: 'HA', from: '2026-06-01T00:00:00Z', to: '2026-06-04T00:00:00Z' });
+    await t.ok(RecordEventsDocument, {
+      events: [days('HA', 2, '2026-06-01T10:00:00Z'), days('HA', 6, '2026-06-03T10:00:00Z')],
+    });
+    const { dashboard } = await t.ok(DashboardSeriesDocument, {
+      programId: 'HA',
+      from: '2026-06-01T00:00:00Z',
+      to: '2026-06-04T00:00:00Z',
+    });
     expect(dashboard.series.map((p) => [p.start, p.resolvedCases, p.avgResolutionTime, p.totalConflicts])).toEqual([
       ['2026-06-01T00:00:00.000Z', 1, 2, 0],
       ['2026-06-02T00:00:00.000Z', 0, null, 0],
@@ -177,7 +213,12 @@ describe('dashboard series', () => {
   it('starts weeks on Monday and cuts months, quarters and years in the requested zone', async () => {
     const t = await setup(['HA']);
     await t.ok(RecordEventsDocument, { events: [days('HA', 1, '2026-06-03T10:00:00Z')] }); // a Wednesday
-    const week = await t.ok(DashboardSeriesDocument, { programId: 'HA', from: '2026-06-03T00:00:00Z', to: '2026-06-04T00:00:00Z', granularity: 'WEEK' });
+    const week = await t.ok(DashboardSeriesDocument, {
+      programId: 'HA',
+      from: '2026-06-03T00:00:00Z',
+      to: '2026-06-04T00:00:00Z',
+      granularity: 'WEEK',
+    });
     expect(week.dashboard.series.map((p) => p.start)).toEqual(['2026-06-01T00:00:00.000Z']);
     const quarter = await t.ok(DashboardSeriesDocument, {
       programId: 'HA',
@@ -192,7 +233,12 @@ describe('dashboard series', () => {
       ['2026-06-30T15:00:00.000Z', 0],
       ['2026-09-30T15:00:00.000Z', 0],
     ]);
-    const year = await t.ok(DashboardSeriesDocument, { programId: 'HA', from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', granularity: 'YEAR' });
+    const year = await t.ok(DashboardSeriesDocument, {
+      programId: 'HA',
+      from: '2026-01-01T00:00:00Z',
+      to: '2027-01-01T00:00:00Z',
+      granularity: 'YEAR',
+    });
     expect(year.dashboard.series.map((p) => [p.start, p.resolvedCases])).toEqual([['2026-01-01T00:00:00.000Z', 1]]);
   });
 
@@ -219,7 +265,9 @@ describe('dashboard series', () => {
     const at = (hours: number) => new Date(from + hours * 3_600_000).toISOString();
     const ok = await t.ok(DashboardSeriesDocument, { programId: 'HA', from: at(0), to: at(2000), granularity: 'HOUR' });
     expect(ok.dashboard.series).toHaveLength(2000);
-    const error = onlyError(await t.run(DashboardSeriesDocument, { programId: 'HA', from: at(0), to: at(2001), granularity: 'HOUR' }));
+    const error = onlyError(
+      await t.run(DashboardSeriesDocument, { programId: 'HA', from: at(0), to: at(2001), granularity: 'HOUR' }),
+    );
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(/2000 buckets/);
   });

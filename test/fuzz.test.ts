@@ -48,7 +48,8 @@ function prng(seed: number) {
 type Rng = ReturnType<typeof prng>;
 
 /** Messages that would mean an internal detail escaped. */
-const LEAK = /\bat [\w.<>]+ \(|\/work\/|node_modules|\.ts:\d|\.js:\d|sqlite|SQLITE_|no such (table|column)|syntax error at or near|select \*|insert into|relation "|TypeError|RangeError|ReferenceError|Cannot read prop|undefined is not|is not a function/i;
+const LEAK =
+  /\bat [\w.<>]+ \(|\/work\/|node_modules|\.ts:\d|\.js:\d|sqlite|SQLITE_|no such (table|column)|syntax error at or near|select \*|insert into|relation "|TypeError|RangeError|ReferenceError|Cannot read prop|undefined is not|is not a function/i;
 
 const HOSTILE_STRINGS = [
   '',
@@ -84,7 +85,27 @@ const HOSTILE_STRINGS = [
   'q',
   'P',
 ];
-const HOSTILE_NUMBERS = [0, -0, 1, -1, 0.5, 4.2, 5, 6, 2_147_483_647, 2_147_483_648, -2_147_483_649, 1e15, 1e308, -1e308, 5e-324, Number.MAX_SAFE_INTEGER, 36_500.0001, 10_000, 10_001];
+const HOSTILE_NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  4.2,
+  5,
+  6,
+  2_147_483_647,
+  2_147_483_648,
+  -2_147_483_649,
+  1e15,
+  1e308,
+  -1e308,
+  5e-324,
+  Number.MAX_SAFE_INTEGER,
+  36_500.0001,
+  10_000,
+  10_001,
+];
 
 function hostileScalar(rng: Rng): unknown {
   switch (rng.int(6)) {
@@ -106,11 +127,13 @@ function inputValue(rng: Rng, type: GraphQLInputType, depth = 0): unknown {
   if (rng.chance(0.08) || depth > 4) return hostileScalar(rng);
   if (isNonNullType(type)) return inputValue(rng, type.ofType, depth);
   if (rng.chance(0.08)) return null;
-  if (isListType(type)) return Array.from({ length: rng.pick([0, 1, 2, 3, 50]) }, () => inputValue(rng, type.ofType, depth + 1));
+  if (isListType(type))
+    return Array.from({ length: rng.pick([0, 1, 2, 3, 50]) }, () => inputValue(rng, type.ofType, depth + 1));
   if (isEnumType(type)) return rng.chance(0.85) ? rng.pick(type.getValues()).name : rng.pick(['NOPE', 'firing', '', 1]);
   if (isInputObjectType(type)) {
     const value: Record<string, unknown> = {};
-    for (const field of Object.values(type.getFields())) if (rng.chance(0.85)) value[field.name] = inputValue(rng, field.type, depth + 1);
+    for (const field of Object.values(type.getFields()))
+      if (rng.chance(0.85)) value[field.name] = inputValue(rng, field.type, depth + 1);
     if (rng.chance(0.1)) value[rng.pick(['extra', '__proto__', 'constructor'])] = hostileScalar(rng);
     return value;
   }
@@ -123,9 +146,16 @@ function inputValue(rng: Rng, type: GraphQLInputType, depth = 0): unknown {
       case 'Boolean':
         return rng.chance(0.9) ? rng.chance(0.5) : 'yes';
       case 'ID':
-        return rng.chance(0.6) ? rng.pick(['p', 'q', '1', '2', '999999999999999', 'no-such-id']) : rng.pick(HOSTILE_STRINGS);
+        return rng.chance(0.6)
+          ? rng.pick(['p', 'q', '1', '2', '999999999999999', 'no-such-id'])
+          : rng.pick(HOSTILE_STRINGS);
       case 'DateTime':
-        return rng.pick(['2026-03-01T00:00:00Z', '2026-01-01T00:00:00-05:00', '2027-01-01T00:00:00Z', ...HOSTILE_STRINGS.slice(19, 26)]);
+        return rng.pick([
+          '2026-03-01T00:00:00Z',
+          '2026-01-01T00:00:00-05:00',
+          '2027-01-01T00:00:00Z',
+          ...HOSTILE_STRINGS.slice(19, 26),
+        ]);
       default:
         return rng.pick(HOSTILE_STRINGS);
     }
@@ -140,10 +170,15 @@ function selection(rng: Rng, type: GraphQLOutputType, depth: number): string {
   const chosen = fields.filter(() => rng.chance(0.5));
   if (chosen.length === 0) chosen.push(rng.pick(fields));
   const parts = chosen.map((field) => {
-    const inner = isObjectType(getNamedType(field.type)) ? (depth > 3 ? '{ __typename }' : `{ ${selection(rng, field.type, depth + 1)} }`) : '';
+    const inner = isObjectType(getNamedType(field.type))
+      ? depth > 3
+        ? '{ __typename }'
+        : `{ ${selection(rng, field.type, depth + 1)} }`
+      : '';
     return `${field.name} ${inner}`;
   });
-  if (rng.chance(0.05)) parts.push(rng.pick(['nope', '__schema { types { name } }', 'id(x: 1)', '__typename @skip(if: $nope)']));
+  if (rng.chance(0.05))
+    parts.push(rng.pick(['nope', '__schema { types { name } }', 'id(x: 1)', '__typename @skip(if: $nope)']));
   return parts.join(' ');
 }
 
@@ -169,7 +204,40 @@ function randomOperation(rng: Rng): { query: string; variables: Record<string, u
   return { query, variables };
 }
 
-const TOKENS = ['{', '}', '(', ')', '[', ']', ':', '$', '!', '@', '...', '"', '"""', '#', 'query', 'mutation', 'subscription', 'fragment', 'on', 'me', 'programs', 'id', 'dashboard', '1', '-', '=', '|', '&', '\\u0000', '\n', 'é', '🚀'];
+const TOKENS = [
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  ':',
+  '$',
+  '!',
+  '@',
+  '...',
+  '"',
+  '"""',
+  '#',
+  'query',
+  'mutation',
+  'subscription',
+  'fragment',
+  'on',
+  'me',
+  'programs',
+  'id',
+  'dashboard',
+  '1',
+  '-',
+  '=',
+  '|',
+  '&',
+  '\\u0000',
+  '\n',
+  'é',
+  '🚀',
+];
 
 interface HttpCase {
   method?: string;
@@ -183,8 +251,16 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
   const auth = (): Record<string, string> =>
     rng.chance(0.9)
       ? { authorization: `Bearer ${rng.pick(keys)}` }
-      : rng.pick<Record<string, string>>([{}, { authorization: 'Basic abc' }, { authorization: 'Bearer ' }, { authorization: `Bearer ${'x'.repeat(8000)}` }]);
-  const post = (body: string | Buffer, extra: Record<string, string> = {}): HttpCase => ({ body, headers: { ...json, ...auth(), ...extra } });
+      : rng.pick<Record<string, string>>([
+          {},
+          { authorization: 'Basic abc' },
+          { authorization: 'Bearer ' },
+          { authorization: `Bearer ${'x'.repeat(8000)}` },
+        ]);
+  const post = (body: string | Buffer, extra: Record<string, string> = {}): HttpCase => ({
+    body,
+    headers: { ...json, ...auth(), ...extra },
+  });
   const kind = rng.int(100);
   if (kind < 35) return post(JSON.stringify(randomOperation(rng)));
   if (kind < 45) {
@@ -225,12 +301,16 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
       'query ($l: Int, $s: [AlertState!]) { alerts(limit: $l, states: $s) { id } }',
       'query ($y: Int!, $p: ID!, $q: Int) { fiscalScorecard(fiscalYear: $y, programId: $p, quarter: $q) { rows { kpi status } } }',
     ]);
-    const variables = Object.fromEntries(['e', 'i', 'p', 'f', 't', 'g', 'z', 'l', 's', 'y', 'q'].map((v) => [v, hostileScalar(rng)]));
+    const variables = Object.fromEntries(
+      ['e', 'i', 'p', 'f', 't', 'g', 'z', 'l', 's', 'y', 'q'].map((v) => [v, hostileScalar(rng)]),
+    );
     return post(JSON.stringify({ query, variables }));
   }
   if (kind < 63) {
     // Token soup for the parser.
-    const soup = Array.from({ length: rng.pick([1, 5, 50, 400, 3000]) }, () => rng.pick(TOKENS)).join(rng.pick([' ', '', '\n']));
+    const soup = Array.from({ length: rng.pick([1, 5, 50, 400, 3000]) }, () => rng.pick(TOKENS)).join(
+      rng.pick([' ', '', '\n']),
+    );
     return post(JSON.stringify({ query: soup }));
   }
   if (kind < 70) {
@@ -240,7 +320,8 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
       rng.pick([
         () => JSON.stringify({ query: `{ ${'programs { '.repeat(depth)}id${' }'.repeat(depth)} }` }),
         () => JSON.stringify({ query: `{ ${'a: me { '.repeat(depth)}role${' }'.repeat(depth)} }` }),
-        () => `{"query": "query ($s: [AlertState!]) { alerts(states: $s) { id } }", "variables": {"s": ${'['.repeat(depth)}${']'.repeat(depth)}}}`,
+        () =>
+          `{"query": "query ($s: [AlertState!]) { alerts(states: $s) { id } }", "variables": {"s": ${'['.repeat(depth)}${']'.repeat(depth)}}}`,
         () => `{"query": "{ me { role } }", "variables": ${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
         () => '['.repeat(depth * 4) + ']'.repeat(depth * 4),
       ])(),
@@ -254,7 +335,9 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
         JSON.stringify({ query: `{ program(id: ${JSON.stringify(long)}) { id } }` }),
         JSON.stringify({ query: '{ me { role } }', operationName: long }),
         JSON.stringify({ query: `# ${long}\n{ me { role } }` }),
-        JSON.stringify({ query: `mutation { recordConflict(input: { programId: "p", caseId: ${JSON.stringify(long)}, reason: ${JSON.stringify(long)} }) { event { id } } }` }),
+        JSON.stringify({
+          query: `mutation { recordConflict(input: { programId: "p", caseId: ${JSON.stringify(long)}, reason: ${JSON.stringify(long)} }) { event { id } } }`,
+        }),
       ]),
       rng.chance(0.2) ? { 'x-junk': long.slice(0, 100).replace(/[^\x20-\x7e]/g, '?') } : {},
     );
@@ -267,7 +350,11 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
     // Methods, paths and content types nobody should send.
     return rng.pick<HttpCase>([
       { method: 'GET', path: `/graphql?query=${encodeURIComponent(randomOperation(rng).query)}`, headers: auth() },
-      { method: 'GET', path: '/graphql?query=mutation%20%7B%20createProgram(input%3A%7Bid%3A%22x%22%2Cname%3A%22x%22%7D)%20%7B%20id%20%7D%20%7D', headers: auth() },
+      {
+        method: 'GET',
+        path: '/graphql?query=mutation%20%7B%20createProgram(input%3A%7Bid%3A%22x%22%2Cname%3A%22x%22%7D)%20%7B%20id%20%7D%20%7D',
+        headers: auth(),
+      },
       { method: 'GET', path: '/graphql?query=%7B&variables=%7B', headers: auth() },
       { method: 'GET', path: `/graphql?${'a=1&'.repeat(500)}`, headers: auth() },
       { method: 'PUT', body: '{"query":"{ me { role } }"}', headers: { ...json, ...auth() } },
@@ -276,11 +363,23 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
       { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } },
       { method: 'HEAD', headers: auth() },
       { body: '{"query":"{ me { role } }"}', headers: { 'content-type': 'text/plain', ...auth() } },
-      { body: 'query=%7B%20me%20%7B%20role%20%7D%20%7D', headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth() } },
-      { body: '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"{ me { role } }"}\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x', ...auth() } },
+      {
+        body: 'query=%7B%20me%20%7B%20role%20%7D%20%7D',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth() },
+      },
+      {
+        body: '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"{ me { role } }"}\r\n--x--',
+        headers: { 'content-type': 'multipart/form-data; boundary=x', ...auth() },
+      },
       { body: '--x\r\n\r\n', headers: { 'content-type': 'multipart/form-data', ...auth() } },
-      { body: '{"query":"{ me { role } }"}', headers: { 'content-type': 'application/json; charset=utf-16', ...auth() } },
-      { body: '{"query":"{ me { role } }"}', headers: { 'content-type': 'application/graphql-response+json', accept: 'application/xml', ...auth() } },
+      {
+        body: '{"query":"{ me { role } }"}',
+        headers: { 'content-type': 'application/json; charset=utf-16', ...auth() },
+      },
+      {
+        body: '{"query":"{ me { role } }"}',
+        headers: { 'content-type': 'application/graphql-response+json', accept: 'application/xml', ...auth() },
+      },
       { body: '{"query":"{ me { role } }"}', headers: { ...json, 'content-encoding': 'gzip', ...auth() } },
       { body: '{"query":"{ me { role } }"}', headers: { ...json, 'content-length': '5', ...auth() } },
       { path: '/graphql/../metrics', body: '{}', headers: json },
@@ -291,7 +390,9 @@ function httpCase(rng: Rng, keys: string[]): HttpCase {
     ]);
   }
   // A valid operation from a key that should not run it, or with a revoked or unknown key.
-  return post(JSON.stringify(randomOperation(rng)), { authorization: `Bearer ${rng.pick([...keys, 'kpi_' + 'A'.repeat(43), 'x'])}` });
+  return post(JSON.stringify(randomOperation(rng)), {
+    authorization: `Bearer ${rng.pick([...keys, 'kpi_' + 'A'.repeat(43), 'x'])}`,
+  });
 }
 
 interface Outcome {
@@ -301,14 +402,26 @@ interface Outcome {
 
 function send(port: number, c: HttpCase): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method: c.method ?? 'POST', path: c.path ?? '/graphql', headers: c.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: c.method ?? 'POST',
+        path: c.path ?? '/graphql',
+        headers: c.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     // The server may answer (413) and close before a large body is written whole.
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve({ status: 499, text: '' }) : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve({ status: 499, text: '' }) : reject(error),
+    );
     if (c.body !== undefined && c.method !== 'GET' && c.method !== 'HEAD') req.write(c.body);
     req.end();
   });
@@ -316,10 +429,18 @@ function send(port: number, c: HttpCase): Promise<Outcome> {
 
 function judge(c: HttpCase, outcome: Outcome, failures: string[]) {
   const where = () => `${c.method ?? 'POST'} ${c.path ?? '/graphql'} ${String(c.body ?? '').slice(0, 200)}`;
-  if (outcome.status >= 500 || outcome.status === 0) failures.push(`${outcome.status} for ${where()}: ${outcome.text.slice(0, 300)}`);
+  if (outcome.status >= 500 || outcome.status === 0)
+    failures.push(`${outcome.status} for ${where()}: ${outcome.text.slice(0, 300)}`);
   if (LEAK.test(outcome.text)) failures.push(`leak for ${where()}: ${outcome.text.slice(0, 300)}`);
-  if ((c.path ?? '/graphql').startsWith('/graphql') && /INTERNAL_SERVER_ERROR|Unexpected error\./.test(outcome.text)) failures.push(`internal error for ${where()}: ${outcome.text.slice(0, 300)}`);
-  if (outcome.status >= 200 && outcome.status < 300 && (c.path ?? '/graphql') === '/graphql' && c.method !== 'OPTIONS' && c.method !== 'HEAD') {
+  if ((c.path ?? '/graphql').startsWith('/graphql') && /INTERNAL_SERVER_ERROR|Unexpected error\./.test(outcome.text))
+    failures.push(`internal error for ${where()}: ${outcome.text.slice(0, 300)}`);
+  if (
+    outcome.status >= 200 &&
+    outcome.status < 300 &&
+    (c.path ?? '/graphql') === '/graphql' &&
+    c.method !== 'OPTIONS' &&
+    c.method !== 'HEAD'
+  ) {
     // A 2xx from GraphQL is a GraphQL answer: data, errors, or both.
     let body: { data?: unknown; errors?: unknown } | null = null;
     try {
@@ -327,13 +448,19 @@ function judge(c: HttpCase, outcome: Outcome, failures: string[]) {
     } catch {
       // reported below
     }
-    if (!body || typeof body !== 'object' || !('data' in body || 'errors' in body)) failures.push(`not a GraphQL answer for ${where()}: ${outcome.text.slice(0, 200)}`);
+    if (!body || typeof body !== 'object' || !('data' in body || 'errors' in body))
+      failures.push(`not a GraphQL answer for ${where()}: ${outcome.text.slice(0, 200)}`);
   }
 }
 
 /** Socket abuse: each case opens a socket, misbehaves, and expects a protocol close, never 4500/1011. */
-function socketCase(rng: Rng, url: string, keys: string[]): { protocol: string | string[]; messages: (string | Buffer)[] } {
-  const init = (key: string) => JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } });
+function socketCase(
+  rng: Rng,
+  url: string,
+  keys: string[],
+): { protocol: string | string[]; messages: (string | Buffer)[] } {
+  const init = (key: string) =>
+    JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } });
   const subscribe = (id: unknown, payload: unknown) => JSON.stringify({ id, type: 'subscribe', payload });
   const sub = schema.getSubscriptionType()!;
   const field = rng.pick(Object.values(sub.getFields()));
@@ -351,8 +478,19 @@ function socketCase(rng: Rng, url: string, keys: string[]): { protocol: string |
     [init(key), subscribe('x'.repeat(10_000), { query: document, variables })],
     [init(key), subscribe('2', { query: document, variables })],
     [init(key), subscribe('3', { query: rng.pick(TOKENS).repeat(rng.int(5000)) })],
-    [init(key), subscribe('4', { query: `subscription { ${'dashboardUpdated { activeAlerts { rule { id } } } '.repeat(1)} }`, variables: 'x' })],
-    [init(key), JSON.stringify({ type: 'complete', id: 'never-started' }), JSON.stringify({ type: 'ping' }), JSON.stringify({ type: 'pong', payload: 1 })],
+    [
+      init(key),
+      subscribe('4', {
+        query: `subscription { ${'dashboardUpdated { activeAlerts { rule { id } } } '.repeat(1)} }`,
+        variables: 'x',
+      }),
+    ],
+    [
+      init(key),
+      JSON.stringify({ type: 'complete', id: 'never-started' }),
+      JSON.stringify({ type: 'ping' }),
+      JSON.stringify({ type: 'pong', payload: 1 }),
+    ],
     [init(key), JSON.stringify({ type: 'next', id: '1', payload: {} })],
     [init(key), JSON.stringify({ type: 'connection_ack' })],
     [init(key), JSON.stringify({ type: 'unknown' })],
@@ -360,14 +498,23 @@ function socketCase(rng: Rng, url: string, keys: string[]): { protocol: string |
     [JSON.stringify({ type: 'connection_init', payload: { authorization: 42 } })],
     [JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${'z'.repeat(100_000)}` } })],
     [Buffer.from([0xff, 0x00, 0x13, 0x37])],
-    [init(key), `{"id":"5","type":"subscribe","payload":{"query":"{ me { role } }","variables":${'['.repeat(5000)}${']'.repeat(5000)}}}`],
+    [
+      init(key),
+      `{"id":"5","type":"subscribe","payload":{"query":"{ me { role } }","variables":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+    ],
     [init(key), 'x'.repeat(3_300_000)],
   ]);
-  return { protocol: rng.chance(0.05) ? rng.pick(['graphql-ws', 'nonsense', ['a', 'b']]) : 'graphql-transport-ws', messages: abuse };
+  return {
+    protocol: rng.chance(0.05) ? rng.pick(['graphql-ws', 'nonsense', ['a', 'b']]) : 'graphql-transport-ws',
+    messages: abuse,
+  };
 }
 
 /** Runs one socket case; resolves with the close code (or 0 when it stayed open and we closed it). */
-function runSocket(url: string, c: { protocol: string | string[]; messages: (string | Buffer)[] }): Promise<{ code: number; answers: string[] }> {
+function runSocket(
+  url: string,
+  c: { protocol: string | string[]; messages: (string | Buffer)[] },
+): Promise<{ code: number; answers: string[] }> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url, c.protocol);
     const answers: string[] = [];
@@ -384,7 +531,8 @@ function runSocket(url: string, c: { protocol: string | string[]; messages: (str
     socket.on('message', (data) => {
       answers.push(String(data));
       const message = JSON.parse(String(data)) as { type: string };
-      if (message.type === 'error' || message.type === 'complete' || message.type === 'next') setTimeout(() => done(0), 50);
+      if (message.type === 'error' || message.type === 'complete' || message.type === 'next')
+        setTimeout(() => done(0), 50);
     });
     socket.on('close', (code) => done(code));
     socket.on('error', () => done(-1));
@@ -405,12 +553,16 @@ async function pool<T>(items: T[], concurrency: number, run: (item: T) => Promis
 }
 
 describe('fuzzing a running server', () => {
-  it(`answers ${HTTP_CASES + SOCKET_CASES} malformed or hostile requests with 4xx or GraphQL errors, never a 5xx or a leak, and stays up`, { timeout: 120_000 }, async () => {
+  it(`answers ${HTTP_CASES + SOCKET_CASES} malformed or hostile requests with 4xx or GraphQL errors, never a 5xx or a leak, and stays up`, {
+    timeout: 120_000,
+  }, async () => {
     const t = await testApp({ env: { RATE_LIMIT_PER_MINUTE: '0' } });
     await t.program('p');
     await t.program('q');
     const keys = [ADMIN_KEY, await t.key('VIEWER', ['p']), await t.key('INTEGRATION', ['p']), await t.key('VIEWER')];
-    const { createApiKey } = await t.ok((await import('./generated/operations.js')).CreateApiKeyDocument, { input: { name: 'gone', role: 'ADMIN' } });
+    const { createApiKey } = await t.ok((await import('./generated/operations.js')).CreateApiKeyDocument, {
+      input: { name: 'gone', role: 'ADMIN' },
+    });
     await t.ok(RevokeApiKeyDocument, { id: createApiKey.apiKey.id });
     keys.push(createApiKey.key);
     const { port, url } = await t.app.start();
@@ -426,7 +578,12 @@ describe('fuzzing a running server', () => {
     });
 
     // Raw bytes that are not HTTP at all: the server must drop or refuse them and carry on.
-    const garbage = ['GARBAGE\r\n\r\n', 'POST /graphql HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', '\u0000'.repeat(100)];
+    const garbage = [
+      'GARBAGE\r\n\r\n',
+      'POST /graphql HTTP/1.1\r\nContent-Length: -1\r\n\r\n',
+      'GET / HTTP/9.9\r\n\r\n',
+      '\u0000'.repeat(100),
+    ];
     for (const bytes of garbage) {
       await new Promise<void>((resolve) => {
         const socket = tcpConnect(port, '127.0.0.1', () => socket.end(bytes));
@@ -442,9 +599,13 @@ describe('fuzzing a running server', () => {
     const socketCases = Array.from({ length: SOCKET_CASES }, () => socketCase(rng, wsUrl, keys));
     await pool(socketCases, 8, async (c) => {
       const { code, answers } = await runSocket(wsUrl, c);
-      if (code === 4500 || code === 1011 || code >= 500 && code < 600) failures.push(`socket closed with ${code} after ${JSON.stringify(c.messages.map((m) => String(m).slice(0, 120)))}`);
+      if (code === 4500 || code === 1011 || (code >= 500 && code < 600))
+        failures.push(
+          `socket closed with ${code} after ${JSON.stringify(c.messages.map((m) => String(m).slice(0, 120)))}`,
+        );
       for (const answer of answers) {
-        if (LEAK.test(answer) || /INTERNAL_SERVER_ERROR|Unexpected error\./.test(answer)) failures.push(`socket answer leaked or failed: ${answer.slice(0, 300)}`);
+        if (LEAK.test(answer) || /INTERNAL_SERVER_ERROR|Unexpected error\./.test(answer))
+          failures.push(`socket answer leaked or failed: ${answer.slice(0, 300)}`);
       }
       sent += c.messages.length;
     });
@@ -456,7 +617,10 @@ describe('fuzzing a running server', () => {
 
     // Still up, still right.
     expect((await send(port, { method: 'GET', path: '/health' })).status).toBe(200);
-    const me = await send(port, { body: JSON.stringify({ query: '{ me { role } }' }), headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` } });
+    const me = await send(port, {
+      body: JSON.stringify({ query: '{ me { role } }' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(JSON.parse(me.text)).toEqual({ data: { me: { role: 'ADMIN' } } });
   });
 });

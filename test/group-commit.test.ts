@@ -31,7 +31,9 @@ describe('group commit', () => {
     const { recorder } = t.app.services;
     const before = recorder.commits;
 
-    const outcomes = await Promise.all(Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false)),
+    );
 
     expect(outcomes.every((o) => o.accepted === 1)).toBe(true);
     expect(recorder.commits - before).toBe(1);
@@ -45,7 +47,9 @@ describe('group commit', () => {
 
     const n = 30;
     const results = await Promise.all(
-      Array.from({ length: n }, (_, i) => t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `C-${i}`, days: 2 } })),
+      Array.from({ length: n }, (_, i) =>
+        t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `C-${i}`, days: 2 } }),
+      ),
     );
 
     expect(results).toHaveLength(n);
@@ -79,12 +83,16 @@ describe('group commit', () => {
   it('fails only the mutation that reuses an idempotency key with another payload', async () => {
     const t = await testApp();
     await t.program('HA');
-    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'FIRST', days: 4, idempotencyKey: 'k-1' } });
+    await t.ok(RecordResolutionTimeDocument, {
+      input: { programId: 'HA', caseId: 'FIRST', days: 4, idempotencyKey: 'k-1' },
+    });
 
     const good = Array.from({ length: 10 }, (_, i) =>
       t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: `C-${i}`, days: 2 } }),
     );
-    const reused = t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'OTHER', days: 9, idempotencyKey: 'k-1' } });
+    const reused = t.run(RecordResolutionTimeDocument, {
+      input: { programId: 'HA', caseId: 'OTHER', days: 9, idempotencyKey: 'k-1' },
+    });
     const unknown = t.run(RecordResolutionTimeDocument, { input: { programId: 'NOPE', caseId: 'X', days: 2 } });
     const invalid = t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'X', days: -1 } });
 
@@ -104,15 +112,21 @@ describe('group commit', () => {
 
     const goods = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false));
     // Refusals are expected at once: on PostgreSQL they may settle before the goods do.
-    const unknown = expect(recorder.record([resolution('X', { programId: 'NOPE' })], null, false)).rejects.toMatchObject({
+    const unknown = expect(
+      recorder.record([resolution('X', { programId: 'NOPE' })], null, false),
+    ).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },
     });
-    const conflicting = expect(recorder.record([resolution('KEYED', { value: 8, idempotencyKey: 'k-1' })], null, false)).rejects.toMatchObject({
+    const conflicting = expect(
+      recorder.record([resolution('KEYED', { value: 8, idempotencyKey: 'k-1' })], null, false),
+    ).rejects.toMatchObject({
       extensions: { code: 'CONFLICT' },
     });
     // A row the database itself refuses fails the shared transaction; every unit is then retried alone.
     // (case_id is NOT NULL on both databases.)
-    const broken = expect(recorder.record([resolution('X', { caseId: null as unknown as string })], null, false)).rejects.toThrow();
+    const broken = expect(
+      recorder.record([resolution('X', { caseId: null as unknown as string })], null, false),
+    ).rejects.toThrow();
     const more = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`D-${i}`)], null, false));
 
     for (const outcome of await Promise.all([...goods, ...more])) expect(outcome.accepted).toBe(1);
@@ -152,7 +166,9 @@ describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', 
     expect((await recorder.record(batch('B', 500), null, true, false)).accepted).toBe(500);
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
     expect(dashboard.resolvedCases).toBe(500);
-    expect(() => loadConfig({ SQLITE_WRITER_THREAD: 'no' })).toThrow('SQLITE_WRITER_THREAD must be one of on, off (got "no")');
+    expect(() => loadConfig({ SQLITE_WRITER_THREAD: 'no' })).toThrow(
+      'SQLITE_WRITER_THREAD must be one of on, off (got "no")',
+    );
   });
 
   it('keeps the neighbours of a unit that fails in the writer thread', async () => {
@@ -163,7 +179,10 @@ describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', 
     const broken = batch('X', 60);
     broken[30] = resolution('X-30', { caseId: null as unknown as string });
 
-    const goods = [recorder.record(batch('A', 60), null, true, false), recorder.record(batch('B', 60), null, true, false)];
+    const goods = [
+      recorder.record(batch('A', 60), null, true, false),
+      recorder.record(batch('B', 60), null, true, false),
+    ];
     const refused = expect(recorder.record(broken, null, true, false)).rejects.toThrow();
 
     for (const outcome of await Promise.all(goods)) expect(outcome.accepted).toBe(60);

@@ -14,7 +14,11 @@ async function post(t: Awaited<ReturnType<typeof testApp>>, query: string, varia
 describe('input errors', () => {
   it('codes a variable that does not coerce as BAD_USER_INPUT', async () => {
     const t = await testApp();
-    const wrongType = await post(t, 'mutation($d: Float!) { recordResolutionTime(input: {programId: "HA", caseId: "c", days: $d}) { duplicate } }', { d: 'five' });
+    const wrongType = await post(
+      t,
+      'mutation($d: Float!) { recordResolutionTime(input: {programId: "HA", caseId: "c", days: $d}) { duplicate } }',
+      { d: 'five' },
+    );
     expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(wrongType.errors?.[0].message).toContain('$d');
     const missing = await post(t, 'query($id: ID!) { program(id: $id) { id } }', {});
@@ -26,7 +30,10 @@ describe('input errors', () => {
     await t.program('HA');
     const inVariable = await post(t, 'query($id: ID!) { program(id: $id) { id } }', { id: 'H\u0000A' });
     expect(inVariable.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-    const inLiteral = await post(t, 'mutation { recordConflict(input: {programId: "HA", caseId: "a\\u0000b"}) { duplicate } }');
+    const inLiteral = await post(
+      t,
+      'mutation { recordConflict(input: {programId: "HA", caseId: "a\\u0000b"}) { duplicate } }',
+    );
     expect(inLiteral.errors?.[0].message).toMatch(/NUL/);
     const stored = await t.app.services.db.selectFrom('events').selectAll().execute();
     expect(stored).toHaveLength(0);

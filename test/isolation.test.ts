@@ -72,45 +72,118 @@ const MATRIX: Record<string, Row> = {
   // ---- queries
   'Query.alert': {
     probes: [
-      { name: "bravo's alert by id", key: 'viewerA', query: `query ($id: ID!) { alert(id: $id) { ${ALERT} } }`, variables: (w) => ({ id: w.ids.bAlert }), expect: 'NOTHING', check: (d) => expect(d.alert).toBeNull() },
+      {
+        name: "bravo's alert by id",
+        key: 'viewerA',
+        query: `query ($id: ID!) { alert(id: $id) { ${ALERT} } }`,
+        variables: (w) => ({ id: w.ids.bAlert }),
+        expect: 'NOTHING',
+        check: (d) => expect(d.alert).toBeNull(),
+      },
     ],
   },
   'Query.alertRules': {
     probes: [
-      { name: "bravo's rules by program", key: 'viewerA', query: `{ alertRules(programId: "${B}") { ${RULE} } }`, expect: 'REFUSED' },
-      { name: 'every program it may see', key: 'viewerA', query: `{ alertRules { ${RULE} } }`, expect: 'NOTHING', check: (d, w) => expect(ids(d.alertRules)).toContain(w.ids.aRule) },
+      {
+        name: "bravo's rules by program",
+        key: 'viewerA',
+        query: `{ alertRules(programId: "${B}") { ${RULE} } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: 'every program it may see',
+        key: 'viewerA',
+        query: `{ alertRules { ${RULE} } }`,
+        expect: 'NOTHING',
+        check: (d, w) => expect(ids(d.alertRules)).toContain(w.ids.aRule),
+      },
     ],
   },
   'Query.alerts': {
     probes: [
-      { name: "bravo's alerts by program", key: 'viewerA', query: `{ alerts(programId: "${B}") { ${ALERT} } }`, expect: 'REFUSED' },
-      { name: "through bravo's rule", key: 'viewerA', query: `query ($r: ID) { alerts(ruleId: $r) { ${ALERT} } }`, variables: (w) => ({ r: w.ids.bRule }), expect: 'NOTHING' },
-      { name: 'every program it may see', key: 'viewerA', query: `{ alerts { ${ALERT} } }`, expect: 'NOTHING', check: (d, w) => expect(ids(d.alerts)).toEqual([w.ids.aAlert]) },
+      {
+        name: "bravo's alerts by program",
+        key: 'viewerA',
+        query: `{ alerts(programId: "${B}") { ${ALERT} } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "through bravo's rule",
+        key: 'viewerA',
+        query: `query ($r: ID) { alerts(ruleId: $r) { ${ALERT} } }`,
+        variables: (w) => ({ r: w.ids.bRule }),
+        expect: 'NOTHING',
+      },
+      {
+        name: 'every program it may see',
+        key: 'viewerA',
+        query: `{ alerts { ${ALERT} } }`,
+        expect: 'NOTHING',
+        check: (d, w) => expect(ids(d.alerts)).toEqual([w.ids.aAlert]),
+      },
     ],
   },
   'Query.apiKeys': {
-    probes: [{ name: "an admin of alpha lists keys: none for bravo or for every program", key: 'adminA', query: '{ apiKeys { id name programIds } }', expect: 'NOTHING', check: (d, w) => expect(ids(d.apiKeys)).not.toContain(w.ids.unscopedKey) }],
+    probes: [
+      {
+        name: 'an admin of alpha lists keys: none for bravo or for every program',
+        key: 'adminA',
+        query: '{ apiKeys { id name programIds } }',
+        expect: 'NOTHING',
+        check: (d, w) => expect(ids(d.apiKeys)).not.toContain(w.ids.unscopedKey),
+      },
+    ],
   },
   'Query.auditLog': {
-    probes: [{ name: 'an admin of alpha reads the audit log of every program', key: 'adminA', query: '{ auditLog { id action targetId details } }', expect: 'REFUSED' }],
+    probes: [
+      {
+        name: 'an admin of alpha reads the audit log of every program',
+        key: 'adminA',
+        query: '{ auditLog { id action targetId details } }',
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Query.dashboard': {
     probes: [
-      { name: "bravo's dashboard", key: 'viewerA', query: `{ dashboard(programId: "${B}") { resolvedCases } }`, expect: 'REFUSED' },
+      {
+        name: "bravo's dashboard",
+        key: 'viewerA',
+        query: `{ dashboard(programId: "${B}") { resolvedCases } }`,
+        expect: 'REFUSED',
+      },
       {
         name: 'the all-programs dashboard aggregates alpha alone',
         key: 'viewerA',
-        query: '{ dashboard(from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { programId resolvedCases satisfactionResponses totalConflicts series { resolvedCases } activeAlerts { id programId rule { id } } targets { id programId } } }',
+        query:
+          '{ dashboard(from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { programId resolvedCases satisfactionResponses totalConflicts series { resolvedCases } activeAlerts { id programId rule { id } } targets { id programId } } }',
         expect: 'NOTHING',
-        check: (d) => expect(d.dashboard).toMatchObject({ resolvedCases: 2, satisfactionResponses: 1, totalConflicts: 0 }),
+        check: (d) =>
+          expect(d.dashboard).toMatchObject({ resolvedCases: 2, satisfactionResponses: 1, totalConflicts: 0 }),
       },
     ],
   },
   'Query.event': {
-    probes: [{ name: "bravo's event by id", key: 'viewerA', query: 'query ($id: ID!) { event(id: $id) { id programId caseId value } }', variables: (w) => ({ id: w.ids.bEvent }), expect: 'NOTHING', check: (d) => expect(d.event).toBeNull() }],
+    probes: [
+      {
+        name: "bravo's event by id",
+        key: 'viewerA',
+        query: 'query ($id: ID!) { event(id: $id) { id programId caseId value } }',
+        variables: (w) => ({ id: w.ids.bEvent }),
+        expect: 'NOTHING',
+        check: (d) => expect(d.event).toBeNull(),
+      },
+    ],
   },
   'Query.fiscalScorecard': {
-    probes: [{ name: "bravo's fiscal scorecard", key: 'viewerA', query: `{ fiscalScorecard(programId: "${B}", fiscalYear: 2026) { programId rows { actual target } } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's fiscal scorecard",
+        key: 'viewerA',
+        query: `{ fiscalScorecard(programId: "${B}", fiscalYear: 2026) { programId rows { actual target } } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Query.kpis': { none: 'the KPI registry: names, units and directions, the same for every program' },
   'Query.me': { none: "the caller's own key: its role and the programs it may see" },
@@ -118,74 +191,219 @@ const MATRIX: Record<string, Row> = {
     probes: [{ name: 'bravo by id', key: 'viewerA', query: `{ program(id: "${B}") { id name } }`, expect: 'REFUSED' }],
   },
   'Query.programs': {
-    probes: [{ name: 'every program it may see', key: 'viewerA', query: '{ programs { id name } }', expect: 'NOTHING', check: (d) => expect(ids(d.programs)).toEqual([A]) }],
+    probes: [
+      {
+        name: 'every program it may see',
+        key: 'viewerA',
+        query: '{ programs { id name } }',
+        expect: 'NOTHING',
+        check: (d) => expect(ids(d.programs)).toEqual([A]),
+      },
+    ],
   },
   'Query.scorecard': {
-    probes: [{ name: "bravo's scorecard", key: 'viewerA', query: `{ scorecard(programId: "${B}", from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { programId rows { actual target } } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's scorecard",
+        key: 'viewerA',
+        query: `{ scorecard(programId: "${B}", from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { programId rows { actual target } } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Query.targets': {
-    probes: [{ name: "bravo's targets", key: 'viewerA', query: `{ targets(programId: "${B}") { id value } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's targets",
+        key: 'viewerA',
+        query: `{ targets(programId: "${B}") { id value } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Query.webhookDeliveries': {
     probes: [
-      { name: "an admin of alpha reads every program's deliveries", key: 'adminA', query: '{ webhookDeliveries { id body webhook { id programId } } }', expect: 'REFUSED' },
-      { name: "through bravo's webhook", key: 'adminA', query: 'query ($w: ID) { webhookDeliveries(webhookId: $w) { id body } }', variables: (w) => ({ w: w.ids.bWebhook }), expect: 'REFUSED' },
+      {
+        name: "an admin of alpha reads every program's deliveries",
+        key: 'adminA',
+        query: '{ webhookDeliveries { id body webhook { id programId } } }',
+        expect: 'REFUSED',
+      },
+      {
+        name: "through bravo's webhook",
+        key: 'adminA',
+        query: 'query ($w: ID) { webhookDeliveries(webhookId: $w) { id body } }',
+        variables: (w) => ({ w: w.ids.bWebhook }),
+        expect: 'REFUSED',
+      },
     ],
   },
   'Query.webhooks': {
     // The every-program webhook applies to alpha's alerts too, as every-program rules do, so it is listed.
-    probes: [{ name: 'an admin of alpha lists webhooks', key: 'adminA', query: '{ webhooks { id url programId } }', expect: 'NOTHING', check: (d, w) => expect(ids(d.webhooks)).toEqual([w.ids.everyWebhook]) }],
+    probes: [
+      {
+        name: 'an admin of alpha lists webhooks',
+        key: 'adminA',
+        query: '{ webhooks { id url programId } }',
+        expect: 'NOTHING',
+        check: (d, w) => expect(ids(d.webhooks)).toEqual([w.ids.everyWebhook]),
+      },
+    ],
   },
 
   // ---- mutations (each must also leave the world unchanged)
   'Mutation.acknowledgeAlert': {
-    probes: [{ name: "bravo's alert", key: 'adminA', query: 'mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }', variables: (w) => ({ id: w.ids.bAlert }), expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's alert",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }',
+        variables: (w) => ({ id: w.ids.bAlert }),
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.createAlertRule': {
     probes: [
-      { name: 'a rule for bravo', key: 'adminA', query: `mutation { createAlertRule(input: { name: "x", programId: "${B}", kpi: CSAT, comparator: LT, threshold: 50 }) { id } }`, expect: 'REFUSED' },
-      { name: 'a rule for every program', key: 'adminA', query: 'mutation { createAlertRule(input: { name: "x", kpi: CSAT, comparator: LT, threshold: 50 }) { id } }', expect: 'REFUSED' },
+      {
+        name: 'a rule for bravo',
+        key: 'adminA',
+        query: `mutation { createAlertRule(input: { name: "x", programId: "${B}", kpi: CSAT, comparator: LT, threshold: 50 }) { id } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: 'a rule for every program',
+        key: 'adminA',
+        query: 'mutation { createAlertRule(input: { name: "x", kpi: CSAT, comparator: LT, threshold: 50 }) { id } }',
+        expect: 'REFUSED',
+      },
     ],
   },
   'Mutation.createApiKey': {
     probes: [
-      { name: 'a key for bravo', key: 'adminA', query: `mutation { createApiKey(input: { name: "x", role: VIEWER, programIds: ["${B}"] }) { key } }`, expect: 'REFUSED' },
-      { name: 'a key for alpha and bravo', key: 'adminA', query: `mutation { createApiKey(input: { name: "x", role: ADMIN, programIds: ["${A}", "${B}"] }) { key } }`, expect: 'REFUSED' },
-      { name: 'a key for every program', key: 'adminA', query: 'mutation { createApiKey(input: { name: "x", role: ADMIN }) { key } }', expect: 'REFUSED' },
+      {
+        name: 'a key for bravo',
+        key: 'adminA',
+        query: `mutation { createApiKey(input: { name: "x", role: VIEWER, programIds: ["${B}"] }) { key } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: 'a key for alpha and bravo',
+        key: 'adminA',
+        query: `mutation { createApiKey(input: { name: "x", role: ADMIN, programIds: ["${A}", "${B}"] }) { key } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: 'a key for every program',
+        key: 'adminA',
+        query: 'mutation { createApiKey(input: { name: "x", role: ADMIN }) { key } }',
+        expect: 'REFUSED',
+      },
     ],
   },
   'Mutation.createProgram': {
-    probes: [{ name: 'a new program (it would belong to every-program keys only)', key: 'adminA', query: 'mutation { createProgram(input: { id: "charlie", name: "C" }) { id } }', expect: 'REFUSED' }],
+    probes: [
+      {
+        name: 'a new program (it would belong to every-program keys only)',
+        key: 'adminA',
+        query: 'mutation { createProgram(input: { id: "charlie", name: "C" }) { id } }',
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.createWebhook': {
     probes: [
-      { name: "a webhook for bravo's alerts", key: 'adminA', query: `mutation { createWebhook(input: { url: "https://x.example/h", secret: "0123456789abcdef", programId: "${B}" }) { id } }`, expect: 'REFUSED' },
-      { name: "a webhook for every program's alerts", key: 'adminA', query: 'mutation { createWebhook(input: { url: "https://x.example/h", secret: "0123456789abcdef" }) { id } }', expect: 'REFUSED' },
+      {
+        name: "a webhook for bravo's alerts",
+        key: 'adminA',
+        query: `mutation { createWebhook(input: { url: "https://x.example/h", secret: "0123456789abcdef", programId: "${B}" }) { id } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "a webhook for every program's alerts",
+        key: 'adminA',
+        query: 'mutation { createWebhook(input: { url: "https://x.example/h", secret: "0123456789abcdef" }) { id } }',
+        expect: 'REFUSED',
+      },
     ],
   },
   'Mutation.deleteAlertRule': {
     probes: [
-      { name: "bravo's rule", key: 'adminA', query: 'mutation ($id: ID!) { deleteAlertRule(id: $id) }', variables: (w) => ({ id: w.ids.bRule }), expect: 'REFUSED' },
-      { name: 'the every-program default rule', key: 'adminA', query: 'mutation { deleteAlertRule(id: "default-avg-resolution-time") }', expect: 'REFUSED' },
+      {
+        name: "bravo's rule",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { deleteAlertRule(id: $id) }',
+        variables: (w) => ({ id: w.ids.bRule }),
+        expect: 'REFUSED',
+      },
+      {
+        name: 'the every-program default rule',
+        key: 'adminA',
+        query: 'mutation { deleteAlertRule(id: "default-avg-resolution-time") }',
+        expect: 'REFUSED',
+      },
     ],
   },
   'Mutation.deleteTarget': {
-    probes: [{ name: "bravo's target", key: 'adminA', query: 'mutation ($id: ID!) { deleteTarget(id: $id) }', variables: (w) => ({ id: w.ids.bTarget }), expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's target",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { deleteTarget(id: $id) }',
+        variables: (w) => ({ id: w.ids.bTarget }),
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.deleteWebhook': {
     probes: [
-      { name: "bravo's webhook", key: 'adminA', query: 'mutation ($id: ID!) { deleteWebhook(id: $id) }', variables: (w) => ({ id: w.ids.bWebhook }), expect: 'REFUSED' },
-      { name: 'the every-program webhook', key: 'adminA', query: 'mutation ($id: ID!) { deleteWebhook(id: $id) }', variables: (w) => ({ id: w.ids.everyWebhook }), expect: 'REFUSED' },
+      {
+        name: "bravo's webhook",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { deleteWebhook(id: $id) }',
+        variables: (w) => ({ id: w.ids.bWebhook }),
+        expect: 'REFUSED',
+      },
+      {
+        name: 'the every-program webhook',
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { deleteWebhook(id: $id) }',
+        variables: (w) => ({ id: w.ids.everyWebhook }),
+        expect: 'REFUSED',
+      },
     ],
   },
   'Mutation.disableAlertRule': {
-    probes: [{ name: "bravo's rule", key: 'adminA', query: `mutation ($id: ID!) { disableAlertRule(id: $id) { ${RULE} } }`, variables: (w) => ({ id: w.ids.bRule }), expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's rule",
+        key: 'adminA',
+        query: `mutation ($id: ID!) { disableAlertRule(id: $id) { ${RULE} } }`,
+        variables: (w) => ({ id: w.ids.bRule }),
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.enableAlertRule': {
-    probes: [{ name: "bravo's rule", key: 'adminA', query: `mutation ($id: ID!) { enableAlertRule(id: $id) { ${RULE} } }`, variables: (w) => ({ id: w.ids.bRule }), expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's rule",
+        key: 'adminA',
+        query: `mutation ($id: ID!) { enableAlertRule(id: $id) { ${RULE} } }`,
+        variables: (w) => ({ id: w.ids.bRule }),
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.recordConflict': {
-    probes: [{ name: 'into bravo', key: 'integrationA', query: `mutation { recordConflict(input: { programId: "${B}", caseId: "x" }) { event { id } } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: 'into bravo',
+        key: 'integrationA',
+        query: `mutation { recordConflict(input: { programId: "${B}", caseId: "x" }) { event { id } } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.recordEvents': {
     probes: [
@@ -193,31 +411,85 @@ const MATRIX: Record<string, Row> = {
         name: 'a batch for alpha and bravo (all or nothing: alpha gets nothing either)',
         key: 'integrationA',
         query: 'mutation ($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }',
-        variables: () => ({ e: [{ kind: 'CONFLICT', programId: A, caseId: 'x' }, { kind: 'CONFLICT', programId: B, caseId: 'y' }] }),
+        variables: () => ({
+          e: [
+            { kind: 'CONFLICT', programId: A, caseId: 'x' },
+            { kind: 'CONFLICT', programId: B, caseId: 'y' },
+          ],
+        }),
         expect: 'REFUSED',
       },
     ],
   },
   'Mutation.recordResolutionTime': {
-    probes: [{ name: 'into bravo', key: 'integrationA', query: `mutation { recordResolutionTime(input: { programId: "${B}", caseId: "x", days: 1 }) { event { id } } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: 'into bravo',
+        key: 'integrationA',
+        query: `mutation { recordResolutionTime(input: { programId: "${B}", caseId: "x", days: 1 }) { event { id } } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.recordSatisfaction': {
-    probes: [{ name: 'into bravo', key: 'integrationA', query: `mutation { recordSatisfaction(input: { programId: "${B}", caseId: "x", score: 5 }) { event { id } } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: 'into bravo',
+        key: 'integrationA',
+        query: `mutation { recordSatisfaction(input: { programId: "${B}", caseId: "x", score: 5 }) { event { id } } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.retractEvent': {
-    probes: [{ name: "bravo's event", key: 'adminA', query: 'mutation ($id: ID!) { retractEvent(id: $id) { id } }', variables: (w) => ({ id: w.ids.bEvent }), expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's event",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { retractEvent(id: $id) { id } }',
+        variables: (w) => ({ id: w.ids.bEvent }),
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.revokeApiKey': {
     probes: [
-      { name: "bravo's key", key: 'adminA', query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', variables: (w) => ({ id: w.keys.viewerB.id }), expect: 'REFUSED' },
-      { name: 'a key for every program', key: 'adminA', query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', variables: (w) => ({ id: w.ids.unscopedKey }), expect: 'REFUSED' },
+      {
+        name: "bravo's key",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }',
+        variables: (w) => ({ id: w.keys.viewerB.id }),
+        expect: 'REFUSED',
+      },
+      {
+        name: 'a key for every program',
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }',
+        variables: (w) => ({ id: w.ids.unscopedKey }),
+        expect: 'REFUSED',
+      },
     ],
   },
   'Mutation.setTarget': {
-    probes: [{ name: 'a target for bravo', key: 'adminA', query: `mutation { setTarget(input: { programId: "${B}", kpi: CSAT, from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z", value: 1 }) { id } }`, expect: 'REFUSED' }],
+    probes: [
+      {
+        name: 'a target for bravo',
+        key: 'adminA',
+        query: `mutation { setTarget(input: { programId: "${B}", kpi: CSAT, from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z", value: 1 }) { id } }`,
+        expect: 'REFUSED',
+      },
+    ],
   },
   'Mutation.updateAlertRule': {
-    probes: [{ name: "bravo's rule", key: 'adminA', query: `mutation ($id: ID!) { updateAlertRule(id: $id, input: { threshold: 1 }) { ${RULE} } }`, variables: (w) => ({ id: w.ids.bRule }), expect: 'REFUSED' }],
+    probes: [
+      {
+        name: "bravo's rule",
+        key: 'adminA',
+        query: `mutation ($id: ID!) { updateAlertRule(id: $id, input: { threshold: 1 }) { ${RULE} } }`,
+        variables: (w) => ({ id: w.ids.bRule }),
+        expect: 'REFUSED',
+      },
+    ],
   },
 
   // ---- subscriptions, over a real socket
@@ -241,13 +513,25 @@ const MATRIX: Record<string, Row> = {
       await expectRefusedLive(client, `subscription { dashboardUpdated(programId: "${B}") { resolvedCases } }`);
       // Every program it may see, all time: alpha's 3 resolutions. A record into bravo changes nothing
       // it sees; alpha's next record makes 4.
-      const all = client.subscribe(doc('subscription { dashboardUpdated { programId resolvedCases activeAlerts { id programId } targets { id programId } } }'), {});
+      const all = client.subscribe(
+        doc(
+          'subscription { dashboardUpdated { programId resolvedCases activeAlerts { id programId } targets { id programId } } }',
+        ),
+        {},
+      );
       const first = await all.next();
       expect((first.data as { dashboardUpdated: { resolvedCases: number } }).dashboardUpdated.resolvedCases).toBe(3);
-      await w.send(`mutation { recordResolutionTime(input: { programId: "${B}", caseId: "live-b", days: 100 }) { event { id } } }`);
-      await w.send(`mutation { recordResolutionTime(input: { programId: "${A}", caseId: "live-a", days: 1 }) { event { id } } }`);
+      await w.send(
+        `mutation { recordResolutionTime(input: { programId: "${B}", caseId: "live-b", days: 100 }) { event { id } } }`,
+      );
+      await w.send(
+        `mutation { recordResolutionTime(input: { programId: "${A}", caseId: "live-a", days: 1 }) { event { id } } }`,
+      );
       await all.until((d: { dashboardUpdated: { resolvedCases: number } }) => d.dashboardUpdated.resolvedCases === 4);
-      for (const r of all.received) expect([3, 4]).toContain((r.data as { dashboardUpdated: { resolvedCases: number } }).dashboardUpdated.resolvedCases);
+      for (const r of all.received)
+        expect([3, 4]).toContain(
+          (r.data as { dashboardUpdated: { resolvedCases: number } }).dashboardUpdated.resolvedCases,
+        );
       expectNothingOf(w, all.received);
     },
   },
@@ -266,7 +550,14 @@ beforeAll(async () => {
     cleanup = () => rmSync(dir, { recursive: true, force: true });
     databaseUrl = path.join(dir, 'metrics.db');
   }
-  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_MAX_ATTEMPTS: '1' });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    ADMIN_API_KEY: ADMIN_KEY,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '0',
+    WEBHOOK_MAX_ATTEMPTS: '1',
+  });
   const app = await buildApp(config);
   const { url } = await app.start();
 
@@ -284,23 +575,43 @@ beforeAll(async () => {
     return answer.data;
   }
   const key = async (role: string, programIds: string[] | null) => {
-    const { createApiKey } = await ok('mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { id } } }', {
-      i: { name: `${role} ${programIds ?? 'every'}`, role, programIds },
-    });
+    const { createApiKey } = await ok(
+      'mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { id } } }',
+      {
+        i: { name: `${role} ${programIds ?? 'every'}`, role, programIds },
+      },
+    );
     return { secret: createApiKey.key as string, id: createApiKey.apiKey.id as string };
   };
 
-  for (const id of [A, B]) await ok('mutation ($i: CreateProgramInput!) { createProgram(input: $i) { id } }', { i: { id, name: `Program ${id}` } });
+  for (const id of [A, B])
+    await ok('mutation ($i: CreateProgramInput!) { createProgram(input: $i) { id } }', {
+      i: { id, name: `Program ${id}` },
+    });
   const hourAgo = new Date(Date.now() - HOUR).toISOString();
   const record = (programId: string, kind: string, value: number | null, caseId: string) =>
-    ok('mutation ($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }', { e: [{ kind, programId, caseId, value, occurredAt: hourAgo }] });
+    ok('mutation ($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }', {
+      e: [{ kind, programId, caseId, value, occurredAt: hourAgo }],
+    });
   // Inside the dashboard probe's range too, so totals can be told apart: alpha 2 resolutions, bravo 5.
   const inRange = '2026-02-01T00:00:00Z';
   await ok('mutation ($e: [EventInput!]!) { recordEvents(events: $e) { accepted } }', {
     e: [
-      ...[1, 2].map((i) => ({ kind: 'RESOLUTION_TIME', programId: A, caseId: `a-${i}`, value: 2, occurredAt: inRange })),
+      ...[1, 2].map((i) => ({
+        kind: 'RESOLUTION_TIME',
+        programId: A,
+        caseId: `a-${i}`,
+        value: 2,
+        occurredAt: inRange,
+      })),
       { kind: 'SATISFACTION', programId: A, caseId: 'a-s', value: 5, occurredAt: inRange },
-      ...[1, 2, 3, 4, 5].map((i) => ({ kind: 'RESOLUTION_TIME', programId: B, caseId: `case-bravo-${i}`, value: 9, occurredAt: inRange })),
+      ...[1, 2, 3, 4, 5].map((i) => ({
+        kind: 'RESOLUTION_TIME',
+        programId: B,
+        caseId: `case-bravo-${i}`,
+        value: 9,
+        occurredAt: inRange,
+      })),
       { kind: 'CONFLICT', programId: B, caseId: 'case-bravo-c', occurredAt: inRange },
     ],
   });
@@ -312,19 +623,29 @@ beforeAll(async () => {
   const aEvent = String(events.find((e) => e.program_id === A)!.id);
 
   const rule = async (programId: string) =>
-    (await ok('mutation ($i: CreateAlertRuleInput!) { createAlertRule(input: $i) { id } }', { i: { name: `rule ${programId}`, programId, kpi: 'TOTAL_CONFLICTS', comparator: 'GT', threshold: 1000 } }))
-      .createAlertRule.id as string;
+    (
+      await ok('mutation ($i: CreateAlertRuleInput!) { createAlertRule(input: $i) { id } }', {
+        i: { name: `rule ${programId}`, programId, kpi: 'TOTAL_CONFLICTS', comparator: 'GT', threshold: 1000 },
+      })
+    ).createAlertRule.id as string;
   const aRule = await rule(A);
   const bRule = await rule(B);
-  const { setTarget } = await ok(`mutation { setTarget(input: { programId: "${B}", kpi: CSAT, from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z", value: 90 }) { id } }`);
+  const { setTarget } = await ok(
+    `mutation { setTarget(input: { programId: "${B}", kpi: CSAT, from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z", value: 90 }) { id } }`,
+  );
   const webhook = async (programId: string | null) =>
-    (await ok('mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }', { i: { url: 'http://127.0.0.1:9/hook', secret: '0123456789abcdef', programId } })).createWebhook.id as string;
+    (
+      await ok('mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }', {
+        i: { url: 'http://127.0.0.1:9/hook', secret: '0123456789abcdef', programId },
+      })
+    ).createWebhook.id as string;
   const bWebhook = await webhook(B);
   const everyWebhook = await webhook(null);
 
   await app.services.alerts.engine.judge(null);
   const { alerts } = await ok('{ alerts { id programId state } }');
-  const alertOf = (programId: string) => alerts.find((a: { programId: string }) => a.programId === programId).id as string;
+  const alertOf = (programId: string) =>
+    alerts.find((a: { programId: string }) => a.programId === programId).id as string;
 
   const keys = {
     viewerA: await key('VIEWER', [A]),
@@ -334,7 +655,18 @@ beforeAll(async () => {
   };
   const unscopedKey = (await key('ADMIN', null)).id;
 
-  const ids = { bRule, aRule, bAlert: alertOf(B), aAlert: alertOf(A), bTarget: setTarget.id, bWebhook, everyWebhook, bEvent, aEvent, unscopedKey };
+  const ids = {
+    bRule,
+    aRule,
+    bAlert: alertOf(B),
+    aAlert: alertOf(A),
+    bTarget: setTarget.id,
+    bWebhook,
+    everyWebhook,
+    bEvent,
+    aEvent,
+    unscopedKey,
+  };
   const markers = [B, 'case-bravo', bRule, ids.bAlert, ids.bTarget, bWebhook, keys.viewerB.id, unscopedKey];
   world = { app, url: url.replace(/^http/, 'ws'), keys, ids, markers, send };
 }, 60_000);
@@ -377,7 +709,9 @@ async function snapshot(w: World) {
 
 async function expectRefusedLive(client: LiveClient, query: string) {
   const stream = client.subscribe(doc(query), {});
-  const result: { data?: unknown; errors?: unknown } = await stream.next().catch((error: unknown) => ({ errors: Array.isArray(error) ? error : [error] }));
+  const result: { data?: unknown; errors?: unknown } = await stream
+    .next()
+    .catch((error: unknown) => ({ errors: Array.isArray(error) ? error : [error] }));
   const codes = (result.errors as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code);
   expect(codes?.length).toBeGreaterThan(0);
   for (const code of codes!) expect(['FORBIDDEN', 'NOT_FOUND']).toContain(code);
@@ -388,34 +722,47 @@ async function expectRefusedLive(client: LiveClient, query: string) {
 
 describe('the isolation matrix', () => {
   const rootFields = (['Query', 'Mutation', 'Subscription'] as const).flatMap((type) => {
-    const root = type === 'Query' ? schema.getQueryType() : type === 'Mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+    const root =
+      type === 'Query'
+        ? schema.getQueryType()
+        : type === 'Mutation'
+          ? schema.getMutationType()
+          : schema.getSubscriptionType();
     return Object.keys(root!.getFields()).map((field) => `${type}.${field}`);
   });
 
   it('has a row for every Query, Mutation and Subscription field of the schema, and none for a field that is gone', () => {
-    expect(rootFields.filter((field) => !(field in MATRIX)), 'fields without a row: add a probe, or say why they hold no program data').toEqual([]);
+    expect(
+      rootFields.filter((field) => !(field in MATRIX)),
+      'fields without a row: add a probe, or say why they hold no program data',
+    ).toEqual([]);
     expect(Object.keys(MATRIX).filter((field) => !rootFields.includes(field))).toEqual([]);
   });
 
-  const probes = Object.entries(MATRIX).flatMap(([field, row]) => ('probes' in row ? row.probes.map((probe) => ({ field, probe })) : []));
+  const probes = Object.entries(MATRIX).flatMap(([field, row]) =>
+    'probes' in row ? row.probes.map((probe) => ({ field, probe })) : [],
+  );
 
-  it.each(probes.map(({ field, probe }) => [`${field}: ${probe.name} (${probe.key})`, field, probe] as const))('%s', async (_, field, probe) => {
-    const w = world;
-    const before = field.startsWith('Mutation.') ? await snapshot(w) : null;
-    const answer = await w.send(probe.query, probe.variables?.(w) ?? {}, w.keys[probe.key].secret);
-    const name = field.split('.')[1];
-    if (probe.expect === 'REFUSED') {
-      const codes = answer.errors?.map((e) => e.extensions?.code) ?? [];
-      expect(codes.length, `expected a refusal, got ${JSON.stringify(answer)}`).toBeGreaterThan(0);
-      for (const code of codes) expect(['FORBIDDEN', 'NOT_FOUND']).toContain(code);
-      expect(answer.data?.[name] ?? null).toBeNull();
-    } else {
-      expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
-      probe.check?.(answer.data!, w);
-    }
-    expectNothingOf(w, answer.data);
-    if (before) expect(await snapshot(w), 'a refused mutation changed the world').toEqual(before);
-  });
+  it.each(probes.map(({ field, probe }) => [`${field}: ${probe.name} (${probe.key})`, field, probe] as const))(
+    '%s',
+    async (_, field, probe) => {
+      const w = world;
+      const before = field.startsWith('Mutation.') ? await snapshot(w) : null;
+      const answer = await w.send(probe.query, probe.variables?.(w) ?? {}, w.keys[probe.key].secret);
+      const name = field.split('.')[1];
+      if (probe.expect === 'REFUSED') {
+        const codes = answer.errors?.map((e) => e.extensions?.code) ?? [];
+        expect(codes.length, `expected a refusal, got ${JSON.stringify(answer)}`).toBeGreaterThan(0);
+        for (const code of codes) expect(['FORBIDDEN', 'NOT_FOUND']).toContain(code);
+        expect(answer.data?.[name] ?? null).toBeNull();
+      } else {
+        expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+        probe.check?.(answer.data!, w);
+      }
+      expectNothingOf(w, answer.data);
+      if (before) expect(await snapshot(w), 'a refused mutation changed the world').toEqual(before);
+    },
+  );
 
   const lives = Object.entries(MATRIX).flatMap(([field, row]) => ('live' in row ? [[field, row.live] as const] : []));
   it.each(lives)('%s keeps bravo out of a live stream', async (_, live) => {

@@ -18,7 +18,9 @@ async function liveApp(env: Record<string, string> = {}) {
 
 /** A viewer key of program A: its secret and its id. */
 async function viewerKey(t: TestApp) {
-  const { createApiKey } = await t.ok(CreateApiKeyDocument, { input: { name: 'wall screen', role: 'VIEWER', programIds: ['A'] } });
+  const { createApiKey } = await t.ok(CreateApiKeyDocument, {
+    input: { name: 'wall screen', role: 'VIEWER', programIds: ['A'] },
+  });
   return { secret: createApiKey.key, id: createApiKey.apiKey.id };
 }
 

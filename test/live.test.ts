@@ -55,7 +55,12 @@ describe('dashboardUpdated', () => {
     const live = connect(url, await t.key('VIEWER')).subscribe(LiveDashboardDocument, { programId: 'A' });
     await live.next();
     await t.ok(RecordEventsDocument, {
-      events: [1, 2, 6].map((value, i) => ({ programId: 'A', caseId: `c${i}`, kind: 'RESOLUTION_TIME' as const, value })),
+      events: [1, 2, 6].map((value, i) => ({
+        programId: 'A',
+        caseId: `c${i}`,
+        kind: 'RESOLUTION_TIME' as const,
+        value,
+      })),
     });
     expect((await live.next()).data?.dashboardUpdated).toMatchObject({ resolvedCases: 3, avgResolutionTime: 3 });
 
@@ -94,9 +99,17 @@ describe('dashboardUpdated', () => {
     await b.next();
 
     await resolution(t, 'B', 10);
-    expect((await b.next()).data?.dashboardUpdated).toMatchObject({ programId: 'B', resolvedCases: 1, avgResolutionTime: 10 });
+    expect((await b.next()).data?.dashboardUpdated).toMatchObject({
+      programId: 'B',
+      resolvedCases: 1,
+      avgResolutionTime: 10,
+    });
     await resolution(t, 'A', 2);
-    expect((await a.next()).data?.dashboardUpdated).toMatchObject({ programId: 'A', resolvedCases: 1, avgResolutionTime: 2 });
+    expect((await a.next()).data?.dashboardUpdated).toMatchObject({
+      programId: 'A',
+      resolvedCases: 1,
+      avgResolutionTime: 2,
+    });
     expect(a.received).toHaveLength(2);
     expect(feed.stats().scopes).toBe(2);
   });
@@ -112,7 +125,11 @@ describe('dashboardUpdated', () => {
     expect((await admin.next()).data?.dashboardUpdated).toMatchObject({ programId: null, resolvedCases: 1 });
     await resolution(t, 'A', 2);
     // B's record was never pushed to the viewer of A, and A's numbers come without B's.
-    expect((await viewerOfA.next()).data?.dashboardUpdated).toMatchObject({ programId: null, resolvedCases: 1, avgResolutionTime: 2 });
+    expect((await viewerOfA.next()).data?.dashboardUpdated).toMatchObject({
+      programId: null,
+      resolvedCases: 1,
+      avgResolutionTime: 2,
+    });
     expect(viewerOfA.received).toHaveLength(2);
     expect((await admin.next()).data?.dashboardUpdated).toMatchObject({ resolvedCases: 2, avgResolutionTime: 6 });
   });
@@ -165,7 +182,7 @@ describe('dashboardUpdated', () => {
     expect(feed.stats().scopes).toBe(4);
   });
 
-  it("pushes again when an alert of its programs opens, so activeAlerts stays current", async () => {
+  it('pushes again when an alert of its programs opens, so activeAlerts stays current', async () => {
     const { t, url } = await liveApp();
     const live = connect(url, await t.key('VIEWER', ['A'])).subscribe(LiveDashboardAlertsDocument, { programId: 'A' });
     expect((await live.next()).data?.dashboardUpdated).toEqual({ resolvedCases: 0, activeAlerts: [] });
@@ -179,8 +196,13 @@ describe('dashboardUpdated', () => {
     const { t, url } = await liveApp();
     const client = connect(url, await t.key('VIEWER'));
     const backwards = await client.subscribe(LiveDashboardDocument, { programId: 'A', from: TO, to: FROM }).next();
-    expect(backwards.errors?.[0]).toMatchObject({ message: 'from must be before to', extensions: { code: 'BAD_USER_INPUT' } });
-    const badZone = await client.subscribe(LiveDashboardSeriesDocument, { programId: 'A', timezone: 'Mars/Olympus' }).next();
+    expect(backwards.errors?.[0]).toMatchObject({
+      message: 'from must be before to',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const badZone = await client
+      .subscribe(LiveDashboardSeriesDocument, { programId: 'A', timezone: 'Mars/Olympus' })
+      .next();
     expect(badZone.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const badDate = await client.subscribe(LiveDashboardDocument, { programId: 'A', from: 'yesterday' }).next();
     expect(badDate.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
@@ -196,9 +218,13 @@ describe('dashboardUpdated', () => {
     expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(forbidden.data ?? null).toBeNull();
     const integration = connect(url, await t.key('INTEGRATION'));
-    expect((await integration.subscribe(LiveDashboardDocument, { programId: 'A' }).next()).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(
+      (await integration.subscribe(LiveDashboardDocument, { programId: 'A' }).next()).errors?.[0].extensions?.code,
+    ).toBe('FORBIDDEN');
     const admin = connect(url, await t.key('ADMIN'));
-    expect((await admin.subscribe(LiveDashboardDocument, { programId: 'Z' }).next()).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect((await admin.subscribe(LiveDashboardDocument, { programId: 'Z' }).next()).errors?.[0].extensions?.code).toBe(
+      'NOT_FOUND',
+    );
     expect(feed.stats().scopes).toBe(0);
   });
 
@@ -206,12 +232,22 @@ describe('dashboardUpdated', () => {
     const { t, feed } = await liveApp();
     const key = await t.key('VIEWER', ['A']);
     await resolution(t, 'A', 7);
-    const response = await sse(t, key, 'subscription { dashboardUpdated(programId: "A") { resolvedCases avgResolutionTime } }');
+    const response = await sse(
+      t,
+      key,
+      'subscription { dashboardUpdated(programId: "A") { resolvedCases avgResolutionTime } }',
+    );
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     let text = '';
-    while (!text.includes('\n\n') || !text.includes('data:')) text += new TextDecoder().decode((await reader.read()).value);
-    const data = JSON.parse(text.split('\n').find((line) => line.startsWith('data:'))!.slice(5));
+    while (!text.includes('\n\n') || !text.includes('data:'))
+      text += new TextDecoder().decode((await reader.read()).value);
+    const data = JSON.parse(
+      text
+        .split('\n')
+        .find((line) => line.startsWith('data:'))!
+        .slice(5),
+    );
     expect(data).toEqual({ data: { dashboardUpdated: { resolvedCases: 1, avgResolutionTime: 7 } } });
     expect(feed.stats().scopes).toBe(1);
     await reader.cancel();
@@ -220,8 +256,14 @@ describe('dashboardUpdated', () => {
 
   it('ends a server-sent events subscription when its key is revoked', async () => {
     const { t, feed } = await liveApp();
-    const { createApiKey } = await t.ok(CreateApiKeyDocument, { input: { name: 'feed reader', role: 'VIEWER', programIds: null } });
-    const response = await sse(t, createApiKey.key, 'subscription { dashboardUpdated(programId: "A") { resolvedCases } }');
+    const { createApiKey } = await t.ok(CreateApiKeyDocument, {
+      input: { name: 'feed reader', role: 'VIEWER', programIds: null },
+    });
+    const response = await sse(
+      t,
+      createApiKey.key,
+      'subscription { dashboardUpdated(programId: "A") { resolvedCases } }',
+    );
     const reader = response.body!.getReader();
     await reader.read();
     expect(feed.stats().subscribers).toBe(1);

@@ -6,7 +6,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { MonitoringClient } from '../src/client/index.js';
 import { loadConfig } from '../src/config.js';
-import { RecordResolutionTimeDocument, RecordSatisfactionDocument, RecordConflictDocument } from './generated/operations.js';
+import {
+  RecordResolutionTimeDocument,
+  RecordSatisfactionDocument,
+  RecordConflictDocument,
+} from './generated/operations.js';
 import { ADMIN_KEY, freshDatabaseUrl, testApp } from './helpers/app.js';
 
 const METRICS_TOKEN = 'scrape-token-for-tests';
@@ -34,7 +38,9 @@ const family = (families: MetricFamily[], name: string) => {
   return found;
 };
 const valueOf = (families: MetricFamily[], name: string, labels: Record<string, string> = {}) => {
-  const sample = family(families, name).metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  const sample = family(families, name).metrics.find((m) =>
+    Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+  );
   return sample?.value === undefined ? undefined : Number(sample.value);
 };
 
@@ -69,7 +75,11 @@ describe('/metrics', () => {
   it('counts requests, their latency and GraphQL errors by code', async () => {
     const { origin, graphql } = await runningApp();
     const post = (query: string) =>
-      fetch(graphql, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query }) });
+      fetch(graphql, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+        body: JSON.stringify({ query }),
+      });
     await post('{ programs { id } }');
     await post('mutation { recordSatisfaction(input: {programId: "NOPE", caseId: "c", score: 9}) { duplicate } }');
 
@@ -133,7 +143,11 @@ describe('request ids and JSON logs', () => {
     onTestFinished(() => app.stop());
     const { url } = await app.start();
     const ask = (headers: Record<string, string>) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, ...headers }, body: '{"query":"{ programs { id } }"}' });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, ...headers },
+        body: '{"query":"{ programs { id } }"}',
+      });
 
     const given = await ask({ 'x-request-id': 'trace-42' });
     const made = await ask({});
@@ -144,7 +158,11 @@ describe('request ids and JSON logs', () => {
     expect(forged.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((resolve) => setImmediate(resolve));
     const requestLines = lines.filter((l) => l.msg === 'request');
-    expect(requestLines.map((l) => l.reqId)).toEqual(['trace-42', made.headers.get('x-request-id'), forged.headers.get('x-request-id')]);
+    expect(requestLines.map((l) => l.reqId)).toEqual([
+      'trace-42',
+      made.headers.get('x-request-id'),
+      forged.headers.get('x-request-id'),
+    ]);
     expect(requestLines[0]).toMatchObject({ method: 'POST', path: '/graphql', status: 200, level: 30 });
     expect(JSON.stringify(lines)).not.toContain(ADMIN_KEY);
   });

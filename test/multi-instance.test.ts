@@ -78,7 +78,9 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
   it('a record taken by one instance reaches a live subscriber of the other within a second', async () => {
     const [onA, onB] = [operationsAt(a), operationsAt(b)];
     await onA.ok(CreateProgramDocument, { input: { id: 'LIVE', name: 'Live', timezone: 'UTC' } });
-    const viewer = (await onA.ok(CreateApiKeyDocument, { input: { name: 'viewer', role: 'VIEWER', programIds: ['LIVE'] } })).createApiKey.key;
+    const viewer = (
+      await onA.ok(CreateApiKeyDocument, { input: { name: 'viewer', role: 'VIEWER', programIds: ['LIVE'] } })
+    ).createApiKey.key;
     const fromA = connect(a.wsUrl, viewer).subscribe(LiveDashboardDocument, { programId: 'LIVE' });
     const fromB = connect(b.wsUrl, viewer).subscribe(LiveDashboardDocument, { programId: 'LIVE' });
     await fromA.until((d) => d.dashboardUpdated.resolvedCases === 0);
@@ -99,12 +101,22 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     await onA.ok(CreateProgramDocument, { input: { id: 'ALRT', name: 'Alerting', timezone: 'UTC' } });
     const rule = (
       await onA.ok(CreateAlertRuleDocument, {
-        input: { name: 'ALRT resolutions over 7 days', programId: 'ALRT', kpi: 'AVG_RESOLUTION_TIME', comparator: 'GT', threshold: 7, windowDays: 7 },
+        input: {
+          name: 'ALRT resolutions over 7 days',
+          programId: 'ALRT',
+          kpi: 'AVG_RESOLUTION_TIME',
+          comparator: 'GT',
+          threshold: 7,
+          windowDays: 7,
+        },
       })
     ).createAlertRule;
     const hook = await receiver();
-    const webhook = (await onB.ok(CreateWebhookDocument, { input: { url: hook.url, secret: 'a-long-enough-shared-secret', programId: 'ALRT' } }))
-      .createWebhook;
+    const webhook = (
+      await onB.ok(CreateWebhookDocument, {
+        input: { url: hook.url, secret: 'a-long-enough-shared-secret', programId: 'ALRT' },
+      })
+    ).createWebhook;
     const onAlertsA = connect(a.wsUrl, ADMIN_KEY).subscribe(AlertChangedDocument, { programId: 'ALRT' });
     const onAlertsB = connect(b.wsUrl, ADMIN_KEY).subscribe(AlertChangedDocument, { programId: 'ALRT' });
     // Subscriptions are live once a record's alert-free change has crossed (nothing fires at 1 day).
@@ -112,8 +124,12 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
 
     // One record on B: B hears it at once, A through Redis; both judge, and keep judging every 100 ms.
     await onB.ok(RecordResolutionTimeDocument, { input: { programId: 'ALRT', caseId: 'slow', days: 20 } });
-    const isOurFiring = (d: { alertChanged: { state: string; rule: { id: string } } }) => d.alertChanged.state === 'FIRING' && d.alertChanged.rule.id === rule.id;
-    const [firedA, firedB] = await Promise.all([onAlertsA.until(isOurFiring, 10_000), onAlertsB.until(isOurFiring, 10_000)]);
+    const isOurFiring = (d: { alertChanged: { state: string; rule: { id: string } } }) =>
+      d.alertChanged.state === 'FIRING' && d.alertChanged.rule.id === rule.id;
+    const [firedA, firedB] = await Promise.all([
+      onAlertsA.until(isOurFiring, 10_000),
+      onAlertsB.until(isOurFiring, 10_000),
+    ]);
     expect(firedA.alertChanged.id).toBe(firedB.alertChanged.id);
     await hook.until((r) => r.json.type === 'alert.firing' && r.json.alert.id === firedA.alertChanged.id);
 
@@ -121,7 +137,9 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     // (The default rule on every program may fire too: only this rule's alert is counted.)
     const alertId = firedA.alertChanged.id;
     const deliveries = async () =>
-      (await onA.ok(WebhookDeliveriesDocument, { webhookId: webhook.id })).webhookDeliveries.filter((d) => d.alertId === alertId);
+      (await onA.ok(WebhookDeliveriesDocument, { webhookId: webhook.id })).webhookDeliveries.filter(
+        (d) => d.alertId === alertId,
+      );
     for (let tries = 0; (await deliveries()).some((d) => d.state !== 'DELIVERED'); tries++) {
       if (tries > 100) throw new Error('the delivery was never recorded as delivered');
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -131,7 +149,9 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     expect(delivery.attemptLog).toHaveLength(1);
     expect(hook.requests.filter((r) => r.json.type === 'alert.firing' && r.json.alert.id === alertId)).toHaveLength(1);
 
-    const alerts = (await onB.ok(AlertsDocument, { programId: 'ALRT' })).alerts.filter((alert) => alert.rule.id === rule.id);
+    const alerts = (await onB.ok(AlertsDocument, { programId: 'ALRT' })).alerts.filter(
+      (alert) => alert.rule.id === rule.id,
+    );
     expect(alerts).toHaveLength(1);
     const { alert } = await onB.ok(AlertWithHistoryDocument, { id: alerts[0].id });
     expect(alert?.history.filter((h) => h.state === 'FIRING')).toHaveLength(1);
@@ -144,11 +164,13 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     const [onA, onB] = [operationsAt(a), operationsAt(b)];
     const programs = ['ROLL', 'ROLLNY'];
     await onA.ok(CreateProgramDocument, { input: { id: 'ROLL', name: 'Rollups UTC', timezone: 'UTC' } });
-    await onA.ok(CreateProgramDocument, { input: { id: 'ROLLNY', name: 'Rollups New York', timezone: 'America/New_York' } });
+    await onA.ok(CreateProgramDocument, {
+      input: { id: 'ROLLNY', name: 'Rollups New York', timezone: 'America/New_York' },
+    });
 
     // 24 batches of 50 events over 2025, of both programs and every kind, half sent to each instance at once.
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const start = Date.UTC(2025, 0, 1);
     const end = Date.UTC(2026, 0, 1);
     const batches: EventInput[][] = Array.from({ length: 24 }, (_, batch) =>
@@ -158,17 +180,26 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
           programId: programs[Math.floor(random() * 2)],
           caseId: `c-${batch}-${i}`,
           kind,
-          value: kind === 'RESOLUTION_TIME' ? Math.round(random() * 300) / 10 : kind === 'SATISFACTION' ? 1 + Math.floor(random() * 5) : null,
+          value:
+            kind === 'RESOLUTION_TIME'
+              ? Math.round(random() * 300) / 10
+              : kind === 'SATISFACTION'
+                ? 1 + Math.floor(random() * 5)
+                : null,
           occurredAt: new Date(start + Math.floor(random() * (end - start))).toISOString(),
         };
       }),
     );
-    const answers = await Promise.all(batches.map((events, i) => (i % 2 === 0 ? onA : onB).ok(RecordEventsDocument, { events })));
+    const answers = await Promise.all(
+      batches.map((events, i) => (i % 2 === 0 ? onA : onB).ok(RecordEventsDocument, { events })),
+    );
     expect(answers.reduce((sum, r) => sum + r.recordEvents.accepted, 0)).toBe(24 * 50);
 
     // The naive recomputation: straight from what was sent.
     const naive = (programId: string | null, from = start, to = end) => {
-      const events = batches.flat().filter((e) => (programId === null || e.programId === programId) && within(e, from, to));
+      const events = batches
+        .flat()
+        .filter((e) => (programId === null || e.programId === programId) && within(e, from, to));
       const of = (kind: string) => events.filter((e) => e.kind === kind).map((e) => e.value as number);
       const [days, scores] = [of('RESOLUTION_TIME'), of('SATISFACTION')];
       return {
@@ -184,13 +215,21 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
       return at >= from && at < to;
     };
     const expectTotals = (got: Record<string, unknown>, want: ReturnType<typeof naive>) => {
-      expect(got).toMatchObject({ instance: got.instance, resolvedCases: want.resolvedCases, satisfactionResponses: want.satisfactionResponses, totalConflicts: want.totalConflicts });
+      expect(got).toMatchObject({
+        instance: got.instance,
+        resolvedCases: want.resolvedCases,
+        satisfactionResponses: want.satisfactionResponses,
+        totalConflicts: want.totalConflicts,
+      });
       expect(got.avgResolutionTime).toBeCloseTo(want.avgResolutionTime, 9);
       expect(got.avgSatisfaction).toBeCloseTo(want.avgSatisfaction, 9);
     };
 
     const range = { from: new Date(start).toISOString(), to: new Date(end).toISOString() };
-    for (const [instance, ops] of [['A', onA], ['B', onB]] as const) {
+    for (const [instance, ops] of [
+      ['A', onA],
+      ['B', onB],
+    ] as const) {
       for (const programId of [...programs, null]) {
         const { dashboard } = await ops.ok(DashboardDocument, { programId, ...range });
         expect(dashboard.programId).toBe(programId);
@@ -213,7 +252,9 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
     await onA.ok(CreateProgramDocument, { input: { id: 'RETR', name: 'Retractions', timezone: 'UTC' } });
     // In 2025, so the dashboard below reads whole buckets from the rollups, not raw events.
     const occurredAt = '2025-03-10T12:00:00.000Z';
-    const recorded = await onA.ok(RecordResolutionTimeDocument, { input: { programId: 'RETR', caseId: 'gone', days: 2, occurredAt } });
+    const recorded = await onA.ok(RecordResolutionTimeDocument, {
+      input: { programId: 'RETR', caseId: 'gone', days: 2, occurredAt },
+    });
     await onB.ok(RecordResolutionTimeDocument, { input: { programId: 'RETR', caseId: 'stays', days: 4, occurredAt } });
 
     // The test holds the program's lock, so both instances read the event as not yet retracted and
@@ -240,7 +281,11 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
 
     for (const { retractEvent } of await both) expect(retractEvent.retractedAt).not.toBeNull();
     for (const ops of [onA, onB]) {
-      const { dashboard } = await ops.ok(DashboardDocument, { programId: 'RETR', from: '2025-01-01T00:00:00.000Z', to: '2026-01-01T00:00:00.000Z' });
+      const { dashboard } = await ops.ok(DashboardDocument, {
+        programId: 'RETR',
+        from: '2025-01-01T00:00:00.000Z',
+        to: '2026-01-01T00:00:00.000Z',
+      });
       expect(dashboard).toMatchObject({ resolvedCases: 1, avgResolutionTime: 4 });
     }
   });

@@ -9,7 +9,12 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WEB_ROOT } from '../src/http/static-files.js';
-import { DashboardDocument, RecordConflictDocument, RecordResolutionTimeDocument, RecordSatisfactionDocument } from './generated/operations.js';
+import {
+  DashboardDocument,
+  RecordConflictDocument,
+  RecordResolutionTimeDocument,
+  RecordSatisfactionDocument,
+} from './generated/operations.js';
 import { ADMIN_KEY, testApp, testDialect } from './helpers/app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -82,7 +87,9 @@ describe('the dashboard page', { timeout: 90_000 }, () => {
     await page.getByLabel('API key').fill(ADMIN_KEY);
     await page.getByRole('button', { name: 'Open the dashboard' }).click();
 
-    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe(`${dashboard.avgResolutionTime!.toFixed(1)} days`);
+    await expect
+      .poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT)
+      .toBe(`${dashboard.avgResolutionTime!.toFixed(1)} days`);
     expect(await card(page, 'AVG_SATISFACTION').textContent()).toBe(`${dashboard.avgSatisfaction!.toFixed(2)} / 5`);
     expect(await card(page, 'TOTAL_CONFLICTS').textContent()).toBe(String(dashboard.totalConflicts));
     expect(await card(page, 'CSAT').textContent()).toBe('100.0%');

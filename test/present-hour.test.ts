@@ -50,13 +50,22 @@ function events(): ValidEvent[] {
 
 /** Counts exact, sums to floating-point tolerance, percentiles within 1% of the nearest rank. */
 function expectRaw(aggregate: Aggregate, raw: ValidEvent[], where: string) {
-  const res = raw.filter((e) => e.kind === 'RESOLUTION_TIME').map((e) => e.value!).sort((a, b) => a - b);
+  const res = raw
+    .filter((e) => e.kind === 'RESOLUTION_TIME')
+    .map((e) => e.value!)
+    .sort((a, b) => a - b);
   const sat = raw.filter((e) => e.kind === 'SATISFACTION').map((e) => e.value!);
   expect(aggregate.resCount, `${where}: resolved cases`).toBe(res.length);
   expect(aggregate.satCount, `${where}: responses`).toBe(sat.length);
   expect(aggregate.conflicts, `${where}: conflicts`).toBe(raw.filter((e) => e.kind === 'CONFLICT').length);
-  expect(aggregate.resSum, `${where}: resolution sum`).toBeCloseTo(res.reduce((a, b) => a + b, 0), 6);
-  expect(aggregate.satSum, `${where}: score sum`).toBeCloseTo(sat.reduce((a, b) => a + b, 0), 6);
+  expect(aggregate.resSum, `${where}: resolution sum`).toBeCloseTo(
+    res.reduce((a, b) => a + b, 0),
+    6,
+  );
+  expect(aggregate.satSum, `${where}: score sum`).toBeCloseTo(
+    sat.reduce((a, b) => a + b, 0),
+    6,
+  );
   for (const q of [0.5, 0.9]) {
     const want = res[Math.max(1, Math.ceil(q * res.length)) - 1];
     const got = aggregate.resHist.quantile(q)!;
@@ -81,20 +90,31 @@ describe('spans that reach the present', () => {
     expect(live.some((e) => e.occurredAt > NOW && e.occurredAt < NOW - (NOW % HOUR) + HOUR)).toBe(true);
 
     const between = (start: number, end: number, programId?: string) =>
-      live.filter((e) => e.occurredAt >= start && e.occurredAt < end && (programId === undefined || e.programId === programId));
+      live.filter(
+        (e) => e.occurredAt >= start && e.occurredAt < end && (programId === undefined || e.programId === programId),
+      );
     for (const length of [7 * DAY, 26 * HOUR, 2 * HOUR, 20 * MINUTE]) {
       // As of NOW, and as of moments later in the same hour (an alert evaluation, a live dashboard).
       for (const end of [NOW, NOW + 11 * MINUTE, NOW + 3]) {
         const span = { start: end - length, end };
         const byProgram = await aggregateSpans(database.db, PROGRAMS, [span], end);
-        for (const p of PROGRAMS) expectRaw(byProgram.get(p.id)![0], between(span.start, span.end, p.id), `${p.id} [${end - length}, ${end})`);
-        const [everything] = await aggregateSpansOfAll(database.db, PROGRAMS.map((p) => p.id), [span], end);
+        for (const p of PROGRAMS)
+          expectRaw(byProgram.get(p.id)![0], between(span.start, span.end, p.id), `${p.id} [${end - length}, ${end})`);
+        const [everything] = await aggregateSpansOfAll(
+          database.db,
+          PROGRAMS.map((p) => p.id),
+          [span],
+          end,
+        );
         expectRaw(everything, between(span.start, span.end), `all programs [${end - length}, ${end})`);
       }
     }
 
     // Followed by another span inside the same hour: read as before, raw events of the hour.
-    const spans = [{ start: NOW - 3 * HOUR, end: NOW }, { start: NOW, end: NOW + 10 * MINUTE }];
+    const spans = [
+      { start: NOW - 3 * HOUR, end: NOW },
+      { start: NOW, end: NOW + 10 * MINUTE },
+    ];
     const [first, second] = (await aggregateSpans(database.db, PROGRAMS, spans, NOW)).get('kolkata')!;
     expectRaw(first, between(spans[0].start, spans[0].end, 'kolkata'), 'kolkata, first of two spans');
     expectRaw(second, between(spans[1].start, spans[1].end, 'kolkata'), 'kolkata, second of two spans');

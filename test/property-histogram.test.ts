@@ -13,7 +13,8 @@ const value = fc.oneof(
   fc.double({ min: 2.9, max: 3.1, noNaN: true }),
 );
 
-const nearestRank = (sorted: number[], q: number) => (sorted.length ? sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1] : null);
+const nearestRank = (sorted: number[], q: number) =>
+  sorted.length ? sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1] : null;
 
 describe('histogram (property)', () => {
   it('keeps percentiles within 1% through encode, merge and retraction', () => {

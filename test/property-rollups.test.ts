@@ -10,7 +10,12 @@ import { describe, expect, it } from 'vitest';
 import type { Caller } from '../src/auth/caller.js';
 import { loadConfig } from '../src/config.js';
 import { createLoaders, type Context, type Services } from '../src/context.js';
-import { dashboardSeries, dashboardTotals, resolveScope, type DashboardArgs } from '../src/dashboards/dashboard.service.js';
+import {
+  dashboardSeries,
+  dashboardTotals,
+  resolveScope,
+  type DashboardArgs,
+} from '../src/dashboards/dashboard.service.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { EventKind } from '../src/db/types.js';
@@ -67,15 +72,20 @@ const offset = fc.oneof(
   fc.integer({ min: 0, max: WINDOW / (15 * MINUTE) - 1 }).map((q) => q * 15 * MINUTE),
 );
 const genEvent = (programs: number) =>
-  fc.record({
-    program: fc.integer({ min: 0, max: programs - 1 }),
-    kind: fc.constantFrom<EventKind>('RESOLUTION_TIME', 'RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'),
-    value: fc.constant(null as number | null),
-    offset,
-    keyed: fc.boolean(),
-  }).chain((e) =>
-    (e.kind === 'RESOLUTION_TIME' ? days : e.kind === 'SATISFACTION' ? score : fc.constant(null)).map((value) => ({ ...e, value })),
-  );
+  fc
+    .record({
+      program: fc.integer({ min: 0, max: programs - 1 }),
+      kind: fc.constantFrom<EventKind>('RESOLUTION_TIME', 'RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'),
+      value: fc.constant(null as number | null),
+      offset,
+      keyed: fc.boolean(),
+    })
+    .chain((e) =>
+      (e.kind === 'RESOLUTION_TIME' ? days : e.kind === 'SATISFACTION' ? score : fc.constant(null)).map((value) => ({
+        ...e,
+        value,
+      })),
+    );
 
 /** How the events reach the recorder: in steps, each a batch or concurrent single mutations, then retractions. */
 type Dataset = typeof genDataset extends fc.Arbitrary<infer T> ? T : never;
@@ -89,7 +99,10 @@ const genDataset = fc
       zones: fc.constant(zones),
       windowStart: fc.constant(windowStart),
       events: fc.array(genEvent(zones.length), { maxLength: 120 }),
-      steps: fc.array(fc.record({ size: fc.integer({ min: 1, max: 40 }), batch: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+      steps: fc.array(fc.record({ size: fc.integer({ min: 1, max: 40 }), batch: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 6,
+      }),
       retract: fc.array(fc.nat(), { maxLength: 12 }),
       resend: fc.array(fc.nat(), { maxLength: 6 }),
       // The present: after every event, or inside the window, so that spans reaching it read their
@@ -142,7 +155,10 @@ function contextFor(services: Services, programIds: string[] | null): Context {
 
 /** What the contract says each KPI is, computed from the raw values with no rollup in sight. */
 function naive(values: { kind: EventKind; value: number | null }[]) {
-  const res = values.filter((e) => e.kind === 'RESOLUTION_TIME').map((e) => e.value!).sort((a, b) => a - b);
+  const res = values
+    .filter((e) => e.kind === 'RESOLUTION_TIME')
+    .map((e) => e.value!)
+    .sort((a, b) => a - b);
   const sat = values.filter((e) => e.kind === 'SATISFACTION').map((e) => e.value!);
   const conflicts = values.filter((e) => e.kind === 'CONFLICT').length;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -183,12 +199,21 @@ function expectSame(aggregate: Aggregate, raw: { kind: EventKind; value: number 
 /** Every live event recorded so far, of every dataset, by id: what an unrestricted key sees. */
 type Recorded = Map<number, ValidEvent>;
 
-async function checkDataset(services: Services, recorded: Recorded, prefix: string, data: Dataset, queries: Query[]): Promise<void> {
+async function checkDataset(
+  services: Services,
+  recorded: Recorded,
+  prefix: string,
+  data: Dataset,
+  queries: Query[],
+): Promise<void> {
   const { db, recorder } = services;
   const now = services.now();
   const programs = data.zones.map((timezone, i) => ({ id: `${prefix}p${i}`, name: `P${i}`, timezone, created_at: 0 }));
   for (const program of programs) await insertProgram(db, program);
-  const ctx = contextFor(services, programs.map((p) => p.id));
+  const ctx = contextFor(
+    services,
+    programs.map((p) => p.id),
+  );
   const everyProgram = contextFor(services, null);
 
   const valid = data.events.map(
@@ -237,7 +262,9 @@ async function checkDataset(services: Services, recorded: Recorded, prefix: stri
     const reader = unrestricted ? everyProgram : ctx;
     const scope = await resolveScope(reader, args, now);
     expect(scope.everyProgram).toBe(unrestricted);
-    const inScope = (unrestricted ? [...recorded.values()] : live).filter((e) => programId === null || e.programId === programId);
+    const inScope = (unrestricted ? [...recorded.values()] : live).filter(
+      (e) => programId === null || e.programId === programId,
+    );
     const where = JSON.stringify({ ...args, unrestricted });
 
     const between = (start: number, end: number) => inScope.filter((e) => e.occurredAt >= start && e.occurredAt < end);
@@ -249,7 +276,9 @@ async function checkDataset(services: Services, recorded: Recorded, prefix: stri
     }
     if (series.length > 0) {
       expect(series[0].start).toBeLessThanOrEqual(scope.range!.start);
-      expect(between(scope.range!.start, scope.range!.end).length).toBe(between(from ?? -Infinity, to ?? Infinity).length);
+      expect(between(scope.range!.start, scope.range!.end).length).toBe(
+        between(from ?? -Infinity, to ?? Infinity).length,
+      );
     }
   }
 }
@@ -262,10 +291,14 @@ describe('rollups against raw events (property)', () => {
     const recorded: Recorded = new Map();
     try {
       await fc.assert(
-        fc.asyncProperty(genDataset, fc.array(genQuery, { minLength: QUERIES_PER_DATASET, maxLength: QUERIES_PER_DATASET }), async (data, queries) => {
-          now.value = data.windowStart + data.now;
-          await checkDataset(services, recorded, `d${datasets++}`, data, queries);
-        }),
+        fc.asyncProperty(
+          genDataset,
+          fc.array(genQuery, { minLength: QUERIES_PER_DATASET, maxLength: QUERIES_PER_DATASET }),
+          async (data, queries) => {
+            now.value = data.windowStart + data.now;
+            await checkDataset(services, recorded, `d${datasets++}`, data, queries);
+          },
+        ),
         { numRuns: DATASETS, endOnFailure: true },
       );
     } finally {

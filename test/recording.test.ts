@@ -16,7 +16,10 @@ import { iso, onlyError, testApp, testDialect, type Result, type TestApp } from 
 const NOW = Date.parse('2026-11-26T12:00:00.000Z');
 
 async function storedEvents(t: TestApp): Promise<number> {
-  const row = await t.app.services.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  const row = await t.app.services.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -54,21 +57,67 @@ describe('recording a single event', () => {
 
   it('accepts fractional satisfaction scores', async () => {
     const t = await setup();
-    const { recordSatisfaction } = await t.ok(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 4.2 } });
+    const { recordSatisfaction } = await t.ok(RecordSatisfactionDocument, {
+      input: { programId: 'HA', caseId: 'c', score: 4.2 },
+    });
     expect(recordSatisfaction.event.value).toBe(4.2);
   });
 
   const badSingles: [string, (t: TestApp) => Promise<Result<unknown>>, string][] = [
-    ['days below 0', (t) => t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: -1 } }), 'days must be between 0 and 36500'],
-    ['days above 36,500', (t) => t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: 36500.5 } }), 'days must be between 0 and 36500'],
-    ['score below 1', (t) => t.run(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 0.5 } }), 'score must be between 1 and 5'],
-    ['score above 5', (t) => t.run(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 5.01 } }), 'score must be between 1 and 5'],
-    ['an empty caseId', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: '' } }), 'caseId must be 1 to 128 characters'],
-    ['a caseId of 129 characters', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'x'.repeat(129) } }), 'caseId must be 1 to 128 characters'],
-    ['a caseId with a control character', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'a\u0007b' } }), 'caseId must contain only printable characters'],
-    ['occurredAt more than 5 minutes ahead', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', occurredAt: iso(NOW + 5 * 60_000 + 1) } }), 'occurredAt must be at most 5 minutes in the future'],
-    ['an empty idempotencyKey', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: '' } }), 'idempotencyKey must be 1 to 255 characters'],
-    ['an idempotencyKey of 256 characters', (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: 'k'.repeat(256) } }), 'idempotencyKey must be 1 to 255 characters'],
+    [
+      'days below 0',
+      (t) => t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: -1 } }),
+      'days must be between 0 and 36500',
+    ],
+    [
+      'days above 36,500',
+      (t) => t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'c', days: 36500.5 } }),
+      'days must be between 0 and 36500',
+    ],
+    [
+      'score below 1',
+      (t) => t.run(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 0.5 } }),
+      'score must be between 1 and 5',
+    ],
+    [
+      'score above 5',
+      (t) => t.run(RecordSatisfactionDocument, { input: { programId: 'HA', caseId: 'c', score: 5.01 } }),
+      'score must be between 1 and 5',
+    ],
+    [
+      'an empty caseId',
+      (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: '' } }),
+      'caseId must be 1 to 128 characters',
+    ],
+    [
+      'a caseId of 129 characters',
+      (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'x'.repeat(129) } }),
+      'caseId must be 1 to 128 characters',
+    ],
+    [
+      'a caseId with a control character',
+      (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'a\u0007b' } }),
+      'caseId must contain only printable characters',
+    ],
+    [
+      'occurredAt more than 5 minutes ahead',
+      (t) =>
+        t.run(RecordConflictDocument, {
+          input: { programId: 'HA', caseId: 'c', occurredAt: iso(NOW + 5 * 60_000 + 1) },
+        }),
+      'occurredAt must be at most 5 minutes in the future',
+    ],
+    [
+      'an empty idempotencyKey',
+      (t) => t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: '' } }),
+      'idempotencyKey must be 1 to 255 characters',
+    ],
+    [
+      'an idempotencyKey of 256 characters',
+      (t) =>
+        t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', idempotencyKey: 'k'.repeat(256) } }),
+      'idempotencyKey must be 1 to 255 characters',
+    ],
   ];
 
   for (const [name, call, message] of badSingles) {
@@ -84,20 +133,26 @@ describe('recording a single event', () => {
   it('accepts occurredAt exactly 5 minutes ahead and any time in the past', async () => {
     const t = await setup();
     await t.ok(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', occurredAt: iso(NOW + 5 * 60_000) } });
-    await t.ok(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', occurredAt: '1999-01-01T00:00:00-05:00' } });
+    await t.ok(RecordConflictDocument, {
+      input: { programId: 'HA', caseId: 'c', occurredAt: '1999-01-01T00:00:00-05:00' },
+    });
     expect(await storedEvents(t)).toBe(2);
   });
 
   it('refuses a date-time without an offset', async () => {
     const t = await setup();
-    const result = await t.run(RecordConflictDocument, { input: { programId: 'HA', caseId: 'c', occurredAt: '2026-01-01T00:00:00' } });
+    const result = await t.run(RecordConflictDocument, {
+      input: { programId: 'HA', caseId: 'c', occurredAt: '2026-01-01T00:00:00' },
+    });
     expect(result.errors?.[0].message).toMatch(/offset/);
     expect(await storedEvents(t)).toBe(0);
   });
 
   it('refuses an unknown program with NOT_FOUND', async () => {
     const t = await setup();
-    const error = onlyError(await t.run(RecordResolutionTimeDocument, { input: { programId: 'NOPE', caseId: 'c', days: 1 } }));
+    const error = onlyError(
+      await t.run(RecordResolutionTimeDocument, { input: { programId: 'NOPE', caseId: 'c', days: 1 } }),
+    );
     expect(error.extensions?.code).toBe('NOT_FOUND');
     expect(error.message).toContain('NOPE');
   });
@@ -118,9 +173,13 @@ describe('idempotency keys', () => {
 
   it('fails with CONFLICT when the key comes back with a different payload', async () => {
     const t = await setup();
-    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-001', days: 5, idempotencyKey: 'req-1' } });
+    await t.ok(RecordResolutionTimeDocument, {
+      input: { programId: 'HA', caseId: 'HA-001', days: 5, idempotencyKey: 'req-1' },
+    });
     const error = onlyError(
-      await t.run(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-001', days: 6, idempotencyKey: 'req-1' } }),
+      await t.run(RecordResolutionTimeDocument, {
+        input: { programId: 'HA', caseId: 'HA-001', days: 6, idempotencyKey: 'req-1' },
+      }),
     );
     expect(error.extensions?.code).toBe('CONFLICT');
     expect(await storedEvents(t)).toBe(1);
@@ -150,24 +209,46 @@ describe('idempotency keys', () => {
     const { db } = t.app.services;
     const row = await db.selectFrom('events').selectAll().where('idempotency_key', '=', 'k').executeTakeFirstOrThrow();
 
-    await expect(db.insertInto('events').values({ ...row, id: row.id + 100 }).execute()).rejects.toThrow(/unique|duplicate/i);
-    await db.insertInto('events').values({ ...row, id: row.id + 101, idempotency_key: null, payload_hash: null }).execute();
+    await expect(
+      db
+        .insertInto('events')
+        .values({ ...row, id: row.id + 100 })
+        .execute(),
+    ).rejects.toThrow(/unique|duplicate/i);
+    await db
+      .insertInto('events')
+      .values({ ...row, id: row.id + 101, idempotency_key: null, payload_hash: null })
+      .execute();
     expect(await storedEvents(t)).toBe(3);
   });
 
   it.runIf(testDialect === 'sqlite')('are looked up through the index, which holds keyed events only', async () => {
     const t = await setup();
     const { db } = t.app.services;
-    const lookup = db.selectFrom('events').selectAll().where('program_id', '=', 'HA').where('idempotency_key', 'in', ['a', 'b']).compile();
-    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${lookup.sql}`, [...lookup.parameters]));
+    const lookup = db
+      .selectFrom('events')
+      .selectAll()
+      .where('program_id', '=', 'HA')
+      .where('idempotency_key', 'in', ['a', 'b'])
+      .compile();
+    const plan = await db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${lookup.sql}`, [...lookup.parameters]),
+    );
     expect(plan.rows.map((r) => r.detail).join('; ')).toMatch(/USING INDEX events_program_idempotency/);
-    const index = await sql<{ sql: string }>`select sql from sqlite_master where name = 'events_program_idempotency'`.execute(db);
+    const index = await sql<{
+      sql: string;
+    }>`select sql from sqlite_master where name = 'events_program_idempotency'`.execute(db);
     expect(index.rows[0].sql).toMatch(/where\s+"?idempotency_key"?\s+is not null/i);
   });
 });
 
 describe('recordEvents', () => {
-  const resolution = (i: number): EventInput => ({ kind: 'RESOLUTION_TIME', programId: 'HA', caseId: `C-${i}`, value: (i % 30) + 1 });
+  const resolution = (i: number): EventInput => ({
+    kind: 'RESOLUTION_TIME',
+    programId: 'HA',
+    caseId: `C-${i}`,
+    value: (i % 30) + 1,
+  });
 
   it('stores 10,000 events in one call', async () => {
     const t = await setup();
@@ -198,8 +279,14 @@ describe('recordEvents', () => {
   });
 
   it.each([
-    [{ kind: 'RESOLUTION_TIME', programId: 'HA', caseId: 'x' }, 'events[1].value: value is required for RESOLUTION_TIME'],
-    [{ kind: 'SATISFACTION', programId: 'HA', caseId: 'x', value: null }, 'events[1].value: value is required for SATISFACTION'],
+    [
+      { kind: 'RESOLUTION_TIME', programId: 'HA', caseId: 'x' },
+      'events[1].value: value is required for RESOLUTION_TIME',
+    ],
+    [
+      { kind: 'SATISFACTION', programId: 'HA', caseId: 'x', value: null },
+      'events[1].value: value is required for SATISFACTION',
+    ],
     [{ kind: 'CONFLICT', programId: 'HA', caseId: 'x', value: 3 }, 'events[1].value: value must be null for CONFLICT'],
   ] as [EventInput, string][])('applies the value rule of each kind: %j', async (bad, message) => {
     const t = await setup();
@@ -284,7 +371,9 @@ describe('late events', () => {
     await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'a', days: 4 } });
     const before = await t.ok(DashboardDocument, { programId: 'HA', from, to });
     expect(before.dashboard.resolvedCases).toBe(0);
-    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'late', days: 8, occurredAt: '2026-01-15T10:00:00Z' } });
+    await t.ok(RecordResolutionTimeDocument, {
+      input: { programId: 'HA', caseId: 'late', days: 8, occurredAt: '2026-01-15T10:00:00Z' },
+    });
     const after = await t.ok(DashboardDocument, { programId: 'HA', from, to });
     expect(after.dashboard).toMatchObject({ resolvedCases: 1, avgResolutionTime: 8 });
   });

@@ -65,12 +65,21 @@ describe.skipIf(!redis)('Redis between instances', () => {
       const database = freshDatabaseUrl();
       const channels = prefix();
       const proxy = await tcpProxy({ host: redis!.hostname, port: Number(redis!.port || 6379) });
-      const a = await testApp({ env: { DATABASE_URL: database, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: channels } });
+      const a = await testApp({
+        env: { DATABASE_URL: database, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: channels },
+      });
       const b = await testApp({ env: { DATABASE_URL: database, REDIS_URL: redisUrl!, REDIS_PREFIX: channels } });
       await a.program('P1');
       await a.program('P2');
       await a.ok(CreateAlertRuleDocument, {
-        input: { name: 'P1 resolutions over 7 days', programId: 'P1', kpi: 'AVG_RESOLUTION_TIME', comparator: 'GT', threshold: 7, windowDays: 7 },
+        input: {
+          name: 'P1 resolutions over 7 days',
+          programId: 'P1',
+          kpi: 'AVG_RESOLUTION_TIME',
+          comparator: 'GT',
+          threshold: 7,
+          windowDays: 7,
+        },
       });
       const viewer = await a.key('VIEWER', ['P1', 'P2']);
       const p1OnA = await subscribeSse(a.app, LiveDashboardDocument, { programId: 'P1' }, viewer);

@@ -9,7 +9,13 @@ import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
-import { CreateProgramDocument, DashboardDocument, RecordEventsDocument, RecordResolutionTimeDocument, RecordSatisfactionDocument } from './generated/operations.js';
+import {
+  CreateProgramDocument,
+  DashboardDocument,
+  RecordEventsDocument,
+  RecordResolutionTimeDocument,
+  RecordSatisfactionDocument,
+} from './generated/operations.js';
 import { freshDatabaseUrl, testDialect } from './helpers/app.js';
 import { startServer, type ServerProcess } from './helpers/process.js';
 
@@ -50,7 +56,13 @@ describe('crash safety', () => {
     const occurredAt = () => new Date(now - Math.floor(rand() * 90 * DAY)).toISOString();
 
     let server: ServerProcess = await startServer(env);
-    expect((await server.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Crash', timezone: 'America/New_York' } })).body.errors).toBeUndefined();
+    expect(
+      (
+        await server.graphql(print(CreateProgramDocument), {
+          input: { id: 'P', name: 'Crash', timezone: 'America/New_York' },
+        })
+      ).body.errors,
+    ).toBeUndefined();
 
     const acknowledged = new Set<string>();
     /** Calls whose answer never came (the process died): stored or not, nobody knows yet. */
@@ -79,15 +91,28 @@ describe('crash safety', () => {
       const key = `s${writer}-${n}`;
       const input = { programId: 'P', caseId: key, idempotencyKey: key, occurredAt: occurredAt() };
       return n % 2 === 0
-        ? { query: RECORD_RESOLUTION, variables: { input: { ...input, days: 1 + Math.floor(rand() * 30) } }, keys: [key] }
-        : { query: RECORD_SATISFACTION, variables: { input: { ...input, score: 1 + Math.floor(rand() * 5) } }, keys: [key] };
+        ? {
+            query: RECORD_RESOLUTION,
+            variables: { input: { ...input, days: 1 + Math.floor(rand() * 30) } },
+            keys: [key],
+          }
+        : {
+            query: RECORD_SATISFACTION,
+            variables: { input: { ...input, score: 1 + Math.floor(rand() * 5) } },
+            keys: [key],
+          };
     }
 
     function batchCall(writer: number, n: number): Call {
       const events = Array.from({ length: BATCH_SIZE }, (_, i) => {
         const key = `b${writer}-${n}-${i}`;
         const kind = (['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const)[i % 3];
-        const value = kind === 'RESOLUTION_TIME' ? 1 + Math.floor(rand() * 30) : kind === 'SATISFACTION' ? 1 + Math.floor(rand() * 5) : null;
+        const value =
+          kind === 'RESOLUTION_TIME'
+            ? 1 + Math.floor(rand() * 30)
+            : kind === 'SATISFACTION'
+              ? 1 + Math.floor(rand() * 5)
+              : null;
         return { programId: 'P', kind, caseId: key, idempotencyKey: key, value, occurredAt: occurredAt() };
       });
       return { query: RECORD_EVENTS, variables: { events }, keys: events.map((e) => e.caseId) };
@@ -135,7 +160,11 @@ describe('crash safety', () => {
 
     const database = await openDatabase(databaseUrl);
     try {
-      const rows = await database.db.selectFrom('events').select(['case_id', 'idempotency_key', 'kind', 'value']).where('program_id', '=', 'P').execute();
+      const rows = await database.db
+        .selectFrom('events')
+        .select(['case_id', 'idempotency_key', 'kind', 'value'])
+        .where('program_id', '=', 'P')
+        .execute();
       const copies = new Map<string, number>();
       for (const row of rows) copies.set(row.case_id, (copies.get(row.case_id) ?? 0) + 1);
       const lost = [...acknowledged].filter((key) => !copies.has(key));
@@ -163,7 +192,10 @@ describe('crash safety', () => {
       expect(dashboard.resolvedCases).toBe(resolutions.length);
       expect(dashboard.satisfactionResponses).toBe(scores.length);
       expect(dashboard.totalConflicts).toBe(rows.filter((r) => r.kind === 'CONFLICT').length);
-      expect(dashboard.avgResolutionTime).toBeCloseTo(resolutions.reduce((s, r) => s + Number(r.value), 0) / resolutions.length, 9);
+      expect(dashboard.avgResolutionTime).toBeCloseTo(
+        resolutions.reduce((s, r) => s + Number(r.value), 0) / resolutions.length,
+        9,
+      );
 
       // And every rollup row equals the one a rebuild from the raw events makes.
       const snapshot = async () =>

@@ -12,7 +12,8 @@ async function ready(t: Awaited<ReturnType<typeof testApp>>) {
   return { status: response.status, body: await response.json() };
 }
 
-const migrationTable = (schema: string | null) => sql.table(schema ? `${schema}.${DEFAULT_MIGRATION_TABLE}` : DEFAULT_MIGRATION_TABLE);
+const migrationTable = (schema: string | null) =>
+  sql.table(schema ? `${schema}.${DEFAULT_MIGRATION_TABLE}` : DEFAULT_MIGRATION_TABLE);
 
 describe('health and readiness', () => {
   it('answers /health 200 while alive and /ready 200 with each check once the database is reachable and migrated', async () => {
@@ -33,18 +34,30 @@ describe('health and readiness', () => {
     });
     expect(await ready(t)).toEqual({
       status: 503,
-      body: { ready: false, checks: { database: 'migrations not applied: 2026-11-26-01-initial', redis: 'not connected', disk: 'unavailable' } },
+      body: {
+        ready: false,
+        checks: {
+          database: 'migrations not applied: 2026-11-26-01-initial',
+          redis: 'not connected',
+          disk: 'unavailable',
+        },
+      },
     });
   });
 
   it('answers /ready 503 while REDIS_URL is set and Redis cannot be reached', async () => {
     const t = await testApp({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
-    expect(await ready(t)).toEqual({ status: 503, body: { ready: false, checks: { database: 'ok', redis: 'not connected' } } });
+    expect(await ready(t)).toEqual({
+      status: 503,
+      body: { ready: false, checks: { database: 'ok', redis: 'not connected' } },
+    });
   });
 
   it.runIf(process.env.TEST_REDIS_URL)('answers /ready 200 with Redis connected when REDIS_URL is set', async () => {
     const t = await testApp({ env: { REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_PREFIX: `ready-${process.pid}:` } });
-    await vi.waitFor(async () => expect(await ready(t)).toEqual({ status: 200, body: { ready: true, checks: { database: 'ok', redis: 'ok' } } }));
+    await vi.waitFor(async () =>
+      expect(await ready(t)).toEqual({ status: 200, body: { ready: true, checks: { database: 'ok', redis: 'ok' } } }),
+    );
   });
 
   it('answers /ready 503 once shutdown begins', async () => {
@@ -58,9 +71,14 @@ describe('health and readiness', () => {
     const url = freshDatabaseUrl();
     const database = await openDatabase(url);
     await migrateToLatest(database);
-    await sql`insert into ${migrationTable(database.schema)} (name, timestamp) values ('2099-01-01-01-from-the-future', '2099-01-01T00:00:00.000Z')`.execute(database.db);
+    await sql`insert into ${migrationTable(database.schema)} (name, timestamp) values ('2099-01-01-01-from-the-future', '2099-01-01T00:00:00.000Z')`.execute(
+      database.db,
+    );
     const tables = async () =>
-      (await database.db.introspection.getTables()).filter((t) => (t.schema ?? null) === (database.schema ?? t.schema ?? null)).map((t) => t.name).sort();
+      (await database.db.introspection.getTables())
+        .filter((t) => (t.schema ?? null) === (database.schema ?? t.schema ?? null))
+        .map((t) => t.name)
+        .sort();
     const before = await tables();
 
     const failure = await startServer({ DATABASE_URL: url }).then(

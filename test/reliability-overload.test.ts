@@ -33,7 +33,8 @@ type Outcome = 'stored' | 'overloaded';
 async function send(server: ServerProcess, tag: string): Promise<Outcome> {
   const { status, headers, body } = await server.graphql(RECORD_EVENTS, { events: batch(tag) });
   if (status === 200 && !body.errors && body.data.recordEvents.accepted === BATCH) return 'stored';
-  if (status === 503 && body.errors?.[0]?.extensions?.code === 'OVERLOADED' && Number(headers.get('retry-after')) >= 1) return 'overloaded';
+  if (status === 503 && body.errors?.[0]?.extensions?.code === 'OVERLOADED' && Number(headers.get('retry-after')) >= 1)
+    return 'overloaded';
   throw new Error(`unexpected answer ${status}: ${JSON.stringify(body)}`);
 }
 
@@ -62,7 +63,10 @@ describe('overload', () => {
       MAX_IN_FLIGHT_REQUESTS: '16',
       RECORD_QUEUE_MAX_EVENTS: String(10 * BATCH),
     });
-    expect((await server.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Load', timezone: 'UTC' } })).body.errors).toBeUndefined();
+    expect(
+      (await server.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Load', timezone: 'UTC' } })).body
+        .errors,
+    ).toBeUndefined();
     const outcomes = new Map<string, Outcome>();
 
     // What it sustains: eight writers, each sending its next batch when the last is answered.
@@ -116,7 +120,8 @@ describe('overload', () => {
     expect([...outcomes].filter(([tag]) => tag.startsWith('after')).every(([, o]) => o === 'stored')).toBe(true);
     // Acknowledged batches are stored whole, refused ones not at all.
     const stored = await storedTags(databaseUrl);
-    for (const [tag, outcome] of outcomes) expect([tag, stored.get(tag) ?? 0]).toEqual([tag, outcome === 'stored' ? BATCH : 0]);
+    for (const [tag, outcome] of outcomes)
+      expect([tag, stored.get(tag) ?? 0]).toEqual([tag, outcome === 'stored' ? BATCH : 0]);
   }, 60_000);
 
   it('bounds the events waiting for a commit: beyond RECORD_QUEUE_MAX_EVENTS a record is refused with OVERLOADED and stores nothing', async () => {
@@ -124,29 +129,41 @@ describe('overload', () => {
     await t.program('P');
     const { recorder } = t.app.services;
     // Thirty batches at once: they reach the Recorder before its first commit begins.
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, n) => t.run(RecordEventsDocument, { events: batch(`b${n}`) as never })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => t.run(RecordEventsDocument, { events: batch(`b${n}`) as never })),
+    );
     const refused = answers.filter((a) => a.errors?.[0]?.extensions?.code === 'OVERLOADED');
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((a) => a.status === 503 && a.errors![0].extensions!.retryAfterSeconds === 1)).toBe(true);
     expect(answers.every((a) => a.errors === undefined || a.errors[0].extensions?.code === 'OVERLOADED')).toBe(true);
     expect(recorder.peakQueuedEvents).toBeLessThanOrEqual(5 * BATCH);
-    const stored = await t.app.services.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const stored = await t.app.services.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(stored.n)).toBe((30 - refused.length) * BATCH);
     // Operators see the refusals in /metrics.
     const { port } = await t.app.start();
-    const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
+    const scraped = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
     expect(scraped).toMatch(new RegExp(`^overload_refusals_total\\{bound="record_queue"\\} ${refused.length}$`, 'm'));
     // Once the queue has drained, records are taken again.
     await recorder.idle();
     expect((await t.ok(RecordEventsDocument, { events: batch('after') as never })).recordEvents.accepted).toBe(BATCH);
-    console.log(`recorder queue bound ${5 * BATCH} events: 30 batches of ${BATCH} at once, ${refused.length} refused, most waiting ${recorder.peakQueuedEvents}`);
+    console.log(
+      `recorder queue bound ${5 * BATCH} events: 30 batches of ${BATCH} at once, ${refused.length} refused, most waiting ${recorder.peakQueuedEvents}`,
+    );
   });
 
   it('never lets a busy database (SQLITE_BUSY) reach a caller when two processes write one database', async () => {
     const databaseUrl = freshDatabaseUrl();
     const env = { DATABASE_URL: databaseUrl, RATE_LIMIT_PER_MINUTE: '0' };
     const first = await startServer(env);
-    expect((await first.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Two', timezone: 'UTC' } })).body.errors).toBeUndefined();
+    expect(
+      (await first.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Two', timezone: 'UTC' } })).body
+        .errors,
+    ).toBeUndefined();
     const second = await startServer(env);
 
     const tags: string[] = [];
@@ -165,6 +182,8 @@ describe('overload', () => {
     await Promise.all([first.exited, second.exited]);
     const stored = await storedTags(databaseUrl);
     expect(tags.filter((tag) => stored.get(tag) !== BATCH)).toEqual([]);
-    console.log(`two processes on one ${testDialect} database: ${tags.length} batches of ${BATCH} written, every one answered and stored`);
+    console.log(
+      `two processes on one ${testDialect} database: ${tags.length} batches of ${BATCH} written, every one answered and stored`,
+    );
   }, 60_000);
 });

@@ -9,7 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
-import { CreateProgramDocument, CreateWebhookDocument, LiveDashboardDocument, RecordEventsDocument } from './generated/operations.js';
+import {
+  CreateProgramDocument,
+  CreateWebhookDocument,
+  LiveDashboardDocument,
+  RecordEventsDocument,
+} from './generated/operations.js';
 import { ADMIN_KEY, freshDatabaseUrl } from './helpers/app.js';
 import { startServer } from './helpers/process.js';
 import { connect } from './helpers/ws.js';
@@ -21,7 +26,12 @@ import { connect } from './helpers/ws.js';
 async function heldRequest(url: string, body: string) {
   const req = request(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${ADMIN_KEY}`,
+      'content-length': Buffer.byteLength(body),
+      expect: '100-continue',
+    },
   });
   const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
     req.once('response', (res) => {
@@ -42,11 +52,20 @@ describe('graceful shutdown', () => {
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
     const databaseUrl = freshDatabaseUrl();
     // The longest debounce: the alert the in-flight write raises is still waiting to be judged when shutdown begins.
-    const server = await startServer({ DATABASE_URL: databaseUrl, ALERT_DEBOUNCE_MS: '800', RATE_LIMIT_PER_MINUTE: '0' });
+    const server = await startServer({
+      DATABASE_URL: databaseUrl,
+      ALERT_DEBOUNCE_MS: '800',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
     let webhookId: string;
     try {
-      expect((await server.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Shutdown', timezone: 'UTC' } })).body.errors).toBeUndefined();
-      const webhook = await server.graphql(print(CreateWebhookDocument), { input: { url: hookUrl, secret: 'a-secret-of-sixteen-chars', programId: 'P' } });
+      expect(
+        (await server.graphql(print(CreateProgramDocument), { input: { id: 'P', name: 'Shutdown', timezone: 'UTC' } }))
+          .body.errors,
+      ).toBeUndefined();
+      const webhook = await server.graphql(print(CreateWebhookDocument), {
+        input: { url: hookUrl, secret: 'a-secret-of-sixteen-chars', programId: 'P' },
+      });
       expect(webhook.body.errors).toBeUndefined();
       webhookId = webhook.body.data.createWebhook.id;
 
@@ -54,13 +73,24 @@ describe('graceful shutdown', () => {
       await live.subscribe(LiveDashboardDocument, { programId: 'P' }).next();
 
       // Resolution times of 30 days: the default rule (30-day average above 7 days) fires.
-      const events = Array.from({ length: 500 }, (_, i) => ({ programId: 'P', kind: 'RESOLUTION_TIME', caseId: `c${i}`, idempotencyKey: `k${i}`, value: 30 }));
-      const inFlight = await heldRequest(server.url, JSON.stringify({ query: print(RecordEventsDocument), variables: { events } }));
+      const events = Array.from({ length: 500 }, (_, i) => ({
+        programId: 'P',
+        kind: 'RESOLUTION_TIME',
+        caseId: `c${i}`,
+        idempotencyKey: `k${i}`,
+        value: 30,
+      }));
+      const inFlight = await heldRequest(
+        server.url,
+        JSON.stringify({ query: print(RecordEventsDocument), variables: { events } }),
+      );
 
       server.child.kill('SIGTERM');
       // New requests are refused from the moment the signal is handled: no connection, or 503 SHUTTING_DOWN.
       for (;;) {
-        const answer = await server.graphql('{ programs { id } }').catch((error: Error) => ({ status: 0, body: error.message, headers: null }));
+        const answer = await server
+          .graphql('{ programs { id } }')
+          .catch((error: Error) => ({ status: 0, body: error.message, headers: null }));
         if (answer.status === 200) continue; // the signal is not handled yet
         if (answer.status === 503) expect(answer.body.errors[0].extensions.code).toBe('SHUTTING_DOWN');
         else expect(answer.status).toBe(0);
@@ -80,9 +110,16 @@ describe('graceful shutdown', () => {
 
     const database = await openDatabase(databaseUrl);
     try {
-      const stored = await database.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const stored = await database.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(stored.n)).toBe(500);
-      const alerts = await database.db.selectFrom('alerts').select(['id', 'state']).where('program_id', '=', 'P').execute();
+      const alerts = await database.db
+        .selectFrom('alerts')
+        .select(['id', 'state'])
+        .where('program_id', '=', 'P')
+        .execute();
       expect(alerts.map((a) => a.state)).toEqual(['FIRING']);
       const outbox = await database.db.selectFrom('notifications').select(['alert_id', 'webhook_id']).execute();
       expect(outbox).toEqual([{ alert_id: alerts[0].id, webhook_id: webhookId }]);

@@ -26,7 +26,8 @@ async function post(t: TestApp, body: BodyInit, headers: Record<string, string> 
   return { status: response.status, ...((await response.json()) as object) };
 }
 
-const send = (t: TestApp, query: string, variables: Record<string, unknown> = {}) => post(t, JSON.stringify({ query, variables }));
+const send = (t: TestApp, query: string, variables: Record<string, unknown> = {}) =>
+  post(t, JSON.stringify({ query, variables }));
 
 function expectRefused(answer: Answer, limit: string) {
   expect(answer.errors?.map((e) => [e.extensions?.code, e.extensions?.limit])).toEqual([['LIMIT_EXCEEDED', limit]]);
@@ -53,7 +54,14 @@ function tokenCount(document: string): number {
 
 describe('limits on every operation', () => {
   it('are set explicitly, with defaults that fit the 10,000-event batch', () => {
-    expect(loadConfig({}).limits).toEqual({ depth: 6, aliases: 15, directives: 10, tokens: 1000, cost: 50_000, bodyBytes: 3 * 1024 * 1024 });
+    expect(loadConfig({}).limits).toEqual({
+      depth: 6,
+      aliases: 15,
+      directives: 10,
+      tokens: 1000,
+      cost: 50_000,
+      bodyBytes: 3 * 1024 * 1024,
+    });
     expect(() => loadConfig({ LIMIT_COST: 'lots' })).toThrow(/LIMIT_COST must be an integer/);
   });
 
@@ -78,7 +86,10 @@ describe('limits on every operation', () => {
   it('refuse one directive over the limit and accept ten', async () => {
     const t = await testApp();
     const create = (directives: number) =>
-      send(t, `mutation { createProgram(input: { id: "d", name: "D" }) { id ${'__typename @include(if: true) '.repeat(directives)}} }`);
+      send(
+        t,
+        `mutation { createProgram(input: { id: "d", name: "D" }) { id ${'__typename @include(if: true) '.repeat(directives)}} }`,
+      );
     expectRefused(await create(11), 'directives');
     expect(await programCount(t)).toBe(0);
     expectAccepted(await create(10));
@@ -89,7 +100,8 @@ describe('limits on every operation', () => {
     const t = await testApp();
     await t.program('p');
     // Each list item is one token.
-    const withIds = (n: number) => `mutation { createApiKey(input: { name: "t", role: VIEWER, programIds: [${' "p"'.repeat(n)} ] }) { key } }`;
+    const withIds = (n: number) =>
+      `mutation { createApiKey(input: { name: "t", role: VIEWER, programIds: [${' "p"'.repeat(n)} ] }) { key } }`;
     const base = tokenCount(withIds(0));
     const atLimit = withIds(1000 - base);
     expect(tokenCount(atLimit)).toBe(1000);
@@ -114,7 +126,10 @@ describe('limits on every operation', () => {
     expectAccepted(await send(t, '{ alerts(limit: 1000) { id state } me { role } }'));
     expectRefused(await send(t, '{ alerts(limit: 1000) { id state } me { role keyId } }'), 'cost');
     expectAccepted(await send(t, 'query ($n: Int) { alerts(limit: $n) { id state } me { role } }', { n: 1000 }));
-    expectRefused(await send(t, 'query ($n: Int) { alerts(limit: $n) { id state } me { role keyId } }', { n: 1000 }), 'cost');
+    expectRefused(
+      await send(t, 'query ($n: Int) { alerts(limit: $n) { id state } me { role keyId } }', { n: 1000 }),
+      'cost',
+    );
   });
 
   it('cost the same document anew when its variables bound a list, and alike every time when none can', async () => {
@@ -134,7 +149,8 @@ describe('limits on every operation', () => {
     const t = await testApp({ env: { LIMIT_COST: '1000' } });
     await t.program('p');
     // Ten days of DAY buckets is at most 12 points (a DST day is 23 hours), each 1 + 2 fields.
-    const series = (range: string) => send(t, `{ dashboard(programId: "p"${range}) { series { start resolvedCases } } }`);
+    const series = (range: string) =>
+      send(t, `{ dashboard(programId: "p"${range}) { series { start resolvedCases } } }`);
     expectAccepted(await series(', from: "2026-03-01T00:00:00Z", to: "2026-03-11T00:00:00Z"'));
     // Open: 2,000 buckets × 3.
     expectRefused(await series(''), 'cost');
@@ -170,7 +186,8 @@ describe('limits on every operation', () => {
         ...(i % 3 === 2 ? { reason: 'escalated to supervisor after appeal' } : {}),
       }));
       const body = JSON.stringify({
-        query: 'mutation RecordEvents($events: [EventInput!]!) { recordEvents(events: $events) { accepted duplicates } }',
+        query:
+          'mutation RecordEvents($events: [EventInput!]!) { recordEvents(events: $events) { accepted duplicates } }',
         variables: { events },
       });
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(size);
@@ -178,7 +195,14 @@ describe('limits on every operation', () => {
     }
 
     const eventCount = async (t: TestApp) =>
-      Number((await t.app.services.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await t.app.services.db
+            .selectFrom('events')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     it('accepts a 10,000-event batch of exactly the limit and refuses one byte more with 413, storing nothing', async () => {
       const t = await testApp();

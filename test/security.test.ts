@@ -26,7 +26,13 @@ async function raw(t: TestApp, query: string, init: { key?: string; headers?: Re
     headers: { 'content-type': 'application/json', authorization: `Bearer ${init.key ?? ADMIN_KEY}`, ...init.headers },
     body: JSON.stringify({ query }),
   });
-  return { response, body: (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    response,
+    body: (await response.json()) as {
+      data?: unknown;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    },
+  };
 }
 
 describe('production mode', () => {
@@ -66,7 +72,11 @@ describe('CORS', () => {
   const preflight = (t: TestApp, origin: string) =>
     t.app.fetch('http://localhost/graphql', {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
 
   it('answers no other origin by default', async () => {
@@ -85,11 +95,15 @@ describe('CORS', () => {
     expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
     const { response } = await raw(t, '{ me { role } }', { headers: { origin: 'http://localhost:5173' } });
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
-    expect((await preflight(t, 'https://kpi.example.gov.evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await preflight(t, 'https://kpi.example.gov.evil.example')).headers.get('access-control-allow-origin'),
+    ).toBeNull();
   });
 
   it('refuses a CORS_ORIGINS entry that is not an origin', () => {
-    expect(() => loadConfig({ CORS_ORIGINS: 'https://kpi.example.gov/path' })).toThrow(/CORS_ORIGINS must list origins/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://kpi.example.gov/path' })).toThrow(
+      /CORS_ORIGINS must list origins/,
+    );
     expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
   });
 });
@@ -109,24 +123,42 @@ describe('keys', () => {
     await t.program('p');
     await t.program('q');
     const adminP = await t.key('ADMIN', ['p']);
-    const made = await t.ok(CreateApiKeyDocument, { input: { name: 'p viewer', role: 'VIEWER', programIds: ['p'] } }, adminP);
+    const made = await t.ok(
+      CreateApiKeyDocument,
+      { input: { name: 'p viewer', role: 'VIEWER', programIds: ['p'] } },
+      adminP,
+    );
     expect(made.createApiKey.apiKey.programIds).toEqual(['p']);
-    expect((await t.ok(RevokeApiKeyDocument, { id: made.createApiKey.apiKey.id }, adminP)).revokeApiKey.revokedAt).not.toBeNull();
-    const refused = await t.run(CreateApiKeyDocument, { input: { name: 'escalation', role: 'ADMIN', programIds: null } }, adminP);
+    expect(
+      (await t.ok(RevokeApiKeyDocument, { id: made.createApiKey.apiKey.id }, adminP)).revokeApiKey.revokedAt,
+    ).not.toBeNull();
+    const refused = await t.run(
+      CreateApiKeyDocument,
+      { input: { name: 'escalation', role: 'ADMIN', programIds: null } },
+      adminP,
+    );
     expect(onlyError(refused).extensions?.code).toBe('FORBIDDEN');
   });
 
   it('record which key recorded each event, shown to admins only', async () => {
     const t = await testApp();
     await t.program('p');
-    const { createApiKey } = await t.ok(CreateApiKeyDocument, { input: { name: 'feed', role: 'INTEGRATION', programIds: ['p'] } });
+    const { createApiKey } = await t.ok(CreateApiKeyDocument, {
+      input: { name: 'feed', role: 'INTEGRATION', programIds: ['p'] },
+    });
     const viewer = await t.key('VIEWER');
-    const recorded = await t.ok(RecordResolutionTimeDocument, { input: { programId: 'p', caseId: 'c1', days: 2 } }, createApiKey.key);
+    const recorded = await t.ok(
+      RecordResolutionTimeDocument,
+      { input: { programId: 'p', caseId: 'c1', days: 2 } },
+      createApiKey.key,
+    );
     const byAdmin = await t.ok(RecordResolutionTimeDocument, { input: { programId: 'p', caseId: 'c2', days: 3 } });
 
     const seen = await t.ok(EventRecordedByDocument, { id: recorded.recordResolutionTime.event.id });
     expect(seen.event?.recordedBy).toBe(createApiKey.apiKey.id);
-    expect((await t.ok(EventRecordedByDocument, { id: byAdmin.recordResolutionTime.event.id })).event?.recordedBy).toBe('ADMIN_API_KEY');
+    expect((await t.ok(EventRecordedByDocument, { id: byAdmin.recordResolutionTime.event.id })).event?.recordedBy).toBe(
+      'ADMIN_API_KEY',
+    );
 
     const hidden = await t.run(EventRecordedByDocument, { id: recorded.recordResolutionTime.event.id }, viewer);
     expect(onlyError(hidden).extensions?.code).toBe('FORBIDDEN');
@@ -142,7 +174,10 @@ describe('rate limiting per key', () => {
     const { response, body } = await raw(t, '{ me { role } }', { key: viewer });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
-    expect(body.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: Number(response.headers.get('retry-after')) });
+    expect(body.errors?.[0].extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: Number(response.headers.get('retry-after')),
+    });
     expect(body.errors?.[0].message).toMatch(/batches/);
     // The admin key has its own bucket: two tokens left.
     expect((await raw(t, '{ me { role } }')).body.errors).toBeUndefined();
@@ -180,15 +215,23 @@ describe('the audit log', () => {
   it('records each admin action with its actor and target, secrets redacted, newest first', async () => {
     const t = await testApp();
     await t.program('p');
-    const { createApiKey } = await t.ok(CreateApiKeyDocument, { input: { name: 'feed', role: 'INTEGRATION', programIds: ['p'] } });
+    const { createApiKey } = await t.ok(CreateApiKeyDocument, {
+      input: { name: 'feed', role: 'INTEGRATION', programIds: ['p'] },
+    });
     const admin = await t.ok(CreateApiKeyDocument, { input: { name: 'second admin', role: 'ADMIN' } });
     const { setTarget } = await t.ok(
       SetTargetDocument,
       { input: { programId: 'p', kpi: 'CSAT', from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z', value: 80 } },
       admin.createApiKey.key,
     );
-    await t.ok(CreateWebhookDocument, { input: { url: 'https://hooks.example.gov/kpi', secret: 'a-very-secret-signing-key' } });
-    const event = await t.ok(RecordResolutionTimeDocument, { input: { programId: 'p', caseId: 'c', days: 1 } }, createApiKey.key);
+    await t.ok(CreateWebhookDocument, {
+      input: { url: 'https://hooks.example.gov/kpi', secret: 'a-very-secret-signing-key' },
+    });
+    const event = await t.ok(
+      RecordResolutionTimeDocument,
+      { input: { programId: 'p', caseId: 'c', days: 1 } },
+      createApiKey.key,
+    );
     await t.ok(RetractEventDocument, { id: event.recordResolutionTime.event.id });
     await t.ok(RevokeApiKeyDocument, { id: createApiKey.apiKey.id });
 
@@ -203,7 +246,9 @@ describe('the audit log', () => {
       ['createProgram', 'ADMIN_API_KEY', 'p'],
     ]);
     const webhook = auditLog.find((e) => e.action === 'createWebhook')!;
-    expect(JSON.parse(webhook.details)).toMatchObject({ input: { url: 'https://hooks.example.gov/kpi', secret: '[redacted]' } });
+    expect(JSON.parse(webhook.details)).toMatchObject({
+      input: { url: 'https://hooks.example.gov/kpi', secret: '[redacted]' },
+    });
     expect(JSON.stringify(auditLog)).not.toContain('a-very-secret-signing-key');
     expect(JSON.stringify(auditLog)).not.toContain(createApiKey.key);
 

@@ -65,7 +65,12 @@ describe('scorecard', () => {
   it('judges an ended lower-is-better KPI MET below or at its target and NOT_MET above it', async () => {
     const t = await testApp({ now: () => MARCH_15 });
     await t.program('HA');
-    await record(t, days('HA', 3, '2026-02-10T00:00:00Z'), days('HA', 5, '2026-02-20T00:00:00Z'), conflict('HA', '2026-02-11T00:00:00Z'));
+    await record(
+      t,
+      days('HA', 3, '2026-02-10T00:00:00Z'),
+      days('HA', 5, '2026-02-20T00:00:00Z'),
+      conflict('HA', '2026-02-11T00:00:00Z'),
+    );
     const cases: [Kpi, number, string][] = [
       ['AVG_RESOLUTION_TIME', 5, 'MET'],
       ['AVG_RESOLUTION_TIME', 4, 'MET'], // equal meets
@@ -106,11 +111,18 @@ describe('scorecard', () => {
     await setTarget(t, 'AVG_SATISFACTION', 4);
     await setTarget(t, 'TOTAL_CONFLICTS', 0);
     const card = await febScorecard(t);
-    expect(row(card, 'AVG_SATISFACTION')).toMatchObject({ target: 4, actual: null, status: 'NO_DATA', trend: 'NO_DATA' });
+    expect(row(card, 'AVG_SATISFACTION')).toMatchObject({
+      target: 4,
+      actual: null,
+      status: 'NO_DATA',
+      trend: 'NO_DATA',
+    });
     // Counts are data once the program reported anything: zero conflicts meets a target of zero.
     expect(row(card, 'TOTAL_CONFLICTS')).toMatchObject({ actual: 0, status: 'MET' });
 
-    const empty = (await t.ok(ScorecardDocument, { programId: 'HA', from: '2025-02-01T00:00:00Z', to: '2025-03-01T00:00:00Z' })).scorecard;
+    const empty = (
+      await t.ok(ScorecardDocument, { programId: 'HA', from: '2025-02-01T00:00:00Z', to: '2025-03-01T00:00:00Z' })
+    ).scorecard;
     expect(empty.rows.every((r) => r.actual === null && r.trend === 'NO_DATA')).toBe(true);
   });
 
@@ -215,7 +227,10 @@ describe('scorecard', () => {
     const t = await testApp({ now: () => MARCH_15 });
     await t.program('HA');
     const same = await t.run(ScorecardDocument, { programId: 'HA', from: FEB.from, to: FEB.from });
-    expect(same.errors?.[0]).toMatchObject({ message: 'from must be before to', extensions: { code: 'BAD_USER_INPUT', field: 'from' } });
+    expect(same.errors?.[0]).toMatchObject({
+      message: 'from must be before to',
+      extensions: { code: 'BAD_USER_INPUT', field: 'from' },
+    });
     const missing = await t.run(ScorecardDocument, { programId: 'NOPE', ...FEB });
     expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
@@ -234,7 +249,13 @@ describe('fiscal scorecard', () => {
       days('NY', 6, '2024-10-01T04:00:00.000Z'), // first instant of FY2025
     );
     await t.ok(SetTargetDocument, {
-      input: { programId: 'NY', kpi: 'AVG_RESOLUTION_TIME', from: '2025-10-01T00:00:00-04:00', to: '2026-10-01T00:00:00-04:00', value: 5 },
+      input: {
+        programId: 'NY',
+        kpi: 'AVG_RESOLUTION_TIME',
+        from: '2025-10-01T00:00:00-04:00',
+        to: '2026-10-01T00:00:00-04:00',
+        value: 5,
+      },
     });
     const card = (await t.ok(FiscalScorecardDocument, { programId: 'NY', fiscalYear: 2026 })).fiscalScorecard;
     expect(card).toMatchObject({
@@ -244,7 +265,13 @@ describe('fiscal scorecard', () => {
       previousTo: '2025-10-01T04:00:00.000Z',
       running: true,
     });
-    expect(row(card, 'AVG_RESOLUTION_TIME')).toMatchObject({ target: 5, actual: 3, previous: 7, status: 'ON_TRACK', trend: 'IMPROVING' });
+    expect(row(card, 'AVG_RESOLUTION_TIME')).toMatchObject({
+      target: 5,
+      actual: 3,
+      previous: 7,
+      status: 'ON_TRACK',
+      trend: 'IMPROVING',
+    });
   });
 
   it('cuts fiscal quarters across DST, and compares Q1 with the last quarter of the year before', async () => {
@@ -258,7 +285,11 @@ describe('fiscal scorecard', () => {
     );
     const q2 = (await t.ok(FiscalScorecardDocument, { programId: 'NY', fiscalYear: 2026, quarter: 2 })).fiscalScorecard;
     // Q2 starts in EST and ends in EDT.
-    expect(q2).toMatchObject({ from: '2026-01-01T05:00:00.000Z', to: '2026-04-01T04:00:00.000Z', previousFrom: '2025-10-01T04:00:00.000Z' });
+    expect(q2).toMatchObject({
+      from: '2026-01-01T05:00:00.000Z',
+      to: '2026-04-01T04:00:00.000Z',
+      previousFrom: '2025-10-01T04:00:00.000Z',
+    });
     expect(row(q2, 'AVG_RESOLUTION_TIME')).toMatchObject({ actual: 3, previous: 1, trend: 'WORSENING' });
 
     const q1 = (await t.ok(FiscalScorecardDocument, { programId: 'NY', fiscalYear: 2026, quarter: 1 })).fiscalScorecard;

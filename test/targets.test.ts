@@ -45,7 +45,8 @@ describe('setTarget', () => {
     const first = (await t.ok(SetTargetDocument, { input: target('CSAT', 80) })).setTarget;
     const second = (await t.ok(SetTargetDocument, { input: target('CSAT', 85) })).setTarget;
     expect(second).toEqual({ ...first, value: 85 });
-    const other = (await t.ok(SetTargetDocument, { input: target('CSAT', 90, { to: '2026-07-01T00:00:00Z' }) })).setTarget;
+    const other = (await t.ok(SetTargetDocument, { input: target('CSAT', 90, { to: '2026-07-01T00:00:00Z' }) }))
+      .setTarget;
     const { targets } = await t.ok(TargetsDocument, { programId: 'HA' });
     expect(targets.map((x) => [x.id, x.value])).toEqual([
       [first.id, 85],
@@ -67,9 +68,24 @@ describe('setTarget', () => {
     ['from after to', target('CSAT', 80, { from: Q.to, to: Q.from }), 'from', 'from must be before to'],
     ['a CSAT above 100', target('CSAT', 100.5), 'value', 'value must be between 0 and 100 for CSAT'],
     ['a CSAT below 0', target('CSAT', -1), 'value', 'value must be between 0 and 100 for CSAT'],
-    ['a satisfaction above 5', target('AVG_SATISFACTION', 5.1), 'value', 'value must be between 1 and 5 for AVG_SATISFACTION'],
-    ['a satisfaction below 1', target('AVG_SATISFACTION', 0.9), 'value', 'value must be between 1 and 5 for AVG_SATISFACTION'],
-    ['a negative time', target('P90_RESOLUTION_TIME', -0.5), 'value', 'value must be between 0 and 36500 for P90_RESOLUTION_TIME'],
+    [
+      'a satisfaction above 5',
+      target('AVG_SATISFACTION', 5.1),
+      'value',
+      'value must be between 1 and 5 for AVG_SATISFACTION',
+    ],
+    [
+      'a satisfaction below 1',
+      target('AVG_SATISFACTION', 0.9),
+      'value',
+      'value must be between 1 and 5 for AVG_SATISFACTION',
+    ],
+    [
+      'a negative time',
+      target('P90_RESOLUTION_TIME', -0.5),
+      'value',
+      'value must be between 0 and 36500 for P90_RESOLUTION_TIME',
+    ],
     ['a negative count', target('TOTAL_CONFLICTS', -1), 'value', 'value must not be negative for TOTAL_CONFLICTS'],
     ['a negative rate', target('CONFLICT_RATE', -1), 'value', 'value must not be negative for CONFLICT_RATE'],
   ];
@@ -89,7 +105,10 @@ describe('setTarget', () => {
       `mutation { setTarget(input: { programId: "HA", kpi: CONFLICT_RATE, from: "${Q.from}", to: "${Q.to}", value: 1e400 }) { id } }`,
     ) as TypedDocumentNode<unknown, Record<string, never>>;
     const error = onlyError(await t.run(literal, {}));
-    expect(error).toMatchObject({ message: 'value must be a finite number', extensions: { code: 'BAD_USER_INPUT', field: 'value' } });
+    expect(error).toMatchObject({
+      message: 'value must be a finite number',
+      extensions: { code: 'BAD_USER_INPUT', field: 'value' },
+    });
     expect((await t.ok(TargetsDocument, { programId: 'HA' })).targets).toEqual([]);
   });
 
@@ -103,10 +122,14 @@ describe('setTarget', () => {
     const t = await setup();
     for (const role of ['VIEWER', 'INTEGRATION'] as const) {
       const key = await t.key(role);
-      expect(onlyError(await t.run(SetTargetDocument, { input: target('CSAT', 80) }, key)).extensions?.code).toBe('FORBIDDEN');
+      expect(onlyError(await t.run(SetTargetDocument, { input: target('CSAT', 80) }, key)).extensions?.code).toBe(
+        'FORBIDDEN',
+      );
     }
     const fbAdmin = await t.key('ADMIN', ['FB']);
-    expect(onlyError(await t.run(SetTargetDocument, { input: target('CSAT', 80) }, fbAdmin)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(SetTargetDocument, { input: target('CSAT', 80) }, fbAdmin)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     expect((await t.ok(TargetsDocument, { programId: 'HA' })).targets).toEqual([]);
   });
 });
@@ -126,9 +149,13 @@ describe('deleteTarget', () => {
     const { setTarget } = await t.ok(SetTargetDocument, { input: target('CSAT', 80) });
     expect(onlyError(await t.run(DeleteTargetDocument, { id: 'nope' })).extensions?.code).toBe('NOT_FOUND');
     const viewer = await t.key('VIEWER');
-    expect(onlyError(await t.run(DeleteTargetDocument, { id: setTarget.id }, viewer)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(DeleteTargetDocument, { id: setTarget.id }, viewer)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     const fbAdmin = await t.key('ADMIN', ['FB']);
-    expect(onlyError(await t.run(DeleteTargetDocument, { id: setTarget.id }, fbAdmin)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(DeleteTargetDocument, { id: setTarget.id }, fbAdmin)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     expect((await t.ok(TargetsDocument, { programId: 'HA' })).targets).toHaveLength(1);
   });
 });
@@ -144,9 +171,13 @@ describe('reading targets', () => {
     const targets = await t.run(TargetsDocument, { programId: 'FB' }, viewer);
     expect(onlyError(targets).extensions?.code).toBe('FORBIDDEN');
     expect(targets.data?.targets ?? null).toBeNull();
-    expect(onlyError(await t.run(ScorecardDocument, { programId: 'FB', ...Q }, viewer)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(ScorecardDocument, { programId: 'FB', ...Q }, viewer)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     const integration = await t.key('INTEGRATION');
-    expect(onlyError(await t.run(TargetsDocument, { programId: 'HA' }, integration)).extensions?.code).toBe('FORBIDDEN');
+    expect(onlyError(await t.run(TargetsDocument, { programId: 'HA' }, integration)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
   });
 
   it('answers NOT_FOUND for the targets of an unknown program', async () => {
@@ -166,7 +197,8 @@ describe('dashboard targets', () => {
       ['AVG_RESOLUTION_TIME', 5],
       ['CSAT', 80],
     ]);
-    const other = (await t.ok(DashboardTargetsDocument, { programId: 'HA', from: Q.from, to: '2026-03-31T00:00:00Z' })).dashboard;
+    const other = (await t.ok(DashboardTargetsDocument, { programId: 'HA', from: Q.from, to: '2026-03-31T00:00:00Z' }))
+      .dashboard;
     expect(other.targets).toEqual([]);
     const open = (await t.ok(DashboardTargetsDocument, { programId: 'HA', from: Q.from })).dashboard;
     expect(open.targets).toEqual([]);

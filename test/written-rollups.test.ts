@@ -50,9 +50,18 @@ async function open(file: string): Promise<{ database: OpenDatabase; recorder: R
 /** Every stored rollup row equals the one a fold of the stored events gives. */
 async function expectExact(database: OpenDatabase) {
   const stored = await database.db.selectFrom('rollups').selectAll().execute();
-  const raw = await database.db.selectFrom('events').select(['program_id', 'kind', 'value', 'occurred_at']).where('retracted_at', 'is', null).execute();
-  const zones = new Map([['A', 'UTC'], ['B', 'Asia/Kolkata']]);
-  const expected = new Map(rollupDeltas(raw, zones, 1).map((d) => [`${d.programId} ${d.level} ${d.bucketStart}`, d.aggregate]));
+  const raw = await database.db
+    .selectFrom('events')
+    .select(['program_id', 'kind', 'value', 'occurred_at'])
+    .where('retracted_at', 'is', null)
+    .execute();
+  const zones = new Map([
+    ['A', 'UTC'],
+    ['B', 'Asia/Kolkata'],
+  ]);
+  const expected = new Map(
+    rollupDeltas(raw, zones, 1).map((d) => [`${d.programId} ${d.level} ${d.bucketStart}`, d.aggregate]),
+  );
   expect(stored.length).toBe(expected.size);
   for (const row of stored) {
     const want = expected.get(`${row.program_id} ${row.level} ${Number(row.bucket_start)}`)!;
@@ -81,7 +90,11 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     await first.recorder.record(events('three', 300), null, true);
     await expectExact(first.database);
 
-    const retracted = await first.database.db.selectFrom('events').select('id').where('case_id', '=', 'two-4').executeTakeFirstOrThrow();
+    const retracted = await first.database.db
+      .selectFrom('events')
+      .select('id')
+      .where('case_id', '=', 'two-4')
+      .executeTakeFirstOrThrow();
     await second.recorder.retract(retracted.id, () => true);
     await first.recorder.record(events('four', 300), null, true);
     await expectExact(first.database);
@@ -110,15 +123,25 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
         }
       },
     });
-    const writer = new SqliteFileWriter(timed('here', inProcessWriter(database)), timed('thread', new ThreadWriter(file)));
-    const recorder = new Recorder(database, createEventBus(), () => START + 40 * HOUR, Number.POSITIVE_INFINITY, writer);
+    const writer = new SqliteFileWriter(
+      timed('here', inProcessWriter(database)),
+      timed('thread', new ThreadWriter(file)),
+    );
+    const recorder = new Recorder(
+      database,
+      createEventBus(),
+      () => START + 40 * HOUR,
+      Number.POSITIVE_INFINITY,
+      writer,
+    );
     disposals.push(() => recorder.close());
 
     // Single events alone (written here), a batch soon after (to the thread, once they are
     // written), single events while the thread writes it (they must join the thread); every other
     // round waits for all of it, so that the next one starts with both idle.
     const pending: Promise<unknown>[] = [];
-    const singles = (tag: string) => events(tag, 20).map((event) => pending.push(recorder.record([event], null, false)));
+    const singles = (tag: string) =>
+      events(tag, 20).map((event) => pending.push(recorder.record([event], null, false)));
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     for (let round = 0; round < 8; round++) {
       singles(`first-${round}`);
@@ -136,7 +159,12 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     for (const other of spans.filter((s) => s.where === 'thread')) {
       for (const mine of here) expect(mine.end <= other.start || other.end <= mine.start).toBe(true);
     }
-    expect(await database.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()).toEqual({ n: 8 * 190 });
+    expect(
+      await database.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst(),
+    ).toEqual({ n: 8 * 190 });
     await expectExact(database);
   });
 
@@ -147,8 +175,16 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     await insertProgram(database.db, { id: 'A', name: 'A', timezone: 'UTC', created_at: 0 });
     await insertProgram(database.db, { id: 'B', name: 'B', timezone: 'Asia/Kolkata', created_at: 0 });
     await recorder.record(events('one', 200), null, true);
-    const zones = new Map([['A', 'UTC'], ['B', 'Asia/Kolkata']]);
-    const doomed = events('doomed', 200).map((e) => ({ program_id: e.programId, kind: e.kind, value: e.value, occurred_at: e.occurredAt }));
+    const zones = new Map([
+      ['A', 'UTC'],
+      ['B', 'Asia/Kolkata'],
+    ]);
+    const doomed = events('doomed', 200).map((e) => ({
+      program_id: e.programId,
+      kind: e.kind,
+      value: e.value,
+      occurred_at: e.occurredAt,
+    }));
     await expect(
       database.db.transaction().execute(async (trx) => {
         await applyRollupDeltas(trx, rollupDeltas(doomed, zones, 1), database.writtenRollups);

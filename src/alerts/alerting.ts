@@ -25,7 +25,10 @@ export function createAlerting(db: Db, bus: EventBus, now: () => number, config:
     backoffCapMs: config.webhookBackoffCapMs,
   });
   const writer = new AlertWriter(db, bus, notifier);
-  const engine = new AlertEngine(db, bus, writer, now, log, { intervalMs: config.alertIntervalMs, debounceMs: config.alertDebounceMs });
+  const engine = new AlertEngine(db, bus, writer, now, log, {
+    intervalMs: config.alertIntervalMs,
+    debounceMs: config.alertDebounceMs,
+  });
   return {
     engine,
     writer,

@@ -108,7 +108,12 @@ export async function softDeleteRule(db: Executor, id: string, now: number): Pro
 }
 
 export async function liveRuleById(db: Executor, id: string): Promise<AlertRule | null> {
-  const row = await db.selectFrom('alert_rules').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('alert_rules')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
   return row ? toRule(row) : null;
 }
 
@@ -122,7 +127,11 @@ export async function rulesByIds(db: Executor, ids: readonly string[]): Promise<
  * Live rules that apply to `programIds` (their own and the every-program ones). `programIds`
  * null: every rule.
  */
-export async function listRules(db: Executor, programIds: readonly string[] | null, options: { enabledOnly?: boolean } = {}): Promise<AlertRule[]> {
+export async function listRules(
+  db: Executor,
+  programIds: readonly string[] | null,
+  options: { enabledOnly?: boolean } = {},
+): Promise<AlertRule[]> {
   let query = db.selectFrom('alert_rules').selectAll().where('deleted_at', 'is', null);
   if (options.enabledOnly) query = query.where('enabled', '=', 1);
   if (programIds !== null) {
@@ -209,6 +218,12 @@ export async function insertHistory(db: Executor, entry: AlertHistoryEntry): Pro
 /** Each alert's history, oldest first. */
 export async function historyOf(db: Executor, alertIds: readonly string[]): Promise<AlertHistoryEntry[]> {
   if (alertIds.length === 0) return [];
-  const rows = await db.selectFrom('alert_history').selectAll().where('alert_id', 'in', alertIds).orderBy('alert_id').orderBy('version').execute();
+  const rows = await db
+    .selectFrom('alert_history')
+    .selectAll()
+    .where('alert_id', 'in', alertIds)
+    .orderBy('alert_id')
+    .orderBy('version')
+    .execute();
   return rows.map(toHistory);
 }

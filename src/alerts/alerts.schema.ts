@@ -39,13 +39,18 @@ export const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement(
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
-    programId: t.exposeID('program_id', { nullable: true, description: 'Null: the rule applies to every program, each judged on its own.' }),
+    programId: t.exposeID('program_id', {
+      nullable: true,
+      description: 'Null: the rule applies to every program, each judged on its own.',
+    }),
     kpi: t.field({ type: KpiEnum, resolve: (r) => r.kpi }),
     comparator: t.field({ type: ComparatorEnum, resolve: (r) => r.comparator }),
     threshold: t.exposeFloat('threshold'),
     windowDays: t.exposeInt('window_days'),
     severity: t.field({ type: SeverityEnum, resolve: (r) => r.severity }),
-    forMinutes: t.exposeInt('for_minutes', { description: 'How long the condition must hold before FIRING; PENDING meanwhile. 0: fires at once.' }),
+    forMinutes: t.exposeInt('for_minutes', {
+      description: 'How long the condition must hold before FIRING; PENDING meanwhile. 0: fires at once.',
+    }),
     recoveryThreshold: t.exposeFloat('recovery_threshold', {
       nullable: true,
       description: 'A FIRING alert resolves only once the KPI no longer passes this (hysteresis). Null: the threshold.',
@@ -64,7 +69,10 @@ const AlertHistoryEntryRef = builder.objectRef<AlertHistoryEntry>('AlertHistoryE
     threshold: t.exposeFloat('threshold'),
     at: t.field({ type: 'DateTime', resolve: (h) => h.at }),
     cause: t.field({ type: AlertCauseEnum, resolve: (h) => h.cause }),
-    actor: t.exposeString('actor', { nullable: true, description: `The API key id that acknowledged, or "${BOOTSTRAP_ACTOR}".` }),
+    actor: t.exposeString('actor', {
+      nullable: true,
+      description: `The API key id that acknowledged, or "${BOOTSTRAP_ACTOR}".`,
+    }),
   }),
 });
 
@@ -118,7 +126,10 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
     windowDays: t.int({ required: false, defaultValue: 30 }),
     severity: t.field({ type: SeverityEnum, required: false, defaultValue: 'WARNING' }),
     forMinutes: t.int({ required: false, defaultValue: 0, description: 'Pending period, 0 to 10080 minutes.' }),
-    recoveryThreshold: t.float({ required: false, description: 'Hysteresis: on the healthy side of threshold, or null.' }),
+    recoveryThreshold: t.float({
+      required: false,
+      description: 'Hysteresis: on the healthy side of threshold, or null.',
+    }),
     enabled: t.boolean({ required: false, defaultValue: true }),
   }),
 });
@@ -138,7 +149,10 @@ const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
   }),
 });
 
-type RuleFields = Pick<AlertRule, 'name' | 'kpi' | 'comparator' | 'threshold' | 'window_days' | 'severity' | 'for_minutes' | 'recovery_threshold'>;
+type RuleFields = Pick<
+  AlertRule,
+  'name' | 'kpi' | 'comparator' | 'threshold' | 'window_days' | 'severity' | 'for_minutes' | 'recovery_threshold'
+>;
 
 /** One rule set for create and update: the whole rule as it would be stored. */
 function checkRule(rule: RuleFields): RuleFields {
@@ -157,7 +171,10 @@ function checkRule(rule: RuleFields): RuleFields {
     if (!Number.isFinite(rule.recovery_threshold)) throw badInput('recoveryThreshold', 'must be a finite number');
     if (!isHealthySide(rule.comparator, rule.threshold, rule.recovery_threshold)) {
       const side = rule.comparator === 'GT' || rule.comparator === 'GTE' ? 'at most' : 'at least';
-      throw badInput('recoveryThreshold', `must be ${side} the threshold (${rule.threshold}) for comparator ${rule.comparator}`);
+      throw badInput(
+        'recoveryThreshold',
+        `must be ${side} the threshold (${rule.threshold}) for comparator ${rule.comparator}`,
+      );
     }
   }
   return { ...rule, name };
@@ -174,7 +191,8 @@ export function checkLimit(limit: number | null | undefined): number {
 /** A live rule the caller may manage, or NOT_FOUND. */
 async function manageableRule(ctx: Context, id: string): Promise<AlertRule> {
   const rule = await liveRuleById(ctx.services.db, id);
-  if (!rule || (rule.program_id !== null && !canSeeProgram(ctx.caller, rule.program_id))) throw notFound('alert rule', id);
+  if (!rule || (rule.program_id !== null && !canSeeProgram(ctx.caller, rule.program_id)))
+    throw notFound('alert rule', id);
   assertManages(ctx.caller, rule.program_id);
   return rule;
 }
@@ -192,10 +210,12 @@ async function readScope(ctx: Context, programId: string | null | undefined): Pr
 builder.queryFields((t) => ({
   alertRules: t.field({
     type: [AlertRuleRef],
-    description: "Live rules that apply to the program (its own and every-program ones), or to any program the caller may see.",
+    description:
+      'Live rules that apply to the program (its own and every-program ones), or to any program the caller may see.',
     args: { programId: t.arg.id({ required: false }) },
     authScopes: { read: true },
-    resolve: async (_, args, ctx) => listRules(ctx.services.db, await readScope(ctx, args.programId == null ? null : String(args.programId))),
+    resolve: async (_, args, ctx) =>
+      listRules(ctx.services.db, await readScope(ctx, args.programId == null ? null : String(args.programId))),
   }),
   alerts: t.field({
     type: [AlertRef],
@@ -235,7 +255,8 @@ builder.objectField(DashboardRef, 'activeAlerts', (t) =>
     type: [AlertRef],
     description: "PENDING and FIRING alerts of the dashboard's programs.",
     // The dashboard's programs are already narrowed to what the caller may see.
-    resolve: (dashboard, _, ctx) => openAlerts(ctx.services.db, { programIds: dashboard.scope.programs.map((p) => p.id) }),
+    resolve: (dashboard, _, ctx) =>
+      openAlerts(ctx.services.db, { programIds: dashboard.scope.programs.map((p) => p.id) }),
   }),
 );
 
@@ -314,12 +335,14 @@ builder.mutationFields((t) => ({
   }),
   deleteAlertRule: t.field({
     type: 'Boolean',
-    description: 'Deletes the rule (the default rule too); its open alerts resolve (cause RULE_DELETED) and keep their history.',
+    description:
+      'Deletes the rule (the default rule too); its open alerts resolve (cause RULE_DELETED) and keep their history.',
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { id }, ctx) => {
       const rule = await manageableRule(ctx, String(id));
-      if (!(await ctx.services.alerts.writer.retireRule(rule, 'RULE_DELETED', ctx.services.now()))) throw notFound('alert rule', rule.id);
+      if (!(await ctx.services.alerts.writer.retireRule(rule, 'RULE_DELETED', ctx.services.now())))
+        throw notFound('alert rule', rule.id);
       return true;
     },
   }),
@@ -331,7 +354,11 @@ builder.mutationFields((t) => ({
     resolve: async (_, { id }, ctx) => {
       const existing = await alertById(ctx.services.db, String(id));
       if (!existing || !canSeeProgram(ctx.caller, existing.program_id)) throw notFound('alert', String(id));
-      const alert = await ctx.services.alerts.writer.acknowledge(existing.id, ctx.caller.keyId ?? BOOTSTRAP_ACTOR, ctx.services.now());
+      const alert = await ctx.services.alerts.writer.acknowledge(
+        existing.id,
+        ctx.caller.keyId ?? BOOTSTRAP_ACTOR,
+        ctx.services.now(),
+      );
       if (!alert) throw notFound('alert', existing.id);
       return alert;
     },
@@ -365,7 +392,10 @@ builder.subscriptionFields((t) => ({
       return pipe(
         ctx.services.pubsub.subscribe('alertChanged'),
         // What the caller may see, checked per alert: no other program's alert ever leaves here.
-        filter((alert: Alert) => canSeeProgram(ctx.caller, alert.program_id) && (programId === null || alert.program_id === programId)),
+        filter(
+          (alert: Alert) =>
+            canSeeProgram(ctx.caller, alert.program_id) && (programId === null || alert.program_id === programId),
+        ),
       );
     },
     resolve: (alert) => alert,

@@ -39,8 +39,16 @@ export class AlertWriter {
   ) {}
 
   /** Stores one transition of the rule's alert for a program, then publishes it. */
-  async transition(rule: AlertRule, programId: string, open: Alert | null, t: Transition, cause: AlertCause = 'EVALUATION'): Promise<Alert> {
-    const written = await this.db.transaction().execute((trx) => this.writeTransition(trx, rule, programId, open, t, cause));
+  async transition(
+    rule: AlertRule,
+    programId: string,
+    open: Alert | null,
+    t: Transition,
+    cause: AlertCause = 'EVALUATION',
+  ): Promise<Alert> {
+    const written = await this.db
+      .transaction()
+      .execute((trx) => this.writeTransition(trx, rule, programId, open, t, cause));
     this.published([written]);
     return written.alert;
   }
@@ -75,11 +83,23 @@ export class AlertWriter {
    */
   async retireRule(rule: AlertRule, how: 'RULE_DELETED' | 'RULE_DISABLED', now: number): Promise<boolean> {
     const written = await this.db.transaction().execute(async (trx) => {
-      const done = how === 'RULE_DELETED' ? await softDeleteRule(trx, rule.id, now) : (await updateRule(trx, rule.id, { enabled: false, updated_at: now })) !== null;
+      const done =
+        how === 'RULE_DELETED'
+          ? await softDeleteRule(trx, rule.id, now)
+          : (await updateRule(trx, rule.id, { enabled: false, updated_at: now })) !== null;
       if (!done) return null;
       const changes = [];
       for (const open of await openAlerts(trx, { programIds: null, ruleIds: [rule.id] })) {
-        changes.push(await this.writeTransition(trx, rule, open.program_id, open, { to: 'RESOLVED', value: open.value, at: now }, how));
+        changes.push(
+          await this.writeTransition(
+            trx,
+            rule,
+            open.program_id,
+            open,
+            { to: 'RESOLVED', value: open.value, at: now },
+            how,
+          ),
+        );
       }
       return changes;
     });
@@ -93,7 +113,14 @@ export class AlertWriter {
     if (written.some((w) => w.notified)) this.notifier.kick();
   }
 
-  private async writeTransition(trx: Executor, rule: AlertRule, programId: string, open: Alert | null, t: Transition, cause: AlertCause) {
+  private async writeTransition(
+    trx: Executor,
+    rule: AlertRule,
+    programId: string,
+    open: Alert | null,
+    t: Transition,
+    cause: AlertCause,
+  ) {
     let alert: Alert;
     if (open === null) {
       alert = {
@@ -157,7 +184,16 @@ export class AlertWriter {
 }
 
 function historyOf(alert: Alert, at: number, cause: AlertCause) {
-  return { alert_id: alert.id, version: alert.version, state: alert.state, value: alert.value, threshold: alert.threshold, at, cause, actor: null };
+  return {
+    alert_id: alert.id,
+    version: alert.version,
+    state: alert.state,
+    value: alert.value,
+    threshold: alert.threshold,
+    at,
+    cause,
+    actor: null,
+  };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -130,7 +130,12 @@ export class AlertEngine {
             recoveryThreshold: rule.recovery_threshold,
             forMinutes: rule.for_minutes,
           };
-          const next = evaluate(condition, value, current && { state: current.state as 'PENDING' | 'FIRING', startedAt: current.started_at }, now);
+          const next = evaluate(
+            condition,
+            value,
+            current && { state: current.state as 'PENDING' | 'FIRING', startedAt: current.started_at },
+            now,
+          );
           if (!next) continue;
           try {
             await this.writer.transition(rule, program.id, current, next);

@@ -58,7 +58,12 @@ export function isHealthySide(comparator: Comparator, threshold: number, recover
 }
 
 /** The next state of the rule's alert for one program, or null when nothing changes. */
-export function evaluate(rule: RuleCondition, value: number | null, open: OpenAlert | null, now: number): Transition | null {
+export function evaluate(
+  rule: RuleCondition,
+  value: number | null,
+  open: OpenAlert | null,
+  now: number,
+): Transition | null {
   // No data says nothing about the KPI: an open alert stays open, none opens.
   if (value === null || !Number.isFinite(value)) return null;
   const breached = passes(value, rule.comparator, rule.threshold);

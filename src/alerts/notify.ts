@@ -225,19 +225,36 @@ export class Notifier {
     const giveUp = !delivered && (attempt >= this.options.maxAttempts || error === 'the webhook was deleted');
     const now = this.clock();
     const state: DeliveryState = delivered ? 'DELIVERED' : giveUp ? 'FAILED' : 'PENDING';
-    const delay = state === 'PENDING' ? backoffDelay(attempt, this.options.backoffMs, this.options.backoffCapMs, this.random) : 0;
+    const delay =
+      state === 'PENDING' ? backoffDelay(attempt, this.options.backoffMs, this.options.backoffCapMs, this.random) : 0;
     await this.db.transaction().execute((trx) =>
       recordAttempt(trx, {
-        attempt: { notification_id: row.id, attempt, at: startedAt, status_code: statusCode, error, duration_ms: now - startedAt },
+        attempt: {
+          notification_id: row.id,
+          attempt,
+          at: startedAt,
+          status_code: statusCode,
+          error,
+          duration_ms: now - startedAt,
+        },
         state,
         nextAttemptAt: state === 'PENDING' ? now + delay : row.next_attempt_at,
       }),
     );
     if (state === 'PENDING') this.wakeAfter(delay);
     if (state === 'FAILED') {
-      this.log.warn({ webhook: row.webhook_id, delivery: row.id, eventId: row.event_id, attempts: attempt, error, statusCode }, 'webhook delivery failed for good');
+      this.log.warn(
+        { webhook: row.webhook_id, delivery: row.id, eventId: row.event_id, attempts: attempt, error, statusCode },
+        'webhook delivery failed for good',
+      );
     }
-    this.events.emit('attempt', { notificationId: row.id, webhookId: row.webhook_id, eventId: row.event_id, attempt, state });
+    this.events.emit('attempt', {
+      notificationId: row.id,
+      webhookId: row.webhook_id,
+      eventId: row.event_id,
+      attempt,
+      state,
+    });
   }
 }
 

@@ -35,7 +35,13 @@ function toNotification(row: NotificationTable): Notification {
 }
 
 function toAttempt(row: NotificationAttemptTable): DeliveryAttempt {
-  return { ...row, attempt: Number(row.attempt), at: Number(row.at), status_code: numOrNull(row.status_code), duration_ms: Number(row.duration_ms) };
+  return {
+    ...row,
+    attempt: Number(row.attempt),
+    at: Number(row.at),
+    status_code: numOrNull(row.status_code),
+    duration_ms: Number(row.duration_ms),
+  };
 }
 
 // ---- webhooks
@@ -46,7 +52,12 @@ export async function insertWebhook(db: Executor, webhook: Webhook): Promise<Web
 }
 
 export async function softDeleteWebhook(db: Executor, id: string, now: number): Promise<boolean> {
-  const result = await db.updateTable('webhooks').set({ deleted_at: now }).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('webhooks')
+    .set({ deleted_at: now })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
@@ -55,7 +66,9 @@ export async function listWebhooks(db: Executor, programIds: readonly string[] |
   let query = db.selectFrom('webhooks').selectAll().where('deleted_at', 'is', null);
   if (programIds !== null) {
     query = query.where((eb) =>
-      programIds.length === 0 ? eb('program_id', 'is', null) : eb.or([eb('program_id', 'is', null), eb('program_id', 'in', programIds)]),
+      programIds.length === 0
+        ? eb('program_id', 'is', null)
+        : eb.or([eb('program_id', 'is', null), eb('program_id', 'in', programIds)]),
     );
   }
   return (await query.orderBy('created_at').orderBy('id').execute()).map(toWebhook);
@@ -80,12 +93,21 @@ export async function insertNotifications(db: Executor, rows: Notification[]): P
 
 /** Notifications waiting for delivery (the alert_delivery_queue metric). */
 export async function countPendingNotifications(db: Executor): Promise<number> {
-  const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll().as('n')).where('state', '=', 'PENDING').executeTakeFirst();
+  const row = await db
+    .selectFrom('notifications')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('state', '=', 'PENDING')
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
 /** Pending rows whose attempt is due and that no live worker holds, oldest due first. */
-export async function dueNotifications(db: Executor, now: number, limit: number, skip: readonly string[]): Promise<Notification[]> {
+export async function dueNotifications(
+  db: Executor,
+  now: number,
+  limit: number,
+  skip: readonly string[],
+): Promise<Notification[]> {
   let query = db
     .selectFrom('notifications')
     .selectAll()
@@ -129,7 +151,9 @@ export async function recordAttempt(db: Executor, outcome: AttemptOutcome): Prom
       attempts: attempt.attempt,
       next_attempt_at: outcome.nextAttemptAt,
       leased_until: null,
-      last_error: attempt.error ?? (attempt.status_code !== null && outcome.state !== 'DELIVERED' ? `HTTP ${attempt.status_code}` : null),
+      last_error:
+        attempt.error ??
+        (attempt.status_code !== null && outcome.state !== 'DELIVERED' ? `HTTP ${attempt.status_code}` : null),
       delivered_at: outcome.state === 'DELIVERED' ? attempt.at : null,
     })
     .where('id', '=', attempt.notification_id)

@@ -36,7 +36,10 @@ const DeliveryAttemptRef = builder.objectRef<DeliveryAttempt>('DeliveryAttempt')
   fields: (t) => ({
     attempt: t.exposeInt('attempt'),
     at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
-    statusCode: t.exposeInt('status_code', { nullable: true, description: "The receiver's HTTP status; null when none came." }),
+    statusCode: t.exposeInt('status_code', {
+      nullable: true,
+      description: "The receiver's HTTP status; null when none came.",
+    }),
     error: t.exposeString('error', { nullable: true }),
     durationMs: t.exposeInt('duration_ms'),
   }),
@@ -58,7 +61,11 @@ const WebhookDeliveryRef = builder.objectRef<Notification>('WebhookDelivery').im
     alertId: t.exposeID('alert_id'),
     state: t.field({ type: DeliveryStateEnum, resolve: (d) => d.state }),
     attempts: t.exposeInt('attempts'),
-    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => (d.state === 'PENDING' ? d.next_attempt_at : null) }),
+    nextAttemptAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      resolve: (d) => (d.state === 'PENDING' ? d.next_attempt_at : null),
+    }),
     lastError: t.exposeString('last_error', { nullable: true }),
     body: t.exposeString('body', { description: 'The JSON sent.' }),
     createdAt: t.field({ type: 'DateTime', resolve: (d) => d.created_at }),
@@ -88,7 +95,8 @@ function checkUrl(raw: string): string {
   } catch {
     throw badInput('url', 'must be an absolute http(s) URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput('url', `must use http or https (got "${url.protocol}")`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw badInput('url', `must use http or https (got "${url.protocol}")`);
   if (url.href.length > 2048) throw badInput('url', 'must be at most 2048 characters');
   return url.href;
 }
@@ -112,7 +120,11 @@ builder.queryFields((t) => ({
       const limit = checkLimit(args.limit);
       // Deliveries carry alert bodies: only a key for every program reads them all.
       assertManages(ctx.caller, null);
-      return listDeliveries(ctx.services.db, { webhookId: args.webhookId == null ? null : String(args.webhookId), states: args.states ?? null, limit });
+      return listDeliveries(ctx.services.db, {
+        webhookId: args.webhookId == null ? null : String(args.webhookId),
+        states: args.states ?? null,
+        limit,
+      });
     },
   }),
 }));
@@ -126,7 +138,8 @@ builder.mutationFields((t) => ({
       const programId = input.programId == null ? null : String(input.programId);
       assertManages(ctx.caller, programId);
       const url = checkUrl(input.url);
-      if (input.secret.length < 16 || input.secret.length > 512) throw badInput('secret', 'must be 16 to 512 characters');
+      if (input.secret.length < 16 || input.secret.length > 512)
+        throw badInput('secret', 'must be 16 to 512 characters');
       if (programId !== null && !(await ctx.loaders.program.load(programId))) {
         throw badInput('programId', `must name an existing program (no program "${programId}")`);
       }
@@ -150,7 +163,8 @@ builder.mutationFields((t) => ({
       const [webhook] = await webhooksByIds(ctx.services.db, [String(id)]);
       if (!webhook || webhook.deleted_at !== null) throw notFound('webhook', String(id));
       assertManages(ctx.caller, webhook.program_id);
-      if (!(await softDeleteWebhook(ctx.services.db, webhook.id, ctx.services.now()))) throw notFound('webhook', webhook.id);
+      if (!(await softDeleteWebhook(ctx.services.db, webhook.id, ctx.services.now())))
+        throw notFound('webhook', webhook.id);
       return true;
     },
   }),

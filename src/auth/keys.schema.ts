@@ -47,14 +47,19 @@ const CallerRef = builder.objectRef<Caller>('Caller').implement({
   fields: (t) => ({
     keyId: t.id({ nullable: true, description: 'Null for the bootstrap ADMIN_API_KEY.', resolve: (c) => c.keyId }),
     role: t.field({ type: RoleEnum, resolve: (c) => c.role }),
-    programIds: t.field({ type: ['ID'], nullable: true, description: 'Null: every program.', resolve: (c) => c.programIds }),
+    programIds: t.field({
+      type: ['ID'],
+      nullable: true,
+      description: 'Null: every program.',
+      resolve: (c) => c.programIds,
+    }),
   }),
 });
 
 builder.queryFields((t) => ({
   me: t.field({
     type: CallerRef,
-    description: "The key that makes this request: its role and the programs it may see.",
+    description: 'The key that makes this request: its role and the programs it may see.',
     authScopes: { read: true },
     resolve: (_, __, ctx) => ctx.caller,
   }),
@@ -62,7 +67,8 @@ builder.queryFields((t) => ({
     type: [ApiKeyRef],
     authScopes: { admin: true },
     description: 'An admin key limited to some programs sees only keys limited to those programs.',
-    resolve: async (_, __, ctx) => (await listKeys(ctx.services.db)).filter((key) => coversPrograms(ctx.caller, programIdsOf(key))),
+    resolve: async (_, __, ctx) =>
+      (await listKeys(ctx.services.db)).filter((key) => coversPrograms(ctx.caller, programIdsOf(key))),
   }),
 }));
 
@@ -76,9 +82,11 @@ builder.mutationFields((t) => ({
       if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
       const programIds = input.programIds ? [...new Set(input.programIds.map(String))] : null;
       // No key may mint a key that sees more than it does.
-      if (!coversPrograms(ctx.caller, programIds)) throw forbidden('a key limited to some programs may only create keys limited to those programs');
+      if (!coversPrograms(ctx.caller, programIds))
+        throw forbidden('a key limited to some programs may only create keys limited to those programs');
       if (programIds) {
-        if (programIds.length === 0) throw badInput('programIds', 'must name at least one program, or be null for every program');
+        if (programIds.length === 0)
+          throw badInput('programIds', 'must name at least one program, or be null for every program');
         const found = new Set((await programsByIds(ctx.services.db, programIds)).map((p) => p.id));
         const missing = programIds.find((id) => !found.has(id));
         if (missing) throw notFound('program', missing);

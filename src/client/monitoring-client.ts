@@ -116,7 +116,9 @@ export class MonitoringClient {
   // ---- recording: each call is idempotent, so each is retried ----
 
   recordResolutionTime(input: ResolutionTimeInput) {
-    return this.request(ClientRecordResolutionTimeDocument, { input: withKey(input) }).then((d) => d.recordResolutionTime);
+    return this.request(ClientRecordResolutionTimeDocument, { input: withKey(input) }).then(
+      (d) => d.recordResolutionTime,
+    );
   }
 
   recordSatisfaction(input: SatisfactionInput) {
@@ -139,7 +141,9 @@ export class MonitoringClient {
   }
 
   getScorecard(programId: string, from: When, to: When) {
-    return this.request(ClientScorecardDocument, { programId, from: iso(from)!, to: iso(to)! }).then((d) => d.scorecard);
+    return this.request(ClientScorecardDocument, { programId, from: iso(from)!, to: iso(to)! }).then(
+      (d) => d.scorecard,
+    );
   }
 
   programs() {
@@ -163,9 +167,9 @@ export class MonitoringClient {
   }
 
   setTarget(input: { programId: string; kpi: Kpi; from: When; to: When; value: number }) {
-    return this.request(ClientSetTargetDocument, { input: { ...input, from: iso(input.from)!, to: iso(input.to)! } }).then(
-      (d) => d.setTarget,
-    );
+    return this.request(ClientSetTargetDocument, {
+      input: { ...input, from: iso(input.from)!, to: iso(input.to)! },
+    }).then((d) => d.setTarget);
   }
 
   /** Marks an alert as seen; it stays open until its KPI recovers. */
@@ -176,7 +180,10 @@ export class MonitoringClient {
   // ---- live ----
 
   /** The dashboard at once, then after every change in its scope. */
-  subscribeDashboard(args: DashboardArgs, handlers: Handlers<DashboardOf<typeof ClientDashboardUpdatedDocument>>): Unsubscribe {
+  subscribeDashboard(
+    args: DashboardArgs,
+    handlers: Handlers<DashboardOf<typeof ClientDashboardUpdatedDocument>>,
+  ): Unsubscribe {
     return this.subscribe(ClientDashboardUpdatedDocument, dashboardVariables(args), {
       ...handlers,
       next: (data) => handlers.next(data.dashboardUpdated),
@@ -185,10 +192,14 @@ export class MonitoringClient {
 
   /** Every alert transition (PENDING, FIRING, RESOLVED) and acknowledgement, for one program or all the key may see. */
   subscribeAlerts(args: { programId?: string | null }, handlers: Handlers<AlertSummaryFragment>): Unsubscribe {
-    return this.subscribe(ClientAlertChangedDocument, { programId: args.programId ?? null }, {
-      ...handlers,
-      next: (data) => handlers.next(data.alertChanged),
-    });
+    return this.subscribe(
+      ClientAlertChangedDocument,
+      { programId: args.programId ?? null },
+      {
+        ...handlers,
+        next: (data) => handlers.next(data.alertChanged),
+      },
+    );
   }
 
   /**
@@ -202,7 +213,11 @@ export class MonitoringClient {
       try {
         response = await this.fetchImpl(this.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.apiKey}` },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            authorization: `Bearer ${this.apiKey}`,
+          },
           body,
           signal: AbortSignal.timeout(this.timeoutMs),
         });
@@ -219,16 +234,27 @@ export class MonitoringClient {
           await sleep(backoffDelay(this.retry, attempt, response.headers.get('retry-after')));
           continue;
         }
-        throw new MonitoringError(`${this.url} answered ${response.status}`, `HTTP_${response.status}`, [], response.status);
+        throw new MonitoringError(
+          `${this.url} answered ${response.status}`,
+          `HTTP_${response.status}`,
+          [],
+          response.status,
+        );
       }
       let json: { data?: R | null; errors?: GraphQLErrorJson[] };
       try {
         json = await response.json();
       } catch {
-        throw new MonitoringError(`${this.url} answered ${response.status} without a GraphQL body`, `HTTP_${response.status}`, [], response.status);
+        throw new MonitoringError(
+          `${this.url} answered ${response.status} without a GraphQL body`,
+          `HTTP_${response.status}`,
+          [],
+          response.status,
+        );
       }
       if (json.errors?.length) throw fromErrors(json.errors, response.status);
-      if (!json.data) throw new MonitoringError('the answer holds no data', `HTTP_${response.status}`, [], response.status);
+      if (!json.data)
+        throw new MonitoringError('the answer holds no data', `HTTP_${response.status}`, [], response.status);
       return json.data;
     }
   }
@@ -279,7 +305,8 @@ export class MonitoringClient {
         retryAttempts: Infinity,
         // A refused key stays refused; anything else (a restart, a dropped network) is worth a retry.
         shouldRetry: (event) => !(isCloseEvent(event) && (event.code === FORBIDDEN_CLOSE || event.code === 4401)),
-        retryWait: (retries) => sleep(backoffDelay({ ...DEFAULT_RETRY, maxDelayMs: 10_000, baseDelayMs: 500 }, retries) + 250),
+        retryWait: (retries) =>
+          sleep(backoffDelay({ ...DEFAULT_RETRY, maxDelayMs: 10_000, baseDelayMs: 500 }, retries) + 250),
         on: notify && {
           connecting: () => notify('connecting'),
           connected: () => notify('connected'),
@@ -294,7 +321,11 @@ type DashboardOf<D> = D extends TypedDocumentString<{ dashboardUpdated: infer T 
 
 /** A record input with its idempotency key: the caller's, or a fresh UUID reused by every retry. */
 function withKey<T extends { occurredAt?: When | null; idempotencyKey?: string | null }>(input: T) {
-  return { ...input, occurredAt: iso(input.occurredAt), idempotencyKey: input.idempotencyKey ?? globalThis.crypto.randomUUID() };
+  return {
+    ...input,
+    occurredAt: iso(input.occurredAt),
+    idempotencyKey: input.idempotencyKey ?? globalThis.crypto.randomUUID(),
+  };
 }
 
 function dashboardVariables(args: DashboardArgs): ClientDashboardQueryVariables {
@@ -318,7 +349,10 @@ function fromSocketError(error: unknown): MonitoringError {
   if (Array.isArray(error)) return fromErrors(error as GraphQLErrorJson[]);
   if (isCloseEvent(error)) {
     const code = error.code === FORBIDDEN_CLOSE || error.code === 4401 ? 'UNAUTHENTICATED' : 'NETWORK';
-    return new MonitoringError(`the live connection closed (${error.code}${error.reason ? `: ${error.reason}` : ''})`, code);
+    return new MonitoringError(
+      `the live connection closed (${error.code}${error.reason ? `: ${error.reason}` : ''})`,
+      code,
+    );
   }
   return new MonitoringError(error instanceof Error ? error.message : String(error), 'NETWORK');
 }

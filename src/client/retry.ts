@@ -22,7 +22,12 @@ export function isTransientStatus(status: number): boolean {
  * The wait before try number `attempt + 1` (attempt counts from 0). A Retry-After header (seconds
  * or an HTTP date) is honoured when it asks for longer, within maxDelayMs × 6.
  */
-export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfter?: string | null, random = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfter?: string | null,
+  random = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
   const jittered = Math.floor(random() * ceiling);
   const asked = parseRetryAfter(retryAfter);

@@ -2,7 +2,13 @@ import type { Context } from '../context.js';
 import type { Aggregate } from '../kpis/aggregate.js';
 import { GranularityEnum, kpiFields } from '../kpis/kpi.schema.js';
 import { builder } from '../schema/builder.js';
-import { dashboardSeries, dashboardTotals, resolveScope, type DashboardArgs, type DashboardScope } from './dashboard.service.js';
+import {
+  dashboardSeries,
+  dashboardTotals,
+  resolveScope,
+  type DashboardArgs,
+  type DashboardScope,
+} from './dashboard.service.js';
 
 /** A dashboard being answered: its KPI blocks are read once, whichever fields ask for them. */
 export class DashboardView {
@@ -60,9 +66,10 @@ export async function loadDashboard(ctx: Context, args: DashboardArgs): Promise<
 builder.queryFields((t) => ({
   dashboard: t.field({
     type: DashboardRef,
-    description: "KPIs of one program, or of every program the caller may see, over [from, to).",
+    description: 'KPIs of one program, or of every program the caller may see, over [from, to).',
     args: dashboardArgs,
     authScopes: { read: true },
-    resolve: (_, args, ctx) => loadDashboard(ctx, { ...args, programId: args.programId == null ? null : String(args.programId) }),
+    resolve: (_, args, ctx) =>
+      loadDashboard(ctx, { ...args, programId: args.programId == null ? null : String(args.programId) }),
   }),
 }));

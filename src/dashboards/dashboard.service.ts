@@ -65,7 +65,10 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
   let range: Interval | null = null;
   if (from !== null && to !== null) range = { start: from, end: to };
   else {
-    const bounds = await eventTimeBounds(ctx.services.db, programs.map((p) => p.id));
+    const bounds = await eventTimeBounds(
+      ctx.services.db,
+      programs.map((p) => p.id),
+    );
     const start = from ?? bounds?.start;
     // An open end closes on the bucket that holds now (or a slightly future event).
     const last = Math.max(now, bounds ? bounds.end - 1 : now);
@@ -84,7 +87,10 @@ export function seriesSpans(scope: DashboardScope) {
     return bucketsCovering(scope.range.start, scope.range.end, scope.granularity, scope.timezone, MAX_BUCKETS);
   } catch (error) {
     if (error instanceof TooManyBucketsError) {
-      throw badInput('granularity', `gives more than ${MAX_BUCKETS} buckets for this range; choose a coarser one or a shorter range`);
+      throw badInput(
+        'granularity',
+        `gives more than ${MAX_BUCKETS} buckets for this range; choose a coarser one or a shorter range`,
+      );
     }
     throw error;
   }
@@ -121,22 +127,38 @@ export function createBlockLoader(db: Context['services']['db'], now: () => numb
 /** The dashboard's KPIs over its whole range, merged over its programs. */
 export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
   if (!scope.range) return new Aggregate();
-  if (scope.everyProgram) return (await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), [scope.range], ctx.services.now()))[0];
-  const blocks = await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans: [scope.range!] })));
+  if (scope.everyProgram)
+    return (
+      await aggregateSpansOfAll(
+        ctx.services.db,
+        scope.programs.map((p) => p.id),
+        [scope.range],
+        ctx.services.now(),
+      )
+    )[0];
+  const blocks = await ctx.loaders.blocks.loadMany(
+    scope.programs.map((program) => ({ program, spans: [scope.range!] })),
+  );
   return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
 }
 
 /** One point per series bucket, oldest first, empty buckets included. */
-export async function dashboardSeries(ctx: Context, scope: DashboardScope): Promise<{ start: number; aggregate: Aggregate }[]> {
+export async function dashboardSeries(
+  ctx: Context,
+  scope: DashboardScope,
+): Promise<{ start: number; aggregate: Aggregate }[]> {
   const buckets = seriesSpans(scope);
   const spans = buckets.map((b) => b.span);
   if (scope.everyProgram) {
-    const totals = await aggregateSpansOfAll(ctx.services.db, scope.programs.map((p) => p.id), spans, ctx.services.now());
+    const totals = await aggregateSpansOfAll(
+      ctx.services.db,
+      scope.programs.map((p) => p.id),
+      spans,
+      ctx.services.now(),
+    );
     return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: totals[i] }));
   }
-  const blocks = (
-    await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans })))
-  ).map(unwrap);
+  const blocks = (await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans })))).map(unwrap);
   return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: Aggregate.sum(blocks.map((b) => b[i])) }));
 }
 

@@ -75,7 +75,9 @@ export class LiveFeed {
   ) {
     // One listener per channel for the whole feed, however many subscribers: a subscriber costs
     // a set entry, not a listener.
-    this.listen(bus.subscribe('changes'), (notice) => this.changed(notice.programId, (live) => touchesRange(live.args, notice)));
+    this.listen(bus.subscribe('changes'), (notice) =>
+      this.changed(notice.programId, (live) => touchesRange(live.args, notice)),
+    );
     // A dashboard shows its programs' open alerts (activeAlerts), whatever its range.
     this.listen(bus.subscribe('alertChanged'), (alert) => this.changed(alert.program_id, () => true));
     this.listen(bus.subscribe('keyRevoked'), (keyId) => this.revoked(keyId));
@@ -144,7 +146,8 @@ export class LiveFeed {
   }
 
   private newScope(services: Services, scope: DashboardScope, caller: Caller): LiveScope {
-    const programIds = scope.programId !== null ? [scope.programId] : caller.programIds === null ? null : [...caller.programIds].sort();
+    const programIds =
+      scope.programId !== null ? [scope.programId] : caller.programIds === null ? null : [...caller.programIds].sort();
     return {
       key: scopeKey(scope, caller),
       services,
@@ -154,7 +157,8 @@ export class LiveFeed {
         to: scope.to,
         granularity: scope.granularity,
         // The default zone is left implicit: naming it would only be validated again on every change.
-        timezone: scope.timezone === (scope.programId !== null ? scope.programs[0]?.timezone : 'UTC') ? null : scope.timezone,
+        timezone:
+          scope.timezone === (scope.programId !== null ? scope.programs[0]?.timezone : 'UTC') ? null : scope.timezone,
       },
       // Recomputed as a reader of exactly the scope's programs, whoever subscribed first.
       caller: { keyId: null, role: 'VIEWER', programIds },

@@ -115,7 +115,10 @@ function openSqlite(path: string): OpenDatabase {
     schema: null,
     // SQLite has one writer at a time, so inside a write transaction max(id) cannot move.
     async allocateEventIds(trx, count) {
-      const row = await trx.selectFrom('events').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+      const row = await trx
+        .selectFrom('events')
+        .select((eb) => eb.fn.max('id').as('max'))
+        .executeTakeFirst();
       const first = Number(row?.max ?? 0) + 1;
       return Array.from({ length: count }, (_, i) => first + i);
     },
@@ -143,7 +146,9 @@ function afterRun(statement: SqliteStatement, then: () => void): SqliteStatement
 const INT8 = 20;
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 /**
@@ -177,7 +182,9 @@ async function openPostgres(url: string, poolMax: number): Promise<OpenDatabase>
     dialect: 'postgres',
     schema,
     async allocateEventIds(trx, count) {
-      const { rows } = await sql<{ id: number }>`select nextval('events_id_seq') as id from generate_series(1, ${count})`.execute(trx);
+      const { rows } = await sql<{
+        id: number;
+      }>`select nextval('events_id_seq') as id from generate_series(1, ${count})`.execute(trx);
       return rows.map((r) => Number(r.id));
     },
     async lockPrograms(trx, programIds) {

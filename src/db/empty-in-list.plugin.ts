@@ -26,7 +26,11 @@ class EmptyInListTransformer extends OperationNodeTransformer {
     const operator = OperatorNode.is(node.operator) ? node.operator.operator : null;
     if ((operator === 'in' || operator === 'not in') && isEmptyList(node.rightOperand)) {
       // 1 = 0 (false) or 1 = 1 (true): constants, so no parameter is sent for them.
-      return BinaryOperationNode.create(ValueNode.createImmediate(1), OperatorNode.create('='), ValueNode.createImmediate(operator === 'in' ? 0 : 1));
+      return BinaryOperationNode.create(
+        ValueNode.createImmediate(1),
+        OperatorNode.create('='),
+        ValueNode.createImmediate(operator === 'in' ? 0 : 1),
+      );
     }
     return super.transformBinaryOperation(node);
   }

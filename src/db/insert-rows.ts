@@ -72,7 +72,8 @@ function compile<Row>(
   if (text === undefined) {
     const template = Object.fromEntries(columns.map((c) => [c, null])) as Row;
     const query = build(Array(count).fill(template)).compile();
-    if (query.parameters.length !== count * columns.length) throw new Error(`insertRows(${name}): the query binds more than the rows`);
+    if (query.parameters.length !== count * columns.length)
+      throw new Error(`insertRows(${name}): the query binds more than the rows`);
     text = query.sql;
     if (byKey.size > 256) byKey.clear(); // odd sizes come and go; the common ones come back
     byKey.set(key, text);

@@ -38,7 +38,10 @@ export async function migrationStatus({ db, schema }: MigratedDatabase): Promise
     applied = [];
   }
   const known = Object.keys(migrations);
-  return { pending: known.filter((name) => !applied.includes(name)), unknown: applied.filter((name) => !known.includes(name)) };
+  return {
+    pending: known.filter((name) => !applied.includes(name)),
+    unknown: applied.filter((name) => !known.includes(name)),
+  };
 }
 
 export async function migrateToLatest(database: MigratedDatabase): Promise<void> {
@@ -65,6 +68,8 @@ export async function migrateToLatest(database: MigratedDatabase): Promise<void>
 
 /** The listing failed on a schema, or on a table of a schema, that is not ours and went away meanwhile. */
 function isOtherSchemaGone(reason: string, ours: string | null): boolean {
-  const gone = /schema "([^"]+)" does not exist/.exec(reason)?.[1] ?? /relation "([^".]+)\.[^"]+" does not exist/.exec(reason)?.[1];
+  const gone =
+    /schema "([^"]+)" does not exist/.exec(reason)?.[1] ??
+    /relation "([^".]+)\.[^"]+" does not exist/.exec(reason)?.[1];
   return gone !== undefined && gone !== ours;
 }

@@ -70,7 +70,8 @@ export class SqliteFileWriter implements EventWriter {
   }
 
   async write(units: UnitInput[], now: number): Promise<Written> {
-    if (this.writingHere) throw new Error('SqliteFileWriter: handed a group while one is written in-process (depth is 1)');
+    if (this.writingHere)
+      throw new Error('SqliteFileWriter: handed a group while one is written in-process (depth is 1)');
     let events = 0;
     for (const unit of units) events += unit.events.length;
     if (events <= LOCAL_COMMIT_MAX_EVENTS && this.threadWrites === 0) {

@@ -5,13 +5,25 @@ export type EventRow = EventTable;
 
 const CHUNK = 500;
 const COLUMNS = [
-  'id', 'program_id', 'kind', 'case_id', 'value', 'reason', 'occurred_at', 'recorded_at',
-  'retracted_at', 'idempotency_key', 'payload_hash', 'api_key_id',
+  'id',
+  'program_id',
+  'kind',
+  'case_id',
+  'value',
+  'reason',
+  'occurred_at',
+  'recorded_at',
+  'retracted_at',
+  'idempotency_key',
+  'payload_hash',
+  'api_key_id',
 ] as const satisfies readonly (keyof EventRow)[];
 
 export async function insertEvents(trx: Executor, rows: EventRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
-    await insertRows(trx, 'events', COLUMNS, rows.slice(i, i + CHUNK), (template) => trx.insertInto('events').values(template));
+    await insertRows(trx, 'events', COLUMNS, rows.slice(i, i + CHUNK), (template) =>
+      trx.insertInto('events').values(template),
+    );
   }
 }
 
@@ -37,6 +49,11 @@ export function eventById(db: Executor, id: number): Promise<EventRow | undefine
 
 /** False when the event was already retracted (by another request or instance): nothing changed. */
 export async function markRetracted(trx: Executor, id: number, at: number): Promise<boolean> {
-  const result = await trx.updateTable('events').set({ retracted_at: at }).where('id', '=', id).where('retracted_at', 'is', null).executeTakeFirst();
+  const result = await trx
+    .updateTable('events')
+    .set({ retracted_at: at })
+    .where('id', '=', id)
+    .where('retracted_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

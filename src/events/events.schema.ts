@@ -46,13 +46,14 @@ const RecordPayload = builder.objectRef<{ event: EventRow; duplicate: boolean }>
   }),
 });
 
-const RecordEventsPayload = builder.objectRef<{ accepted: number; duplicates: number }>('RecordEventsPayload').implement({
-  fields: (t) => ({
-    accepted: t.exposeInt('accepted'),
-    duplicates: t.exposeInt('duplicates'),
-  }),
-});
-
+const RecordEventsPayload = builder
+  .objectRef<{ accepted: number; duplicates: number }>('RecordEventsPayload')
+  .implement({
+    fields: (t) => ({
+      accepted: t.exposeInt('accepted'),
+      duplicates: t.exposeInt('duplicates'),
+    }),
+  });
 
 const RecordResolutionTimeInput = builder.inputType('RecordResolutionTimeInput', {
   fields: (t) => ({
@@ -119,14 +120,22 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RecordResolutionTimeInput, required: true }) },
     authScopes: { record: true },
     resolve: (_, { input }, ctx) =>
-      recordOne(ctx, { ...input, programId: String(input.programId), kind: 'RESOLUTION_TIME', value: input.days }, 'days'),
+      recordOne(
+        ctx,
+        { ...input, programId: String(input.programId), kind: 'RESOLUTION_TIME', value: input.days },
+        'days',
+      ),
   }),
   recordSatisfaction: t.field({
     type: RecordPayload,
     args: { input: t.arg({ type: RecordSatisfactionInput, required: true }) },
     authScopes: { record: true },
     resolve: (_, { input }, ctx) =>
-      recordOne(ctx, { ...input, programId: String(input.programId), kind: 'SATISFACTION', value: input.score }, 'score'),
+      recordOne(
+        ctx,
+        { ...input, programId: String(input.programId), kind: 'SATISFACTION', value: input.score },
+        'score',
+      ),
   }),
   recordConflict: t.field({
     type: RecordPayload,

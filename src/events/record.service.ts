@@ -12,7 +12,13 @@ import { notFound, overloaded } from '../schema/errors.js';
 import { inProcessWriter, type EventWriter } from './event-writer.js';
 import { eventById, markRetracted, type EventRow } from './events.repository.js';
 import type { ValidEvent } from './validate.js';
-import { changeNotices, MAX_EVENTS_PER_COMMIT, type RecordOutcome, type UnitInput, type Written } from './write-units.js';
+import {
+  changeNotices,
+  MAX_EVENTS_PER_COMMIT,
+  type RecordOutcome,
+  type UnitInput,
+  type Written,
+} from './write-units.js';
 
 export type { RecordOutcome } from './write-units.js';
 
@@ -122,7 +128,8 @@ export class Recorder {
 
   /** Resolves once everything queued so far is committed (used on shutdown). */
   async idle(): Promise<void> {
-    if (this.gathering || this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((wake) => this.idleWaiters.push(wake));
+    if (this.gathering || this.inFlight > 0 || this.queue.length > 0)
+      await new Promise<void>((wake) => this.idleWaiters.push(wake));
   }
 
   /** Once idle, lets the writer go (the SQLite writer thread closes its connection). */
@@ -158,7 +165,10 @@ export class Recorder {
   private takeCommitGroup(): Unit[] {
     let events = 0;
     let count = 0;
-    while (count < this.queue.length && (count === 0 || events + this.queue[count].events.length <= MAX_EVENTS_PER_COMMIT)) {
+    while (
+      count < this.queue.length &&
+      (count === 0 || events + this.queue[count].events.length <= MAX_EVENTS_PER_COMMIT)
+    ) {
       events += this.queue[count].events.length;
       count++;
     }
@@ -176,8 +186,13 @@ export class Recorder {
       const retracted = { ...event, retracted_at: this.now() };
       // The event was read before the lock: on PostgreSQL another instance may have retracted it
       // since. Only the writer whose conditional update changes the row subtracts it.
-      if (!(await markRetracted(trx, id, retracted.retracted_at))) return { row: (await eventById(trx, id))!, notice: null };
-      await applyRollupDeltas(trx, rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1), this.database.writtenRollups);
+      if (!(await markRetracted(trx, id, retracted.retracted_at)))
+        return { row: (await eventById(trx, id))!, notice: null };
+      await applyRollupDeltas(
+        trx,
+        rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1),
+        this.database.writtenRollups,
+      );
       return { row: retracted, notice: changeNotices([retracted])[0] };
     });
     this.commits++;

@@ -61,7 +61,6 @@ function failure(prefix: string, name: string, rule: string) {
  * Throws BAD_USER_INPUT naming `${prefix}${field}` and the rule.
  */
 export function validateEvent(input: EventInput, now: number, prefix = '', valueField?: string): ValidEvent {
-
   if (input.programId.length === 0) throw failure(prefix, 'programId', 'must not be empty');
 
   if (!lengthWithin(input.caseId, 1, 128)) throw failure(prefix, 'caseId', 'must be 1 to 128 characters');
@@ -94,9 +93,19 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
 
   let idempotencyKey: string | null = null;
   if (input.idempotencyKey != null) {
-    if (!lengthWithin(input.idempotencyKey, 1, 255)) throw failure(prefix, 'idempotencyKey', 'must be 1 to 255 characters');
+    if (!lengthWithin(input.idempotencyKey, 1, 255))
+      throw failure(prefix, 'idempotencyKey', 'must be 1 to 255 characters');
     idempotencyKey = input.idempotencyKey;
   }
 
-  return { kind: input.kind, programId: input.programId, caseId: input.caseId, value, reason, occurredAt, occurredAtGiven, idempotencyKey };
+  return {
+    kind: input.kind,
+    programId: input.programId,
+    caseId: input.caseId,
+    value,
+    reason,
+    occurredAt,
+    occurredAtGiven,
+    idempotencyKey,
+  };
 }

@@ -45,7 +45,13 @@ export interface Written {
   commits: number;
 }
 
-export async function writeUnits(database: OpenDatabase, programs: KnownPrograms, trx: Executor, units: UnitInput[], now: number): Promise<Written> {
+export async function writeUnits(
+  database: OpenDatabase,
+  programs: KnownPrograms,
+  trx: Executor,
+  units: UnitInput[],
+  now: number,
+): Promise<Written> {
   const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
   // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
   await database.lockPrograms(trx, [...programIds, ALL_PROGRAMS]);
@@ -63,7 +69,8 @@ export async function writeUnits(database: OpenDatabase, programs: KnownPrograms
     for (const result of staged.results) {
       if (result.duplicate) continue;
       fresh.push(result.event);
-      if (result.event.idempotency_key !== null) known.set(idKey(result.event.program_id, result.event.idempotency_key), result.event);
+      if (result.event.idempotency_key !== null)
+        known.set(idKey(result.event.program_id, result.event.idempotency_key), result.event);
     }
     outcomes.push(unit.returnEvents ? staged : { ...staged, results: [] });
   }
@@ -77,7 +84,12 @@ export async function writeUnits(database: OpenDatabase, programs: KnownPrograms
 }
 
 /** Decides, for each event of a unit, whether it is new, a duplicate, or a conflict. */
-function stage(unit: UnitInput, zones: Map<string, string>, known: Map<string, EventRow>, now: number): RecordOutcome | Error {
+function stage(
+  unit: UnitInput,
+  zones: Map<string, string>,
+  known: Map<string, EventRow>,
+  now: number,
+): RecordOutcome | Error {
   const results: RecordOutcome['results'] = [];
   const staged = new Map<string, EventRow>();
   for (const [i, event] of unit.events.entries()) {
@@ -138,7 +150,13 @@ async function storedByKey(trx: Executor, units: UnitInput[]): Promise<Map<strin
 const idKey = (programId: string, key: string) => `${programId}\u0000${key}`;
 
 function payloadHash(event: ValidEvent): string {
-  const payload = [event.kind, event.caseId, event.value, event.reason, event.occurredAtGiven ? event.occurredAt : null];
+  const payload = [
+    event.kind,
+    event.caseId,
+    event.value,
+    event.reason,
+    event.occurredAtGiven ? event.occurredAt : null,
+  ];
   return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
 }
 

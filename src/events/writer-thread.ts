@@ -43,7 +43,12 @@ export interface PackedUnits {
 export function packUnits(units: UnitInput[]): PackedUnits {
   const n = units.reduce((sum, u) => sum + u.events.length, 0);
   const packed: PackedUnits = {
-    units: units.map(({ keyId, indexed, returnEvents, events }) => ({ keyId, indexed, returnEvents, count: events.length })),
+    units: units.map(({ keyId, indexed, returnEvents, events }) => ({
+      keyId,
+      indexed,
+      returnEvents,
+      count: events.length,
+    })),
     kinds: new Uint8Array(n),
     programIds: new Array(n),
     caseIds: new Array(n),
@@ -63,7 +68,8 @@ export function packUnits(units: UnitInput[]): PackedUnits {
       packed.occurredAt[i] = e.occurredAt;
       packed.occurredAtGiven[i] = e.occurredAtGiven ? 1 : 0;
       if (e.reason !== null) (packed.reasons ??= new Array<string | null>(n).fill(null))[i] = e.reason;
-      if (e.idempotencyKey !== null) (packed.idempotencyKeys ??= new Array<string | null>(n).fill(null))[i] = e.idempotencyKey;
+      if (e.idempotencyKey !== null)
+        (packed.idempotencyKeys ??= new Array<string | null>(n).fill(null))[i] = e.idempotencyKey;
       i++;
     }
   }
@@ -92,7 +98,13 @@ export function unpackUnits(packed: PackedUnits): UnitInput[] {
   }));
 }
 export type Reply =
-  | { type: 'written'; id: number; outcomes: (RecordOutcome | { refused: Transferred })[]; notices: ChangeNotice[]; commits: number }
+  | {
+      type: 'written';
+      id: number;
+      outcomes: (RecordOutcome | { refused: Transferred })[];
+      notices: ChangeNotice[];
+      commits: number;
+    }
   | { type: 'failed'; id: number; error: Transferred };
 
 /** Errors cross threads as plain data: a GraphQL error keeps its extensions, a database error its code. */
@@ -113,7 +125,8 @@ function fromTransfer(error: Transferred): Error {
  */
 function threadEntry(): { file: URL; workerData: Record<string, string> } {
   const source = new URL('./writer-thread.worker.ts', import.meta.url);
-  if (existsSync(source)) return { file: new URL('./writer-thread.boot.mjs', import.meta.url), workerData: { entry: source.href } };
+  if (existsSync(source))
+    return { file: new URL('./writer-thread.boot.mjs', import.meta.url), workerData: { entry: source.href } };
   return { file: new URL('./writer-thread.worker.mjs', import.meta.url), workerData: {} };
 }
 
@@ -157,7 +170,12 @@ export class ThreadWriter implements EventWriter {
       if (this.pending.size === 0) worker.unref();
       if (!waiting) return;
       if (reply.type === 'failed') waiting.reject(fromTransfer(reply.error));
-      else waiting.resolve({ notices: reply.notices, commits: reply.commits, outcomes: reply.outcomes.map((o) => ('refused' in o ? fromTransfer(o.refused) : o)) });
+      else
+        waiting.resolve({
+          notices: reply.notices,
+          commits: reply.commits,
+          outcomes: reply.outcomes.map((o) => ('refused' in o ? fromTransfer(o.refused) : o)),
+        });
     });
     // A thread that fails (it could not open the file, say) fails what it was asked; the next write starts another.
     const fail = (error: Error) => {

@@ -68,7 +68,13 @@ async function writeAlone(request: WriteRequest, units: UnitInput[]): Promise<vo
 }
 
 function answer(id: number, written: Written): Reply {
-  return { type: 'written', id, notices: written.notices, commits: written.commits, outcomes: written.outcomes.map((o) => (o instanceof Error ? { refused: toTransfer(o) } : o)) };
+  return {
+    type: 'written',
+    id,
+    notices: written.notices,
+    commits: written.commits,
+    outcomes: written.outcomes.map((o) => (o instanceof Error ? { refused: toTransfer(o) } : o)),
+  };
 }
 
 function reply(message: Reply): void {

@@ -29,12 +29,17 @@ export function admission(handler: Handler, { maxInFlight }: { maxInFlight: numb
   return {
     handler(req, res) {
       const probe = PROBES.has((req.url ?? '/').split('?')[0]);
-      if (draining && !probe) return refuse(res, 'SHUTTING_DOWN', 'the server is shutting down and takes no new requests: retry');
+      if (draining && !probe)
+        return refuse(res, 'SHUTTING_DOWN', 'the server is shutting down and takes no new requests: retry');
       // A live stream never ends by itself; shutdown ends it by closing the feed.
       if (probe || String(req.headers.accept).includes('text/event-stream')) return handler(req, res);
       if (inFlight >= maxInFlight) {
         refused++;
-        return refuse(res, 'OVERLOADED', `the server is overloaded (${inFlight} requests in flight): nothing was done; retry in 1 s`);
+        return refuse(
+          res,
+          'OVERLOADED',
+          `the server is overloaded (${inFlight} requests in flight): nothing was done; retry in 1 s`,
+        );
       }
       inFlight++;
       res.once('close', () => {

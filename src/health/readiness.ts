@@ -42,7 +42,10 @@ export class Readiness {
         try {
           await Promise.race([
             check(),
-            new Promise((_, reject) => (timer = setTimeout(() => reject(new NotReady(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+            new Promise(
+              (_, reject) =>
+                (timer = setTimeout(() => reject(new NotReady(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+            ),
           ]);
           checks[name] = 'ok';
         } catch (error) {

@@ -26,7 +26,9 @@ export function createRequestHandler(parts: RequestHandlerParts) {
 
   /** Few, fixed route labels, so the metrics' label sets stay small whatever paths are asked for. */
   const routeOf = (pathname: string) =>
-    pathname === graphqlEndpoint || pathname === '/health' || pathname === '/ready' || pathname === '/metrics' ? pathname : 'page';
+    pathname === graphqlEndpoint || pathname === '/health' || pathname === '/ready' || pathname === '/metrics'
+      ? pathname
+      : 'page';
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -39,7 +41,14 @@ export function createRequestHandler(parts: RequestHandlerParts) {
     res.once('close', () => {
       const seconds = (performance.now() - started) / 1000;
       metrics.observeRequest(req.method ?? 'GET', route, res.statusCode, seconds);
-      const line = { reqId, method: req.method, path: pathname, status: res.statusCode, ms: Math.round(seconds * 1000), aborted: !res.writableFinished };
+      const line = {
+        reqId,
+        method: req.method,
+        path: pathname,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        aborted: !res.writableFinished,
+      };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else if (route === '/health' || route === '/ready' || route === '/metrics') logger.debug(line, 'request');
       else logger.info(line, 'request');
@@ -47,7 +56,13 @@ export function createRequestHandler(parts: RequestHandlerParts) {
 
     try {
       if (route === '/metrics') return await serveMetrics(parts, req, res);
-      if (route === 'page' && webRoot && (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(webRoot, req, res))) return;
+      if (
+        route === 'page' &&
+        webRoot &&
+        (req.method === 'GET' || req.method === 'HEAD') &&
+        (await serveStatic(webRoot, req, res))
+      )
+        return;
       await yoga(req, res);
     } catch (error) {
       logger.error({ reqId, err: error }, 'request failed');
@@ -61,7 +76,11 @@ export function createRequestHandler(parts: RequestHandlerParts) {
  * `/metrics` holds every program's KPIs, so it is never open: Prometheus sends
  * `Authorization: Bearer <METRICS_TOKEN>` (or an ADMIN key, e.g. in development).
  */
-async function serveMetrics({ metrics, config, services }: RequestHandlerParts, req: IncomingMessage, res: ServerResponse) {
+async function serveMetrics(
+  { metrics, config, services }: RequestHandlerParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;

@@ -73,7 +73,11 @@ export class Histogram {
   }
 
   private decode(bytes: Uint8Array, sign: number): void {
-    const zeros = readBins(bytes, (index, count, sum) => this.addBin(index, sign * count, sign * sum), (first, last) => this.reserve(first, last));
+    const zeros = readBins(
+      bytes,
+      (index, count, sum) => this.addBin(index, sign * count, sign * sum),
+      (first, last) => this.reserve(first, last),
+    );
     this.zeros += sign * zeros;
   }
 
@@ -223,7 +227,7 @@ export class Histogram {
     return 64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0);
   }
 
-    static decode(bytes: Uint8Array | null | undefined): Histogram {
+  static decode(bytes: Uint8Array | null | undefined): Histogram {
     const histogram = new Histogram();
     histogram.mergeEncoded(bytes);
     return histogram;
@@ -382,7 +386,7 @@ export class Aggregate {
     return 96 + this.resHist.footprint();
   }
 
-    static sum(parts: Iterable<Aggregate>): Aggregate {
+  static sum(parts: Iterable<Aggregate>): Aggregate {
     const total = new Aggregate();
     for (const part of parts) total.merge(part);
     return total;

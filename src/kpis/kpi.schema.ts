@@ -20,7 +20,11 @@ const KpiDefinitionRef = builder.objectRef<KpiDefinition>('KpiDefinition').imple
     field: t.exposeString('field', { description: 'The Dashboard and DashboardPoint field that carries it.' }),
     label: t.exposeString('label'),
     unit: t.field({ type: KpiUnitEnum, resolve: (k) => UNITS[k.unit] }),
-    better: t.field({ type: KpiDirectionEnum, description: 'Which way is better.', resolve: (k) => DIRECTIONS[k.better] }),
+    better: t.field({
+      type: KpiDirectionEnum,
+      description: 'Which way is better.',
+      resolve: (k) => DIRECTIONS[k.better],
+    }),
   }),
 });
 
@@ -54,7 +58,11 @@ export function kpiFields<Parent>(
     fields[k.field] =
       k.unit === 'count'
         ? t.int({ description: k.label, resolve: from((a) => k.compute(a) ?? 0) })
-        : t.float({ nullable: true, description: `${k.label} (${k.unit}); null without data.`, resolve: from((a) => k.compute(a)) });
+        : t.float({
+            nullable: true,
+            description: `${k.label} (${k.unit}); null without data.`,
+            resolve: from((a) => k.compute(a)),
+          });
   }
   fields.resolvedCases = t.int({ description: 'RESOLUTION_TIME events.', resolve: from((a) => a.resCount) });
   fields.satisfactionResponses = t.int({ description: 'SATISFACTION events.', resolve: from((a) => a.satCount) });

@@ -37,8 +37,18 @@ export async function aggregateSpans(
  * bucket however many programs there are. Only for a caller who may see every program, and
  * `programIds` must name them all (their raw events fill the edges).
  */
-export async function aggregateSpansOfAll(db: Executor, programIds: string[], spans: readonly Interval[], now?: number): Promise<Aggregate[]> {
-  const result = await readSpans(db, [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds }], spans, now);
+export async function aggregateSpansOfAll(
+  db: Executor,
+  programIds: string[],
+  spans: readonly Interval[],
+  now?: number,
+): Promise<Aggregate[]> {
+  const result = await readSpans(
+    db,
+    [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds }],
+    spans,
+    now,
+  );
   return result.get(ALL_PROGRAMS)!;
 }
 
@@ -50,16 +60,27 @@ interface Source {
   members: string[];
 }
 
-async function readSpans(db: Executor, sources: Source[], spans: readonly Interval[], now = Number.POSITIVE_INFINITY): Promise<Map<string, Aggregate[]>> {
+async function readSpans(
+  db: Executor,
+  sources: Source[],
+  spans: readonly Interval[],
+  now = Number.POSITIVE_INFINITY,
+): Promise<Map<string, Aggregate[]>> {
   const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
   // Sources that share a time zone need the same pieces, so they share every query.
   for (const [zone, group] of groupBy(sources, (s) => s.zone)) {
-    const pieces = complementHour(spans.flatMap((span, i) => cover(span.start, span.end, zone, i)), spans, now);
+    const pieces = complementHour(
+      spans.flatMap((span, i) => cover(span.start, span.end, zone, i)),
+      spans,
+      now,
+    );
     const byRollup = new Map(group.map((s) => [s.rollupId, result.get(s.key)!]));
     const byMember = new Map(group.flatMap((s) => s.members.map((m) => [m, result.get(s.key)!] as const)));
     // Events to take away are read before the rollups that hold them: an event committed between
     // the two reads is then counted in full, never taken away without having been added.
-    const groups = [...groupBy(pieces, (p) => `${p.sign < 0 ? 0 : 1}${p.source}`).values()].sort((a, b) => a[0].sign - b[0].sign);
+    const groups = [...groupBy(pieces, (p) => `${p.sign < 0 ? 0 : 1}${p.source}`).values()].sort(
+      (a, b) => a[0].sign - b[0].sign,
+    );
     for (const list of groups) {
       const { source, sign } = list[0];
       // Nearby pieces are read by one query; the rows between them are skipped below.
@@ -92,8 +113,15 @@ function complementHour(pieces: Piece[], spans: readonly Interval[], now: number
   return pieces.flatMap((piece) => {
     const span = spans[piece.span];
     const hourEnd = piece.start + HOUR;
-    const lastHour = piece.source === 'raw' && piece.sign > 0 && piece.end === span.end && span.end >= now && piece.start % HOUR === 0 && span.end < hourEnd;
-    if (!lastHour || spans.some((other) => other !== span && other.start < hourEnd && other.end > span.end)) return [piece];
+    const lastHour =
+      piece.source === 'raw' &&
+      piece.sign > 0 &&
+      piece.end === span.end &&
+      span.end >= now &&
+      piece.start % HOUR === 0 &&
+      span.end < hourEnd;
+    if (!lastHour || spans.some((other) => other !== span && other.start < hourEnd && other.end > span.end))
+      return [piece];
     return [
       { source: 'H', start: piece.start, end: hourEnd, span: piece.span, sign: 1 },
       { source: 'raw', start: span.end, end: hourEnd, span: piece.span, sign: -1 },

@@ -60,9 +60,16 @@ export interface RollupEvent {
  * program's own buckets and those of ALL_PROGRAMS. Deltas are found by program, then by level
  * and bucket start (numbers), as this runs for every event written.
  */
-export function rollupDeltas(rows: readonly RollupEvent[], zones: ReadonlyMap<string, string>, sign: 1 | -1): RollupDelta[] {
+export function rollupDeltas(
+  rows: readonly RollupEvent[],
+  zones: ReadonlyMap<string, string>,
+  sign: 1 | -1,
+): RollupDelta[] {
   const deltas: RollupDelta[] = [];
-  const byProgram = new Map<string, { zone: string; levels: readonly RollupLevel[]; buckets: Map<number, RollupDelta>[] }>();
+  const byProgram = new Map<
+    string,
+    { zone: string; levels: readonly RollupLevel[]; buckets: Map<number, RollupDelta>[] }
+  >();
   const fold = (programId: string, zone: string, row: RollupEvent, t: number) => {
     let program = byProgram.get(programId);
     if (!program) {
@@ -90,7 +97,16 @@ export function rollupDeltas(rows: readonly RollupEvent[], zones: ReadonlyMap<st
 
 const CHUNK = 500;
 const ROLLUP_COLUMNS = [
-  'program_id', 'level', 'bucket_start', 'res_count', 'res_sum', 'res_hist', 'sat_count', 'sat_sum', 'sat_positive', 'conflicts',
+  'program_id',
+  'level',
+  'bucket_start',
+  'res_count',
+  'res_sum',
+  'res_hist',
+  'sat_count',
+  'sat_sum',
+  'sat_positive',
+  'conflicts',
 ] as const satisfies readonly (keyof RollupTable)[];
 
 /**
@@ -102,7 +118,11 @@ const ROLLUP_COLUMNS = [
  * With `written` (SQLite: see src/db/written-rows.ts), rows this process wrote last are taken from
  * memory, decoded, and only the others are read; each merged row is remembered as it is written.
  */
-export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDelta>, written: WrittenRows<{ footprint(): number }> | null = null): Promise<void> {
+export async function applyRollupDeltas(
+  trx: Executor,
+  deltas: Iterable<RollupDelta>,
+  written: WrittenRows<{ footprint(): number }> | null = null,
+): Promise<void> {
   const byLevel = new Map<string, RollupDelta[]>();
   for (const delta of deltas) {
     const group = byLevel.get(delta.level);
@@ -112,11 +132,13 @@ export async function applyRollupDeltas(trx: Executor, deltas: Iterable<RollupDe
   const rows: RollupTable[] = [];
   for (const [level, group] of byLevel) {
     const remembered = new Map<RollupDelta, Aggregate>();
-    const unknown = written ? group.filter((d) => {
-      const aggregate = written.get(writtenKey(level, d)) as Aggregate | undefined;
-      if (aggregate) remembered.set(d, aggregate);
-      return !aggregate;
-    }) : group;
+    const unknown = written
+      ? group.filter((d) => {
+          const aggregate = written.get(writtenKey(level, d)) as Aggregate | undefined;
+          if (aggregate) remembered.set(d, aggregate);
+          return !aggregate;
+        })
+      : group;
     const stored = new Map<string, RollupTable>();
     for (const query of unknown.length > 0 ? storedRowQueries(unknown) : []) {
       for (const row of await trx

@@ -143,7 +143,14 @@ class Calendar {
   }
 }
 
-const NOMINAL: Record<Granularity, number> = { HOUR, DAY, WEEK: 7 * DAY, MONTH: 30 * DAY, QUARTER: 91 * DAY, YEAR: 365 * DAY };
+const NOMINAL: Record<Granularity, number> = {
+  HOUR,
+  DAY,
+  WEEK: 7 * DAY,
+  MONTH: 30 * DAY,
+  QUARTER: 91 * DAY,
+  YEAR: 365 * DAY,
+};
 const granularity = (g: Granularity) => NOMINAL[g];
 
 /** By granularity, then zone: no key is built per lookup (writes ask several times per event). */

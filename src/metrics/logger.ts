@@ -10,7 +10,6 @@ import type { LogLevel } from '../config.js';
 
 export type { Logger };
 
-
 export function createLogger(level: LogLevel): Logger {
   return pino({
     level,

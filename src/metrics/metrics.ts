@@ -28,7 +28,13 @@ export interface MetricsSources {
 }
 
 /** A counter that mirrors a running total kept elsewhere, read at scrape time. */
-function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Record<string, number>) {
+function mirroredCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: () => Record<string, number>,
+) {
   const seen: Record<string, number> = {};
   return new Counter({
     name,
@@ -97,15 +103,27 @@ export function createMetrics(sources: MetricsSources): Metrics {
     () => ({ all: services.recorder.eventsStored }),
   );
   if (sources.refusals) {
-    mirroredCounter(registry, 'overload_refusals_total', 'Work refused with OVERLOADED, by what was full.', ['bound'], () => {
-      const { requests, records } = sources.refusals!();
-      return { in_flight_requests: requests, record_queue: records };
-    });
+    mirroredCounter(
+      registry,
+      'overload_refusals_total',
+      'Work refused with OVERLOADED, by what was full.',
+      ['bound'],
+      () => {
+        const { requests, records } = sources.refusals!();
+        return { in_flight_requests: requests, record_queue: records };
+      },
+    );
   }
   if (sources.slowReadersClosed) {
-    mirroredCounter(registry, 'websocket_slow_readers_closed_total', 'WebSocket subscribers closed for reading too slowly.', [], () => ({
-      all: sources.slowReadersClosed!(),
-    }));
+    mirroredCounter(
+      registry,
+      'websocket_slow_readers_closed_total',
+      'WebSocket subscribers closed for reading too slowly.',
+      [],
+      () => ({
+        all: sources.slowReadersClosed!(),
+      }),
+    );
   }
   new Gauge({
     name: 'alert_delivery_queue',
@@ -154,7 +172,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     }),
   };
   function countErrors(errors: readonly { extensions?: { code?: unknown } }[] | undefined) {
-    for (const error of errors ?? []) graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+    for (const error of errors ?? [])
+      graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
   }
 
   return {

@@ -53,7 +53,8 @@ builder.mutationFields((t) => ({
       const name = input.name.trim();
       if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
       const timezone = input.timezone ?? 'UTC';
-      if (!isValidTimeZone(timezone)) throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${timezone}")`);
+      if (!isValidTimeZone(timezone))
+        throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${timezone}")`);
       const program: Program = { id, name, timezone, created_at: ctx.services.now() };
       if (!(await insertProgram(ctx.services.db, program))) throw conflict(`program "${id}" already exists`);
       return program;

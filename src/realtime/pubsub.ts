@@ -49,7 +49,13 @@ export function createEventBus(options: EventBusOptions = { redisUrl: null }): E
   const local = new EventTarget() as PubSubEventTarget<PubSubChannels>;
   const localBus = createPubSub<PubSubChannels>({ eventTarget: local });
   if (options.redisUrl === null) {
-    return { ...localBus, publishLocal: localBus.publish, redisReady: () => null, onResync: () => () => {}, close: async () => {} };
+    return {
+      ...localBus,
+      publishLocal: localBus.publish,
+      redisReady: () => null,
+      onResync: () => () => {},
+      close: async () => {},
+    };
   }
   if (!options.log) throw new Error('createEventBus: a logger is needed with Redis');
   const prefix = options.redisPrefix ?? 'kpi:';
@@ -72,11 +78,20 @@ type ListenerLike = Listener | { handleEvent: Listener };
  * An event target that dispatches to this process's listeners and, wrapped with its origin, to
  * Redis; listeners hear the other instances' events from Redis and their own instance's locally.
  */
-function bridge(local: PubSubEventTarget<PubSubChannels>, link: RedisLink, prefix: string, origin: string): PubSubEventTarget<PubSubChannels> {
-  const remote = createRedisEventTarget<CustomEvent>({ publishClient: link.publishClient, subscribeClient: link.subscribeClient });
+function bridge(
+  local: PubSubEventTarget<PubSubChannels>,
+  link: RedisLink,
+  prefix: string,
+  origin: string,
+): PubSubEventTarget<PubSubChannels> {
+  const remote = createRedisEventTarget<CustomEvent>({
+    publishClient: link.publishClient,
+    subscribeClient: link.subscribeClient,
+  });
   /** topic → listener → its Redis-side wrapper, so removal finds the wrapper again. */
   const wrappers = new Map<string, Map<ListenerLike, Listener>>();
-  const call = (listener: ListenerLike, event: CustomEvent) => ('handleEvent' in listener ? listener.handleEvent(event) : listener(event));
+  const call = (listener: ListenerLike, event: CustomEvent) =>
+    'handleEvent' in listener ? listener.handleEvent(event) : listener(event);
 
   return {
     addEventListener(topic: string, listener: ListenerLike | null) {
@@ -105,7 +120,9 @@ function bridge(local: PubSubEventTarget<PubSubChannels>, link: RedisLink, prefi
     dispatchEvent(event: CustomEvent) {
       local.dispatchEvent(new CustomEvent(event.type, { detail: event.detail }) as never);
       // Fire and forget: the link logs a failed publish and never lets it reach the writer.
-      remote.dispatchEvent(new CustomEvent(prefix + event.type, { detail: { origin, detail: event.detail } satisfies Envelope }));
+      remote.dispatchEvent(
+        new CustomEvent(prefix + event.type, { detail: { origin, detail: event.detail } satisfies Envelope }),
+      );
       return true;
     },
   } as unknown as PubSubEventTarget<PubSubChannels>;

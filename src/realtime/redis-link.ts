@@ -76,7 +76,10 @@ export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): Re
     client.on('error', (error: Error) => {
       if (closing || down.has(role)) return;
       down.set(role, Date.now());
-      log.warn({ err: error, redis: role }, `Redis ${role} connection failed; writes go on, live updates from other instances wait`);
+      log.warn(
+        { err: error, redis: role },
+        `Redis ${role} connection failed; writes go on, live updates from other instances wait`,
+      );
     });
     client.on('close', () => {
       if (closing || down.has(role)) return;
@@ -130,7 +133,10 @@ export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): Re
       failures++;
       if (failedSince === null) {
         failedSince = Date.now();
-        log.warn({ err: error, channel }, 'a notice could not be published to Redis; other instances will resynchronise once it is back');
+        log.warn(
+          { err: error, channel },
+          'a notice could not be published to Redis; other instances will resynchronise once it is back',
+        );
       }
       return 0;
     });
@@ -162,7 +168,9 @@ export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): Re
     async close() {
       closing = true;
       listeners.clear();
-      await Promise.allSettled([publisher, subscriber].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())));
+      await Promise.allSettled(
+        [publisher, subscriber].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())),
+      );
     },
   };
 }

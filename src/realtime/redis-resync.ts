@@ -20,7 +20,11 @@ const ALL_TIME = { from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER };
 
 export async function resynchronise(db: Db, bus: EventBus, since: number): Promise<void> {
   const from = since - CLOCK_SLACK_MS;
-  const [programs, alerts, revoked] = await Promise.all([listPrograms(db), alertsChangedSince(db, from), keysRevokedSince(db, from)]);
+  const [programs, alerts, revoked] = await Promise.all([
+    listPrograms(db),
+    alertsChangedSince(db, from),
+    keysRevokedSince(db, from),
+  ]);
   for (const keyId of revoked) bus.publishLocal('keyRevoked', keyId);
   for (const program of programs) bus.publishLocal('changes', { programId: program.id, ...ALL_TIME });
   for (const alert of alerts) bus.publishLocal('alertChanged', alert);
@@ -31,7 +35,12 @@ export function resyncOnReconnect(db: Db, bus: EventBus, log: Logger): () => voi
   return bus.onResync((since, reason) => {
     // On first connecting there is usually nobody to resynchronise: not worth an info line.
     const level = reason === 'connected' ? 'debug' : 'info';
-    log[level]({ since: new Date(since).toISOString(), reason }, 'resynchronising live subscribers with the database (Redis notices may have been missed)');
-    resynchronise(db, bus, since).catch((error) => log.error({ err: error }, 'resynchronisation after a Redis outage failed'));
+    log[level](
+      { since: new Date(since).toISOString(), reason },
+      'resynchronising live subscribers with the database (Redis notices may have been missed)',
+    );
+    resynchronise(db, bus, since).catch((error) =>
+      log.error({ err: error }, 'resynchronisation after a Redis outage failed'),
+    );
   });
 }

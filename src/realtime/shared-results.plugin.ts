@@ -47,7 +47,11 @@ export function useSharedLiveResults(): Plugin<Context> {
       setSubscribeFn(async (args: ExecutionArgs) => {
         // Bad variables answer BAD_USER_INPUT, as yoga's own executor answers them.
         const operation = getOperationAST(args.document, args.operationName);
-        const variables = getVariableValues(args.schema, operation?.variableDefinitions ?? [], args.variableValues ?? {});
+        const variables = getVariableValues(
+          args.schema,
+          operation?.variableDefinitions ?? [],
+          args.variableValues ?? {},
+        );
         if (variables.errors) {
           for (const error of variables.errors) (error.extensions as Record<string, unknown>).code ??= 'BAD_USER_INPUT';
           return { errors: variables.errors };
@@ -56,7 +60,8 @@ export function useSharedLiveResults(): Plugin<Context> {
         if (!(Symbol.asyncIterator in stream)) return stream;
         const key = operationKey(args);
         return mapEvents(stream[Symbol.asyncIterator](), (event) => {
-          if (typeof event !== 'object' || event === null || !shareable.has(event)) return execute({ ...args, rootValue: event });
+          if (typeof event !== 'object' || event === null || !shareable.has(event))
+            return execute({ ...args, rootValue: event });
           let byOperation = results.get(event);
           if (!byOperation) results.set(event, (byOperation = new Map()));
           let result = byOperation.get(key);

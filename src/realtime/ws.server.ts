@@ -103,7 +103,8 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
           contextValue = await contextFactory();
         } catch (error) {
           // The key was revoked (or removed) since the socket connected.
-          if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED') forbid(ctx.extra.socket, 'API key no longer valid');
+          if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED')
+            forbid(ctx.extra.socket, 'API key no longer valid');
           return [error as GraphQLError];
         }
         return {
@@ -131,12 +132,14 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   // One authentication per distinct key, however many sockets share it.
   const recheck = setInterval(async () => {
     const byKey = new Map<string, WebSocket[]>();
-    for (const [socket, { authorization }] of connections) byKey.set(authorization, [...(byKey.get(authorization) ?? []), socket]);
+    for (const [socket, { authorization }] of connections)
+      byKey.set(authorization, [...(byKey.get(authorization) ?? []), socket]);
     for (const [authorization, sockets] of byKey) {
       try {
         await authenticate(db, config.adminApiKey, authorization);
       } catch (error) {
-        if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED') for (const socket of sockets) forbid(socket, 'API key no longer valid');
+        if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED')
+          for (const socket of sockets) forbid(socket, 'API key no longer valid');
       }
     }
   }, recheckMs);
@@ -150,7 +153,9 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
       (closing ??= (async () => {
         clearInterval(recheck);
         await revocations.return?.();
-        const gone = [...wss.clients].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+        const gone = [...wss.clients].map(
+          (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+        );
         for (const socket of wss.clients) socket.close(SHUTDOWN_CLOSE, 'server shutting down');
         // A client that does not answer the close within the grace period is cut off.
         let timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,10 @@ import type { Plugin } from 'graphql-yoga';
 
 function isMutation({ document, operationName }: ExecutionArgs): boolean {
   return document.definitions.some(
-    (d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'mutation' && (operationName == null || d.name?.value === operationName),
+    (d) =>
+      d.kind === Kind.OPERATION_DEFINITION &&
+      d.operation === 'mutation' &&
+      (operationName == null || d.name?.value === operationName),
   );
 }
 
@@ -40,7 +43,11 @@ export function compiledMutations(): Plugin {
       const query = compile(args);
       if (!query) return;
       setExecuteFn(async (execution: ExecutionArgs) => {
-        const result = (await query.query(execution.rootValue, execution.contextValue, execution.variableValues)) as ExecutionResult;
+        const result = (await query.query(
+          execution.rootValue,
+          execution.contextValue,
+          execution.variableValues,
+        )) as ExecutionResult;
         return result.data === undefined && result.errors ? executeFn(execution) : result;
       });
     },

@@ -33,7 +33,13 @@ const status: Record<ErrorCode, number> = {
   SHUTTING_DOWN: 503,
 };
 
-const REQUEST_LEVEL = new Set<ErrorCode>(['UNAUTHENTICATED', 'LIMIT_EXCEEDED', 'RATE_LIMITED', 'OVERLOADED', 'SHUTTING_DOWN']);
+const REQUEST_LEVEL = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'LIMIT_EXCEEDED',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'SHUTTING_DOWN',
+]);
 
 export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
   // Only errors that refuse the whole request change the HTTP status: the rest stay 200 like any GraphQL answer.
@@ -42,8 +48,7 @@ export function userError(code: ErrorCode, message: string, extra: Record<string
 }
 
 /** A bad value: the message names the field and the rule, e.g. `score must be between 1 and 5`. */
-export const badInput = (field: string, rule: string) =>
-  userError('BAD_USER_INPUT', `${field} ${rule}`, { field });
+export const badInput = (field: string, rule: string) => userError('BAD_USER_INPUT', `${field} ${rule}`, { field });
 export const notFound = (what: string, id: string) => userError('NOT_FOUND', `${what} "${id}" was not found`);
 export const conflict = (message: string) => userError('CONFLICT', message);
 export const forbidden = (message = 'this key may not do that') => userError('FORBIDDEN', message);
@@ -53,13 +58,16 @@ export const unauthenticated = (message: string) => userError('UNAUTHENTICATED',
 export const limitExceeded = (limit: string, max: number, message: string, httpStatus = status.LIMIT_EXCEEDED) =>
   new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status: httpStatus } } });
 export const rateLimited = (retryAfterSeconds: number) =>
-  new GraphQLError(`too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`, {
-    extensions: {
-      code: 'RATE_LIMITED',
-      retryAfterSeconds,
-      http: { status: status.RATE_LIMITED, headers: { 'Retry-After': String(retryAfterSeconds) } },
+  new GraphQLError(
+    `too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`,
+    {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds,
+        http: { status: status.RATE_LIMITED, headers: { 'Retry-After': String(retryAfterSeconds) } },
+      },
     },
-  });
+  );
 /** Refused for load, not for anything the caller did: the same request may succeed after `retryAfterSeconds`. */
 export const overloaded = (what: string, retryAfterSeconds = 1) =>
   new GraphQLError(`the server is overloaded (${what}): nothing was stored; retry in ${retryAfterSeconds} s`, {

@@ -13,7 +13,8 @@ export function parseInstant(value: unknown, field = 'DateTime'): number {
     throw badInput(field, 'must be an ISO-8601 date-time with an offset, e.g. 2026-03-01T12:00:00Z');
   }
   const parsed = DateTime.fromISO(value, { setZone: true });
-  if (!parsed.isValid) throw badInput(field, `is not a valid date-time (${parsed.invalidExplanation ?? parsed.invalidReason})`);
+  if (!parsed.isValid)
+    throw badInput(field, `is not a valid date-time (${parsed.invalidExplanation ?? parsed.invalidReason})`);
   return parsed.toMillis();
 }
 
@@ -41,21 +42,50 @@ const two = (value: string, at: number) => {
 
 /** Exactly what Date#toISOString writes (what most clients send), read character by character: no regex, no substrings. */
 function parseToIsoString(value: string): number | null {
-  if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':' || value[19] !== '.' || value[23] !== 'Z') return null;
+  if (
+    value[4] !== '-' ||
+    value[7] !== '-' ||
+    value[10] !== 'T' ||
+    value[13] !== ':' ||
+    value[16] !== ':' ||
+    value[19] !== '.' ||
+    value[23] !== 'Z'
+  )
+    return null;
   const third = digit(value, 22);
   if (third < 0 || third > 9) return null;
   const year = two(value, 0) * 100 + two(value, 2);
-  return utcOf(year, two(value, 5), two(value, 8), two(value, 11), two(value, 14), two(value, 17), two(value, 20) * 10 + third);
+  return utcOf(
+    year,
+    two(value, 5),
+    two(value, 8),
+    two(value, 11),
+    two(value, 14),
+    two(value, 17),
+    two(value, 20) * 10 + third,
+  );
 }
 
 /** The instant, if every field is a number and the date exists (Date.UTC would roll February 30 over into March). */
-function utcOf(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number | null {
+function utcOf(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+): number | null {
   const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   if (Number.isNaN(t)) return null;
   const d = new Date(t);
   const exists =
-    d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day &&
-    d.getUTCHours() === hour && d.getUTCMinutes() === minute && d.getUTCSeconds() === second;
+    d.getUTCFullYear() === year &&
+    d.getUTCMonth() === month - 1 &&
+    d.getUTCDate() === day &&
+    d.getUTCHours() === hour &&
+    d.getUTCMinutes() === minute &&
+    d.getUTCSeconds() === second;
   return exists && year >= 1000 ? t : null;
 }
 

@@ -64,7 +64,10 @@ export function operationCost(
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | null | undefined,
 ): number | null {
-  const known = fixedCosts.get(schema)?.get(document)?.get(operationName ?? '');
+  const known = fixedCosts
+    .get(schema)
+    ?.get(document)
+    ?.get(operationName ?? '');
   if (known !== undefined) return known;
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;

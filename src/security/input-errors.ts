@@ -58,7 +58,12 @@ function codeRequestErrors(result: ExecutionResult): ExecutionResult | null {
     errors: result.errors.map((e) =>
       e.extensions?.code || e.path
         ? e
-        : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } }),
+        : new GraphQLError(e.message, {
+            nodes: e.nodes,
+            source: e.source,
+            positions: e.positions,
+            extensions: { ...e.extensions, code: 'BAD_USER_INPUT' },
+          }),
     ),
   };
 }

@@ -30,7 +30,10 @@ function reportTo(limit: string, max: number) {
     n: max,
     exposeLimits: true,
     propagateOnRejection: false,
-    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(limitExceeded(limit, max, armorMessage(error)))],
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(limitExceeded(limit, max, armorMessage(error))),
+    ],
   };
 }
 
@@ -42,7 +45,11 @@ export function limitPlugins(limits: Limits): Plugin[] {
       // Parsing must stop at the first token over: this throws out of the parser.
       onReject: [
         () => {
-          throw limitExceeded('tokens', limits.tokens, `the document has more than ${limits.tokens} tokens; send large inputs as variables`);
+          throw limitExceeded(
+            'tokens',
+            limits.tokens,
+            `the document has more than ${limits.tokens} tokens; send large inputs as variables`,
+          );
         },
       ],
     }),
@@ -58,7 +65,11 @@ function costLimitPlugin(max: number): Plugin {
   return refuseBeforeExecution((args) => {
     const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues);
     return cost !== null && cost > max
-      ? limitExceeded('cost', max, `the operation's estimated cost ${cost} exceeds the limit of ${max}; ask for fewer fields, smaller limits or shorter series`)
+      ? limitExceeded(
+          'cost',
+          max,
+          `the operation's estimated cost ${cost} exceeds the limit of ${max}; ask for fewer fields, smaller limits or shorter series`,
+        )
       : null;
   });
 }
@@ -80,7 +91,9 @@ function bodyLimitPlugin(max: number): Plugin {
       if (!request.body || !requestParser) return;
       setRequestParser(async (original) => {
         const bytes = await readAtMost(original, max, tooLarge);
-        return requestParser(new fetchAPI.Request(original.url, { method: original.method, headers: original.headers, body: bytes }));
+        return requestParser(
+          new fetchAPI.Request(original.url, { method: original.method, headers: original.headers, body: bytes }),
+        );
       });
     },
   };

@@ -14,9 +14,12 @@ export function badRequestOnParseFailure(): Plugin {
           return await requestParser(request);
         } catch (error) {
           if (error instanceof GraphQLError) throw error;
-          throw createGraphQLError('the request could not be parsed: query, variables and extensions must be well-formed (variables and extensions as JSON objects)', {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          });
+          throw createGraphQLError(
+            'the request could not be parsed: query, variables and extensions must be well-formed (variables and extensions as JSON objects)',
+            {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            },
+          );
         }
       });
     },

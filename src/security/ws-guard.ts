@@ -7,7 +7,12 @@
 const SERVER_MESSAGES = new Set(['connection_ack', 'next', 'error']);
 
 export function onlyClientMessages(key: string, value: unknown): unknown {
-  if (key === '' && typeof value === 'object' && value !== null && SERVER_MESSAGES.has((value as { type?: string }).type ?? '')) {
+  if (
+    key === '' &&
+    typeof value === 'object' &&
+    value !== null &&
+    SERVER_MESSAGES.has((value as { type?: string }).type ?? '')
+  ) {
     throw new Error('a client may not send this message type');
   }
   return value;

@@ -35,7 +35,10 @@ export function fiscalInterval({ fiscalYear, quarter }: FiscalPeriod, zone: stri
 /** The fiscal year and quarter holding instant `t` in `zone` (October–December is Q1 of the next year's FY). */
 export function fiscalPeriodOf(t: number, zone: string): { fiscalYear: number; quarter: number } {
   const local = DateTime.fromMillis(t, { zone });
-  return { fiscalYear: local.month >= 10 ? local.year + 1 : local.year, quarter: Math.floor(((local.month + 2) % 12) / 3) + 1 };
+  return {
+    fiscalYear: local.month >= 10 ? local.year + 1 : local.year,
+    quarter: Math.floor(((local.month + 2) % 12) / 3) + 1,
+  };
 }
 
 /** The fiscal period just before: the previous year, or the previous quarter (Q1's is the last year's Q4). */

@@ -71,7 +71,11 @@ export async function targetsOfProgram(db: Executor, programId: string): Promise
 }
 
 /** The targets set for exactly `period`, for each of `programIds`. */
-export async function targetsForPeriod(db: Executor, programIds: readonly string[], period: Interval): Promise<Target[]> {
+export async function targetsForPeriod(
+  db: Executor,
+  programIds: readonly string[],
+  period: Interval,
+): Promise<Target[]> {
   if (programIds.length === 0) return [];
   const rows = await db
     .selectFrom('targets')

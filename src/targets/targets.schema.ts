@@ -9,7 +9,14 @@ import { requireProgram } from '../programs/programs.schema.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
 import { fiscalInterval, MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, previousFiscalPeriod } from './fiscal-periods.js';
-import { buildScorecard, periodBefore, TARGET_STATUSES, TRENDS, type Scorecard, type ScorecardRow } from './scorecard.js';
+import {
+  buildScorecard,
+  periodBefore,
+  TARGET_STATUSES,
+  TRENDS,
+  type Scorecard,
+  type ScorecardRow,
+} from './scorecard.js';
 import {
   deleteTargetById,
   targetById,
@@ -38,8 +45,14 @@ const TargetRef = builder.objectRef<Target>('Target').implement({
 const ScorecardRowRef = builder.objectRef<ScorecardRow>('ScorecardRow').implement({
   fields: (t) => ({
     kpi: t.field({ type: KpiEnum, resolve: (row) => row.kpi }),
-    target: t.exposeFloat('target', { nullable: true, description: 'The target set for exactly this period, else null.' }),
-    actual: t.exposeFloat('actual', { nullable: true, description: 'The KPI over [from, to) (so far, for a running period).' }),
+    target: t.exposeFloat('target', {
+      nullable: true,
+      description: 'The target set for exactly this period, else null.',
+    }),
+    actual: t.exposeFloat('actual', {
+      nullable: true,
+      description: 'The KPI over [from, to) (so far, for a running period).',
+    }),
     previous: t.exposeFloat('previous', {
       nullable: true,
       description: 'The same KPI over the period of equal length just before from.',
@@ -55,8 +68,16 @@ const ScorecardRef = builder.objectRef<Scorecard>('Scorecard').implement({
     programId: t.id({ resolve: (card) => card.programId }),
     from: t.field({ type: 'DateTime', resolve: (card) => card.period.start }),
     to: t.field({ type: 'DateTime', resolve: (card) => card.period.end }),
-    previousFrom: t.field({ type: 'DateTime', description: 'Start of the period `previous` covers.', resolve: (card) => card.previousPeriod.start }),
-    previousTo: t.field({ type: 'DateTime', description: 'End (exclusive) of the period `previous` covers.', resolve: (card) => card.previousPeriod.end }),
+    previousFrom: t.field({
+      type: 'DateTime',
+      description: 'Start of the period `previous` covers.',
+      resolve: (card) => card.previousPeriod.start,
+    }),
+    previousTo: t.field({
+      type: 'DateTime',
+      description: 'End (exclusive) of the period `previous` covers.',
+      resolve: (card) => card.previousPeriod.end,
+    }),
     running: t.boolean({
       description: 'True while the period has not ended: statuses are then ON_TRACK or AT_RISK.',
       resolve: (card) => card.running,
@@ -89,7 +110,8 @@ function checkTargetValue(key: KpiKey, value: number): number {
   if (!Number.isFinite(value)) throw badInput('value', 'must be a finite number');
   const { range } = kpi(key);
   if (value < range.min || value > range.max) {
-    const rule = range.max === Number.MAX_SAFE_INTEGER ? `must not be negative` : `must be between ${range.min} and ${range.max}`;
+    const rule =
+      range.max === Number.MAX_SAFE_INTEGER ? `must not be negative` : `must be between ${range.min} and ${range.max}`;
     throw badInput('value', `${rule} for ${key}`);
   }
   return value;
@@ -116,7 +138,8 @@ builder.queryFields((t) => ({
   }),
   scorecard: t.field({
     type: ScorecardRef,
-    description: 'Target, actual, previous (the period of equal length before), status and trend of every KPI over [from, to).',
+    description:
+      'Target, actual, previous (the period of equal length before), status and trend of every KPI over [from, to).',
     args: {
       programId: t.arg.id({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
@@ -132,12 +155,15 @@ builder.queryFields((t) => ({
   fiscalScorecard: t.field({
     type: ScorecardRef,
     description:
-      "The scorecard of a federal fiscal year (October 1 to October 1; FY2026 starts 2025-10-01) or one of its quarters, " +
+      'The scorecard of a federal fiscal year (October 1 to October 1; FY2026 starts 2025-10-01) or one of its quarters, ' +
       "cut at midnight in the program's time zone. `previous` covers the fiscal year or quarter before.",
     args: {
       programId: t.arg.id({ required: true }),
       fiscalYear: t.arg.int({ required: true }),
-      quarter: t.arg.int({ required: false, description: '1 (October–December) to 4 (July–September); omitted for the whole year.' }),
+      quarter: t.arg.int({
+        required: false,
+        description: '1 (October–December) to 4 (July–September); omitted for the whole year.',
+      }),
     },
     authScopes: (_, args) => readProgramScope(args.programId),
     resolve: async (_, args, ctx) => {
@@ -161,7 +187,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   setTarget: t.field({
     type: TargetRef,
-    description: 'Sets the target of one KPI for one program over exactly [from, to); setting it again replaces the value.',
+    description:
+      'Sets the target of one KPI for one program over exactly [from, to); setting it again replaces the value.',
     args: { input: t.arg({ type: SetTargetInput, required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { input }, ctx) => {
@@ -194,7 +221,11 @@ builder.objectField(DashboardRef, 'targets', (t) =>
     resolve: (dashboard, _, ctx) => {
       const { from, to, programs } = dashboard.scope;
       if (from === null || to === null) return [];
-      return targetsForPeriod(ctx.services.db, programs.map((p) => p.id), { start: from, end: to });
+      return targetsForPeriod(
+        ctx.services.db,
+        programs.map((p) => p.id),
+        { start: from, end: to },
+      );
     },
   }),
 );

@@ -118,7 +118,8 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
 
 /** The single error of a failed result, asserting there is exactly one. */
 export function onlyError(result: Result<unknown>): GraphQLErrorJson {
-  if (result.errors?.length !== 1) throw new Error(`expected one error, got ${JSON.stringify(result.errors ?? result.data)}`);
+  if (result.errors?.length !== 1)
+    throw new Error(`expected one error, got ${JSON.stringify(result.errors ?? result.data)}`);
   return result.errors[0];
 }
 

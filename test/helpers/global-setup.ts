@@ -47,8 +47,11 @@ export async function setup(): Promise<(() => Promise<void>) | void> {
   if (!process.env.TEST_DATABASE_URL) return;
   const own = runDatabaseName();
   await withServer(async (client) => {
-    const { rows } = await client.query<{ name: string }>(`select datname as name from pg_database where datname like 'kpi\\_test\\_%'`);
-    for (const { name } of rows) if (isStale(name)) await client.query(`drop database if exists "${name}" with (force)`);
+    const { rows } = await client.query<{ name: string }>(
+      `select datname as name from pg_database where datname like 'kpi\\_test\\_%'`,
+    );
+    for (const { name } of rows)
+      if (isStale(name)) await client.query(`drop database if exists "${name}" with (force)`);
     await client.query(`create database "${own}"`);
   });
   return () => withServer(async (client) => void (await client.query(`drop database if exists "${own}" with (force)`)));

@@ -25,7 +25,10 @@ let bundled: Promise<string> | null = null;
 function serverEntry(): Promise<string> {
   return (bundled ??= (async () => {
     const { outputFiles } = await build({
-      entryPoints: { main: path.join(ROOT, 'src/main.ts'), 'writer-thread.worker': path.join(ROOT, 'src/events/writer-thread.worker.ts') },
+      entryPoints: {
+        main: path.join(ROOT, 'src/main.ts'),
+        'writer-thread.worker': path.join(ROOT, 'src/events/writer-thread.worker.ts'),
+      },
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -66,7 +69,11 @@ export interface ServerProcess {
   /** Settles when the process exits, with its exit code or the signal that ended it. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** POSTs a GraphQL operation with the admin key; resolves with the HTTP status and body. */
-  graphql(query: string, variables?: Record<string, unknown>, init?: { signal?: AbortSignal }): Promise<{ status: number; headers: Headers; body: any }>;
+  graphql(
+    query: string,
+    variables?: Record<string, unknown>,
+    init?: { signal?: AbortSignal },
+  ): Promise<{ status: number; headers: Headers; body: any }>;
 }
 
 /**
@@ -92,7 +99,10 @@ export async function startServer(env: Record<string, string>, timeoutMs = 20_00
   });
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within ${timeoutMs} ms:\n${text}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not start within ${timeoutMs} ms:\n${text}`)),
+      timeoutMs,
+    );
     const look = () => {
       const match = /listening on (http:\/\/\S+)/.exec(text);
       if (match) {

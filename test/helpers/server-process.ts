@@ -27,7 +27,10 @@ export async function startServerProcess(env: Record<string, string>, startTimeo
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" within ${startTimeoutMs} ms:\n${output}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" within ${startTimeoutMs} ms:\n${output}`)),
+      startTimeoutMs,
+    );
     const read = (chunk: Buffer) => {
       output += chunk;
       const found = /listening on (http:\/\/\S+)/.exec(output);

@@ -21,7 +21,12 @@ export interface SseStream<R> {
   close(): void;
 }
 
-export async function subscribeSse<R, V>(app: App, document: TypedDocumentNode<R, V>, variables: V, key: string): Promise<SseStream<R>> {
+export async function subscribeSse<R, V>(
+  app: App,
+  document: TypedDocumentNode<R, V>,
+  variables: V,
+  key: string,
+): Promise<SseStream<R>> {
   const abort = new AbortController();
   const response = await app.fetch('http://localhost/graphql', {
     method: 'POST',

@@ -51,4 +51,3 @@ export async function receiver(answer: (request: number) => number | 'hang' = ()
     },
   };
 }
-

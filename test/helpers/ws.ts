@@ -105,7 +105,8 @@ function stream<R, V>(client: Client, document: TypedDocumentNode<R, V>, variabl
   async function next(timeoutMs = 5_000): Promise<Result<R>> {
     const deadline = Date.now() + timeoutMs;
     while (read >= received.length) {
-      if (finished) throw new Error(`the stream ended before another result: ${JSON.stringify(finished.error ?? 'complete')}`);
+      if (finished)
+        throw new Error(`the stream ended before another result: ${JSON.stringify(finished.error ?? 'complete')}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no result within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
@@ -138,13 +139,19 @@ export interface RawSocket {
   /** Sends connection_init and waits for connection_ack. */
   init(key: string): Promise<void>;
   /** Sends a subscribe message and waits for its first `next`. */
-  subscribeFirst(id: string, document: TypedDocumentNode<any, any>, variables: Record<string, unknown>): Promise<unknown>;
+  subscribeFirst(
+    id: string,
+    document: TypedDocumentNode<any, any>,
+    variables: Record<string, unknown>,
+  ): Promise<unknown>;
 }
 
 export async function rawSocket(url: string, options: { autoPong?: boolean } = {}): Promise<RawSocket> {
   const socket = new WebSocket(url, 'graphql-transport-ws', { autoPong: options.autoPong ?? true });
   onTestFinished(() => socket.terminate());
-  const closed = new Promise<Closed>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<Closed>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);

@@ -17,7 +17,12 @@ export function createAlertsPanel(
   list: HTMLElement,
   empty: HTMLElement,
   kpis: KpiInfo[],
-  options: { canAcknowledge: boolean; inScope: (alert: Alert) => boolean; acknowledge: (id: string) => Promise<void>; programName: (id: string) => string },
+  options: {
+    canAcknowledge: boolean;
+    inScope: (alert: Alert) => boolean;
+    acknowledge: (id: string) => Promise<void>;
+    programName: (id: string) => string;
+  },
 ): AlertsPanel {
   const open = new Map<string, Alert>();
 
@@ -51,7 +56,10 @@ export function createAlertsPanel(
       const button = document.createElement('button');
       button.type = 'button';
       button.textContent = 'Acknowledge';
-      button.setAttribute('aria-label', `Acknowledge alert: ${alert.rule.name}, ${options.programName(alert.programId)}`);
+      button.setAttribute(
+        'aria-label',
+        `Acknowledge alert: ${alert.rule.name}, ${options.programName(alert.programId)}`,
+      );
       button.addEventListener('click', async () => {
         button.disabled = true;
         button.textContent = 'Acknowledging…';

@@ -20,7 +20,13 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
     item.innerHTML = `<h3 id="${id}"></h3><p class="value" aria-describedby="${id}"></p><p class="target"></p><p class="trend"></p>`;
     item.querySelector('h3')!.textContent = kpi.label;
     list.append(item);
-    return { kpi, item, value: item.querySelector<HTMLElement>('.value')!, target: item.querySelector<HTMLElement>('.target')!, trend: item.querySelector<HTMLElement>('.trend')! };
+    return {
+      kpi,
+      item,
+      value: item.querySelector<HTMLElement>('.value')!,
+      target: item.querySelector<HTMLElement>('.target')!,
+      trend: item.querySelector<HTMLElement>('.trend')!,
+    };
   });
 
   return {
@@ -35,7 +41,16 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
         if (targets.length === 1) {
           const target = targets[0].value;
           const sign = kpi.better === 'LOWER' ? '≤' : '≥';
-          const status = value == null ? 'no data yet' : meets(kpi, value, target) ? (running ? 'on track' : 'met') : running ? 'at risk' : 'not met';
+          const status =
+            value == null
+              ? 'no data yet'
+              : meets(kpi, value, target)
+                ? running
+                  ? 'on track'
+                  : 'met'
+                : running
+                  ? 'at risk'
+                  : 'not met';
           card.target.textContent = `Target ${sign} ${formatValue(kpi, target)} · ${status}`;
           card.target.dataset.status = status.replace(/ /g, '-');
         } else {
@@ -47,7 +62,9 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
         const trend = trendOf(kpi, value, before);
         card.trend.dataset.trend = trend;
         card.trend.textContent =
-          trend === 'none' ? TREND_TEXT.none : `${TREND_ARROW[trend]} ${TREND_TEXT[trend]} (previous period ${formatValue(kpi, before)})`;
+          trend === 'none'
+            ? TREND_TEXT.none
+            : `${TREND_ARROW[trend]} ${TREND_TEXT[trend]} (previous period ${formatValue(kpi, before)})`;
       }
     },
   };

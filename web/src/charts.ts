@@ -88,7 +88,10 @@ export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
     update(dashboard, zone) {
       const xs = dashboard.series.map((p) => Date.parse(p.start) / 1000);
       for (const chart of built) {
-        const data: uPlot.AlignedData = [xs, ...chart.spec.series.map((s) => dashboard.series.map((p) => p[s.field] as number | null))];
+        const data: uPlot.AlignedData = [
+          xs,
+          ...chart.spec.series.map((s) => dashboard.series.map((p) => p[s.field] as number | null)),
+        ];
         // A new zone changes the axis labels, which uPlot fixes at creation: build the chart again.
         if (!chart.plot || chart.zone !== zone) {
           chart.plot?.destroy();

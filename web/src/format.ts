@@ -18,13 +18,18 @@ export function formatValue(kpi: KpiInfo, value: number | null | undefined): str
 }
 
 /** Whether `actual` meets `target` in the KPI's direction; equal meets (as the scorecards judge). */
-export const meets = (kpi: KpiInfo, actual: number, target: number) => (kpi.better === 'LOWER' ? actual <= target : actual >= target);
+export const meets = (kpi: KpiInfo, actual: number, target: number) =>
+  kpi.better === 'LOWER' ? actual <= target : actual >= target;
 
 export type TrendWord = 'improving' | 'worsening' | 'steady' | 'none';
 
 /** The current value against the previous period's, in the KPI's direction. */
-export function trendOf(kpi: KpiInfo, current: number | null | undefined, previous: number | null | undefined): TrendWord {
+export function trendOf(
+  kpi: KpiInfo,
+  current: number | null | undefined,
+  previous: number | null | undefined,
+): TrendWord {
   if (current == null || previous == null) return 'none';
   if (current === previous) return 'steady';
-  return (current < previous) === (kpi.better === 'LOWER') ? 'improving' : 'worsening';
+  return current < previous === (kpi.better === 'LOWER') ? 'improving' : 'worsening';
 }

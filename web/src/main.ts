@@ -8,14 +8,27 @@ import {
   ClientDashboardTotalsUpdatedDocument,
   MonitoringClient,
   MonitoringError,
-  type ClientMeQuery, type ClientProgramsQuery, type DashboardTotalsFragment,
+  type ClientMeQuery,
+  type ClientProgramsQuery,
+  type DashboardTotalsFragment,
   type Unsubscribe,
 } from '../../src/client/index.js';
 import { createAlertsPanel, type AlertsPanel } from './alerts.js';
 import { createCards, type Cards } from './cards.js';
 import { createCharts, type Charts } from './charts.js';
 import type { KpiInfo } from './format.js';
-import { customRange, dateInput, describeRange, GRANULARITIES, presetRange, previousRange, PRESETS, type Granularity, type PresetKey, type Range } from './periods.js';
+import {
+  customRange,
+  dateInput,
+  describeRange,
+  GRANULARITIES,
+  presetRange,
+  previousRange,
+  PRESETS,
+  type Granularity,
+  type PresetKey,
+  type Range,
+} from './periods.js';
 import './style.css';
 
 const KEY_STORAGE = 'kpi-dashboard-key';
@@ -69,7 +82,8 @@ async function start() {
     url: new URL('/graphql', location.href).toString(),
     apiKey,
     retry: { retries: 2 },
-    onConnectionChange: (state) => setLive(state === 'connected' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…'),
+    onConnectionChange: (state) =>
+      setLive(state === 'connected' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…'),
   });
   try {
     const [me, kpis, programs] = await Promise.all([client.me(), client.kpis(), client.programs()]);
@@ -138,7 +152,10 @@ class Session {
 
   private fillFilters() {
     const option = (value: string, label: string) => new Option(label, value);
-    ui.program.replaceChildren(option('', 'All programs'), ...this.programs.map((p) => option(p.id, `${p.name} (${p.id})`)));
+    ui.program.replaceChildren(
+      option('', 'All programs'),
+      ...this.programs.map((p) => option(p.id, `${p.name} (${p.id})`)),
+    );
     if (this.programs.length === 1) ui.program.value = this.programs[0].id;
     ui.preset.replaceChildren(...PRESETS.map((p) => option(p.key, p.label)));
     ui.preset.value = 'last30';

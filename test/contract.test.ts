@@ -10,8 +10,72 @@ import { schema } from '../src/schema/index.js';
 
 const contractFile = new URL('../../shared/contract/minimum.graphql', import.meta.url);
 
-/** Breaking changes still expected, each built by the issue named beside it. Later issues empty this. */
-const PENDING: string[] = [];
+/**
+ * Breaking changes still expected, by the issue that builds them. The issue that builds a part empties its
+ * entries; an entry left here after its part exists fails the test as surely as a missing part.
+ */
+const PENDING: Record<string, string[]> = {
+  '#18 Breakdowns': [
+    'Alert.groupValue was removed.',
+    'AlertRule.filter was removed.',
+    'AlertRule.groupBy was removed.',
+    'Attribute was removed.',
+    'AttributeFilter was removed.',
+    'AttributeFilterInput was removed.',
+    'AttributeInput was removed.',
+    'BreakdownRow was removed.',
+    'CreateAlertRuleInput.filter was removed.',
+    'CreateAlertRuleInput.groupBy was removed.',
+    'CreateProgramInput.dimensions was removed.',
+    'Dashboard.breakdown was removed.',
+    'Dashboard.filter was removed.',
+    'Dimension was removed.',
+    'DimensionInput was removed.',
+    'EventInput.attributes was removed.',
+    'MetricEvent.attributes was removed.',
+    'Mutation.addDimension was removed.',
+    'Program.dimensions was removed.',
+    'Query.dashboard arg filter was removed.',
+    'Query.scorecard arg filter was removed.',
+    'RecordConflictInput.attributes was removed.',
+    'RecordResolutionTimeInput.attributes was removed.',
+    'RecordSatisfactionInput.attributes was removed.',
+    'SetTargetInput.filter was removed.',
+    'Subscription.dashboardUpdated arg filter was removed.',
+    'Target.filter was removed.',
+  ],
+  '#19 Drill-down, exports and imports': [
+    'EventConnection was removed.',
+    'EventEdge was removed.',
+    'EventOrder was removed.',
+    'PageInfo was removed.',
+    'Query.events was removed.',
+  ],
+  '#20 Service standards and forecasts': [
+    'AlertRule.kind was removed.',
+    'AlertRuleKind was removed.',
+    'CreateAlertRuleInput.kind was removed.',
+    'CreateProgramInput.resolutionStandardDays was removed.',
+    'Dashboard.withinStandard was removed.',
+    'DashboardPoint.withinStandard was removed.',
+    'Forecast was removed.',
+    'Mutation.updateProgram was removed.',
+    'Program.resolutionStandardDays was removed.',
+    'ScorecardRow.forecast was removed.',
+    'UpdateProgramInput was removed.',
+    'WITHIN_STANDARD was removed from enum type Kpi.',
+  ],
+  '#21 Annotations and impact': [
+    'Annotation was removed.',
+    'CreateAnnotationInput was removed.',
+    'Dashboard.annotations was removed.',
+    'Impact was removed.',
+    'ImpactRow was removed.',
+    'Mutation.createAnnotation was removed.',
+    'Mutation.deleteAnnotation was removed.',
+    'Query.impact was removed.',
+  ],
+};
 
 describe('the public contract', () => {
   it.skipIf(!existsSync(contractFile))(
@@ -21,7 +85,7 @@ describe('the public contract', () => {
       const breaking = findBreakingChanges(contract, schema)
         .map((c) => c.description)
         .sort();
-      expect(breaking).toEqual([...PENDING].sort());
+      expect(breaking).toEqual(Object.values(PENDING).flat().sort());
     },
   );
 

@@ -29,7 +29,7 @@ export interface Config {
   /** Events waiting for a commit beyond which record mutations are refused with OVERLOADED (503), not queued. */
   recordQueueMaxEvents: number;
   /**
-   * Whether a SQLite file's large commits (batches) run in a writer thread (src/events/event-writer.ts):
+   * Whether a SQLite file's large commits (batches) run in a writer thread (src/write/event-writer.ts):
    * reads stay quick while batches stream in, for about 100 MB more memory while it runs.
    */
   sqliteWriterThread: boolean;

@@ -5,7 +5,7 @@
 import SQLite from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { LOCAL_COMMIT_MAX_EVENTS, SqliteFileWriter } from '../src/events/event-writer.js';
+import { LOCAL_COMMIT_MAX_EVENTS, SqliteFileWriter } from '../src/write/event-writer.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { DashboardDocument, RecordResolutionTimeDocument } from './generated/operations.js';
 import { onlyError, testApp } from './helpers/app.js';

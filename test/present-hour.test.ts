@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { EventKind } from '../src/db/types.js';
-import { Recorder } from '../src/events/record.service.js';
+import { Recorder } from '../src/write/record.service.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import type { Aggregate } from '../src/kpis/aggregate.js';
 import { aggregateSpans, aggregateSpansOfAll } from '../src/kpis/kpi.service.js';

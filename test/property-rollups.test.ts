@@ -19,7 +19,7 @@ import {
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { EventKind } from '../src/db/types.js';
-import { Recorder } from '../src/events/record.service.js';
+import { Recorder } from '../src/write/record.service.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import type { Aggregate } from '../src/kpis/aggregate.js';
 import { KPIS, type KpiKey } from '../src/kpis/registry.js';

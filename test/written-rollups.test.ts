@@ -1,5 +1,5 @@
 /**
- * SQLite keeps the rollup rows it wrote in memory (src/db/written-rows.ts) and skips reading them
+ * SQLite keeps the rollup rows it wrote in memory (src/write/written-rows.ts) and skips reading them
  * back. These cases hold it to the rows a rebuild from raw events gives: with a second connection
  * writing the same file in between, and after a transaction that failed.
  */
@@ -9,10 +9,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { WrittenRows } from '../src/db/written-rows.js';
-import { inProcessWriter, SqliteFileWriter, type EventWriter } from '../src/events/event-writer.js';
-import { Recorder } from '../src/events/record.service.js';
-import { ThreadWriter } from '../src/events/writer-thread.js';
+import { WrittenRows } from '../src/write/written-rows.js';
+import { inProcessWriter, SqliteFileWriter, type EventWriter } from '../src/write/event-writer.js';
+import { Recorder } from '../src/write/record.service.js';
+import { ThreadWriter } from '../src/write/writer-thread.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { Aggregate } from '../src/kpis/aggregate.js';
 import { applyRollupDeltas, mergeRow, rollupDeltas } from '../src/kpis/rollups.repository.js';

@@ -5,9 +5,9 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { EmptyInListPlugin } from './empty-in-list.plugin.js';
-import { runRowsDirectly } from './insert-rows.js';
+import { runRowsDirectly } from '../write/insert-rows.js';
 import type { Database, Executor } from './types.js';
-import { WrittenRows } from './written-rows.js';
+import { WrittenRows } from '../write/written-rows.js';
 
 export interface OpenDatabase {
   db: Kysely<Database>;

@@ -1,4 +1,4 @@
-import { insertRows } from '../db/insert-rows.js';
+import { insertRows } from '../write/insert-rows.js';
 import type { EventTable, Executor } from '../db/types.js';
 
 export type EventRow = EventTable;

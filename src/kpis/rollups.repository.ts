@@ -1,7 +1,7 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
-import { insertRows } from '../db/insert-rows.js';
-import type { WrittenRows } from '../db/written-rows.js';
+import { insertRows } from '../write/insert-rows.js';
+import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
@@ -115,7 +115,7 @@ const ROLLUP_COLUMNS = [
  * a few bucket starts (this hour, today, this month) across many programs, so each level's stored
  * rows are read with one query: programs IN (...) and starts IN (...), which reads a few rows more
  * than needed at worst. Deltas spread too widely for that are read program by program.
- * With `written` (SQLite: see src/db/written-rows.ts), rows this process wrote last are taken from
+ * With `written` (SQLite: see src/write/written-rows.ts), rows this process wrote last are taken from
  * memory, decoded, and only the others are read; each merged row is remembered as it is written.
  */
 export async function applyRollupDeltas(

@@ -20,14 +20,14 @@ let bundled: Promise<string> | null = null;
  * tests restart the server many times and compiling on every start (`node --import tsx`) takes
  * seconds on a busy machine. esbuild is what tsx compiles with, so the code that runs is the same.
  * The SQLite writer thread's entry is compiled beside it, where the service looks for it
- * (src/events/writer-thread.ts).
+ * (src/write/writer-thread.ts).
  */
 function serverEntry(): Promise<string> {
   return (bundled ??= (async () => {
     const { outputFiles } = await build({
       entryPoints: {
         main: path.join(ROOT, 'src/main.ts'),
-        'writer-thread.worker': path.join(ROOT, 'src/events/writer-thread.worker.ts'),
+        'writer-thread.worker': path.join(ROOT, 'src/write/writer-thread.worker.ts'),
       },
       bundle: true,
       platform: 'node',

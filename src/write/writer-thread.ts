@@ -9,7 +9,7 @@ import { GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import type { EventWriter } from './event-writer.js';
 import type { EventKind } from '../db/types.js';
-import type { ValidEvent } from './validate.js';
+import type { ValidEvent } from '../events/validate.js';
 import type { RecordOutcome, UnitInput, Written } from './write-units.js';
 
 interface Transferred {

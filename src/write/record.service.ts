@@ -10,8 +10,8 @@ import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { EventBus } from '../realtime/pubsub.js';
 import { notFound, overloaded } from '../schema/errors.js';
 import { inProcessWriter, type EventWriter } from './event-writer.js';
-import { eventById, markRetracted, type EventRow } from './events.repository.js';
-import type { ValidEvent } from './validate.js';
+import { eventById, markRetracted, type EventRow } from '../events/events.repository.js';
+import type { ValidEvent } from '../events/validate.js';
 import {
   changeNotices,
   MAX_EVENTS_PER_COMMIT,

@@ -11,8 +11,8 @@ import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { KnownPrograms } from '../programs/known-programs.js';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import { conflict, notFound } from '../schema/errors.js';
-import { eventsByIdempotencyKeys, insertEvents, type EventRow } from './events.repository.js';
-import type { ValidEvent } from './validate.js';
+import { eventsByIdempotencyKeys, insertEvents, type EventRow } from '../events/events.repository.js';
+import type { ValidEvent } from '../events/validate.js';
 
 /**
  * Most events one transaction takes (at least one whole unit, however large), so a commit never

@@ -4,7 +4,7 @@
  * are bound in `columns` order, so the same function serves SQLite and PostgreSQL.
  */
 import { CompiledQuery, type DialectAdapter } from 'kysely';
-import type { Executor } from './types.js';
+import type { Executor } from '../db/types.js';
 
 const compiled = new WeakMap<DialectAdapter, Map<string, string>>();
 

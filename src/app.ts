@@ -3,9 +3,9 @@
  * one port. WebSocket operations go through yoga.getEnveloped, so both share one context factory,
  * one plugin stack and one authorization.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { createAlerting } from './alerts/alerting.js';
 import { countPendingNotifications } from './alerts/webhooks.repository.js';
 import { Authenticator } from './auth/authenticate.js';
@@ -62,43 +62,15 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const database = await openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
-  await migrateToLatest(database);
-  // Rollups are derived from raw events; a new rollup shape rebuilds them before any request.
-  await ensureRollups(database);
-  const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger(config.logLevel);
-  // In-process, or with REDIS_URL shared by every instance; pubsub.redisReady() tells which state it is in.
-  const pubsub = createEventBus({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, log: logger });
-  const services: Services = {
-    config,
-    database,
-    db: database.db,
-    pubsub,
-    recorder: new Recorder(
-      database,
-      pubsub,
-      now,
-      config.recordQueueMaxEvents,
-      openEventWriter(config.databaseUrl, database, config.sqliteWriterThread),
-    ),
-    feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
-    alerts: createAlerting(database.db, pubsub, now, config, logger),
-    authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),
-    now,
-  };
+  const services = await openServices(config, options.now ?? Date.now, logger);
   // After a Redis outage, live subscribers get a fresh snapshot instead of staying silently stale.
-  const stopResync = resyncOnReconnect(services.db, pubsub, logger);
-  const readiness = new Readiness();
-  readiness.add('database', databaseCheck(database));
-  if (config.redisUrl) {
-    readiness.add('redis', async () => {
-      if (!pubsub.redisReady()) throw new NotReady('not connected');
-    });
-  }
+  const stopResync = resyncOnReconnect(services.db, services.pubsub, logger);
+  const readiness = readinessOf(services);
   // Judging and delivery run from here on, whether or not the app listens (tests use fetch).
   services.alerts.start();
 
+  // The metrics read the sockets and the admission bound, which are made below, at scrape time.
   const metrics = createMetrics({
     services,
     openSockets: () => sockets.count(),
@@ -106,40 +78,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     refusals: () => ({ requests: requests.refused(), records: services.recorder.refused }),
     slowReadersClosed: () => sockets.slowReaders().closed,
   });
-
-  const yoga = createYoga<ServerContext, Context>({
-    schema,
-    graphqlEndpoint: '/graphql',
-    healthCheckEndpoint: '/health',
-    landingPage: false,
-    graphiql: config.production ? false : { subscriptionsProtocol: 'WS', title: 'KPI monitoring service' },
-    // Unexpected errors reach the client as "Unexpected error." and the server log in full.
-    maskedErrors: { isDev: false },
-    logging: yogaLogger(logger),
-    // Browsers from other origins only when CORS_ORIGINS lists them.
-    cors: corsFor(config.corsOrigins),
-    // The body limit is ours (LIMIT_BODY_BYTES, src/security/limits.ts); yoga's own would pipe every
-    // body through one more stream to count it again.
-    maxRequestBodySize: false,
-    // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
-    plugins: [
-      ...securityPlugins(config),
-      metrics.yogaPlugin,
-      useSharedLiveResults(),
-      useReadiness(readiness),
-      compiledMutations(),
-    ],
-    context: async ({ request, connectionParams }) => {
-      const authorization =
-        typeof connectionParams?.authorization === 'string'
-          ? connectionParams.authorization
-          : (request?.headers.get('authorization') ?? null);
-      return {
-        services,
-        caller: await services.authenticator.authenticate(authorization),
-        loaders: createLoaders(services),
-      };
-    },
+  const yoga = createGraphQL(config, services, logger, {
+    metrics: metrics.yogaPlugin,
+    readiness: useReadiness(readiness),
   });
 
   // Request ids, JSON logs and metrics for every request; then /metrics, GraphQL, or the page's files.
@@ -156,10 +97,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }),
     { maxInFlight: config.maxInFlightRequests },
   );
-  const server = createServer(requests.handler);
-  // Behind a load balancer the balancer should close idle connections first (see HTTP_KEEPALIVE_MS).
-  server.keepAliveTimeout = config.httpKeepAliveMs;
-  server.headersTimeout = config.httpKeepAliveMs + 5_000;
+  const server = createHttpServer(config, requests.handler);
   const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });
   let stopping: Promise<void> | null = null;
 
@@ -169,37 +107,147 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     sockets,
     readiness,
     fetch: (url, init) => Promise.resolve(yoga.fetch(new Request(url, init))),
-    start: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          const { port } = server.address() as AddressInfo;
-          resolve({
-            port,
-            url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`,
-          });
-        });
-      }),
-    stop: () => (stopping ??= stopApp()),
+    start: () => listen(server, config),
+    stop: () => (stopping ??= shutdown({ services, server, sockets, readiness, requests, stopResync })),
   };
+}
 
-  async function stopApp() {
-    // No new work: /ready turns 503, new connections are refused, new requests answer SHUTTING_DOWN.
-    readiness.drain();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Requests in flight are answered, and what they wrote committed.
-    await requests.drain(SHUTDOWN_DRAIN_MS);
-    await services.recorder.close();
-    // Notices already heard are judged, so their alerts and notifications reach the outbox.
-    await services.alerts.stop();
-    // Every socket hears 1001 (going away); then live scopes and their timers are let go.
-    await sockets.close();
-    services.feed.close();
-    server.closeAllConnections?.();
-    await closed;
-    stopResync();
-    services.authenticator.close();
-    await pubsub.close();
-    await database.close();
+/** The database (migrated, rollups current) and every service the resolvers reach through the context. */
+async function openServices(config: Config, now: () => number, logger: Logger): Promise<Services> {
+  const database = await openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  await migrateToLatest(database);
+  // Rollups are derived from raw events; a new rollup shape rebuilds them before any request.
+  await ensureRollups(database);
+  // In-process, or with REDIS_URL shared by every instance; pubsub.redisReady() tells which state it is in.
+  const pubsub = createEventBus({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, log: logger });
+  return {
+    config,
+    database,
+    db: database.db,
+    pubsub,
+    recorder: new Recorder(
+      database,
+      pubsub,
+      now,
+      config.recordQueueMaxEvents,
+      openEventWriter(config.databaseUrl, database, config.sqliteWriterThread),
+    ),
+    feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
+    alerts: createAlerting(database.db, pubsub, now, config, logger),
+    authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),
+    now,
+  };
+}
+
+/** What /ready checks: the database, and Redis when there is one. */
+function readinessOf(services: Services): Readiness {
+  const readiness = new Readiness();
+  readiness.add('database', databaseCheck(services.database));
+  if (services.config.redisUrl) {
+    readiness.add('redis', async () => {
+      if (!services.pubsub.redisReady()) throw new NotReady('not connected');
+    });
   }
+  return readiness;
+}
+
+/** Yoga: the schema, its plugin stack and the one context factory HTTP and WebSocket share. */
+function createGraphQL(
+  config: Config,
+  services: Services,
+  logger: Logger,
+  observers: { metrics: Plugin; readiness: Plugin },
+) {
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    graphiql: config.production ? false : { subscriptionsProtocol: 'WS', title: 'KPI monitoring service' },
+    // Unexpected errors reach the client as "Unexpected error." and the server log in full.
+    maskedErrors: { isDev: false },
+    logging: yogaLogger(logger),
+    // Browsers from other origins only when CORS_ORIGINS lists them.
+    cors: corsFor(config.corsOrigins),
+    // The body limit is ours (LIMIT_BODY_BYTES, src/security/limits.ts); yoga's own would pipe every
+    // body through one more stream to count it again.
+    maxRequestBodySize: false,
+    // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
+    plugins: [
+      ...securityPlugins(config),
+      observers.metrics,
+      useSharedLiveResults(),
+      observers.readiness,
+      compiledMutations(),
+    ],
+    context: ({ request, connectionParams }) => contextFor(services, request, connectionParams),
+  });
+}
+
+/** The caller from the HTTP Authorization header, or from graphql-ws' connection_init. */
+async function contextFor(
+  services: Services,
+  request: Request | undefined,
+  connectionParams: Record<string, unknown> | undefined,
+): Promise<Context> {
+  const authorization =
+    typeof connectionParams?.authorization === 'string'
+      ? connectionParams.authorization
+      : (request?.headers.get('authorization') ?? null);
+  return {
+    services,
+    caller: await services.authenticator.authenticate(authorization),
+    loaders: createLoaders(services),
+  };
+}
+
+function createHttpServer(config: Config, handler: RequestListener): Server {
+  const server = createServer(handler);
+  // Behind a load balancer the balancer should close idle connections first (see HTTP_KEEPALIVE_MS).
+  server.keepAliveTimeout = config.httpKeepAliveMs;
+  server.headersTimeout = config.httpKeepAliveMs + 5_000;
+  return server;
+}
+
+function listen(server: Server, config: Config): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        port,
+        url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/graphql`,
+      });
+    });
+  });
+}
+
+interface Running {
+  services: Services;
+  server: Server;
+  sockets: LiveSockets;
+  readiness: Readiness;
+  requests: ReturnType<typeof admission>;
+  stopResync: () => void;
+}
+
+/** Drains, in the order that loses nothing acknowledged, then closes every connection. */
+async function shutdown({ services, server, sockets, readiness, requests, stopResync }: Running): Promise<void> {
+  // No new work: /ready turns 503, new connections are refused, new requests answer SHUTTING_DOWN.
+  readiness.drain();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Requests in flight are answered, and what they wrote committed.
+  await requests.drain(SHUTDOWN_DRAIN_MS);
+  await services.recorder.close();
+  // Notices already heard are judged, so their alerts and notifications reach the outbox.
+  await services.alerts.stop();
+  // Every socket hears 1001 (going away); then live scopes and their timers are let go.
+  await sockets.close();
+  services.feed.close();
+  server.closeAllConnections?.();
+  await closed;
+  stopResync();
+  services.authenticator.close();
+  await services.pubsub.close();
+  await services.database.close();
 }

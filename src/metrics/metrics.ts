@@ -59,10 +59,16 @@ export interface Metrics {
 }
 
 export function createMetrics(sources: MetricsSources): Metrics {
-  const { services } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const http = httpMetrics(registry);
+  serviceMetrics(registry, sources);
+  kpiGauges(registry, sources.services);
+  return { registry, yogaPlugin: graphqlMetrics(registry), observeRequest: http.observeRequest };
+}
 
+/** Requests and their latency, by route. */
+function httpMetrics(registry: Registry): Pick<Metrics, 'observeRequest'> {
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route and status.',
@@ -76,6 +82,16 @@ export function createMetrics(sources: MetricsSources): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  return {
+    observeRequest(method, route, status, seconds) {
+      requests.inc({ method, route, status: String(status) });
+      latency.observe({ method, route }, seconds);
+    },
+  };
+}
+
+/** GraphQL errors by code and active subscriptions, counted by a yoga plugin (HTTP and WebSocket alike). */
+function graphqlMetrics(registry: Registry): Plugin {
   const graphqlErrors = new Counter({
     name: 'graphql_errors_total',
     help: 'Errors in GraphQL answers (HTTP and WebSocket), by extensions.code.',
@@ -87,6 +103,31 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'GraphQL subscriptions currently streaming.',
     registers: [registry],
   });
+  function countErrors(errors: readonly { extensions?: { code?: unknown } }[] | undefined) {
+    for (const error of errors ?? [])
+      graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+  }
+  return {
+    onExecute: () => ({
+      onExecuteDone: ({ result }) => {
+        if (!isAsyncIterable(result)) countErrors(result.errors);
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result }) => {
+        if (!isAsyncIterable(result)) {
+          countErrors(result.errors);
+          return;
+        }
+        subscriptions.inc();
+        return { onEnd: () => subscriptions.dec() };
+      },
+    }),
+  };
+}
+
+/** Sockets, ingestion, refusals and the delivery queue, read from their sources at scrape time. */
+function serviceMetrics(registry: Registry, sources: MetricsSources): void {
   new Gauge({
     name: 'websocket_connections_open',
     help: 'Open, authorized WebSocket connections.',
@@ -100,7 +141,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     'kpi_events_recorded_total',
     'Events stored since the process started, duplicates excluded (rate() gives the ingestion rate).',
     [],
-    () => ({ all: services.recorder.eventsStored }),
+    () => ({ all: sources.services.recorder.eventsStored }),
   );
   if (sources.refusals) {
     mirroredCounter(
@@ -133,6 +174,10 @@ export function createMetrics(sources: MetricsSources): Metrics {
       if (sources.deliveryQueue) this.set(await sources.deliveryQueue());
     },
   });
+}
+
+/** Each program's KPIs over the last KPI_GAUGE_WINDOW_DAYS days, computed at scrape time. */
+function kpiGauges(registry: Registry, services: Services): void {
   new Gauge({
     name: 'kpi_value',
     help: `Each program's KPIs over the last ${KPI_GAUGE_WINDOW_DAYS} days (labels: program, kpi as in the Kpi enum); absent without data.`,
@@ -153,37 +198,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
       }
     },
   });
-
-  const yogaPlugin: Plugin = {
-    onExecute: () => ({
-      onExecuteDone: ({ result }) => {
-        if (!isAsyncIterable(result)) countErrors(result.errors);
-      },
-    }),
-    onSubscribe: () => ({
-      onSubscribeResult: ({ result }) => {
-        if (!isAsyncIterable(result)) {
-          countErrors(result.errors);
-          return;
-        }
-        subscriptions.inc();
-        return { onEnd: () => subscriptions.dec() };
-      },
-    }),
-  };
-  function countErrors(errors: readonly { extensions?: { code?: unknown } }[] | undefined) {
-    for (const error of errors ?? [])
-      graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
-  }
-
-  return {
-    registry,
-    yogaPlugin,
-    observeRequest(method, route, status, seconds) {
-      requests.inc({ method, route, status: String(status) });
-      latency.observe({ method, route }, seconds);
-    },
-  };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

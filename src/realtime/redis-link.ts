@@ -43,6 +43,57 @@ export interface RedisLinkOptions {
 const PUBLISH_TIMEOUT_MS = 2_000;
 
 export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): RedisLink {
+  const { publisher, subscriber } = openConnections(url, prefix);
+  const resyncChannel = `${prefix}resync`;
+  const listeners = new Set<ResyncListener>();
+  const state = { closing: false };
+
+  const resync = (since: number, reason: ResyncReason) => {
+    for (const listener of listeners) {
+      try {
+        listener(since, reason);
+      } catch (error) {
+        log.error({ err: error }, 'resynchronisation after a Redis outage failed');
+      }
+    }
+  };
+  logOutages(publisher, 'publish', log, state);
+  logOutages(subscriber, 'subscribe', log, state);
+  resyncWhenMissed(subscriber, resyncChannel, origin, resync, state);
+  const publish = publishOrAskResync(publisher, resyncChannel, origin, log);
+
+  // The event target only calls these: failures are logged above or retried by ioredis, never thrown.
+  const publishClient = { publish } as unknown as Redis;
+  const subscribeClient = {
+    on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
+    subscribe: (...channels: string[]) => subscriber.subscribe(...channels).catch(() => 0),
+    unsubscribe: (...channels: string[]) => subscriber.unsubscribe(...channels).catch(() => 0),
+  } as unknown as Redis;
+
+  return {
+    publishClient,
+    subscribeClient,
+    ready: () => publisher.status === 'ready' && subscriber.status === 'ready',
+    onResync(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      state.closing = true;
+      listeners.clear();
+      await Promise.allSettled(
+        [publisher, subscriber].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())),
+      );
+    },
+  };
+}
+
+/** Set once close() begins: what follows is not an outage. */
+interface LinkState {
+  closing: boolean;
+}
+
+function openConnections(url: string, prefix: string): { publisher: Redis; subscriber: Redis } {
   const name = (role: string) => `${prefix}${role}:${hostname()}:${process.pid}`.replace(/[^!-~]/g, '_');
   // Reconnect attempts every 100 ms at first, then every 2 s while Redis stays away.
   const retryStrategy = (times: number) => Math.min(times * 100, 2_000);
@@ -56,50 +107,44 @@ export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): Re
   // The subscribe connection keeps its SUBSCRIBE commands until it connects, and ioredis
   // subscribes again to every channel after a reconnect.
   const subscriber = new Redis(url, { connectionName: name('sub'), maxRetriesPerRequest: null, retryStrategy });
-  const resyncChannel = `${prefix}resync`;
-  const listeners = new Set<ResyncListener>();
-  let closing = false;
+  return { publisher, subscriber };
+}
 
-  const resync = (since: number, reason: ResyncReason) => {
-    for (const listener of listeners) {
-      try {
-        listener(since, reason);
-      } catch (error) {
-        log.error({ err: error }, 'resynchronisation after a Redis outage failed');
-      }
-    }
-  };
+/** An outage is logged once when it starts and once when it ends. */
+function logOutages(client: Redis, role: string, log: Logger, state: LinkState): void {
+  let downSince: number | null = null;
+  client.on('error', (error: Error) => {
+    if (state.closing || downSince !== null) return;
+    downSince = Date.now();
+    log.warn(
+      { err: error, redis: role },
+      `Redis ${role} connection failed; writes go on, live updates from other instances wait`,
+    );
+  });
+  client.on('close', () => {
+    if (state.closing || downSince !== null) return;
+    downSince = Date.now();
+    log.warn({ redis: role }, `Redis ${role} connection lost; writes go on, live updates from other instances wait`);
+  });
+  client.on('ready', () => {
+    const since = downSince;
+    downSince = null;
+    if (since !== null) log.info({ redis: role, downMs: Date.now() - since }, `Redis ${role} connection back`);
+  });
+}
 
-  // Which connection is down, so an outage is logged once when it starts and once when it ends.
-  const down = new Map<string, number>();
-  const watch = (client: Redis, role: string) => {
-    client.on('error', (error: Error) => {
-      if (closing || down.has(role)) return;
-      down.set(role, Date.now());
-      log.warn(
-        { err: error, redis: role },
-        `Redis ${role} connection failed; writes go on, live updates from other instances wait`,
-      );
-    });
-    client.on('close', () => {
-      if (closing || down.has(role)) return;
-      down.set(role, Date.now());
-      log.warn({ redis: role }, `Redis ${role} connection lost; writes go on, live updates from other instances wait`);
-    });
-    client.on('ready', () => {
-      const since = down.get(role);
-      down.delete(role);
-      if (since !== undefined) log.info({ redis: role, downMs: Date.now() - since }, `Redis ${role} connection back`);
-    });
-  };
-  watch(publisher, 'publish');
-  watch(subscriber, 'subscribe');
-
-  // ---- subscribe side: anything published while this connection was away was missed.
+/** The subscribe side: anything published while this connection was away was missed; so was what a peer failed to publish. */
+function resyncWhenMissed(
+  subscriber: Redis,
+  resyncChannel: string,
+  origin: string,
+  resync: (since: number, reason: ResyncReason) => void,
+  state: LinkState,
+): void {
   let missedSince: number | null = Date.now();
   let connectedBefore = false;
   subscriber.on('close', () => {
-    if (!closing) missedSince ??= Date.now();
+    if (!state.closing) missedSince ??= Date.now();
   });
   subscriber.on('ready', () => {
     const since = missedSince;
@@ -124,8 +169,15 @@ export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): Re
       // Not ours: ignore.
     }
   });
+}
 
-  // ---- publish side: what this instance failed to publish, the others missed.
+/** The publish side: what this instance failed to publish, the others missed; once Redis is back it asks them to resync. */
+function publishOrAskResync(
+  publisher: Redis,
+  resyncChannel: string,
+  origin: string,
+  log: Logger,
+): (channel: string, message: string) => Promise<number> {
   let failedSince: number | null = null;
   let failures = 0;
   const publish = (channel: string, message: string): Promise<number> =>
@@ -148,29 +200,5 @@ export function connectRedis({ url, prefix, origin, log }: RedisLinkOptions): Re
     failures = 0;
     void publish(resyncChannel, JSON.stringify({ origin, since }));
   });
-
-  // The event target only calls these: failures are logged above or retried by ioredis, never thrown.
-  const publishClient = { publish } as unknown as Redis;
-  const subscribeClient = {
-    on: (event: string, listener: (...args: unknown[]) => void) => subscriber.on(event, listener),
-    subscribe: (...channels: string[]) => subscriber.subscribe(...channels).catch(() => 0),
-    unsubscribe: (...channels: string[]) => subscriber.unsubscribe(...channels).catch(() => 0),
-  } as unknown as Redis;
-
-  return {
-    publishClient,
-    subscribeClient,
-    ready: () => publisher.status === 'ready' && subscriber.status === 'ready',
-    onResync(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async close() {
-      closing = true;
-      listeners.clear();
-      await Promise.allSettled(
-        [publisher, subscriber].map((client) => (client.status === 'ready' ? client.quit() : client.disconnect())),
-      );
-    },
-  };
+  return publish;
 }

@@ -10,8 +10,8 @@
  * every `recheckMs`, in case a revocation was made where this instance could not hear it.
  */
 import type { Server } from 'node:http';
-import type { GraphQLError } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -50,17 +50,18 @@ interface Connection {
   caller: Caller;
 }
 
+type Connections = Map<WebSocket, Connection>;
+type Enveloped = WebSocketOptions['yoga'];
+
 export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   const { server, yoga, services, keepAliveMs, recheckMs = 30_000, closeGraceMs = 1_000 } = options;
-  const { db, config, pubsub } = services;
+  const { config, pubsub } = services;
   // A message is held to the same size as an HTTP body (LIMIT_BODY_BYTES); ws' own default is 100 MiB.
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.bodyBytes });
-  const connections = new Map<WebSocket, Connection>();
+  const connections: Connections = new Map();
   // A socket with more than LIVE_MAX_BUFFERED_BYTES unsent is closed with 4008 (src/realtime/slow-readers.ts).
   const slow = slowReaderGuard(config.liveMaxBufferedBytes);
   wss.on('connection', slow.guard);
-
-  const forbid = (socket: WebSocket, reason: string) => socket.close(CloseCode.Forbidden, reason);
 
   const graphqlWs = useServer<Record<string, unknown>, { socket: WebSocket; request: unknown }>(
     {
@@ -68,81 +69,18 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
       jsonMessageReviver: onlyClientMessages,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
-        if (typeof authorization !== 'string') return false;
-        try {
-          const caller = await authenticate(db, config.adminApiKey, authorization);
-          connections.set(ctx.extra.socket, { authorization, caller });
-          return true;
-        } catch {
-          return false; // graphql-ws closes with 4403 Forbidden
-        }
-      },
+      onConnect: (ctx) => admit(services, connections, ctx.extra.socket, ctx.connectionParams?.authorization),
       onClose: (ctx) => {
         connections.delete(ctx.extra.socket);
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-        });
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length) return errors;
-        let contextValue;
-        try {
-          contextValue = await contextFactory();
-        } catch (error) {
-          // The key was revoked (or removed) since the socket connected.
-          if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED')
-            forbid(ctx.extra.socket, 'API key no longer valid');
-          return [error as GraphQLError];
-        }
-        return {
-          schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue,
-          rootValue: { execute, subscribe },
-        };
-      },
+      onSubscribe: (ctx, _id, payload) => prepareOperation(yoga, ctx, payload),
     },
     wss,
     keepAliveMs,
   );
 
-  const closeKey = (keyId: string) => {
-    for (const [socket, { caller }] of connections) if (caller.keyId === keyId) forbid(socket, 'API key revoked');
-  };
-  const revocations = pubsub.subscribe('keyRevoked');
-  void (async () => {
-    for await (const keyId of revocations) closeKey(keyId);
-  })();
-
-  // One authentication per distinct key, however many sockets share it.
-  const recheck = setInterval(async () => {
-    const byKey = new Map<string, WebSocket[]>();
-    for (const [socket, { authorization }] of connections)
-      byKey.set(authorization, [...(byKey.get(authorization) ?? []), socket]);
-    for (const [authorization, sockets] of byKey) {
-      try {
-        await authenticate(db, config.adminApiKey, authorization);
-      } catch (error) {
-        if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED')
-          for (const socket of sockets) forbid(socket, 'API key no longer valid');
-      }
-    }
-  }, recheckMs);
+  const revocations = closeOnRevocation(pubsub, connections);
+  const recheck = setInterval(() => void recheckKeys(services, connections), recheckMs);
   recheck.unref();
 
   let closing: Promise<void> | null = null;
@@ -153,16 +91,103 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
       (closing ??= (async () => {
         clearInterval(recheck);
         await revocations.return?.();
-        const gone = [...wss.clients].map(
-          (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
-        );
-        for (const socket of wss.clients) socket.close(SHUTDOWN_CLOSE, 'server shutting down');
-        // A client that does not answer the close within the grace period is cut off.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
-        clearTimeout(timer);
-        for (const socket of wss.clients) socket.terminate();
+        await closeEvery(wss, closeGraceMs);
         await graphqlWs.dispose();
       })()),
   };
+}
+
+const forbid = (socket: WebSocket, reason: string) => socket.close(CloseCode.Forbidden, reason);
+
+/** connection_init: a socket without a valid key is refused (graphql-ws closes it with 4403 Forbidden). */
+async function admit(
+  services: Services,
+  connections: Connections,
+  socket: WebSocket,
+  authorization: unknown,
+): Promise<boolean> {
+  if (typeof authorization !== 'string') return false;
+  try {
+    const caller = await authenticate(services.db, services.config.adminApiKey, authorization);
+    connections.set(socket, { authorization, caller });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** subscribe: the operation parsed, validated and given its context by yoga's own envelop stack. */
+async function prepareOperation(
+  yoga: Enveloped,
+  ctx: Context<Record<string, unknown>, { socket: WebSocket; request: unknown }>,
+  payload: SubscribePayload,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+    ...ctx,
+    req: ctx.extra.request,
+    socket: ctx.extra.socket,
+    params: payload,
+    connectionParams: ctx.connectionParams,
+  });
+  let document;
+  try {
+    document = parse(payload.query);
+  } catch (error) {
+    return [error as GraphQLError];
+  }
+  const errors = validate(schema, document);
+  if (errors.length) return errors;
+  let contextValue;
+  try {
+    contextValue = await contextFactory();
+  } catch (error) {
+    // The key was revoked (or removed) since the socket connected.
+    if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED')
+      forbid(ctx.extra.socket, 'API key no longer valid');
+    return [error as GraphQLError];
+  }
+  return {
+    schema,
+    operationName: payload.operationName,
+    document,
+    variableValues: payload.variables,
+    contextValue,
+    rootValue: { execute, subscribe },
+  };
+}
+
+/** A published revocation closes the key's sockets at once, with 4403. */
+function closeOnRevocation(pubsub: Services['pubsub'], connections: Connections) {
+  const revocations = pubsub.subscribe('keyRevoked');
+  void (async () => {
+    for await (const keyId of revocations) {
+      for (const [socket, { caller }] of connections) if (caller.keyId === keyId) forbid(socket, 'API key revoked');
+    }
+  })();
+  return revocations;
+}
+
+/** The sweep for revocations this instance did not hear: one authentication per distinct key, however many sockets share it. */
+async function recheckKeys(services: Services, connections: Connections): Promise<void> {
+  const byKey = new Map<string, WebSocket[]>();
+  for (const [socket, { authorization }] of connections)
+    byKey.set(authorization, [...(byKey.get(authorization) ?? []), socket]);
+  for (const [authorization, sockets] of byKey) {
+    try {
+      await authenticate(services.db, services.config.adminApiKey, authorization);
+    } catch (error) {
+      if ((error as GraphQLError).extensions?.code === 'UNAUTHENTICATED')
+        for (const socket of sockets) forbid(socket, 'API key no longer valid');
+    }
+  }
+}
+
+/** Every socket hears 1001; a client that does not answer the close within the grace period is cut off. */
+async function closeEvery(wss: WebSocketServer, closeGraceMs: number): Promise<void> {
+  const gone = [...wss.clients].map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())));
+  for (const socket of wss.clients) socket.close(SHUTDOWN_CLOSE, 'server shutting down');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
+  clearTimeout(timer);
+  for (const socket of wss.clients) socket.terminate();
 }

@@ -6,6 +6,7 @@ import * as targets from './2026-11-27-06-targets.js';
 import * as auditLog from './2026-11-28-07-audit-log.js';
 import * as rollupsRebuilt from './2026-11-28-10-rollups-rebuilt.js';
 import * as idempotencyIndexPartial from './2026-11-29-11-idempotency-index-partial.js';
+import * as exactSums from './2026-12-01-10-exact-sums.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-07-audit-log': auditLog,
   '2026-11-28-10-rollups-rebuilt': rollupsRebuilt,
   '2026-11-29-11-idempotency-index-partial': idempotencyIndexPartial,
+  '2026-12-01-10-exact-sums': exactSums,
 };

@@ -58,11 +58,11 @@ function expectRaw(aggregate: Aggregate, raw: ValidEvent[], where: string) {
   expect(aggregate.resCount, `${where}: resolved cases`).toBe(res.length);
   expect(aggregate.satCount, `${where}: responses`).toBe(sat.length);
   expect(aggregate.conflicts, `${where}: conflicts`).toBe(raw.filter((e) => e.kind === 'CONFLICT').length);
-  expect(aggregate.resSum, `${where}: resolution sum`).toBeCloseTo(
+  expect(aggregate.resSum.value(), `${where}: resolution sum`).toBeCloseTo(
     res.reduce((a, b) => a + b, 0),
     6,
   );
-  expect(aggregate.satSum, `${where}: score sum`).toBeCloseTo(
+  expect(aggregate.satSum.value(), `${where}: score sum`).toBeCloseTo(
     sat.reduce((a, b) => a + b, 0),
     6,
   );

@@ -44,10 +44,13 @@ export interface RollupTable {
   level: string;
   bucket_start: number;
   res_count: number;
-  res_sum: number;
+  /** Exact sums (kpis/exact-sum.ts): the parts of a floating-point expansion, float64 little-endian. */
+  res_sum: Uint8Array;
+  res_squares: Uint8Array;
   res_hist: Uint8Array;
   sat_count: number;
-  sat_sum: number;
+  sat_sum: Uint8Array;
+  sat_squares: Uint8Array;
   sat_positive: number;
   conflicts: number;
 }

@@ -3,6 +3,7 @@
  * retraction is subtraction, so rollups of any buckets combine exactly.
  */
 import type { EventKind } from '../db/types.js';
+import { ExactSum, sampleVariance } from './exact-sum.js';
 
 /**
  * Log-spaced histogram of resolution days. Bin i holds the values in (γ^(i-1), γ^i] with γ = 1.01,
@@ -346,12 +347,20 @@ class Reader {
 /** A satisfaction score of 4 or more counts as satisfied for CSAT. */
 export const SATISFIED_FROM = 4;
 
+/**
+ * Sums and sums of squares are exact (see exact-sum.ts), so any sequence of records and
+ * retractions leaves the aggregate of the live events, whatever their magnitudes.
+ */
 export class Aggregate {
   resCount = 0;
-  resSum = 0;
+  readonly resSum = new ExactSum();
+  /** Σ days², for the variance of resolution times (confidence intervals). */
+  readonly resSquares = new ExactSum();
   resHist = new Histogram();
   satCount = 0;
-  satSum = 0;
+  readonly satSum = new ExactSum();
+  /** Σ score², for the variance of satisfaction scores. */
+  readonly satSquares = new ExactSum();
   satPositive = 0;
   conflicts = 0;
 
@@ -359,11 +368,13 @@ export class Aggregate {
   addEvent(kind: EventKind, value: number | null, sign = 1): void {
     if (kind === 'RESOLUTION_TIME') {
       this.resCount += sign;
-      this.resSum += sign * value!;
+      this.resSum.add(sign * value!);
+      this.resSquares.addSquare(value!, sign);
       this.resHist.add(value!, sign);
     } else if (kind === 'SATISFACTION') {
       this.satCount += sign;
-      this.satSum += sign * value!;
+      this.satSum.add(sign * value!);
+      this.satSquares.addSquare(value!, sign);
       if (value! >= SATISFIED_FROM) this.satPositive += sign;
     } else {
       this.conflicts += sign;
@@ -372,18 +383,47 @@ export class Aggregate {
 
   merge(other: Aggregate, sign = 1): this {
     this.resCount += sign * other.resCount;
-    this.resSum += sign * other.resSum;
+    this.resSum.merge(other.resSum, sign);
+    this.resSquares.merge(other.resSquares, sign);
     this.resHist.merge(other.resHist, sign);
     this.satCount += sign * other.satCount;
-    this.satSum += sign * other.satSum;
+    this.satSum.merge(other.satSum, sign);
+    this.satSquares.merge(other.satSquares, sign);
     this.satPositive += sign * other.satPositive;
     this.conflicts += sign * other.conflicts;
     return this;
   }
 
+  /** Mean resolution days, rounded once from the exact sum; null without cases. */
+  resMean(): number | null {
+    return this.resCount > 0 ? this.resSum.dividedBy(this.resCount) : null;
+  }
+
+  /** Mean satisfaction score, rounded once from the exact sum; null without responses. */
+  satMean(): number | null {
+    return this.satCount > 0 ? this.satSum.dividedBy(this.satCount) : null;
+  }
+
+  /** Sample variance of resolution days; null below two cases. */
+  resVariance(): number | null {
+    return sampleVariance(this.resSum, this.resSquares, this.resCount);
+  }
+
+  /** Sample variance of satisfaction scores; null below two responses. */
+  satVariance(): number | null {
+    return sampleVariance(this.satSum, this.satSquares, this.satCount);
+  }
+
   /** Roughly the bytes this aggregate holds. */
   footprint(): number {
-    return 96 + this.resHist.footprint();
+    return (
+      64 +
+      this.resSum.footprint() +
+      this.resSquares.footprint() +
+      this.satSum.footprint() +
+      this.satSquares.footprint() +
+      this.resHist.footprint()
+    );
   }
 
   static sum(parts: Iterable<Aggregate>): Aggregate {

@@ -34,7 +34,6 @@ export interface KpiDefinition {
 export const PERCENTILES = [0.5, 0.9] as const;
 
 const ratio = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
-const mean = (sum: number, count: number) => (count > 0 ? sum / count : null);
 
 /** In the order of the Kpi enum. */
 export const KPIS: readonly KpiDefinition[] = [
@@ -45,7 +44,7 @@ export const KPIS: readonly KpiDefinition[] = [
     unit: 'days',
     better: 'lower',
     range: { min: 0, max: 36_500 },
-    compute: (a) => mean(a.resSum, a.resCount),
+    compute: (a) => a.resMean(),
   },
   {
     key: 'MEDIAN_RESOLUTION_TIME',
@@ -72,7 +71,7 @@ export const KPIS: readonly KpiDefinition[] = [
     unit: 'score',
     better: 'higher',
     range: { min: 1, max: 5 },
-    compute: (a) => mean(a.satSum, a.satCount),
+    compute: (a) => a.satMean(),
   },
   {
     key: 'CSAT',

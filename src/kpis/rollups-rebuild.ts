@@ -7,8 +7,11 @@ import type { OpenDatabase } from '../db/database.js';
 import { ALL_PROGRAMS } from './rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
 
-/** 4: month level, ALL_PROGRAMS, histogram bins of ratio 1.01, varint encoding with stored percentiles (format 4). */
-export const ROLLUP_VERSION = 4;
+/**
+ * 4: month level, ALL_PROGRAMS, histogram bins of ratio 1.01, varint encoding with stored percentiles (format 4).
+ * 5: exact sums and sums of squares; local days and months keyed by their first instant (kpis/time.ts).
+ */
+export const ROLLUP_VERSION = 5;
 const CHUNK = 50_000;
 
 /** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */

@@ -17,10 +17,12 @@ export interface RollupDelta {
 /** Adds a stored rollup row to `target` (decoding its histogram straight into the target's). */
 export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggregate {
   target.resCount += sign * Number(row.res_count);
-  target.resSum += sign * Number(row.res_sum);
+  target.resSum.mergeEncoded(row.res_sum, sign);
+  target.resSquares.mergeEncoded(row.res_squares, sign);
   target.resHist.mergeEncoded(row.res_hist, sign);
   target.satCount += sign * Number(row.sat_count);
-  target.satSum += sign * Number(row.sat_sum);
+  target.satSum.mergeEncoded(row.sat_sum, sign);
+  target.satSquares.mergeEncoded(row.sat_squares, sign);
   target.satPositive += sign * Number(row.sat_positive);
   target.conflicts += sign * Number(row.conflicts);
   return target;
@@ -38,10 +40,12 @@ function rowOf(programId: string, level: string, bucketStart: number, a: Aggrega
     level,
     bucket_start: bucketStart,
     res_count: a.resCount,
-    res_sum: a.resSum,
+    res_sum: a.resSum.encode(),
+    res_squares: a.resSquares.encode(),
     res_hist: a.resHist.encode(answersOf(level)),
     sat_count: a.satCount,
-    sat_sum: a.satSum,
+    sat_sum: a.satSum.encode(),
+    sat_squares: a.satSquares.encode(),
     sat_positive: a.satPositive,
     conflicts: a.conflicts,
   };
@@ -102,9 +106,11 @@ const ROLLUP_COLUMNS = [
   'bucket_start',
   'res_count',
   'res_sum',
+  'res_squares',
   'res_hist',
   'sat_count',
   'sat_sum',
+  'sat_squares',
   'sat_positive',
   'conflicts',
 ] as const satisfies readonly (keyof RollupTable)[];
@@ -163,7 +169,7 @@ export async function applyRollupDeltas(
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
     }
   }
-  // 10 parameters a row: 5,000 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
+  // 12 parameters a row: 6,000 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
   for (let i = 0; i < rows.length; i += CHUNK) {
     await insertRows(trx, 'rollups upsert', ROLLUP_COLUMNS, rows.slice(i, i + CHUNK), (template) =>
       trx
@@ -173,9 +179,11 @@ export async function applyRollupDeltas(
           oc.columns(['program_id', 'level', 'bucket_start']).doUpdateSet({
             res_count: sql`excluded.res_count`,
             res_sum: sql`excluded.res_sum`,
+            res_squares: sql`excluded.res_squares`,
             res_hist: sql`excluded.res_hist`,
             sat_count: sql`excluded.sat_count`,
             sat_sum: sql`excluded.sat_sum`,
+            sat_squares: sql`excluded.sat_squares`,
             sat_positive: sql`excluded.sat_positive`,
             conflicts: sql`excluded.conflicts`,
           }),

@@ -81,7 +81,12 @@ describe('ExactSum', () => {
             sat_positive: 0,
             conflicts: 0,
           };
-          const merged = mergeRow(new Aggregate().merge(extra), { program_id: 'p', level: 'L', bucket_start: 0, ...row });
+          const merged = mergeRow(new Aggregate().merge(extra), {
+            program_id: 'p',
+            level: 'L',
+            bucket_start: 0,
+            ...row,
+          });
           merged.merge(extra, -1);
           expect(merged.resSum.value()).toBe(exactSum(live));
           expect(merged.resSquares.value()).toBe(aggregate.resSquares.value());

@@ -160,4 +160,3 @@ function addProduct(target: ExactSum, a: number, b: number, sign: number): void 
   target.add(sign * product);
   if (error !== 0) target.add(sign * error);
 }
-

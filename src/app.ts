@@ -27,6 +27,7 @@ import { createMetrics } from './metrics/metrics.js';
 import { createEventBus } from './realtime/pubsub.js';
 import { resyncOnReconnect } from './realtime/redis-resync.js';
 import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
+import { subscriptionAdmission } from './realtime/subscription-admission.js';
 import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
 import { corsFor } from './security/cors.js';
 import { securityPlugins } from './security/plugins.js';
@@ -37,6 +38,8 @@ export interface App {
   server: Server;
   /** The WebSocket side: open sockets, slow readers closed. */
   sockets: LiveSockets;
+  /** Subscriptions a key (by its id) holds open on this instance, as its cap counts them. */
+  subscriptionsOpen(keyId: string): number;
   /** What /ready checks; a dependency (Redis, say) adds its own with `readiness.add(name, check)`. */
   readiness: Readiness;
   /** Fetch-style entry for tests: `app.fetch('http://x/graphql', init)`. */
@@ -78,9 +81,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     refusals: () => ({ requests: requests.refused(), records: services.recorder.refused }),
     slowReadersClosed: () => sockets.slowReaders().closed,
   });
+  const subscriptions = subscriptionAdmission(config.liveSubscriptions);
   const yoga = createGraphQL(config, services, logger, {
     metrics: metrics.yogaPlugin,
     readiness: useReadiness(readiness),
+    subscriptions: subscriptions.plugin,
   });
 
   // Request ids, JSON logs and metrics for every request; then /metrics, GraphQL, or the page's files.
@@ -105,6 +110,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services,
     server,
     sockets,
+    subscriptionsOpen: (keyId) => subscriptions.open(keyId),
     readiness,
     fetch: (url, init) => Promise.resolve(yoga.fetch(new Request(url, init))),
     start: () => listen(server, config),
@@ -156,7 +162,7 @@ function createGraphQL(
   config: Config,
   services: Services,
   logger: Logger,
-  observers: { metrics: Plugin; readiness: Plugin },
+  observers: { metrics: Plugin; readiness: Plugin; subscriptions: Plugin },
 ) {
   return createYoga<ServerContext, Context>({
     schema,
@@ -177,6 +183,8 @@ function createGraphQL(
       ...securityPlugins(config),
       observers.metrics,
       useSharedLiveResults(),
+      // After useSharedLiveResults: it wraps the subscribe function that really runs.
+      observers.subscriptions,
       observers.readiness,
       compiledMutations(),
     ],
@@ -212,7 +220,8 @@ function createHttpServer(config: Config, handler: RequestListener): Server {
 function listen(server: Server, config: Config): Promise<{ url: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => {
+    // A restart's reconnect storm arrives at once: past the backlog, the kernel resets connections.
+    server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         port,

@@ -48,6 +48,10 @@ export interface Config {
   limits: Limits;
   /** Per-key token bucket over HTTP and WebSocket operations; perMinute 0 turns it off. */
   rateLimit: { perMinute: number; burst: number };
+  /** What bounds WebSocket subscription starts instead of the rate limit (src/realtime/subscription-admission.ts). */
+  liveSubscriptions: { perKey: number; socketBurst: number; socketPerMinute: number };
+  /** Connections the kernel queues before the server accepts them: a reconnect of every socket arrives at once. */
+  listenBacklog: number;
   /** Origins a browser may call from; empty: same origin only. */
   corsOrigins: string[];
 }
@@ -126,6 +130,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
       burst: int(env, 'RATE_LIMIT_BURST', 120, 1, 1_000_000),
     },
+    liveSubscriptions: {
+      // 20 KB or so each (bench/FANOUT.md): 10,000 open subscriptions of one key hold about 200 MB.
+      perKey: int(env, 'LIVE_MAX_SUBSCRIPTIONS_PER_KEY', 10_000, 0, 10_000_000),
+      // A page opens 3 and opens 3 more each time its view changes.
+      socketBurst: int(env, 'LIVE_SUBSCRIBE_BURST_PER_SOCKET', 30, 1, 1_000_000),
+      socketPerMinute: int(env, 'LIVE_SUBSCRIBE_PER_SOCKET_PER_MINUTE', 60, 0, 1_000_000),
+    },
+    // Linux caps it at net.core.somaxconn (4096 by default since 5.4); Node's own default is 511.
+    listenBacklog: int(env, 'LISTEN_BACKLOG', 4_096, 1, 1_000_000),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
   };
 }

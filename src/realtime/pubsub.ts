@@ -8,6 +8,7 @@
  * Redis is away; the others are resynchronised once it is back (src/realtime/redis-resync.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub, type PubSubEventTarget } from 'graphql-yoga';
 import type { Alert } from '../alerts/alerts.repository.js';
@@ -47,6 +48,8 @@ export interface EventBusOptions {
 
 export function createEventBus(options: EventBusOptions = { redisUrl: null }): EventBus {
   const local = new EventTarget() as PubSubEventTarget<PubSubChannels>;
+  // Every alertChanged subscriber is a listener: thousands of pages are expected, not a leak past 10.
+  setMaxListeners(0, local as unknown as EventTarget);
   const localBus = createPubSub<PubSubChannels>({ eventTarget: local });
   if (options.redisUrl === null) {
     return {

@@ -5,9 +5,14 @@
  * (recordEvents takes 10,000 events for one token).
  *
  * In memory means per instance: with several instances behind a balancer, each allows the rate.
+ *
+ * Subscriptions over WebSocket are not counted here: a reconnect of every page sharing a key would
+ * spend the bucket at once. What bounds them is src/realtime/subscription-admission.ts.
  */
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { actorOf, type Caller } from '../auth/caller.js';
+import { socketOf } from '../realtime/subscription-admission.js';
 import { rateLimited } from '../schema/errors.js';
 import { refuseBeforeExecution } from './before-execution.js';
 
@@ -46,9 +51,10 @@ export class TokenBuckets {
 
 /** Refuses an operation whose key has no token left, with RATE_LIMITED and a Retry-After. */
 export function rateLimitPlugin(buckets: TokenBuckets): Plugin {
-  return refuseBeforeExecution(({ contextValue }) => {
+  return refuseBeforeExecution(({ contextValue, document, operationName }) => {
     const caller = (contextValue as { caller?: Caller }).caller;
     if (!caller) return null;
+    if (socketOf(contextValue) && getOperationAST(document, operationName)?.operation === 'subscription') return null;
     const waitMs = buckets.take(actorOf(caller));
     return waitMs === 0 ? null : rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
   });

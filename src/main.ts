@@ -1,10 +1,10 @@
 /** config → database → app → listen; SIGTERM/SIGINT drain and close. */
 import { ensureAdminKey } from './auth/bootstrap.js';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 
 async function main() {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

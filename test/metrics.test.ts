@@ -37,7 +37,7 @@ const family = (families: MetricFamily[], name: string) => {
   if (!found) throw new Error(`no metric family ${name}`);
   return found;
 };
-const valueOf = (families: MetricFamily[], name: string, labels: Record<string, string> = {}) => {
+const sampleValue = (families: MetricFamily[], name: string, labels: Record<string, string> = {}) => {
   const sample = family(families, name).metrics.find((m) =>
     Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
   );
@@ -56,19 +56,19 @@ describe('/metrics', () => {
     const families = await scrape(origin);
 
     expect(family(families, 'kpi_value').type).toBe('GAUGE');
-    expect(valueOf(families, 'kpi_value', { program: 'HA', kpi: 'AVG_RESOLUTION_TIME' })).toBe(5);
-    expect(valueOf(families, 'kpi_value', { program: 'HA', kpi: 'AVG_SATISFACTION' })).toBe(4.2);
-    expect(valueOf(families, 'kpi_value', { program: 'HA', kpi: 'TOTAL_CONFLICTS' })).toBe(1);
-    expect(valueOf(families, 'kpi_value', { program: 'HA', kpi: 'CONFLICT_RATE' })).toBe(100);
+    expect(sampleValue(families, 'kpi_value', { program: 'HA', kpi: 'AVG_RESOLUTION_TIME' })).toBe(5);
+    expect(sampleValue(families, 'kpi_value', { program: 'HA', kpi: 'AVG_SATISFACTION' })).toBe(4.2);
+    expect(sampleValue(families, 'kpi_value', { program: 'HA', kpi: 'TOTAL_CONFLICTS' })).toBe(1);
+    expect(sampleValue(families, 'kpi_value', { program: 'HA', kpi: 'CONFLICT_RATE' })).toBe(100);
     // No data is no sample, never a 0 that a graph would draw.
-    expect(valueOf(families, 'kpi_value', { program: 'EMPTY', kpi: 'AVG_RESOLUTION_TIME' })).toBeUndefined();
+    expect(sampleValue(families, 'kpi_value', { program: 'EMPTY', kpi: 'AVG_RESOLUTION_TIME' })).toBeUndefined();
     expect(family(families, 'kpi_events_recorded_total').type).toBe('COUNTER');
-    expect(valueOf(families, 'kpi_events_recorded_total')).toBe(3);
-    expect(valueOf(families, 'alert_delivery_queue')).toBe(0);
-    expect(valueOf(families, 'websocket_connections_open')).toBe(0);
-    expect(valueOf(families, 'overload_refusals_total', { bound: 'in_flight_requests' })).toBe(0);
-    expect(valueOf(families, 'overload_refusals_total', { bound: 'record_queue' })).toBe(0);
-    expect(valueOf(families, 'websocket_slow_readers_closed_total')).toBe(0);
+    expect(sampleValue(families, 'kpi_events_recorded_total')).toBe(3);
+    expect(sampleValue(families, 'alert_delivery_queue')).toBe(0);
+    expect(sampleValue(families, 'websocket_connections_open')).toBe(0);
+    expect(sampleValue(families, 'overload_refusals_total', { bound: 'in_flight_requests' })).toBe(0);
+    expect(sampleValue(families, 'overload_refusals_total', { bound: 'record_queue' })).toBe(0);
+    expect(sampleValue(families, 'websocket_slow_readers_closed_total')).toBe(0);
     expect(family(families, 'process_resident_memory_bytes').type).toBe('GAUGE');
   });
 
@@ -86,11 +86,11 @@ describe('/metrics', () => {
     const text = await scrapeText(origin);
     const families = parsePrometheusTextFormat(text);
 
-    expect(valueOf(families, 'http_requests_total', { method: 'POST', route: '/graphql', status: '200' })).toBe(2);
+    expect(sampleValue(families, 'http_requests_total', { method: 'POST', route: '/graphql', status: '200' })).toBe(2);
     expect(family(families, 'http_request_duration_seconds').type).toBe('HISTOGRAM');
     // The parser folds a labelled histogram's series together, so its count is read from the text.
     expect(text).toMatch(/^http_request_duration_seconds_count\{method="POST",route="\/graphql"\} 2$/m);
-    expect(valueOf(families, 'graphql_errors_total', { code: 'BAD_USER_INPUT' })).toBe(1);
+    expect(sampleValue(families, 'graphql_errors_total', { code: 'BAD_USER_INPUT' })).toBe(1);
   });
 
   it('counts open sockets and active subscriptions, and lets them go when the client leaves', async () => {
@@ -104,15 +104,15 @@ describe('/metrics', () => {
     await first;
 
     let families = await scrape(origin);
-    expect(valueOf(families, 'graphql_subscriptions_active')).toBe(1);
-    expect(valueOf(families, 'websocket_connections_open')).toBe(1);
+    expect(sampleValue(families, 'graphql_subscriptions_active')).toBe(1);
+    expect(sampleValue(families, 'websocket_connections_open')).toBe(1);
 
     unsubscribe();
-    for (let i = 0; i < 250 && valueOf(families, 'graphql_subscriptions_active') !== 0; i++) {
+    for (let i = 0; i < 250 && sampleValue(families, 'graphql_subscriptions_active') !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       families = await scrape(origin);
     }
-    expect(valueOf(families, 'graphql_subscriptions_active')).toBe(0);
+    expect(sampleValue(families, 'graphql_subscriptions_active')).toBe(0);
   });
 
   it('is never open: it needs METRICS_TOKEN or an ADMIN key', async () => {

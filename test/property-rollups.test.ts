@@ -51,14 +51,6 @@ const POSTGRES = process.env.TEST_DB === 'postgres';
 const DATASETS = POSTGRES ? 20 : 60;
 const QUERIES_PER_DATASET = 40;
 
-interface GenEvent {
-  program: number;
-  kind: EventKind;
-  value: number | null;
-  offset: number;
-  keyed: boolean;
-}
-
 const days = fc.oneof(
   fc.constantFrom(0, 1, 2, 5, 7, 36_500),
   fc.double({ min: 0, max: 36_500, noNaN: true }),
@@ -248,7 +240,10 @@ async function checkDataset(
   const retracted = new Set(data.retract.filter(() => ids.length > 0).map((n) => n % ids.length));
   for (const i of retracted) await recorder.retract(ids[i], () => true);
   const live = valid.filter((_, i) => !retracted.has(i));
-  ids.forEach((id, i) => (retracted.has(i) ? recorded.delete(id) : recorded.set(id, valid[i])));
+  for (const [i, id] of ids.entries()) {
+    if (retracted.has(i)) recorded.delete(id);
+    else recorded.set(id, valid[i]);
+  }
 
   for (const q of queries) {
     const programId = q.program === null ? null : programs[q.program % programs.length].id;

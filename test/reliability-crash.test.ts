@@ -73,7 +73,7 @@ describe('crash safety', () => {
 
     /** Sends one call; true when it was acknowledged, false when the server was not there to answer. */
     async function send(call: Call): Promise<boolean> {
-      let answer;
+      let answer: Awaited<ReturnType<ServerProcess['graphql']>>;
       try {
         answer = await server.graphql(call.query, call.variables);
       } catch {

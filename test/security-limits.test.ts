@@ -209,7 +209,7 @@ describe('limits on every operation', () => {
       await t.program('veterans-benefits');
       const max = t.config.limits.bodyBytes;
       const atLimit = batchBody(max);
-      const over = await post(t, atLimit + ' ');
+      const over = await post(t, `${atLimit} `);
       expect(over.status).toBe(413);
       expectRefused(over, 'bodyBytes');
       expect(await eventCount(t)).toBe(0);

@@ -107,7 +107,7 @@ export class Notifier {
   /** Looks at the outbox now (called after a commit that wrote notifications). */
   kick(): void {
     if (this.stopped) return;
-    if (this.scanning) {
+    if (this.scanning !== null) {
       this.rescan = true;
       return;
     }

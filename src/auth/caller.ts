@@ -43,7 +43,8 @@ export function assertManages(caller: Caller, programId: string | null): void {
 /** Whether every program of `programIds` (null: every program) is one the caller may see. */
 export function coversPrograms(caller: Caller, programIds: readonly string[] | null): boolean {
   if (caller.programIds === null) return true;
-  return programIds !== null && programIds.every((id) => canSeeProgram(caller, id));
+  if (programIds === null) return false;
+  return programIds.every((id) => canSeeProgram(caller, id));
 }
 
 /** Narrows a list of program ids to those the caller may see. */

@@ -16,7 +16,7 @@ import type { Caller } from '../auth/caller.js';
 import { createLoaders, type Context, type Services } from '../context.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
 import { shareResults } from '../realtime/shared-results.plugin.js';
-import { DashboardView, loadDashboard } from './dashboard.schema.js';
+import { type DashboardView, loadDashboard } from './dashboard.schema.js';
 import type { DashboardArgs, DashboardScope } from './dashboard.service.js';
 
 export interface FeedStats {

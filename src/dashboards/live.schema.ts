@@ -1,6 +1,6 @@
 /** dashboardUpdated: the dashboard query, kept current by the live feed (feed.ts). */
 import { builder } from '../schema/builder.js';
-import { DashboardRef, DashboardView, dashboardArgs } from './dashboard.schema.js';
+import { DashboardRef, type DashboardView, dashboardArgs } from './dashboard.schema.js';
 import { resolveScope } from './dashboard.service.js';
 
 builder.subscriptionFields((t) => ({

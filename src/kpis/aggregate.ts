@@ -52,7 +52,10 @@ export class Histogram {
   }
 
   merge(other: Histogram, sign = 1): void {
-    if (other.encoded) return this.mergeEncoded(other.encoded, sign);
+    if (other.encoded) {
+      this.mergeEncoded(other.encoded, sign);
+      return;
+    }
     // Nothing to add (a delta of satisfaction or conflict events only): a stored row stays encoded.
     if (other.zeros === 0 && other.counts.length === 0) return;
     this.decodePending();

@@ -77,7 +77,7 @@ export async function writeUnits(
   if (fresh.length === 0) return { outcomes, notices: [], commits: 1 };
 
   const ids = await database.allocateEventIds(trx, fresh.length);
-  fresh.forEach((row, i) => (row.id = ids[i]));
+  for (const [i, row] of fresh.entries()) row.id = ids[i];
   await insertEvents(trx, fresh);
   await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), database.writtenRollups);
   return { outcomes, notices: changeNotices(fresh), commits: 1 };

@@ -117,8 +117,8 @@ class Session {
 
   constructor(
     private readonly client: MonitoringClient,
-    private readonly me: ClientMeQuery['me'],
-    private readonly kpis: KpiInfo[],
+    me: ClientMeQuery['me'],
+    kpis: KpiInfo[],
     private readonly programs: ClientProgramsQuery['programs'],
   ) {
     ui.signIn.hidden = true;
@@ -209,7 +209,7 @@ class Session {
     const before = previousRange(range);
     const onError = (error: MonitoringError) => {
       ui.error.textContent = error.message;
-      if (error.code === 'UNAUTHENTICATED') this.signOut('Your key is no longer accepted. Sign in again.');
+      if (error.code === 'UNAUTHENTICATED') void this.signOut('Your key is no longer accepted. Sign in again.');
     };
 
     this.subscriptions.push(

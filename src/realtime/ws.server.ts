@@ -10,7 +10,7 @@
  * every `recheckMs`, in case a revocation was made where this instance could not hear it.
  */
 import type { Server } from 'node:http';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { DocumentNode, ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -129,7 +129,7 @@ async function prepareOperation(
     params: payload,
     connectionParams: ctx.connectionParams,
   });
-  let document;
+  let document: DocumentNode;
   try {
     document = parse(payload.query);
   } catch (error) {
@@ -137,7 +137,7 @@ async function prepareOperation(
   }
   const errors = validate(schema, document);
   if (errors.length) return errors;
-  let contextValue;
+  let contextValue: Awaited<ReturnType<typeof contextFactory>>;
   try {
     contextValue = await contextFactory();
   } catch (error) {

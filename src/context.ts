@@ -9,7 +9,7 @@ import { createBlockLoader } from './dashboards/dashboard.service.js';
 import type { LiveFeed } from './dashboards/feed.js';
 import type { OpenDatabase } from './db/database.js';
 import type { Database } from './db/types.js';
-import type { Recorder } from './write/record.service.js';
+import type { Recorder } from './write/index.js';
 import { programsByIds, type Program } from './programs/programs.repository.js';
 import type { EventBus } from './realtime/pubsub.js';
 

@@ -32,7 +32,7 @@ describe('group commit', () => {
     const before = recorder.commits;
 
     const outcomes = await Promise.all(
-      Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false)),
+      Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], { keyId: null })),
     );
 
     expect(outcomes.every((o) => o.accepted === 1)).toBe(true);
@@ -108,26 +108,26 @@ describe('group commit', () => {
     const t = await testApp();
     await t.program('HA');
     const { recorder } = t.app.services;
-    await recorder.record([resolution('KEYED', { idempotencyKey: 'k-1' })], null, false);
+    await recorder.record([resolution('KEYED', { idempotencyKey: 'k-1' })], { keyId: null });
 
-    const goods = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false));
+    const goods = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`C-${i}`)], { keyId: null }));
     // Refusals are expected at once: on PostgreSQL they may settle before the goods do.
     const unknown = expect(
-      recorder.record([resolution('X', { programId: 'NOPE' })], null, false),
+      recorder.record([resolution('X', { programId: 'NOPE' })], { keyId: null }),
     ).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },
     });
     const conflicting = expect(
-      recorder.record([resolution('KEYED', { value: 8, idempotencyKey: 'k-1' })], null, false),
+      recorder.record([resolution('KEYED', { value: 8, idempotencyKey: 'k-1' })], { keyId: null }),
     ).rejects.toMatchObject({
       extensions: { code: 'CONFLICT' },
     });
     // A row the database itself refuses fails the shared transaction; every unit is then retried alone.
     // (case_id is NOT NULL on both databases.)
     const broken = expect(
-      recorder.record([resolution('X', { caseId: null as unknown as string })], null, false),
+      recorder.record([resolution('X', { caseId: null as unknown as string })], { keyId: null }),
     ).rejects.toThrow();
-    const more = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`D-${i}`)], null, false));
+    const more = Array.from({ length: 5 }, (_, i) => recorder.record([resolution(`D-${i}`)], { keyId: null }));
 
     for (const outcome of await Promise.all([...goods, ...more])) expect(outcome.accepted).toBe(1);
     await Promise.all([unknown, conflicting, broken]);
@@ -147,10 +147,10 @@ describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', 
     const writer = writerOf(t);
     expect(writer).toBeInstanceOf(SqliteFileWriter);
 
-    await Promise.all(Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], null, false)));
+    await Promise.all(Array.from({ length: 25 }, (_, i) => recorder.record([resolution(`C-${i}`)], { keyId: null })));
     expect([writer.groupsHere, writer.groupsInThread]).toEqual([1, 0]);
 
-    await recorder.record(batch('B', LOCAL_COMMIT_MAX_EVENTS + 1), null, true, false);
+    await recorder.record(batch('B', LOCAL_COMMIT_MAX_EVENTS + 1), { keyId: null, indexed: true, returnEvents: false });
     expect([writer.groupsHere, writer.groupsInThread]).toEqual([1, 1]);
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
     expect(dashboard.resolvedCases).toBe(25 + LOCAL_COMMIT_MAX_EVENTS + 1);
@@ -163,7 +163,9 @@ describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', 
     expect(recorder.writer).not.toBeInstanceOf(SqliteFileWriter);
     expect(recorder.writer.depth).toBe(1);
 
-    expect((await recorder.record(batch('B', 500), null, true, false)).accepted).toBe(500);
+    expect((await recorder.record(batch('B', 500), { keyId: null, indexed: true, returnEvents: false })).accepted).toBe(
+      500,
+    );
     const { dashboard } = await t.ok(DashboardDocument, { programId: 'HA' });
     expect(dashboard.resolvedCases).toBe(500);
     expect(() => loadConfig({ SQLITE_WRITER_THREAD: 'no' })).toThrow(
@@ -180,10 +182,12 @@ describe.runIf(SQLITE)('group commit on a SQLite file: where each commit runs', 
     broken[30] = resolution('X-30', { caseId: null as unknown as string });
 
     const goods = [
-      recorder.record(batch('A', 60), null, true, false),
-      recorder.record(batch('B', 60), null, true, false),
+      recorder.record(batch('A', 60), { keyId: null, indexed: true, returnEvents: false }),
+      recorder.record(batch('B', 60), { keyId: null, indexed: true, returnEvents: false }),
     ];
-    const refused = expect(recorder.record(broken, null, true, false)).rejects.toThrow();
+    const refused = expect(
+      recorder.record(broken, { keyId: null, indexed: true, returnEvents: false }),
+    ).rejects.toThrow();
 
     for (const outcome of await Promise.all(goods)) expect(outcome.accepted).toBe(60);
     await refused;

@@ -81,7 +81,7 @@ describe('spans that reach the present', () => {
     for (const p of PROGRAMS) await insertProgram(database.db, { ...p, name: p.id, created_at: 0 });
     const recorder = new Recorder(database, createEventBus(), () => NOW);
     const all = events();
-    const outcome = await recorder.record(all, null, true);
+    const outcome = await recorder.record(all, { keyId: null, indexed: true });
     // Retract some on each side of NOW, in its hour and before it.
     const ids = outcome.results.map((r) => r.event.id);
     const retracted = new Set([0, 3, 9, 30, 31, 33, 300, 303, 599].filter((i) => i < ids.length));

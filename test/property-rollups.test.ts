@@ -228,12 +228,12 @@ async function checkDataset(
     const resent = data.resend.map((n) => valid[n % Math.max(1, next + part.length)]).filter((e) => e?.idempotencyKey);
     next += part.length;
     const outcomes = step.batch
-      ? [await recorder.record([...part, ...resent], null, true)]
-      : await Promise.all([...part, ...resent].map((e) => recorder.record([e], null, false)));
+      ? [await recorder.record([...part, ...resent], { keyId: null, indexed: true })]
+      : await Promise.all([...part, ...resent].map((e) => recorder.record([e], { keyId: null })));
     for (const outcome of outcomes) for (const r of outcome.results) if (!r.duplicate) ids.push(r.event.id);
   }
   if (next < valid.length) {
-    const outcome = await recorder.record(valid.slice(next), null, true);
+    const outcome = await recorder.record(valid.slice(next), { keyId: null, indexed: true });
     for (const r of outcome.results) if (!r.duplicate) ids.push(r.event.id);
   }
   expect(ids.length).toBe(valid.length);

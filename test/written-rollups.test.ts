@@ -86,10 +86,10 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     await insertProgram(first.database.db, { id: 'B', name: 'B', timezone: 'Asia/Kolkata', created_at: 0 });
     const second = await open(file);
 
-    await first.recorder.record(events('one', 300), null, true);
+    await first.recorder.record(events('one', 300), { keyId: null, indexed: true });
     expect(first.database.writtenRollups!.size).toBeGreaterThan(0);
-    await second.recorder.record(events('two', 300), null, true);
-    await first.recorder.record(events('three', 300), null, true);
+    await second.recorder.record(events('two', 300), { keyId: null, indexed: true });
+    await first.recorder.record(events('three', 300), { keyId: null, indexed: true });
     await expectExact(first.database);
 
     const retracted = await first.database.db
@@ -98,7 +98,7 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
       .where('case_id', '=', 'two-4')
       .executeTakeFirstOrThrow();
     await second.recorder.retract(retracted.id, () => true);
-    await first.recorder.record(events('four', 300), null, true);
+    await first.recorder.record(events('four', 300), { keyId: null, indexed: true });
     await expectExact(first.database);
   });
 
@@ -116,10 +116,10 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     const timed = (where: string, writer: EventWriter): EventWriter => ({
       depth: writer.depth,
       close: () => writer.close(),
-      write: async (units, now) => {
+      write: async (units, zones, now) => {
         const start = performance.now();
         try {
-          return await writer.write(units, now);
+          return await writer.write(units, zones, now);
         } finally {
           spans.push({ where, start, end: performance.now() });
         }
@@ -143,12 +143,12 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     // round waits for all of it, so that the next one starts with both idle.
     const pending: Promise<unknown>[] = [];
     const singles = (tag: string) =>
-      events(tag, 20).map((event) => pending.push(recorder.record([event], null, false)));
+      events(tag, 20).map((event) => pending.push(recorder.record([event], { keyId: null })));
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     for (let round = 0; round < 8; round++) {
       singles(`first-${round}`);
       for (let i = 0; i < 10; i++) await turn();
-      pending.push(recorder.record(events(`batch-${round}`, 150), null, true, false));
+      pending.push(recorder.record(events(`batch-${round}`, 150), { keyId: null, indexed: true, returnEvents: false }));
       for (let i = 0; i < 10; i++) await turn();
       singles(`then-${round}`);
       if (round % 2 === 1) await Promise.all(pending);
@@ -176,7 +176,7 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     await ensureRollups(database);
     await insertProgram(database.db, { id: 'A', name: 'A', timezone: 'UTC', created_at: 0 });
     await insertProgram(database.db, { id: 'B', name: 'B', timezone: 'Asia/Kolkata', created_at: 0 });
-    await recorder.record(events('one', 200), null, true);
+    await recorder.record(events('one', 200), { keyId: null, indexed: true });
     const zones = new Map([
       ['A', 'UTC'],
       ['B', 'Asia/Kolkata'],
@@ -193,7 +193,7 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
         throw new Error('fails after the rollups were written');
       }),
     ).rejects.toThrow('fails after');
-    await recorder.record(events('two', 200), null, true);
+    await recorder.record(events('two', 200), { keyId: null, indexed: true });
     await expectExact(database);
   });
 

@@ -110,7 +110,7 @@ async function checkProgram(ctx: Context, event: ValidEvent, field: string): Pro
 async function recordOne(ctx: Context, input: EventInput, valueField?: string) {
   const event = validateEvent({ ...input, programId: String(input.programId) }, ctx.services.now(), '', valueField);
   await checkProgram(ctx, event, 'programId');
-  const outcome = await ctx.services.recorder.record([event], ctx.caller.keyId, false);
+  const outcome = await ctx.services.recorder.record([event], { keyId: ctx.caller.keyId });
   return outcome.results[0];
 }
 
@@ -161,7 +161,11 @@ builder.mutationFields((t) => ({
         await checkProgram(ctx, event, `events[${i}].programId`);
         checked.add(event.programId);
       }
-      const { accepted, duplicates } = await ctx.services.recorder.record(events, ctx.caller.keyId, true, false);
+      const { accepted, duplicates } = await ctx.services.recorder.record(events, {
+        keyId: ctx.caller.keyId,
+        indexed: true,
+        returnEvents: false,
+      });
       return { accepted, duplicates };
     },
   }),

@@ -1,16 +1,16 @@
 /**
- * Where write transactions of events run. PostgreSQL's driver already waits off the event loop,
- * so it writes in-process. A SQLite commit (better-sqlite3 is synchronous) holds the thread that
- * runs it for the inserts, the rollups and the fsync: small commits run in the service's thread
- * all the same, large ones in a writer thread of its own (writer-thread.ts, started with the first),
- * so that HTTP, GraphQL and validation of the next mutations run on the other core meanwhile.
- * An in-memory database cannot be opened twice and stays in-process.
+ * Where write transactions of events run (see index.ts for the whole path). PostgreSQL's driver
+ * already waits off the event loop, so it writes in-process. A SQLite commit (better-sqlite3 is
+ * synchronous) holds the thread that runs it for the inserts, the rollups and the fsync: small
+ * commits run in the service's thread all the same, large ones in a writer thread of its own
+ * (writer-thread.ts, started with the first), so that HTTP, GraphQL and validation of the next
+ * mutations run on the other core meanwhile. An in-memory database cannot be opened twice and
+ * stays in-process.
  */
 import type { OpenDatabase } from '../db/database.js';
 import { isPostgresUrl } from '../db/database.js';
-import { KnownPrograms } from '../programs/known-programs.js';
 import { ThreadWriter } from './writer-thread.js';
-import { writeUnits, type UnitInput, type Written } from './write-units.js';
+import { writeUnits, type ProgramZones, type UnitInput, type Written } from './write-units.js';
 
 export interface EventWriter {
   /**
@@ -19,15 +19,19 @@ export interface EventWriter {
    * starts it the moment the last one ends, whatever this thread is busy with.
    */
   readonly depth: number;
-  /** Writes the units in one transaction; resolves after the commit. Rejects when the transaction as a whole fails. */
-  write(units: UnitInput[], now: number): Promise<Written>;
+  /**
+   * Writes the units in one transaction; resolves after the commit. Rejects when the transaction
+   * as a whole fails. `zones` holds every program of the units that exists.
+   */
+  write(units: UnitInput[], zones: ProgramZones, now: number): Promise<Written>;
   close(): Promise<void>;
 }
 
-export function inProcessWriter(database: OpenDatabase, programs = new KnownPrograms()): EventWriter {
+export function inProcessWriter(database: OpenDatabase): EventWriter {
   return {
     depth: 1,
-    write: (units, now) => database.db.transaction().execute((trx) => writeUnits(database, programs, trx, units, now)),
+    write: (units, zones, now) =>
+      database.db.transaction().execute((trx) => writeUnits(database, trx, units, zones, now)),
     close: async () => {},
   };
 }
@@ -69,7 +73,7 @@ export class SqliteFileWriter implements EventWriter {
     return this.writingHere ? 1 : this.thread.depth;
   }
 
-  async write(units: UnitInput[], now: number): Promise<Written> {
+  async write(units: UnitInput[], zones: ProgramZones, now: number): Promise<Written> {
     if (this.writingHere)
       throw new Error('SqliteFileWriter: handed a group while one is written in-process (depth is 1)');
     let events = 0;
@@ -78,7 +82,7 @@ export class SqliteFileWriter implements EventWriter {
       this.writingHere = true;
       this.groupsHere++;
       try {
-        return await this.here.write(units, now);
+        return await this.here.write(units, zones, now);
       } finally {
         this.writingHere = false;
       }
@@ -86,7 +90,7 @@ export class SqliteFileWriter implements EventWriter {
     this.threadWrites++;
     this.groupsInThread++;
     try {
-      return await this.thread.write(units, now);
+      return await this.thread.write(units, zones, now);
     } finally {
       this.threadWrites--;
     }

@@ -1,7 +1,6 @@
 /**
- * The write path: validated events → one transaction that inserts them and folds them into the
- * rollups → commit → one change notice per program. Single mutations that arrive together share
- * a transaction (group commit); none is answered before its commit.
+ * Group commit (see index.ts for the whole path): mutations queue here, are gathered into groups,
+ * handed to the writer, and answered after their commit; then the change notices are published.
  */
 import type { OpenDatabase } from '../db/database.js';
 import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
@@ -15,12 +14,23 @@ import type { ValidEvent } from '../events/validate.js';
 import {
   changeNotices,
   MAX_EVENTS_PER_COMMIT,
+  programsOf,
   type RecordOutcome,
   type UnitInput,
   type Written,
 } from './write-units.js';
 
 export type { RecordOutcome } from './write-units.js';
+
+/** Who records, and how the outcome is told. */
+export interface RecordOptions {
+  /** The key recorded on each event; null for the bootstrap ADMIN_API_KEY. */
+  keyId: string | null;
+  /** A batch: errors name the failing event's index (`events[3].value`), not the field alone. */
+  indexed?: boolean;
+  /** Whether the outcome lists each event (default); a batch's answer needs only the counts. */
+  returnEvents?: boolean;
+}
 
 /** What one mutation asked to write, and who waits for it. A unit is written whole or not at all. */
 interface Unit extends UnitInput {
@@ -50,7 +60,10 @@ export class Recorder {
   queuedEvents = 0;
   peakQueuedEvents = 0;
   refused = 0;
-  /** Programs and their zones, read once (the mutations' existence check uses it too). */
+  /**
+   * Programs and their zones, read once: the mutations' existence check and the writes read this
+   * one cache (the writer thread receives the zones with each group).
+   */
   readonly programs = new KnownPrograms();
 
   constructor(
@@ -63,11 +76,8 @@ export class Recorder {
     readonly writer: EventWriter = inProcessWriter(database),
   ) {}
 
-  /**
-   * Writes the events of one mutation; resolves after they are committed. The outcome lists each
-   * event only when `returnEvents` asks (a batch answers with counts).
-   */
-  record(events: ValidEvent[], keyId: string | null, indexed: boolean, returnEvents = true): Promise<RecordOutcome> {
+  /** Writes the events of one mutation, whole or not at all; resolves after they are committed. */
+  record(events: ValidEvent[], { keyId, indexed = false, returnEvents = true }: RecordOptions): Promise<RecordOutcome> {
     // An empty queue takes any unit, so a batch larger than the bound is still possible when idle.
     if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.maxQueuedEvents) {
       this.refused++;
@@ -146,7 +156,8 @@ export class Recorder {
   private async commit(units: Unit[]): Promise<void> {
     let written: Written;
     try {
-      written = await this.writer.write(units, this.now());
+      const zones = await this.programs.zonesOf(this.database.db, programsOf(units));
+      written = await this.writer.write(units, zones, this.now());
     } catch (error) {
       if (units.length === 1) units[0].reject(error);
       else for (const unit of units) await this.commit([unit]);

@@ -1,14 +1,13 @@
 /**
- * One write transaction of the write path: the events of several mutations (units) inserted and
- * folded into the rollups, each unit whole or not at all. Runs wherever the writer runs: in the
- * service's own thread (PostgreSQL) or in the SQLite writer thread (writer-thread.ts).
+ * One write transaction of the write path (see index.ts): the events of several mutations (units)
+ * inserted and folded into the rollups, each unit whole or not at all. Runs wherever the writer
+ * runs: in the service's own thread or in the SQLite writer thread (writer-thread.ts).
  */
 import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
 import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
-import type { KnownPrograms } from '../programs/known-programs.js';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import { conflict, notFound } from '../schema/errors.js';
 import { eventsByIdempotencyKeys, insertEvents, type EventRow } from '../events/events.repository.js';
@@ -45,17 +44,25 @@ export interface Written {
   commits: number;
 }
 
+/** The time zone of each program the units name that exists (KnownPrograms, read in the service's thread). */
+export type ProgramZones = ReadonlyMap<string, string>;
+
+/** The programs the units name. */
+export function programsOf(units: readonly UnitInput[]): string[] {
+  const ids = new Set<string>();
+  for (const unit of units) for (const event of unit.events) ids.add(event.programId);
+  return [...ids];
+}
+
 export async function writeUnits(
   database: OpenDatabase,
-  programs: KnownPrograms,
   trx: Executor,
   units: UnitInput[],
+  zones: ProgramZones,
   now: number,
 ): Promise<Written> {
-  const programIds = [...new Set(units.flatMap((u) => u.events.map((e) => e.programId)))];
   // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
-  await database.lockPrograms(trx, [...programIds, ALL_PROGRAMS]);
-  const zones = await programs.zonesOf(trx, programIds);
+  await database.lockPrograms(trx, [...programsOf(units), ALL_PROGRAMS]);
   const known = await storedByKey(trx, units);
 
   const outcomes: (RecordOutcome | Error)[] = [];
@@ -84,12 +91,7 @@ export async function writeUnits(
 }
 
 /** Decides, for each event of a unit, whether it is new, a duplicate, or a conflict. */
-function stage(
-  unit: UnitInput,
-  zones: Map<string, string>,
-  known: Map<string, EventRow>,
-  now: number,
-): RecordOutcome | Error {
+function stage(unit: UnitInput, zones: ProgramZones, known: Map<string, EventRow>, now: number): RecordOutcome | Error {
   const results: RecordOutcome['results'] = [];
   const staged = new Map<string, EventRow>();
   for (const [i, event] of unit.events.entries()) {

@@ -1,6 +1,6 @@
 /**
- * The service's side of the SQLite writer thread (writer-thread.worker.ts): sends it each group of
- * units and hands back what it wrote. The thread starts with the first write, and again after a
+ * The service's side of the SQLite writer thread (writer-thread.worker.ts; see index.ts for the
+ * whole path): sends it each group of units, with their programs' zones, and hands back what it wrote. The thread starts with the first write, and again after a
  * failure; it holds the process open only while writes are on their way.
  */
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import type { ChangeNotice } from '../realtime/pubsub.js';
 import type { EventWriter } from './event-writer.js';
 import type { EventKind } from '../db/types.js';
 import type { ValidEvent } from '../events/validate.js';
-import type { RecordOutcome, UnitInput, Written } from './write-units.js';
+import type { ProgramZones, RecordOutcome, UnitInput, Written } from './write-units.js';
 
 interface Transferred {
   message: string;
@@ -18,7 +18,9 @@ interface Transferred {
   code?: string;
 }
 
-export type Request = { type: 'write'; id: number; units: PackedUnits; now: number } | { type: 'close' };
+export type Request =
+  | { type: 'write'; id: number; units: PackedUnits; zones: ProgramZones; now: number }
+  | { type: 'close' };
 
 const KINDS: readonly EventKind[] = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'];
 
@@ -138,13 +140,13 @@ export class ThreadWriter implements EventWriter {
 
   constructor(private readonly databaseUrl: string) {}
 
-  write(units: UnitInput[], now: number): Promise<Written> {
+  write(units: UnitInput[], zones: ProgramZones, now: number): Promise<Written> {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<Written>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ type: 'write', id, units: packUnits(units), now } satisfies Request);
+      worker.postMessage({ type: 'write', id, units: packUnits(units), zones, now } satisfies Request);
     });
   }
 

@@ -1,6 +1,7 @@
 /**
- * The SQLite writer thread: its own connection to the database file, running the transactions the
- * service's thread sends (see writer-thread.ts) and answering each after the commit. Whatever
+ * The SQLite writer thread (see index.ts for the whole path): its own connection to the database
+ * file, running the transactions the service's thread sends (see writer-thread.ts) and answering
+ * each after the commit. Whatever
  * waits in its queue when a transaction begins joins it: one commit (one fsync, one rewrite of each
  * rollup row) for all of it.
  */
@@ -42,9 +43,10 @@ port.on('message', async (first: Request) => {
 async function writeMerged(requests: WriteRequest[]): Promise<void> {
   const unitsOf = requests.map((r) => unpackUnits(r.units));
   const now = Math.max(...requests.map((r) => r.now));
+  const zones = new Map(requests.flatMap((r) => [...r.zones]));
   let written: Written;
   try {
-    written = await writer.write(unitsOf.flat(), now);
+    written = await writer.write(unitsOf.flat(), zones, now);
   } catch (error) {
     if (requests.length === 1) return reply({ type: 'failed', id: requests[0].id, error: toTransfer(error as Error) });
     for (const [i, request] of requests.entries()) await writeAlone(request, unitsOf[i]);
@@ -61,7 +63,7 @@ async function writeMerged(requests: WriteRequest[]): Promise<void> {
 
 async function writeAlone(request: WriteRequest, units: UnitInput[]): Promise<void> {
   try {
-    reply(answer(request.id, await writer.write(units, request.now)));
+    reply(answer(request.id, await writer.write(units, request.zones, request.now)));
   } catch (error) {
     reply({ type: 'failed', id: request.id, error: toTransfer(error as Error) });
   }

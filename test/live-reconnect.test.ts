@@ -183,7 +183,7 @@ describe('subscription starts over WebSocket', () => {
     expect(open()).toBe(2);
     expect((await two.subscribe(LiveDashboardDocument, { programId: 'A' }).next()).errors).toBeUndefined();
     // A closed socket gives back all it held.
-    one.client.dispose();
+    await one.client.dispose();
     await vi.waitFor(() => expect(open()).toBe(2));
   });
 });

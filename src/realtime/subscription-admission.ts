@@ -89,7 +89,7 @@ export function subscriptionAdmission(limits: SubscriptionLimits): SubscriptionA
       setSubscribeFn(async (subscribeArgs: ExecutionArgs) => {
         const refusal = admit(socket, key);
         if (refusal) return { errors: [refusal] };
-        let result;
+        let result: Awaited<ReturnType<typeof subscribeFn>>;
         try {
           result = await subscribeFn(subscribeArgs);
         } catch (error) {

@@ -54,15 +54,24 @@ type Args = Record<string, unknown>;
  */
 const fixedCosts = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
 
+/** Thrown inside the walk the moment the cost is known to pass the limit. */
+class OverLimit {
+  constructor(readonly atLeast: number) {}
+}
+
 /**
  * The operation's cost, or null when its variables do not fit their types (execution then
- * refuses the operation itself, before any resolver).
+ * refuses the operation itself, before any resolver). The walk stops as soon as the cost passes
+ * `max` (the answer is then a partial sum above `max`), and each fragment is costed once per
+ * field it is spread in, so its own time is bounded by `max` whatever the document: a chain of
+ * fragments each spreading the next twice would otherwise double the walk at every level.
  */
 export function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | null | undefined,
+  max = Number.POSITIVE_INFINITY,
 ): number | null {
   const known = fixedCosts
     .get(schema)
@@ -86,33 +95,64 @@ export function operationCost(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
+  // A fragment's cost depends only on the arguments of the field it is spread in (a series reads
+  // its dashboard's range), so it is kept per that field's arguments object.
+  const fragmentCosts = new WeakMap<Args, Map<string, number>>();
+  const costing = new Set<string>();
+  // Fields walked so far: each costs at least 1, so more than `max` of them is over the limit too.
+  let walked = 0;
 
-  function selectionCost(set: SelectionSetNode, type: GraphQLObjectType, parentArgs: Args, seen: Set<string>): number {
+  /**
+   * Like graphql-js' collectFields, a fragment spread twice in one selection set counts once
+   * (`spread` holds those already counted at this level).
+   */
+  function selectionCost(
+    set: SelectionSetNode,
+    type: GraphQLObjectType,
+    parentArgs: Args,
+    spread: Set<string>,
+  ): number {
     let cost = 0;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        cost += fieldCost(selection, type, parentArgs, seen);
+        cost += fieldCost(selection, type, parentArgs);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
-        if (isObjectType(on)) cost += selectionCost(selection.selectionSet, on, parentArgs, seen);
+        if (isObjectType(on)) cost += selectionCost(selection.selectionSet, on, parentArgs, spread);
       } else {
-        const fragment = fragments.get(selection.name.value);
-        const on = fragment && schema.getType(fragment.typeCondition.name.value);
-        // Validation already refused cycles; `seen` only keeps a broken document from looping.
-        if (fragment && isObjectType(on) && !seen.has(fragment.name.value)) {
-          cost += selectionCost(fragment.selectionSet, on, parentArgs, new Set([...seen, fragment.name.value]));
-        }
+        const name = selection.name.value;
+        if (spread.has(name)) continue;
+        spread.add(name);
+        cost += fragmentCost(name, parentArgs);
       }
+      if (cost > max) throw new OverLimit(cost);
     }
     return cost;
   }
 
-  function fieldCost(node: FieldNode, parent: GraphQLObjectType, parentArgs: Args, seen: Set<string>): number {
+  function fragmentCost(name: string, parentArgs: Args): number {
+    let byName = fragmentCosts.get(parentArgs);
+    if (!byName) fragmentCosts.set(parentArgs, (byName = new Map()));
+    const known = byName.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    const on = fragment && schema.getType(fragment.typeCondition.name.value);
+    // Validation already refused cycles; `costing` only keeps a broken document from looping.
+    if (!fragment || !isObjectType(on) || costing.has(name)) return 0;
+    costing.add(name);
+    const cost = selectionCost(fragment.selectionSet, on, parentArgs, new Set([name]));
+    costing.delete(name);
+    byName.set(name, cost);
+    return cost;
+  }
+
+  function fieldCost(node: FieldNode, parent: GraphQLObjectType, parentArgs: Args): number {
     const name = node.name.value;
     // Introspection is answered from memory (and refused in production); __typename is free.
     if (name.startsWith('__')) return 0;
     const field = parent.getFields()[name];
     if (!field) return 0;
+    if (++walked > max) throw new OverLimit(walked);
     let args: Args = {};
     // Only scalar and enum arguments bound a list; a field taking input objects (a record mutation)
     // is not read here, as its input-object variables were not coerced above.
@@ -124,11 +164,20 @@ export function operationCost(
       }
     }
     const type = getNamedType(field.type);
-    const each = node.selectionSet && isObjectType(type) ? 1 + selectionCost(node.selectionSet, type, args, seen) : 1;
-    return isListType(getNullableType(field.type)) ? listSize(field, args, parentArgs) * each : each;
+    const each =
+      node.selectionSet && isObjectType(type) ? 1 + selectionCost(node.selectionSet, type, args, new Set()) : 1;
+    const cost = isListType(getNullableType(field.type)) ? listSize(field, args, parentArgs) * each : each;
+    if (cost > max) throw new OverLimit(cost);
+    return cost;
   }
 
-  const cost = operation.selectionSet ? selectionCost(operation.selectionSet, root, {}, new Set()) : 0;
+  let cost: number;
+  try {
+    cost = operation.selectionSet ? selectionCost(operation.selectionSet, root, {}, new Set()) : 0;
+  } catch (error) {
+    if (!(error instanceof OverLimit)) throw error;
+    cost = error.atLeast;
+  }
   if (definitions.length === 0) {
     let byDocument = fixedCosts.get(schema);
     if (!byDocument) fixedCosts.set(schema, (byDocument = new WeakMap()));

@@ -63,12 +63,13 @@ export function limitPlugins(limits: Limits): Plugin[] {
 
 function costLimitPlugin(max: number): Plugin {
   return refuseBeforeExecution((args) => {
-    const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues);
+    // The walk stops once past `max`, so an answer above it is a lower bound.
+    const cost = operationCost(args.schema, args.document, args.operationName, args.variableValues, max);
     return cost !== null && cost > max
       ? limitExceeded(
           'cost',
           max,
-          `the operation's estimated cost ${cost} exceeds the limit of ${max}; ask for fewer fields, smaller limits or shorter series`,
+          `the operation's estimated cost (at least ${cost}) exceeds the limit of ${max}; ask for fewer fields, smaller limits or shorter series`,
         )
       : null;
   });

@@ -3,6 +3,7 @@
  * case here failed on the code before its fix.
  */
 import { describe, expect, it } from 'vitest';
+import { RecordResolutionTimeDocument } from './generated/operations.js';
 import { ADMIN_KEY, testApp, type GraphQLErrorJson, type TestApp } from './helpers/app.js';
 
 interface Answer {
@@ -35,5 +36,26 @@ describe('exponential fragment fan-out', () => {
     const answer = await send(t, `query { ...F0 }\n${fanOut(60, 'programs { id }')}`);
     expect(answer.errors).toBeUndefined();
     expect(answer.data).toEqual({ programs: [{ id: 'A' }] });
+  });
+});
+
+describe('/metrics for an admin limited to some programs', () => {
+  it("holds only that admin's programs' KPIs, while METRICS_TOKEN reads every program", async () => {
+    const t = await testApp({ env: { METRICS_TOKEN: 'scrape-token-for-tests' } });
+    await t.program('A');
+    await t.program('B');
+    for (const programId of ['A', 'B'])
+      await t.ok(RecordResolutionTimeDocument, { input: { programId, caseId: `${programId}-1`, days: 3 } });
+    const { url } = await t.app.start();
+    const scrape = async (token: string) => {
+      const response = await fetch(new URL('/metrics', url), { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const limited = await scrape(await t.key('ADMIN', ['A']));
+    expect(limited).toMatch(/kpi_value\{program="A",kpi="AVG_RESOLUTION_TIME"\} 3/);
+    expect(limited).not.toMatch(/program="B"/);
+    const all = await scrape('scrape-token-for-tests');
+    expect(all).toMatch(/kpi_value\{program="B",kpi="AVG_RESOLUTION_TIME"\} 3/);
   });
 });

@@ -88,16 +88,19 @@ async function serveMetrics(
   const authorization = req.headers.authorization ?? null;
   const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   let allowed = Boolean(token && config.metricsToken && sameSecret(token, config.metricsToken));
+  // METRICS_TOKEN reads every program; an ADMIN key only the programs it is limited to.
+  let programIds: readonly string[] | null = null;
   if (!allowed && token) {
     const caller = await services.authenticator.authenticate(authorization).catch(() => null);
     allowed = caller?.role === 'ADMIN';
+    programIds = caller?.programIds ?? null;
   }
   if (!allowed) {
     res.writeHead(401, { 'www-authenticate': 'Bearer realm="metrics"', 'content-type': 'text/plain' });
     res.end('metrics need "Authorization: Bearer <METRICS_TOKEN or an ADMIN key>"\n');
     return;
   }
-  const body = await metrics.registry.metrics();
+  const body = await metrics.render(programIds);
   res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -51,7 +51,13 @@ function mirroredCounter(
 }
 
 export interface Metrics {
+  /** The service's own metrics; program data (kpi_value) is rendered apart, per reader, by `render`. */
   registry: Registry;
+  /**
+   * The whole scrape in Prometheus' text format, with kpi_value only for `programIds` (null: every
+   * program): a reader limited to some programs never sees another's KPIs.
+   */
+  render(programIds: readonly string[] | null): Promise<string>;
   /** Counts GraphQL errors by code and active subscriptions, over HTTP and WebSocket alike. */
   yogaPlugin: Plugin;
   /** One finished HTTP request. `route` is a small fixed set, so labels stay few. */
@@ -63,8 +69,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
   collectDefaultMetrics({ register: registry });
   const http = httpMetrics(registry);
   serviceMetrics(registry, sources);
-  kpiGauges(registry, sources.services);
-  return { registry, yogaPlugin: graphqlMetrics(registry), observeRequest: http.observeRequest };
+  const render = async (programIds: readonly string[] | null) =>
+    `${await registry.metrics()}\n${await kpiGauges(sources.services, programIds)}`;
+  return { registry, render, yogaPlugin: graphqlMetrics(registry), observeRequest: http.observeRequest };
 }
 
 /** Requests and their latency, by route. */
@@ -176,28 +183,30 @@ function serviceMetrics(registry: Registry, sources: MetricsSources): void {
   });
 }
 
-/** Each program's KPIs over the last KPI_GAUGE_WINDOW_DAYS days, computed at scrape time. */
-function kpiGauges(registry: Registry, services: Services): void {
-  new Gauge({
+/**
+ * Each program's KPIs over the last KPI_GAUGE_WINDOW_DAYS days, computed at scrape time for the
+ * programs one reader may see (null: every program), in a registry of its own made per scrape.
+ */
+async function kpiGauges(services: Services, programIds: readonly string[] | null): Promise<string> {
+  const own = new Registry();
+  const gauge = new Gauge({
     name: 'kpi_value',
     help: `Each program's KPIs over the last ${KPI_GAUGE_WINDOW_DAYS} days (labels: program, kpi as in the Kpi enum); absent without data.`,
     labelNames: ['program', 'kpi'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const programs = await listPrograms(services.db);
-      const now = services.now();
-      const window = { start: now - KPI_GAUGE_WINDOW_DAYS * DAY, end: now };
-      const blocks = await aggregateSpans(services.db, programs, [window], now);
-      for (const program of programs) {
-        const aggregate = blocks.get(program.id)![0];
-        for (const k of KPIS) {
-          const value = k.compute(aggregate);
-          if (value !== null) this.set({ program: program.id, kpi: k.key }, value);
-        }
-      }
-    },
+    registers: [own],
   });
+  const programs = (await listPrograms(services.db)).filter((p) => programIds === null || programIds.includes(p.id));
+  const now = services.now();
+  const window = { start: now - KPI_GAUGE_WINDOW_DAYS * DAY, end: now };
+  const blocks = await aggregateSpans(services.db, programs, [window], now);
+  for (const program of programs) {
+    const aggregate = blocks.get(program.id)![0];
+    for (const k of KPIS) {
+      const value = k.compute(aggregate);
+      if (value !== null) gauge.set({ program: program.id, kpi: k.key }, value);
+    }
+  }
+  return own.metrics();
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

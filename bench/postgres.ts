@@ -106,6 +106,7 @@ async function addEventsPostgres(url: string, count: number, seed: number): Prom
     idempotency_key: null,
     payload_hash: null,
     api_key_id: null,
+    attributes: null,
   });
   let chunk: BenchEvent[] = [];
   const flush = async () => {

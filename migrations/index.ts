@@ -7,6 +7,7 @@ import * as auditLog from './2026-11-28-07-audit-log.js';
 import * as rollupsRebuilt from './2026-11-28-10-rollups-rebuilt.js';
 import * as idempotencyIndexPartial from './2026-11-29-11-idempotency-index-partial.js';
 import * as exactSums from './2026-12-01-10-exact-sums.js';
+import * as dimensions from './2026-12-01-30-dimensions.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-10-rollups-rebuilt': rollupsRebuilt,
   '2026-11-29-11-idempotency-index-partial': idempotencyIndexPartial,
   '2026-12-01-10-exact-sums': exactSums,
+  '2026-12-01-30-dimensions': dimensions,
 };

@@ -11,6 +11,7 @@ import type { OpenDatabase } from './db/database.js';
 import type { Database } from './db/types.js';
 import type { Recorder } from './write/index.js';
 import { programsByIds, type Program } from './programs/programs.repository.js';
+import { loadDimensions, type DimensionWithValues } from './programs/dimensions.repository.js';
 import type { EventBus } from './realtime/pubsub.js';
 
 export interface Services {
@@ -32,12 +33,17 @@ export interface Services {
 export function createLoaders(services: Services) {
   let program: DataLoader<string, Program | null> | undefined;
   let blocks: ReturnType<typeof createBlockLoader> | undefined;
+  let dimensions: DataLoader<string, DimensionWithValues[]> | undefined;
   return {
     get program() {
       return (program ??= new DataLoader<string, Program | null>(async (ids) => {
         const found = new Map((await programsByIds(services.db, ids)).map((p) => [p.id, p]));
         return ids.map((id) => found.get(id) ?? null);
       }));
+    },
+    /** A program's dimensions with the values seen, in declaration order. */
+    get dimensions() {
+      return (dimensions ??= new DataLoader<string, DimensionWithValues[]>((ids) => loadDimensions(services.db, ids)));
     },
     get blocks() {
       return (blocks ??= createBlockLoader(services.db, services.now));

@@ -292,6 +292,7 @@ describe('alerts', () => {
       acknowledged_at: null,
       acknowledged_by: null,
       version: 1,
+      group_key: '',
     };
     await insertAlert(db, base);
     await expect(insertAlert(db, { ...base, id: 'a2', state: 'PENDING' })).rejects.toThrow();

@@ -54,6 +54,7 @@ function toAlert(row: AlertTable): Alert {
     acknowledged_at: numOrNull(row.acknowledged_at),
     acknowledged_by: row.acknowledged_by,
     version: num(row.version),
+    group_key: row.group_key ?? '',
   };
 }
 

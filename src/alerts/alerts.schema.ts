@@ -288,6 +288,8 @@ builder.mutationFields((t) => ({
         ...fields,
         id: randomUUID(),
         program_id: programId,
+        filter: '',
+        group_by: null,
         enabled: input.enabled ?? true,
         created_at: now,
         updated_at: now,

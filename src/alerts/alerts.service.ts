@@ -136,6 +136,7 @@ export class AlertWriter {
         acknowledged_at: null,
         acknowledged_by: null,
         version: 1,
+        group_key: '',
       };
       // The unique index on (rule, program, open_key) refuses a second open alert here.
       await insertAlert(trx, alert);

@@ -8,6 +8,11 @@ export type AlertState =
   | 'PENDING'
   | 'RESOLVED';
 
+export type AttributeInput = {
+  key: string;
+  value: string;
+};
+
 export type Comparator =
   | 'GT'
   | 'GTE'
@@ -15,12 +20,20 @@ export type Comparator =
   | 'LTE';
 
 export type CreateProgramInput = {
+  dimensions?: Array<DimensionInput> | null | undefined;
   id: string;
   name: string;
   timezone?: string | null | undefined;
 };
 
+export type DimensionInput = {
+  key: string;
+  label: string;
+  maxValues?: number | null | undefined;
+};
+
 export type EventInput = {
+  attributes?: Array<AttributeInput> | null | undefined;
   caseId: string;
   idempotencyKey?: string | null | undefined;
   kind: EventKind;
@@ -63,6 +76,7 @@ export type KpiUnit =
   | 'SCORE';
 
 export type RecordConflictInput = {
+  attributes?: Array<AttributeInput> | null | undefined;
   caseId: string;
   idempotencyKey?: string | null | undefined;
   occurredAt?: string | null | undefined;
@@ -71,6 +85,7 @@ export type RecordConflictInput = {
 };
 
 export type RecordResolutionTimeInput = {
+  attributes?: Array<AttributeInput> | null | undefined;
   caseId: string;
   days: number;
   idempotencyKey?: string | null | undefined;
@@ -79,6 +94,7 @@ export type RecordResolutionTimeInput = {
 };
 
 export type RecordSatisfactionInput = {
+  attributes?: Array<AttributeInput> | null | undefined;
   caseId: string;
   idempotencyKey?: string | null | undefined;
   occurredAt?: string | null | undefined;

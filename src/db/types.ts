@@ -36,6 +36,29 @@ export interface EventTable {
   /** Digest of what the caller sent, to tell a retry from a conflicting reuse of the key. */
   payload_hash: string | null;
   api_key_id: string | null;
+  /** The event's attributes as canonical JSON (keys sorted, see events/attributes.ts); null for none. */
+  attributes: string | null;
+}
+
+/** A program's declared attribute (issue 18); never removed or renamed. */
+export interface DimensionTable {
+  program_id: string;
+  dim_key: string;
+  label: string;
+  max_values: number;
+  /** Distinct values in dimension_values, kept in the write transaction that adds one. */
+  value_count: number;
+  /** Order of declaration. */
+  position: number;
+  created_at: number;
+}
+
+/** Each distinct value a dimension has taken, once. */
+export interface DimensionValueTable {
+  program_id: string;
+  dim_key: string;
+  value: string;
+  created_at: number;
 }
 
 /** One aggregate per program ('*': every program), level and bucket (see kpis/rollup-levels.ts). */
@@ -72,6 +95,8 @@ export interface TargetTable {
   value: number;
   created_at: number;
   updated_at: number;
+  /** The filter as canonical JSON (see kpis/filter.ts); '' for none. */
+  filter: string;
 }
 
 /** An alert rule; program_id null judges every program on its own. Deleted softly (deleted_at). */
@@ -91,6 +116,10 @@ export interface AlertRuleTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** The filter as canonical JSON; '' for none. */
+  filter: string;
+  /** A dimension judged value by value; null: not grouped. */
+  group_by: string | null;
 }
 
 /** One alert of a rule for a program; open_key is 'open' while PENDING or FIRING, else null. */
@@ -108,6 +137,8 @@ export interface AlertTable {
   acknowledged_by: string | null;
   open_key: string | null;
   version: number;
+  /** The groupBy value this alert is about; '' for an ungrouped rule. */
+  group_key: string;
 }
 
 export interface AlertHistoryTable {
@@ -170,6 +201,8 @@ export interface Database {
   programs: ProgramTable;
   api_keys: ApiKeyTable;
   events: EventTable;
+  dimensions: DimensionTable;
+  dimension_values: DimensionValueTable;
   rollups: RollupTable;
   rollup_state: RollupStateTable;
   alert_rules: AlertRuleTable;

@@ -17,6 +17,7 @@ const COLUMNS = [
   'idempotency_key',
   'payload_hash',
   'api_key_id',
+  'attributes',
 ] as const satisfies readonly (keyof EventRow)[];
 
 export async function insertEvents(trx: Executor, rows: EventRow[]): Promise<void> {

@@ -4,6 +4,7 @@ import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
 import type { EventRow } from './events.repository.js';
 import { eventById } from './events.repository.js';
+import { fieldError, parseAttributes, type Attribute } from './attributes.js';
 import { MAX_BATCH, validateEvent, type EventInput, type ValidEvent } from './validate.js';
 
 export const EventKindEnum = builder.enumType('EventKind', {
@@ -11,6 +12,14 @@ export const EventKindEnum = builder.enumType('EventKind', {
 });
 
 const instant = (value: number | null) => (value === null ? null : Number(value));
+
+export const AttributeRef = builder.objectRef<Attribute>('Attribute').implement({
+  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+});
+
+export const AttributeInputType = builder.inputType('AttributeInput', {
+  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
+});
 
 export const MetricEventRef = builder.objectRef<EventRow>('MetricEvent').implement({
   authScopes: (event) => ({ program: event.program_id }),
@@ -34,6 +43,11 @@ export const MetricEventRef = builder.objectRef<EventRow>('MetricEvent').impleme
       resolve: (e) => instant(e.retracted_at),
     }),
     idempotencyKey: t.exposeString('idempotency_key', { nullable: true }),
+    attributes: t.field({
+      type: [AttributeRef],
+      description: 'The attributes the event was recorded with, in the order given.',
+      resolve: (e) => parseAttributes(e.attributes),
+    }),
   }),
 });
 
@@ -62,6 +76,7 @@ const RecordResolutionTimeInput = builder.inputType('RecordResolutionTimeInput',
     days: t.float({ required: true }),
     occurredAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    attributes: t.field({ type: [AttributeInputType] }),
   }),
 });
 
@@ -72,6 +87,7 @@ const RecordSatisfactionInput = builder.inputType('RecordSatisfactionInput', {
     score: t.float({ required: true }),
     occurredAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    attributes: t.field({ type: [AttributeInputType] }),
   }),
 });
 
@@ -82,6 +98,7 @@ const RecordConflictInput = builder.inputType('RecordConflictInput', {
     reason: t.string(),
     occurredAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    attributes: t.field({ type: [AttributeInputType] }),
   }),
 });
 
@@ -94,6 +111,7 @@ const EventInputType = builder.inputType('EventInput', {
     reason: t.string(),
     occurredAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    attributes: t.field({ type: [AttributeInputType] }),
   }),
 });
 
@@ -107,9 +125,19 @@ async function checkProgram(ctx: Context, event: ValidEvent, field: string): Pro
   }
 }
 
+/** Checks that each attribute names a dimension of the event's program (`prefix`: `events[3].` in a batch). */
+async function checkAttributes(ctx: Context, event: ValidEvent, input: EventInput, prefix: string): Promise<void> {
+  if (!input.attributes) return;
+  for (const [i, { key }] of input.attributes.entries()) {
+    if (!(await ctx.services.recorder.programs.dimension(ctx.services.db, event.programId, key)))
+      throw fieldError(`${prefix}attributes[${i}].key`, `"${key}" is not a dimension of program "${event.programId}"`);
+  }
+}
+
 async function recordOne(ctx: Context, input: EventInput, valueField?: string) {
   const event = validateEvent({ ...input, programId: String(input.programId) }, ctx.services.now(), '', valueField);
   await checkProgram(ctx, event, 'programId');
+  await checkAttributes(ctx, event, input, '');
   const outcome = await ctx.services.recorder.record([event], { keyId: ctx.caller.keyId });
   return outcome.results[0];
 }
@@ -161,6 +189,7 @@ builder.mutationFields((t) => ({
         await checkProgram(ctx, event, `events[${i}].programId`);
         checked.add(event.programId);
       }
+      for (const [i, event] of events.entries()) await checkAttributes(ctx, event, args.events[i], `events[${i}].`);
       const { accepted, duplicates } = await ctx.services.recorder.record(events, {
         keyId: ctx.caller.keyId,
         indexed: true,

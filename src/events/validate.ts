@@ -5,6 +5,7 @@
 import type { EventKind } from '../db/types.js';
 import { badInput } from '../schema/errors.js';
 import { MINUTE } from '../kpis/time.js';
+import { encodeAttributes, type Attribute } from './attributes.js';
 
 export interface EventInput {
   kind: EventKind;
@@ -14,6 +15,7 @@ export interface EventInput {
   reason?: string | null;
   occurredAt?: number | null;
   idempotencyKey?: string | null;
+  attributes?: readonly Attribute[] | null;
 }
 
 export interface ValidEvent {
@@ -26,6 +28,8 @@ export interface ValidEvent {
   /** Whether the caller named occurredAt; a defaulted time is not part of the idempotent payload. */
   occurredAtGiven: boolean;
   idempotencyKey: string | null;
+  /** JSON (attributes.ts); null or absent for none. */
+  attributes?: string | null;
 }
 
 export const MAX_FUTURE = 5 * MINUTE;
@@ -98,6 +102,8 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
     idempotencyKey = input.idempotencyKey;
   }
 
+  const attributes = encodeAttributes(input.attributes, prefix);
+
   return {
     kind: input.kind,
     programId: input.programId,
@@ -107,5 +113,6 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
     occurredAt,
     occurredAtGiven,
     idempotencyKey,
+    attributes,
   };
 }

@@ -16,6 +16,16 @@ export type LevelName = 'M' | 'L' | 'D' | 'H';
 export const ALL_PROGRAMS = '*';
 export const ALL_PROGRAMS_ZONE = 'UTC';
 
+/**
+ * The rollup id of the events of a program whose attribute `key` has `value` (issue 18): its rows sit
+ * beside the program's own in the rollups table, under this id in the program_id column. The
+ * separator is a control character, which neither program ids, dimension keys nor (printable)
+ * values may hold, so ids never collide; a dimension's ids share the prefix `program␟key␟`.
+ */
+export function dimensionRollupId(programId: string, key: string, value: string): string {
+  return `${programId}\u001f${key}\u001f${value}`;
+}
+
 export interface RollupLevel {
   name: LevelName;
   /** Length of one bucket, roughly, to judge when two reads are near enough to share a query. */

@@ -10,8 +10,9 @@ import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
 /**
  * 4: month level, ALL_PROGRAMS, histogram bins of ratio 1.01, varint encoding with stored percentiles (format 4).
  * 5: exact sums and sums of squares; local days and months keyed by their first instant (kpis/time.ts).
+ * 6: rollups per dimension value (issue 18).
  */
-export const ROLLUP_VERSION = 5;
+export const ROLLUP_VERSION = 6;
 const CHUNK = 50_000;
 
 /** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */
@@ -36,7 +37,7 @@ export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
     for (let after = 0; ; ) {
       const events = await trx
         .selectFrom('events')
-        .select(['id', 'program_id', 'kind', 'value', 'occurred_at'])
+        .select(['id', 'program_id', 'kind', 'value', 'occurred_at', 'attributes'])
         .where('id', '>', after)
         .where('retracted_at', 'is', null)
         .orderBy('id')

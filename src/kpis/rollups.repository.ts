@@ -5,7 +5,7 @@ import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
-import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, levelsOf, type RollupLevel } from './rollup-levels.js';
+import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
   programId: string;
@@ -57,11 +57,13 @@ export interface RollupEvent {
   kind: EventKind;
   value: number | null;
   occurred_at: number;
+  /** JSON of its attributes (events/attributes.ts): each adds to that dimension value's rollups too. */
+  attributes?: string | null;
 }
 
 /**
  * Sums events (sign 1) or retractions (sign -1) into one delta per rollup bucket they touch: the
- * program's own buckets and those of ALL_PROGRAMS. Deltas are found by program, then by level
+ * program's own buckets, those of ALL_PROGRAMS, and those of each of its attributes' values. Deltas are found by program, then by level
  * and bucket start (numbers), as this runs for every event written.
  */
 export function rollupDeltas(
@@ -93,8 +95,13 @@ export function rollupDeltas(
   };
   for (const row of rows) {
     const t = Number(row.occurred_at);
-    fold(row.program_id, zones.get(row.program_id)!, row, t);
+    const zone = zones.get(row.program_id)!;
+    fold(row.program_id, zone, row, t);
     fold(ALL_PROGRAMS, ALL_PROGRAMS_ZONE, row, t);
+    if (row.attributes) {
+      const attributes = JSON.parse(row.attributes) as Record<string, string>;
+      for (const key in attributes) fold(dimensionRollupId(row.program_id, key, attributes[key]), zone, row, t);
+    }
   }
   return deltas;
 }

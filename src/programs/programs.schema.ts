@@ -3,6 +3,9 @@ import { assertEveryProgram, visible } from '../auth/caller.js';
 import { builder } from '../schema/builder.js';
 import { badInput, conflict, notFound } from '../schema/errors.js';
 import { insertProgram, listPrograms, type Program } from './programs.repository.js';
+import { assertProgramAccess } from '../auth/caller.js';
+import { dimensionsOf, insertDimensions } from './dimensions.repository.js';
+import { checkDimensions, DimensionInput, DimensionRef } from './dimensions.schema.js';
 
 export const ProgramRef = builder.objectRef<Program>('Program').implement({
   authScopes: (program) => ({ program: program.id }),
@@ -10,6 +13,11 @@ export const ProgramRef = builder.objectRef<Program>('Program').implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     timezone: t.exposeString('timezone', { description: "IANA time zone used for the program's date buckets." }),
+    dimensions: t.field({
+      type: [DimensionRef],
+      description: 'The attributes its events may carry (office, region, channel, case type...).',
+      resolve: (program, _, ctx) => ctx.loaders.dimensions.load(program.id),
+    }),
   }),
 });
 
@@ -18,6 +26,7 @@ const CreateProgramInput = builder.inputType('CreateProgramInput', {
     id: t.id({ required: true }),
     name: t.string({ required: true }),
     timezone: t.string({ defaultValue: 'UTC' }),
+    dimensions: t.field({ type: [DimensionInput] }),
   }),
 });
 
@@ -55,8 +64,38 @@ builder.mutationFields((t) => ({
       const timezone = input.timezone ?? 'UTC';
       if (!isValidTimeZone(timezone))
         throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${timezone}")`);
+      const dimensions = checkDimensions(input.dimensions ?? [], [], (i) => `dimensions[${i}]`);
       const program: Program = { id, name, timezone, created_at: ctx.services.now() };
-      if (!(await insertProgram(ctx.services.db, program))) throw conflict(`program "${id}" already exists`);
+      await ctx.services.db.transaction().execute(async (trx) => {
+        if (!(await insertProgram(trx, program))) throw conflict(`program "${id}" already exists`);
+        await insertDimensions(trx, id, dimensions, 0, program.created_at);
+      });
+      return program;
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  addDimension: t.field({
+    type: ProgramRef,
+    description: 'Declares one more dimension of a program. Dimensions are never removed or renamed.',
+    args: { programId: t.arg.id({ required: true }), input: t.arg({ type: DimensionInput, required: true }) },
+    authScopes: { admin: true },
+    resolve: async (_, args, ctx) => {
+      const programId = String(args.programId);
+      assertProgramAccess(ctx.caller, programId);
+      const program = await requireProgram(ctx, programId);
+      await ctx.services.db.transaction().execute(async (trx) => {
+        // Serialises with other writers of the program, so two additions cannot take one key or position.
+        await ctx.services.database.lockPrograms(trx, [programId]);
+        const existing = await dimensionsOf(trx, [programId]);
+        const [dimension] = checkDimensions(
+          [args.input],
+          existing.map((d) => d.key),
+          () => 'input',
+        );
+        await insertDimensions(trx, programId, [dimension], existing.length, ctx.services.now());
+      });
       return program;
     },
   }),

@@ -46,9 +46,12 @@ export async function upsertTarget(
       value: input.value,
       created_at: now,
       updated_at: now,
+      filter: '',
     })
     .onConflict((oc) =>
-      oc.columns(['program_id', 'kpi', 'starts_at', 'ends_at']).doUpdateSet({ value: input.value, updated_at: now }),
+      oc
+        .columns(['program_id', 'kpi', 'starts_at', 'ends_at', 'filter'])
+        .doUpdateSet({ value: input.value, updated_at: now }),
     )
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();

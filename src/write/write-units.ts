@@ -10,6 +10,8 @@ import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import { conflict, notFound } from '../schema/errors.js';
+import { sortedAttributes } from '../events/attributes.js';
+import { ValueClaims } from './dimension-values.js';
 import { eventsByIdempotencyKeys, insertEvents, type EventRow } from '../events/events.repository.js';
 import type { ValidEvent } from '../events/validate.js';
 
@@ -64,6 +66,7 @@ export async function writeUnits(
   // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
   await database.lockPrograms(trx, [...programsOf(units), ALL_PROGRAMS]);
   const known = await storedByKey(trx, units);
+  const claims = await ValueClaims.open(database, trx, units);
 
   const outcomes: (RecordOutcome | Error)[] = [];
   const fresh: EventRow[] = [];
@@ -71,6 +74,11 @@ export async function writeUnits(
     const staged = stage(unit, zones, known, now);
     if (staged instanceof Error) {
       outcomes.push(staged);
+      continue;
+    }
+    const refused = claims.claim(staged.results, unit.indexed);
+    if (refused) {
+      outcomes.push(refused);
       continue;
     }
     for (const result of staged.results) {
@@ -86,6 +94,7 @@ export async function writeUnits(
   const ids = await database.allocateEventIds(trx, fresh.length);
   for (const [i, row] of fresh.entries()) row.id = ids[i];
   await insertEvents(trx, fresh);
+  await claims.store(trx, now);
   await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), database.writtenRollups);
   return { outcomes, notices: changeNotices(fresh), commits: 1 };
 }
@@ -122,6 +131,7 @@ function stage(unit: UnitInput, zones: ProgramZones, known: Map<string, EventRow
       idempotency_key: event.idempotencyKey,
       payload_hash: hash,
       api_key_id: unit.keyId,
+      attributes: event.attributes ?? null,
     };
     if (event.idempotencyKey !== null) staged.set(idKey(event.programId, event.idempotencyKey), row);
     results.push({ event: row, duplicate: false });
@@ -152,13 +162,15 @@ async function storedByKey(trx: Executor, units: UnitInput[]): Promise<Map<strin
 const idKey = (programId: string, key: string) => `${programId}\u0000${key}`;
 
 function payloadHash(event: ValidEvent): string {
-  const payload = [
+  const payload: unknown[] = [
     event.kind,
     event.caseId,
     event.value,
     event.reason,
     event.occurredAtGiven ? event.occurredAt : null,
   ];
+  // Only when there are any, so the digests of events stored before attributes existed still match.
+  if (event.attributes) payload.push(sortedAttributes(event.attributes));
   return createHash('sha256').update(JSON.stringify(payload)).digest('base64url');
 }
 

@@ -40,6 +40,8 @@ export interface PackedUnits {
   occurredAtGiven: Uint8Array;
   reasons: (string | null)[] | null;
   idempotencyKeys: (string | null)[] | null;
+  /** Attributes as their JSON (attributes.ts), when some event has any. */
+  attributes: (string | null)[] | null;
 }
 
 export function packUnits(units: UnitInput[]): PackedUnits {
@@ -59,6 +61,7 @@ export function packUnits(units: UnitInput[]): PackedUnits {
     occurredAtGiven: new Uint8Array(n),
     reasons: null,
     idempotencyKeys: null,
+    attributes: null,
   };
   let i = 0;
   for (const unit of units) {
@@ -72,6 +75,7 @@ export function packUnits(units: UnitInput[]): PackedUnits {
       if (e.reason !== null) (packed.reasons ??= new Array<string | null>(n).fill(null))[i] = e.reason;
       if (e.idempotencyKey !== null)
         (packed.idempotencyKeys ??= new Array<string | null>(n).fill(null))[i] = e.idempotencyKey;
+      if (e.attributes) (packed.attributes ??= new Array<string | null>(n).fill(null))[i] = e.attributes;
       i++;
     }
   }
@@ -93,6 +97,7 @@ export function unpackUnits(packed: PackedUnits): UnitInput[] {
         occurredAt: packed.occurredAt[i],
         occurredAtGiven: packed.occurredAtGiven[i] === 1,
         idempotencyKey: packed.idempotencyKeys?.[i] ?? null,
+        attributes: packed.attributes?.[i] ?? null,
       };
       i++;
       return event;

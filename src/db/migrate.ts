@@ -20,6 +20,14 @@ export function migrator(db: Kysely<any>, schema: string | null = null): Migrato
 /** A database that a newer version of the service has migrated: this code must not touch it. */
 export class NewerDatabaseError extends Error {}
 
+/** The refusal of such a database, at start and at restore (src/db/backup.ts) alike. */
+export function newerDatabase(unknown: string[]): NewerDatabaseError {
+  return new NewerDatabaseError(
+    `the database was migrated by a newer version of this service (migrations this version does not know: ${[...unknown].sort().join(', ')}); ` +
+      'refusing to start: run the newer version, or restore a backup taken before it ran',
+  );
+}
+
 export interface MigrationStatus {
   /** Migrations this code knows and the database has not had yet. */
   pending: string[];
@@ -47,12 +55,7 @@ export async function migrationStatus({ db, schema }: MigratedDatabase): Promise
 export async function migrateToLatest(database: MigratedDatabase): Promise<void> {
   // Refused before anything runs: older code would misread (or write wrongly into) a newer schema.
   const { unknown } = await migrationStatus(database);
-  if (unknown.length > 0) {
-    throw new NewerDatabaseError(
-      `the database was migrated by a newer version of this service (migrations this version does not know: ${unknown.sort().join(', ')}); ` +
-        'refusing to start: run the newer version, or restore a backup taken before it ran',
-    );
-  }
+  if (unknown.length > 0) throw newerDatabase(unknown);
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator(database.db, database.schema).migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');

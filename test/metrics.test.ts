@@ -1,4 +1,5 @@
 /** /metrics in Prometheus' text format (checked by a parser), who may read it, and the request id in answers and logs. */
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { pino } from 'pino';
@@ -62,6 +63,8 @@ describe('/metrics', () => {
     expect(sampleValue(families, 'kpi_value', { program: 'HA', kpi: 'CONFLICT_RATE' })).toBe(100);
     // No data is no sample, never a 0 that a graph would draw.
     expect(sampleValue(families, 'kpi_value', { program: 'EMPTY', kpi: 'AVG_RESOLUTION_TIME' })).toBeUndefined();
+    // Not even a count: a program that reported nothing has no conflicts sample either (README).
+    expect(family(families, 'kpi_value').metrics.filter((m) => m.labels?.program === 'EMPTY')).toEqual([]);
     expect(family(families, 'kpi_events_recorded_total').type).toBe('COUNTER');
     expect(sampleValue(families, 'kpi_events_recorded_total')).toBe(3);
     expect(sampleValue(families, 'alert_delivery_queue')).toBe(0);
@@ -113,6 +116,31 @@ describe('/metrics', () => {
       families = await scrape(origin);
     }
     expect(sampleValue(families, 'graphql_subscriptions_active')).toBe(0);
+  });
+
+  it("passes promtool's rules (or, without promtool, the same naming rules on the parsed text)", async () => {
+    const { t, origin } = await runningApp();
+    await t.program('HA');
+    await t.ok(RecordConflictDocument, { input: { programId: 'HA', caseId: 'HA-002' } });
+    const text = await scrapeText(origin);
+
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (!promtool.error) {
+      // promtool prints one line per finding and exits 0 only when there is none.
+      expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe('');
+      expect(promtool.status).toBe(0);
+      return;
+    }
+    console.warn('promtool is not on this machine (Debian: apt-get install prometheus); checking the parsed text');
+    // The rules promtool's lint applies to names, types and help.
+    const families = parsePrometheusTextFormat(text);
+    expect(families.length).toBeGreaterThan(10);
+    for (const f of families) {
+      expect(f.help, f.name).not.toBe('');
+      if (f.type === 'COUNTER') expect(f.name, 'counters end in _total').toMatch(/_total$/);
+      else expect(f.name, 'only counters end in _total').not.toMatch(/_total$/);
+      expect(f.name, 'snake_case names').toMatch(/^[a-z_][a-z0-9_]*$/);
+    }
   });
 
   it('is never open: it needs METRICS_TOKEN or an ADMIN key', async () => {

@@ -11,6 +11,7 @@ import { aggregateSpans } from '../kpis/kpi.service.js';
 import { KPIS } from '../kpis/registry.js';
 import { DAY } from '../kpis/time.js';
 import { listPrograms } from '../programs/programs.repository.js';
+import { kpiValue } from '../targets/scorecard.js';
 
 /** The window of the per-program KPI gauges: the last 30 days up to the scrape. */
 export const KPI_GAUGE_WINDOW_DAYS = 30;
@@ -50,6 +51,12 @@ function mirroredCounter(
   });
 }
 
+const NOT_COUNTERS_NAMED_TOTAL = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 export interface Metrics {
   /** The service's own metrics; program data (kpi_value) is rendered apart, per reader, by `render`. */
   registry: Registry;
@@ -67,6 +74,9 @@ export interface Metrics {
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges *_total, which promtool refuses (only counters end in _total);
+  // nodejs_active_handles, _requests and _resources, by type, carry the same counts.
+  for (const name of NOT_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(name);
   const http = httpMetrics(registry);
   serviceMetrics(registry, sources);
   const render = async (programIds: readonly string[] | null) =>
@@ -202,7 +212,8 @@ async function kpiGauges(services: Services, programIds: readonly string[] | nul
   for (const program of programs) {
     const aggregate = blocks.get(program.id)![0];
     for (const k of KPIS) {
-      const value = k.compute(aggregate);
+      // A program that reported nothing has no sample at all, not TOTAL_CONFLICTS 0.
+      const value = kpiValue(k, aggregate);
       if (value !== null) gauge.set({ program: program.id, kpi: k.key }, value);
     }
   }

@@ -29,6 +29,7 @@ import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
 import { subscriptionAdmission } from './realtime/subscription-admission.js';
 import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
 import { corsFor } from './security/cors.js';
+import { PersistedOperations, readPersistedFile } from './security/persisted-operations.js';
 import { securityPlugins } from './security/plugins.js';
 import { schema } from './schema/index.js';
 
@@ -81,7 +82,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     slowReadersClosed: () => sockets.slowReaders().closed,
   });
   const subscriptions = subscriptionAdmission(config.liveSubscriptions);
+  const { mode, file } = config.persistedOperations;
+  const persisted = new PersistedOperations(mode, file ? readPersistedFile(file) : {});
   const yoga = createGraphQL(config, services, logger, {
+    persisted: persisted.plugin(),
     metrics: metrics.yogaPlugin,
     readiness: useReadiness(readiness),
     subscriptions: subscriptions.plugin,
@@ -102,7 +106,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     { maxInFlight: config.maxInFlightRequests },
   );
   const server = createHttpServer(config, requests.handler);
-  const sockets = serveWebSockets({ server, yoga, services, keepAliveMs: config.liveKeepAliveMs });
+  const sockets = serveWebSockets({ server, yoga, services, persisted, keepAliveMs: config.liveKeepAliveMs });
   let stopping: Promise<void> | null = null;
 
   return {
@@ -161,7 +165,7 @@ function createGraphQL(
   config: Config,
   services: Services,
   logger: Logger,
-  observers: { metrics: Plugin; readiness: Plugin; subscriptions: Plugin },
+  observers: { persisted: Plugin; metrics: Plugin; readiness: Plugin; subscriptions: Plugin },
 ) {
   return createYoga<ServerContext, Context>({
     schema,
@@ -180,6 +184,8 @@ function createGraphQL(
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
     plugins: [
       ...securityPlugins(config),
+      // Before parsing: an untrusted document (PERSISTED_OPERATIONS=only) is refused unparsed.
+      observers.persisted,
       observers.metrics,
       useSharedLiveResults(),
       // After useSharedLiveResults: it wraps the subscribe function that really runs.

@@ -54,6 +54,11 @@ export interface Config {
   listenBacklog: number;
   /** Origins a browser may call from; empty: same origin only. */
   corsOrigins: string[];
+  /**
+   * `auto`: automatic persisted queries besides plain ones; `only`: trusted documents alone (the
+   * typed client's and the page's, plus `file`'s), see src/security/persisted-operations.ts.
+   */
+  persistedOperations: { mode: 'auto' | 'only'; file: string | null };
 }
 
 export interface Limits {
@@ -140,6 +145,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Linux caps it at net.core.somaxconn (4096 by default since 5.4); Node's own default is 511.
     listenBacklog: int(env, 'LISTEN_BACKLOG', 4_096, 1, 1_000_000),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
+    persistedOperations: {
+      mode: oneOf(env, 'PERSISTED_OPERATIONS', ['auto', 'only'], 'auto'),
+      file: env.PERSISTED_OPERATIONS_FILE || null,
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { builder } from '../schema/builder.js';
 import { badInput, forbidden, notFound } from '../schema/errors.js';
 import type { Role } from '../db/types.js';
-import { coversPrograms, type Caller } from './caller.js';
+import { actorOf, coversPrograms, type Caller } from './caller.js';
 import { createKey, keyById, listKeys, programIdsOf, revokeKey, type ApiKey } from './keys.repository.js';
 import { programsByIds } from '../programs/programs.repository.js';
 
@@ -45,6 +45,10 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
 /** The caller's own key, so a front end shows only what its key may do (e.g. admin buttons). */
 const CallerRef = builder.objectRef<Caller>('Caller').implement({
   fields: (t) => ({
+    id: t.id({
+      description: 'The key id, or "ADMIN_API_KEY" for the bootstrap key: one cache entry per key.',
+      resolve: (c) => actorOf(c),
+    }),
     keyId: t.id({ nullable: true, description: 'Null for the bootstrap ADMIN_API_KEY.', resolve: (c) => c.keyId }),
     role: t.field({ type: RoleEnum, resolve: (c) => c.role }),
     programIds: t.field({

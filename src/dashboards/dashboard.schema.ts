@@ -3,6 +3,7 @@ import type { Aggregate } from '../kpis/aggregate.js';
 import { GranularityEnum, kpiFields } from '../kpis/kpi.schema.js';
 import { builder } from '../schema/builder.js';
 import {
+  dashboardId,
   dashboardSeries,
   dashboardTotals,
   resolveScope,
@@ -36,6 +37,11 @@ const DashboardPoint = builder.objectRef<{ start: number; aggregate: Aggregate }
 
 export const DashboardRef = builder.objectRef<DashboardView>('Dashboard').implement({
   fields: (t) => ({
+    id: t.id({
+      description:
+        "Stable for the same arguments and the caller's visible programs, so a client cache (Apollo, urql) merges live pushes into the query's dashboard.",
+      resolve: (d, _, ctx) => dashboardId(d.scope, ctx.caller),
+    }),
     programId: t.id({
       nullable: true,
       description: 'Null when the dashboard spans every program the caller may see.',

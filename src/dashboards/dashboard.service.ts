@@ -1,6 +1,7 @@
 /** Turns dashboard arguments into a checked scope and range, then answers KPIs for it. */
 import DataLoader from 'dataloader';
-import { assertProgramAccess, visible } from '../auth/caller.js';
+import { createHash } from 'node:crypto';
+import { assertProgramAccess, visible, type Caller } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { Aggregate } from '../kpis/aggregate.js';
 import { aggregateSpans, aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
@@ -78,6 +79,25 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
   // A key that sees every program reads the all-programs rollups: one row per bucket, not one per program.
   const everyProgram = programId === null && ctx.caller.programIds === null;
   return { programId, from, to, granularity, timezone, programs, everyProgram, range };
+}
+
+/** Subscribers with equal keys see the same dashboard: same programs, range, buckets and zone. */
+export function scopeKey(scope: DashboardScope, caller: Caller): string {
+  const programs =
+    scope.programId !== null
+      ? `program:${scope.programId}`
+      : caller.programIds === null
+        ? 'every-program'
+        : `programs:${[...new Set(caller.programIds)].sort().join(',')}`;
+  return JSON.stringify([programs, scope.from, scope.to, scope.granularity, scope.timezone]);
+}
+
+/**
+ * Dashboard.id: the scope key, hashed. Equal arguments seen by equal keys give equal ids (a client
+ * cache merges the query's dashboard and the live pushes into one object); anything else differs.
+ */
+export function dashboardId(scope: DashboardScope, caller: Caller): string {
+  return createHash('sha256').update(scopeKey(scope, caller)).digest('base64url').slice(0, 22);
 }
 
 /** The series buckets; too many are refused before any data is read (only when a series is asked for). */

@@ -17,7 +17,7 @@ import { createLoaders, type Context, type Services } from '../context.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
 import { shareResults } from '../realtime/shared-results.plugin.js';
 import { type DashboardView, loadDashboard } from './dashboard.schema.js';
-import type { DashboardArgs, DashboardScope } from './dashboard.service.js';
+import { scopeKey, type DashboardArgs, type DashboardScope } from './dashboard.service.js';
 
 export interface FeedStats {
   /** Live scopes held (each with at least one subscriber). */
@@ -259,17 +259,6 @@ export class LiveFeed {
     // Every subscriber of the scope receives this one view: equal operations execute once on it.
     return shareResults(view);
   }
-}
-
-/** Subscribers with equal keys see the same dashboard: same programs, range, buckets and zone. */
-export function scopeKey(scope: DashboardScope, caller: Caller): string {
-  const programs =
-    scope.programId !== null
-      ? `program:${scope.programId}`
-      : caller.programIds === null
-        ? 'every-program'
-        : `programs:${[...new Set(caller.programIds)].sort().join(',')}`;
-  return JSON.stringify([programs, scope.from, scope.to, scope.granularity, scope.timezone]);
 }
 
 /** Whether a change in [notice.from, notice.to) overlaps the range; an open bound takes anything. */

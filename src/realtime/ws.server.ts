@@ -18,6 +18,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate } from '../auth/authenticate.js';
 import type { Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
+import { userError } from '../schema/errors.js';
+import { persistedHashOf, type PersistedOperations } from '../security/persisted-operations.js';
 import { onlyClientMessages } from '../security/ws-guard.js';
 import { slowReaderGuard, type SlowReaderStats } from './slow-readers.js';
 
@@ -28,6 +30,8 @@ export interface WebSocketOptions {
   server: Server;
   yoga: Pick<YogaServerInstance<any, any>, 'getEnveloped' | 'graphqlEndpoint'>;
   services: Services;
+  /** Persisted and trusted documents: yoga's onParams, which checks them over HTTP, is not on this path. */
+  persisted: PersistedOperations;
   /** Ping interval; a socket that does not answer within another interval is dropped. */
   keepAliveMs: number;
   /** How often open sockets' keys are checked again. */
@@ -54,7 +58,7 @@ type Connections = Map<WebSocket, Connection>;
 type Enveloped = WebSocketOptions['yoga'];
 
 export function serveWebSockets(options: WebSocketOptions): LiveSockets {
-  const { server, yoga, services, keepAliveMs, recheckMs = 30_000, closeGraceMs = 1_000 } = options;
+  const { server, yoga, services, persisted, keepAliveMs, recheckMs = 30_000, closeGraceMs = 1_000 } = options;
   const { config, pubsub } = services;
   // A message is held to the same size as an HTTP body (LIMIT_BODY_BYTES); ws' own default is 100 MiB.
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.bodyBytes });
@@ -73,7 +77,7 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
       onClose: (ctx) => {
         connections.delete(ctx.extra.socket);
       },
-      onSubscribe: (ctx, _id, payload) => prepareOperation(yoga, ctx, payload),
+      onSubscribe: (ctx, _id, payload) => prepareOperation(yoga, persisted, ctx, payload),
     },
     wss,
     keepAliveMs,
@@ -119,6 +123,7 @@ async function admit(
 /** subscribe: the operation parsed, validated and given its context by yoga's own envelop stack. */
 async function prepareOperation(
   yoga: Enveloped,
+  persisted: PersistedOperations,
   ctx: Context<Record<string, unknown>, { socket: WebSocket; request: unknown }>,
   payload: SubscribePayload,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
@@ -131,7 +136,7 @@ async function prepareOperation(
   });
   let document: DocumentNode;
   try {
-    document = parse(payload.query);
+    document = parse(documentOf(persisted, payload));
   } catch (error) {
     return [error as GraphQLError];
   }
@@ -190,4 +195,16 @@ async function closeEvery(wss: WebSocketServer, closeGraceMs: number): Promise<v
   await Promise.race([Promise.all(gone), new Promise((resolve) => (timer = setTimeout(resolve, closeGraceMs)))]);
   clearTimeout(timer);
   for (const socket of wss.clients) socket.terminate();
+}
+
+/** The text to run: the payload's (trusted, in PERSISTED_OPERATIONS=only), or the one its hash names. */
+function documentOf(persisted: PersistedOperations, payload: SubscribePayload): string {
+  const hash = persistedHashOf(payload);
+  if (payload.query === '' && hash !== null) {
+    const kept = persisted.lookup(hash);
+    if (kept === null) throw userError('PERSISTED_QUERY_NOT_FOUND', 'PersistedQueryNotFound');
+    return kept;
+  }
+  persisted.admits(payload.query, hash);
+  return payload.query;
 }

@@ -19,7 +19,13 @@ export type ErrorCode =
   /** The server has more work queued than it may hold (HTTP 503, Retry-After): nothing was stored; retry. */
   | 'OVERLOADED'
   /** The server is shutting down and takes no new requests (HTTP 503, Retry-After): retry, another instance may take it. */
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  /** A hash-only request whose document this server does not hold yet (Apollo's link then sends the text). */
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  /** extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent with it: refused, not kept. */
+  | 'PERSISTED_QUERY_HASH_MISMATCH'
+  /** PERSISTED_OPERATIONS=only and the document is not a trusted one: refused before parsing. */
+  | 'OPERATION_NOT_TRUSTED';
 
 const status: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
@@ -31,6 +37,9 @@ const status: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   OVERLOADED: 503,
   SHUTTING_DOWN: 503,
+  PERSISTED_QUERY_NOT_FOUND: 400,
+  PERSISTED_QUERY_HASH_MISMATCH: 400,
+  OPERATION_NOT_TRUSTED: 400,
 };
 
 const REQUEST_LEVEL = new Set<ErrorCode>([
@@ -39,6 +48,9 @@ const REQUEST_LEVEL = new Set<ErrorCode>([
   'RATE_LIMITED',
   'OVERLOADED',
   'SHUTTING_DOWN',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_HASH_MISMATCH',
+  'OPERATION_NOT_TRUSTED',
 ]);
 
 export function userError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {

@@ -18,12 +18,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient } from 'graphql-ws';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import WebSocket from 'ws';
-import {
-  ClientCreateProgramDocument,
-  ClientDashboardDocument,
-  ClientMeDocument,
-  ClientProgramsDocument,
-} from '../src/client/generated.js';
+import { ClientCreateProgramDocument, ClientMeDocument, ClientProgramsDocument } from '../src/client/generated.js';
 import { MonitoringClient } from '../src/client/index.js';
 import { ADMIN_KEY, testApp } from './helpers/app.js';
 

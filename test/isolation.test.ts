@@ -311,6 +311,16 @@ const MATRIX: Record<string, Row> = {
       },
     ],
   },
+  'Mutation.addDimension': {
+    probes: [
+      {
+        name: "a dimension of bravo's",
+        key: 'adminA',
+        query: `mutation { addDimension(programId: "${B}", input: { key: "office", label: "Office" }) { id dimensions { key } } }`,
+        expect: 'REFUSED',
+      },
+    ],
+  },
   'Mutation.createWebhook': {
     probes: [
       {

@@ -1,6 +1,9 @@
 import type { Context } from '../context.js';
 import type { Aggregate } from '../kpis/aggregate.js';
-import { GranularityEnum, kpiFields } from '../kpis/kpi.schema.js';
+import { GranularityEnum, KpiEnum, kpiFields } from '../kpis/kpi.schema.js';
+import type { KpiKey } from '../kpis/registry.js';
+import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
+import { type BreakdownArgs, type BreakdownRow, dashboardBreakdown } from './breakdown.js';
 import { builder } from '../schema/builder.js';
 import {
   dashboardId,
@@ -25,6 +28,14 @@ export class DashboardView {
   series() {
     return (this.seriesPromise ??= dashboardSeries(this.ctx, this.scope));
   }
+  /** Read with the view's own context: a live view is computed once for all its subscribers. */
+  breakdown(args: BreakdownArgs) {
+    const key = JSON.stringify(args);
+    let rows = this.breakdowns.get(key);
+    if (!rows) this.breakdowns.set(key, (rows = dashboardBreakdown(this.ctx, this.scope, args)));
+    return rows;
+  }
+  private readonly breakdowns = new Map<string, Promise<BreakdownRow[]>>();
 }
 
 const DashboardPoint = builder.objectRef<{ start: number; aggregate: Aggregate }>('DashboardPoint').implement({
@@ -32,6 +43,23 @@ const DashboardPoint = builder.objectRef<{ start: number; aggregate: Aggregate }
   fields: (t) => ({
     start: t.field({ type: 'DateTime', resolve: (p) => p.start }),
     ...kpiFields(t, (p) => p.aggregate),
+  }),
+});
+
+const BreakdownRowRef = builder.objectRef<BreakdownRow>('BreakdownRow').implement({
+  description: "One value of a dimension (or one program) in a dashboard's scope: every KPI, and a series.",
+  fields: (t) => ({
+    value: t.string({
+      nullable: true,
+      description: 'The dimension\'s value (the program id for by: "program"); null for events without the attribute.',
+      resolve: (r) => r.value,
+    }),
+    ...kpiFields(t, (r) => r.aggregate),
+    series: t.field({
+      type: [DashboardPoint],
+      description: "The row's points, in the dashboard's buckets.",
+      resolve: (r) => r.series(),
+    }),
   }),
 });
 
@@ -53,6 +81,28 @@ export const DashboardRef = builder.objectRef<DashboardView>('Dashboard').implem
     timezone: t.string({ description: 'The zone the series buckets are cut in.', resolve: (d) => d.scope.timezone }),
     ...kpiFields(t, (d) => d.totals()),
     series: t.field({ type: [DashboardPoint], resolve: (d) => d.series() }),
+    filter: t.field({
+      type: [AttributeFilterRef],
+      description: 'The filter the dashboard was asked with (empty: none).',
+      resolve: (d) => d.scope.filter,
+    }),
+    breakdown: t.field({
+      type: [BreakdownRowRef],
+      description: 'One row per value of a dimension (or per program with by: "program"), in this dashboard\'s scope.',
+      args: {
+        by: t.arg.string({ required: true }),
+        orderBy: t.arg({ type: KpiEnum, required: false }),
+        descending: t.arg.boolean({ required: false, defaultValue: true }),
+        limit: t.arg.int({ required: false, defaultValue: 50 }),
+      },
+      resolve: (d, args) =>
+        d.breakdown({
+          by: args.by,
+          orderBy: (args.orderBy ?? null) as KpiKey | null,
+          descending: args.descending ?? true,
+          limit: args.limit ?? 50,
+        }),
+    }),
   }),
 });
 
@@ -63,6 +113,7 @@ export const dashboardArgs = builder.args((t) => ({
   to: t.field({ type: 'DateTime', required: false }),
   granularity: t.field({ type: GranularityEnum, required: false, defaultValue: 'DAY' }),
   timezone: t.string({ required: false }),
+  filter: t.field({ type: [AttributeFilterInput], required: false }),
 }));
 
 export async function loadDashboard(ctx: Context, args: DashboardArgs): Promise<DashboardView> {

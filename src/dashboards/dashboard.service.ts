@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 import { assertProgramAccess, visible, type Caller } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { Aggregate } from '../kpis/aggregate.js';
-import { aggregateSpans, aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
+import { aggregateFiltered } from '../kpis/filtered.js';
+import { aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
+import { type AttributeFilter, filterKey } from '../scope/filter.js';
+import { checkedScope, type Scope, type ScopeArgs } from '../scope/scope.js';
 import {
   bucketStart,
   bucketsCovering,
@@ -25,9 +28,10 @@ export interface DashboardArgs {
   to?: number | null;
   granularity?: Granularity | null;
   timezone?: string | null;
+  filter?: ScopeArgs['filter'];
 }
 
-export interface DashboardScope {
+export interface DashboardScope extends Scope {
   programId: string | null;
   from: number | null;
   to: number | null;
@@ -52,15 +56,8 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
     throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${args.timezone}")`);
   }
 
-  let programs: Program[];
-  if (programId !== null) {
-    assertProgramAccess(ctx.caller, programId);
-    const program = await ctx.loaders.program.load(programId);
-    if (!program) throw notFound('program', programId);
-    programs = [program];
-  } else {
-    programs = visible(ctx.caller, await listPrograms(ctx.services.db));
-  }
+  const scope = await checkedScope(ctx, { programId, filter: args.filter });
+  const { programs } = scope;
   const timezone = args.timezone ?? (programId !== null ? programs[0].timezone : 'UTC');
 
   let range: Interval | null = null;
@@ -76,9 +73,7 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
     const end = to ?? nextBucketStart(bucketStart(last, granularity, timezone), granularity, timezone);
     if (start !== undefined && start < end) range = { start, end };
   }
-  // A key that sees every program reads the all-programs rollups: one row per bucket, not one per program.
-  const everyProgram = programId === null && ctx.caller.programIds === null;
-  return { programId, from, to, granularity, timezone, programs, everyProgram, range };
+  return { ...scope, from, to, granularity, timezone, range };
 }
 
 /** Subscribers with equal keys see the same dashboard: same programs, range, buckets and zone. */
@@ -89,7 +84,7 @@ export function scopeKey(scope: DashboardScope, caller: Caller): string {
       : caller.programIds === null
         ? 'every-program'
         : `programs:${[...new Set(caller.programIds)].sort().join(',')}`;
-  return JSON.stringify([programs, scope.from, scope.to, scope.granularity, scope.timezone]);
+  return JSON.stringify([programs, scope.from, scope.to, scope.granularity, scope.timezone, filterKey(scope.filter)]);
 }
 
 /**
@@ -119,9 +114,12 @@ export function seriesSpans(scope: DashboardScope) {
 interface BlockKey {
   program: ProgramRef;
   spans: readonly Interval[];
+  /** In normal form; absent or empty: none. */
+  filter?: readonly AttributeFilter[];
 }
 
-const spansKey = (key: BlockKey) => key.spans.map((s) => `${s.start}-${s.end}`).join(',');
+const spansKey = (key: BlockKey) =>
+  `${key.spans.map((s) => `${s.start}-${s.end}`).join(',')}|${filterKey(key.filter ?? [])}`;
 
 /**
  * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans
@@ -135,7 +133,7 @@ export function createBlockLoader(db: Context['services']['db'], now: () => numb
       const answers = new Map<string, Aggregate[]>();
       for (const [sk, group] of groups) {
         const programs = [...new Map(group.map((k) => [k.program.id, k.program])).values()];
-        const blocks = await aggregateSpans(db, programs, group[0].spans, now());
+        const blocks = await aggregateFiltered(db, programs, group[0].filter ?? [], group[0].spans, now());
         for (const [programId, aggregates] of blocks) answers.set(`${programId}|${sk}`, aggregates);
       }
       return keys.map((key) => answers.get(`${key.program.id}|${spansKey(key)}`)!);
@@ -147,7 +145,7 @@ export function createBlockLoader(db: Context['services']['db'], now: () => numb
 /** The dashboard's KPIs over its whole range, merged over its programs. */
 export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
   if (!scope.range) return new Aggregate();
-  if (scope.everyProgram)
+  if (scope.everyProgram && scope.filter.length === 0)
     return (
       await aggregateSpansOfAll(
         ctx.services.db,
@@ -157,7 +155,7 @@ export async function dashboardTotals(ctx: Context, scope: DashboardScope): Prom
       )
     )[0];
   const blocks = await ctx.loaders.blocks.loadMany(
-    scope.programs.map((program) => ({ program, spans: [scope.range!] })),
+    scope.programs.map((program) => ({ program, spans: [scope.range!], filter: scope.filter })),
   );
   return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
 }
@@ -169,7 +167,7 @@ export async function dashboardSeries(
 ): Promise<{ start: number; aggregate: Aggregate }[]> {
   const buckets = seriesSpans(scope);
   const spans = buckets.map((b) => b.span);
-  if (scope.everyProgram) {
+  if (scope.everyProgram && scope.filter.length === 0) {
     const totals = await aggregateSpansOfAll(
       ctx.services.db,
       scope.programs.map((p) => p.id),
@@ -178,7 +176,9 @@ export async function dashboardSeries(
     );
     return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: totals[i] }));
   }
-  const blocks = (await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans })))).map(unwrap);
+  const blocks = (
+    await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans, filter: scope.filter })))
+  ).map(unwrap);
   return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: Aggregate.sum(blocks.map((b) => b[i])) }));
 }
 

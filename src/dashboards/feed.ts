@@ -156,6 +156,7 @@ export class LiveFeed {
         from: scope.from,
         to: scope.to,
         granularity: scope.granularity,
+        filter: scope.filter,
         // The default zone is left implicit: naming it would only be validated again on every change.
         timezone:
           scope.timezone === (scope.programId !== null ? scope.programs[0]?.timezone : 'UTC') ? null : scope.timezone,

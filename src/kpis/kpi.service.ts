@@ -2,6 +2,7 @@
  * The read path: aggregates for programs over spans of time, from rollups for whole buckets and
  * from raw events only at partial edges. Cost grows with the buckets answered, not the events stored.
  */
+import { sql } from 'kysely';
 import type { Executor } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, cover, levelLength, type Piece } from './rollup-levels.js';
@@ -26,7 +27,7 @@ export async function aggregateSpans(
 ): Promise<Map<string, Aggregate[]>> {
   return readSpans(
     db,
-    programs.map((p) => ({ key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id] })),
+    programs.map((p) => ({ key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id], match: null })),
     spans,
     now,
   );
@@ -45,37 +46,65 @@ export async function aggregateSpansOfAll(
 ): Promise<Aggregate[]> {
   const result = await readSpans(
     db,
-    [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds }],
+    [{ key: ALL_PROGRAMS, rollupId: ALL_PROGRAMS, zone: ALL_PROGRAMS_ZONE, members: programIds, match: null }],
     spans,
     now,
   );
   return result.get(ALL_PROGRAMS)!;
 }
 
-/** What one answer is read from: a rollup id (a program, or ALL_PROGRAMS), its zone, and whose raw events belong to it. */
-interface Source {
+/**
+ * What one answer is read from: a rollup id (a program, ALL_PROGRAMS, or a dimension value), its
+ * zone, whose raw events belong to it, and which of those by their attributes.
+ */
+export interface Source {
   key: string;
-  rollupId: string;
+  /** Null: no rollup holds it (a combination of filters), so every piece is read from raw events. */
+  rollupId: string | null;
   zone: string;
   members: string[];
+  /** Which raw events of its members belong to it, by their attributes; null: all of them. */
+  match: ((attributes: Record<string, string>) => boolean) | null;
 }
 
-async function readSpans(
+interface Target {
+  aggregates: Aggregate[];
+  match: Source['match'];
+}
+
+/**
+ * One aggregate per source and span. Sources with a rollup read whole buckets from it and raw
+ * events at the edges; sources without one read every event of their members in the spans
+ * (bounded by the events in range, not by all events stored).
+ */
+export async function readSpans(
   db: Executor,
   sources: Source[],
   spans: readonly Interval[],
   now = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, Aggregate[]>> {
   const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
+  const targetOf = (s: Source): Target => ({ aggregates: result.get(s.key)!, match: s.match });
+  const rawOnly = sources.filter((s) => s.rollupId === null);
+  if (rawOnly.length > 0) {
+    const pieces = spans.map(
+      (span, i): Piece => ({ source: 'raw', start: span.start, end: span.end, span: i, sign: 1 }),
+    );
+    const sorted = [...pieces].sort((a, b) => a.start - b.start);
+    for (const run of runsOf(sorted, 0)) await readRaw(db, membersOf(rawOnly, targetOf), sorted, run, 1);
+  }
   // Sources that share a time zone need the same pieces, so they share every query.
-  for (const [zone, group] of groupBy(sources, (s) => s.zone)) {
+  for (const [zone, group] of groupBy(
+    sources.filter((s) => s.rollupId !== null),
+    (s) => s.zone,
+  )) {
     const pieces = complementHour(
       spans.flatMap((span, i) => cover(span.start, span.end, zone, i)),
       spans,
       now,
     );
-    const byRollup = new Map(group.map((s) => [s.rollupId, result.get(s.key)!]));
-    const byMember = new Map(group.flatMap((s) => s.members.map((m) => [m, result.get(s.key)!] as const)));
+    const byRollup = new Map(group.map((s) => [s.rollupId!, result.get(s.key)!]));
+    const byMember = membersOf(group, targetOf);
     // Events to take away are read before the rollups that hold them: an event committed between
     // the two reads is then counted in full, never taken away without having been added.
     const groups = [...groupBy(pieces, (p) => `${p.sign < 0 ? 0 : 1}${p.source}`).values()].sort(
@@ -86,12 +115,8 @@ async function readSpans(
       // Nearby pieces are read by one query; the rows between them are skipped below.
       const gap = source === 'raw' ? 0 : 4 * levelLength(source);
       for (const run of runsOf(list, gap)) {
-        if (source === 'raw') {
-          for (const event of await readLiveEvents(db, [...byMember.keys()], run.start, run.end)) {
-            const piece = pieceAt(list, Number(event.occurred_at));
-            if (piece) byMember.get(event.program_id)![piece.span].addEvent(event.kind, event.value, sign);
-          }
-        } else {
+        if (source === 'raw') await readRaw(db, byMember, list, run, sign);
+        else {
           for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(row.bucket_start));
             if (piece) mergeRow(byRollup.get(row.program_id)![piece.span], row);
@@ -101,6 +126,37 @@ async function readSpans(
     }
   }
   return result;
+}
+
+function membersOf(sources: Source[], targetOf: (s: Source) => Target): Map<string, Target[]> {
+  const byMember = new Map<string, Target[]>();
+  for (const source of sources) {
+    const target = targetOf(source);
+    for (const member of source.members) {
+      const list = byMember.get(member);
+      if (list) list.push(target);
+      else byMember.set(member, [target]);
+    }
+  }
+  return byMember;
+}
+
+/** Adds (or takes away) the raw events of a run to every target they belong to. */
+async function readRaw(db: Executor, byMember: Map<string, Target[]>, pieces: Piece[], run: Interval, sign: number) {
+  let withAttributes = false;
+  for (const targets of byMember.values()) if (targets.some((t) => t.match !== null)) withAttributes = true;
+  for (const event of await readLiveEvents(db, [...byMember.keys()], run.start, run.end, withAttributes)) {
+    const piece = pieceAt(pieces, Number(event.occurred_at));
+    if (!piece) continue;
+    let attributes: Record<string, string> | undefined;
+    for (const target of byMember.get(event.program_id)!) {
+      if (target.match) {
+        attributes ??= event.attributes ? (JSON.parse(event.attributes) as Record<string, string>) : {};
+        if (!target.match(attributes)) continue;
+      }
+      target.aggregates[piece.span].addEvent(event.kind, event.value, sign);
+    }
+  }
 }
 
 /**
@@ -129,10 +185,16 @@ function complementHour(pieces: Piece[], spans: readonly Interval[], now: number
   });
 }
 
-function readLiveEvents(db: Executor, programIds: string[], start: number, end: number) {
+function readLiveEvents(db: Executor, programIds: string[], start: number, end: number, withAttributes: boolean) {
   return db
     .selectFrom('events')
-    .select(['program_id', 'kind', 'value', 'occurred_at'])
+    .select([
+      'program_id',
+      'kind',
+      'value',
+      'occurred_at',
+      withAttributes ? 'attributes' : sql<null>`null`.as('attributes'),
+    ])
     .where('program_id', 'in', programIds)
     .where('occurred_at', '>=', start)
     .where('occurred_at', '<', end)

@@ -154,18 +154,29 @@ export function operationCost(
     if (!field) return 0;
     if (++walked > max) throw new OverLimit(walked);
     let args: Args = {};
-    // Only scalar and enum arguments bound a list; a field taking input objects (a record mutation)
-    // is not read here, as its input-object variables were not coerced above.
-    if (field.args.every((arg) => !isInputObjectType(getNamedType(arg.type)))) {
+    // Only scalar and enum arguments bound a list; input-object arguments (a record mutation's
+    // events, a dashboard's filter) are left out, as their variables were not coerced above.
+    const scalarArgs = field.args.filter((arg) => !isInputObjectType(getNamedType(arg.type)));
+    if (scalarArgs.length > 0) {
       try {
-        args = getArgumentValues(field, node, variables);
+        const names = new Set(scalarArgs.map((arg) => arg.name));
+        args = getArgumentValues(
+          { ...field, args: scalarArgs },
+          {
+            ...node,
+            arguments: node.arguments?.filter((arg) => names.has(arg.name.value)),
+          },
+          variables,
+        );
       } catch {
         // A bad argument fails in execution, before any resolver.
       }
     }
     const type = getNamedType(field.type);
+    // Children see this field's arguments over its parent's: a breakdown row's series has its dashboard's buckets.
+    const childArgs = { ...parentArgs, ...args };
     const each =
-      node.selectionSet && isObjectType(type) ? 1 + selectionCost(node.selectionSet, type, args, new Set()) : 1;
+      node.selectionSet && isObjectType(type) ? 1 + selectionCost(node.selectionSet, type, childArgs, new Set()) : 1;
     const cost = isListType(getNullableType(field.type)) ? listSize(field, args, parentArgs) * each : each;
     if (cost > max) throw new OverLimit(cost);
     return cost;

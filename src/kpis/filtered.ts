@@ -1,0 +1,177 @@
+/**
+ * Reads under an attribute filter, and breakdowns (issue 18). Which path a read takes follows from
+ * the filter's normal form (scope/filter.ts):
+ *  - no filter: the program's own rollups (kpi.service.ts);
+ *  - one key: the rollups of each of its values, summed; raw events only at the edges;
+ *  - two keys or more: no rollup holds the combination, so the events of the programs in range are
+ *    read and matched (exact; cost grows with the events in range, see README "Breakdowns").
+ * A breakdown by a dimension, without a filter or with one on the same dimension, reads one set of
+ * value rollups per value; with a filter on another dimension it is a combination, read raw.
+ */
+import type { Executor } from '../db/types.js';
+import { type AttributeFilter, matcher } from '../scope/filter.js';
+import { Aggregate } from './aggregate.js';
+import { aggregateSpans, aggregateSpansOfAll, type ProgramRef, readSpans, type Source } from './kpi.service.js';
+import { dimensionRollupId } from './rollup-levels.js';
+import type { Interval } from './time.js';
+
+/** One aggregate per program and span, counting only the events that match `filter`. */
+export async function aggregateFiltered(
+  db: Executor,
+  programs: readonly ProgramRef[],
+  filter: readonly AttributeFilter[],
+  spans: readonly Interval[],
+  now?: number,
+): Promise<Map<string, Aggregate[]>> {
+  if (filter.length === 0) return aggregateSpans(db, programs, spans, now);
+  const sources = programs.flatMap((p) => filteredSources(p, filter, p.id));
+  const read = await readSpans(db, sources, spans, now);
+  const result = new Map<string, Aggregate[]>();
+  for (const p of programs)
+    result.set(
+      p.id,
+      spans.map(() => new Aggregate()),
+    );
+  for (const source of sources) addInto(result.get(source.members[0])!, read.get(source.key)!);
+  return result;
+}
+
+/** The spans summed over every program, from ALL_PROGRAMS's rollups when the caller sees them all and nothing is filtered. */
+export async function aggregateScopeTotal(
+  db: Executor,
+  programs: readonly ProgramRef[],
+  filter: readonly AttributeFilter[],
+  everyProgram: boolean,
+  spans: readonly Interval[],
+  now?: number,
+): Promise<Aggregate[]> {
+  if (everyProgram && filter.length === 0)
+    return aggregateSpansOfAll(
+      db,
+      programs.map((p) => p.id),
+      spans,
+      now,
+    );
+  const total = spans.map(() => new Aggregate());
+  for (const aggregates of (await aggregateFiltered(db, programs, filter, spans, now)).values())
+    addInto(total, aggregates);
+  return total;
+}
+
+/** The sources whose sum is `program`'s events matching `filter` (one or more keys). */
+function filteredSources(program: ProgramRef, filter: readonly AttributeFilter[], tag: string): Source[] {
+  if (filter.length === 1) {
+    const [{ key, values }] = filter;
+    return values.map((value) => valueSource(program, key, value, `${tag}\u0000${value}`));
+  }
+  return [
+    { key: `${tag}\u0000*`, rollupId: null, zone: program.timezone, members: [program.id], match: matcher(filter) },
+  ];
+}
+
+function valueSource(program: ProgramRef, key: string, value: string, sourceKey: string): Source {
+  return {
+    key: sourceKey,
+    rollupId: dimensionRollupId(program.id, key, value),
+    zone: program.timezone,
+    members: [program.id],
+    match: (attributes) => attributes[key] === value,
+  };
+}
+
+function addInto(target: Aggregate[], parts: readonly Aggregate[]) {
+  for (let i = 0; i < parts.length; i++) target[i].merge(parts[i]);
+}
+
+/** One breakdown row's aggregates, per span; `value` null for the events without the attribute. */
+export interface BreakdownPart {
+  value: string | null;
+  aggregates: Aggregate[];
+}
+
+/**
+ * Per value of dimension `by` (or per program, `by` "program"), the events of the scope matching
+ * `filter`, per span. `valuesOf(programId)` lists the values the dimension has taken in a program.
+ * Values and programs without any event in the spans are left out.
+ */
+export async function breakdown(
+  db: Executor,
+  programs: readonly ProgramRef[],
+  filter: readonly AttributeFilter[],
+  by: string,
+  valuesOf: (programId: string) => readonly string[],
+  spans: readonly Interval[],
+  now?: number,
+): Promise<BreakdownPart[]> {
+  if (by === 'program') {
+    const read = await aggregateFiltered(db, programs, filter, spans, now);
+    return programs.map((p) => ({ value: p.id, aggregates: read.get(p.id)! }));
+  }
+  const others = filter.filter((f) => f.key !== by);
+  const own = filter.find((f) => f.key === by);
+  const rows = new Map<string | null, Aggregate[]>();
+  const rowOf = (value: string | null) => {
+    let row = rows.get(value);
+    if (!row) rows.set(value, (row = spans.map(() => new Aggregate())));
+    return row;
+  };
+  const sources: Source[] = [];
+  const valueOfSource = new Map<string, string | null>();
+  for (const program of programs) {
+    const allowed = own ? new Set(own.values) : null;
+    const values = valuesOf(program.id).filter((v) => !allowed || allowed.has(v));
+    for (const value of values) {
+      const key = `${program.id}\u0000${value}`;
+      valueOfSource.set(key, value);
+      if (others.length === 0) sources.push(valueSource(program, by, value, key));
+      else {
+        const rest = matcher(others);
+        sources.push({
+          key,
+          rollupId: null,
+          zone: program.timezone,
+          members: [program.id],
+          match: (a) => a[by] === value && rest(a),
+        });
+      }
+    }
+    // Events without the attribute match no filter on `by`; without one, they make the null row.
+    if (own) continue;
+    const key = `${program.id}\u0000`;
+    valueOfSource.set(key, null);
+    if (others.length === 0)
+      // The program's own rollups: the null row is what its values leave of them (aggregates subtract exactly).
+      sources.push({ key, rollupId: program.id, zone: program.timezone, members: [program.id], match: null });
+    else {
+      const rest = matcher(others);
+      sources.push({
+        key,
+        rollupId: null,
+        zone: program.timezone,
+        members: [program.id],
+        match: (a) => a[by] === undefined && rest(a),
+      });
+    }
+  }
+  const read = await readSpans(db, sources, spans, now);
+  const totals = new Map<string, Aggregate[]>();
+  for (const source of sources) {
+    const value = valueOfSource.get(source.key)!;
+    const aggregates = read.get(source.key)!;
+    if (value === null && others.length === 0) totals.set(source.members[0], aggregates);
+    else addInto(rowOf(value), aggregates);
+  }
+  // Null rows from totals: each program's total less its values.
+  for (const source of sources) {
+    const value = valueOfSource.get(source.key)!;
+    if (value === null || others.length > 0) continue;
+    const total = totals.get(source.members[0]);
+    if (total) for (let i = 0; i < spans.length; i++) total[i].merge(read.get(source.key)![i], -1);
+  }
+  for (const total of totals.values()) addInto(rowOf(null), total);
+  return [...rows]
+    .filter(([, aggregates]) => aggregates.some(hasData))
+    .map(([value, aggregates]) => ({ value, aggregates }));
+}
+
+export const hasData = (a: Aggregate) => a.resCount + a.satCount + a.conflicts > 0;

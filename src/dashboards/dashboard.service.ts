@@ -1,7 +1,7 @@
 /** Turns dashboard arguments into a checked scope and range, then answers KPIs for it. */
 import DataLoader from 'dataloader';
 import { createHash } from 'node:crypto';
-import { assertProgramAccess, visible, type Caller } from '../auth/caller.js';
+import type { Caller } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { Aggregate } from '../kpis/aggregate.js';
 import { aggregateFiltered } from '../kpis/filtered.js';
@@ -17,8 +17,7 @@ import {
   type Granularity,
   type Interval,
 } from '../kpis/time.js';
-import { listPrograms, type Program } from '../programs/programs.repository.js';
-import { badInput, notFound } from '../schema/errors.js';
+import { badInput } from '../schema/errors.js';
 
 export const MAX_BUCKETS = 2_000;
 

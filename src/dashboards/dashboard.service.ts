@@ -37,9 +37,6 @@ export interface DashboardScope extends Scope {
   granularity: Granularity;
   /** The zone series buckets are cut in. */
   timezone: string;
-  programs: Program[];
-  /** Every program, for a caller who may see them all: read from the all-programs rollups. */
-  everyProgram: boolean;
   /** The range actually answered: open bounds closed on the data; null when there is none. */
   range: Interval | null;
 }

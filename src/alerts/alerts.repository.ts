@@ -58,6 +58,10 @@ function toAlert(row: AlertTable): Alert {
   };
 }
 
+/** Alert.groupValue: the group key, null for an ungrouped rule ('' in the one-open-alert index). */
+export const groupValueOf = (alert: Pick<Alert, 'group_key'>): string | null =>
+  alert.group_key === '' ? null : alert.group_key;
+
 function toHistory(row: AlertHistoryTable): AlertHistoryEntry {
   return {
     ...row,

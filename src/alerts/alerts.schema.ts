@@ -7,9 +7,13 @@ import { DashboardRef } from '../dashboards/dashboard.schema.js';
 import { KpiEnum } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
 import { builder } from '../schema/builder.js';
+import { filterKey, parseFilterKey } from '../scope/filter.js';
+import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
+import { checkedScope, declaresDimension } from '../scope/scope.js';
 import { badInput, notFound } from '../schema/errors.js';
 import {
   alertById,
+  groupValueOf,
   historyOf,
   listAlerts,
   listRules,
@@ -56,6 +60,15 @@ export const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement(
       description: 'A FIRING alert resolves only once the KPI no longer passes this (hysteresis). Null: the threshold.',
     }),
     enabled: t.exposeBoolean('enabled'),
+    filter: t.field({
+      type: [AttributeFilterRef],
+      description: 'Only events matching it are judged (empty: all).',
+      resolve: (r) => parseFilterKey(r.filter),
+    }),
+    groupBy: t.exposeString('group_by', {
+      nullable: true,
+      description: 'A dimension: the rule is judged for each of its values on its own. Null: not grouped.',
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (r) => r.created_at }),
     updatedAt: t.field({ type: 'DateTime', resolve: (r) => r.updated_at }),
   }),
@@ -91,6 +104,11 @@ export const AlertRef = builder.objectRef<Alert>('Alert').implement({
       resolve: (alert) => alert.rule_id,
     }),
     programId: t.exposeID('program_id'),
+    groupValue: t.string({
+      nullable: true,
+      description: "The value of the rule's groupBy dimension this alert is about; null for an ungrouped rule.",
+      resolve: (a) => groupValueOf(a),
+    }),
     state: t.field({ type: AlertStateEnum, resolve: (a) => a.state }),
     value: t.exposeFloat('value', { description: "The KPI's value at the last transition." }),
     threshold: t.exposeFloat('threshold'),
@@ -131,6 +149,8 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
       description: 'Hysteresis: on the healthy side of threshold, or null.',
     }),
     enabled: t.boolean({ required: false, defaultValue: true }),
+    filter: t.field({ type: [AttributeFilterInput], required: false }),
+    groupBy: t.string({ required: false }),
   }),
 });
 
@@ -283,13 +303,20 @@ builder.mutationFields((t) => ({
         for_minutes: input.forMinutes ?? 0,
         recovery_threshold: input.recoveryThreshold ?? null,
       });
+      // The rule's scope: its program (or every program) and filter, checked like any other (scope/scope.ts).
+      const scope = await checkedScope(ctx, { programId, filter: input.filter }, 'filter');
+      const groupBy = input.groupBy ?? null;
+      if (groupBy !== null && (groupBy === 'program' || !(await declaresDimension(ctx, scope, groupBy)))) {
+        const where = programId !== null ? `program "${programId}"` : 'any program';
+        throw badInput('groupBy', `must be a dimension of ${where} (got "${groupBy}")`);
+      }
       const now = ctx.services.now();
       const rule = await insertRule(ctx.services.db, {
         ...fields,
         id: randomUUID(),
         program_id: programId,
-        filter: '',
-        group_by: null,
+        filter: filterKey(scope.filter),
+        group_by: groupBy,
         enabled: input.enabled ?? true,
         created_at: now,
         updated_at: now,

@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Executor } from '../db/types.js';
 import type { EventBus } from '../realtime/pubsub.js';
+import { parseFilterKey } from '../scope/filter.js';
 import {
   alertById,
+  groupValueOf,
   insertAlert,
   insertHistory,
   openAlerts,
@@ -45,10 +47,12 @@ export class AlertWriter {
     open: Alert | null,
     t: Transition,
     cause: AlertCause = 'EVALUATION',
+    /** The groupBy value a new alert is about; '' for an ungrouped rule. */
+    groupKey = '',
   ): Promise<Alert> {
     const written = await this.db
       .transaction()
-      .execute((trx) => this.writeTransition(trx, rule, programId, open, t, cause));
+      .execute((trx) => this.writeTransition(trx, rule, programId, open, t, cause, groupKey));
     this.published([written]);
     return written.alert;
   }
@@ -120,6 +124,7 @@ export class AlertWriter {
     open: Alert | null,
     t: Transition,
     cause: AlertCause,
+    groupKey = '',
   ) {
     let alert: Alert;
     if (open === null) {
@@ -136,9 +141,9 @@ export class AlertWriter {
         acknowledged_at: null,
         acknowledged_by: null,
         version: 1,
-        group_key: '',
+        group_key: groupKey,
       };
-      // The unique index on (rule, program, open_key) refuses a second open alert here.
+      // The unique index on (rule, program, group_key, open_key) refuses a second open alert here.
       await insertAlert(trx, alert);
     } else {
       alert = {
@@ -209,6 +214,7 @@ export function notificationBody(eventId: string, rule: AlertRule, alert: Alert,
     alert: {
       id: alert.id,
       programId: alert.program_id,
+      groupValue: groupValueOf(alert),
       state: alert.state,
       value: alert.value,
       threshold: alert.threshold,
@@ -224,6 +230,8 @@ export function notificationBody(eventId: string, rule: AlertRule, alert: Alert,
       threshold: rule.threshold,
       windowDays: rule.window_days,
       severity: rule.severity,
+      filter: parseFilterKey(rule.filter),
+      groupBy: rule.group_by,
     },
   };
 }

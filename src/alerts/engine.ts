@@ -6,7 +6,11 @@
  */
 import type { Db } from '../db/types.js';
 import type { Logger } from '../metrics/logger.js';
+import type { Aggregate } from '../kpis/aggregate.js';
+import { aggregateFiltered, breakdown } from '../kpis/filtered.js';
 import { aggregateSpans } from '../kpis/kpi.service.js';
+import { dimensionKey, valuesOf } from '../programs/dimensions.repository.js';
+import { parseFilterKey } from '../scope/filter.js';
 import { kpi } from '../kpis/registry.js';
 import { DAY } from '../kpis/time.js';
 import { listPrograms, programsByIds, type Program } from '../programs/programs.repository.js';
@@ -112,42 +116,81 @@ export class AlertEngine {
     const programs = programIds === null ? await listPrograms(this.db) : await programsByIds(this.db, programIds);
     const open = new Map<string, Alert>();
     for (const alert of await openAlerts(this.db, { programIds, ruleIds: rules.map((r) => r.id) })) {
-      open.set(`${alert.rule_id}|${alert.program_id}`, alert);
+      open.set(openKey(alert.rule_id, alert.program_id, alert.group_key), alert);
     }
 
-    // Rules with the same window share one read of the rollups for all their programs.
-    for (const [windowDays, group] of groupBy(rules, (r) => r.window_days)) {
+    // Plain rules with the same window share one read of the rollups for all their programs;
+    // a filtered or grouped rule reads its own scope (kpis/filtered.ts).
+    const plain = rules.filter((r) => r.filter === '' && r.group_by === null);
+    for (const [windowDays, group] of groupBy(plain, (r) => r.window_days)) {
       const judged = programs.filter((p) => group.some((r) => appliesTo(r, p)));
       if (judged.length === 0) continue;
       const aggregates = await aggregateSpans(this.db, judged, [{ start: now - windowDays * DAY, end: now }], now);
       for (const rule of group) {
-        for (const program of judged.filter((p) => appliesTo(rule, p))) {
-          const value = kpi(rule.kpi).compute(aggregates.get(program.id)![0]);
-          const current = open.get(`${rule.id}|${program.id}`) ?? null;
-          const condition = {
-            comparator: rule.comparator,
-            threshold: rule.threshold,
-            recoveryThreshold: rule.recovery_threshold,
-            forMinutes: rule.for_minutes,
-          };
-          const next = evaluate(
-            condition,
-            value,
-            current && { state: current.state as 'PENDING' | 'FIRING', startedAt: current.started_at },
-            now,
-          );
-          if (!next) continue;
-          try {
-            await this.writer.transition(rule, program.id, current, next);
-          } catch (error) {
-            // Another writer (another instance, or a rule being disabled) moved or opened this alert
-            // first: the version check or the unique index refused ours, and the next evaluation
-            // starts from theirs. Anything else is a fault worth a log line.
-            if (!(error instanceof StaleAlertError) && !(await this.openedMeanwhile(rule, program.id, current))) {
-              this.log.error({ err: error, rule: rule.id, program: program.id }, 'alert transition failed');
-            }
-          }
+        for (const program of judged.filter((p) => appliesTo(rule, p)))
+          await this.judgeOne(rule, program.id, '', aggregates.get(program.id)![0], open, now);
+      }
+    }
+    for (const rule of rules.filter((r) => !plain.includes(r))) {
+      const judged = programs.filter((p) => appliesTo(rule, p));
+      if (judged.length === 0) continue;
+      const window = [{ start: now - rule.window_days * DAY, end: now }];
+      const filter = parseFilterKey(rule.filter);
+      if (rule.group_by === null) {
+        const aggregates = await aggregateFiltered(this.db, judged, filter, window, now);
+        for (const program of judged)
+          await this.judgeOne(rule, program.id, '', aggregates.get(program.id)![0], open, now);
+        continue;
+      }
+      const values = await valuesOf(
+        this.db,
+        judged.map((p) => p.id),
+      );
+      for (const program of judged) {
+        const taken = values.get(dimensionKey(program.id, rule.group_by)) ?? [];
+        if (taken.length === 0) continue;
+        // Each value on its own; events without the attribute belong to no group.
+        const rows = await breakdown(this.db, [program], filter, rule.group_by, () => taken, window, now);
+        for (const row of rows) {
+          if (row.value === null) continue;
+          await this.judgeOne(rule, program.id, row.value, row.aggregates[0], open, now);
         }
+      }
+    }
+  }
+
+  /** One rule, program and group value: evaluate, and write the transition if there is one. */
+  private async judgeOne(
+    rule: AlertRule,
+    programId: string,
+    groupKey: string,
+    aggregate: Aggregate,
+    open: Map<string, Alert>,
+    now: number,
+  ): Promise<void> {
+    const value = kpi(rule.kpi).compute(aggregate);
+    const current = open.get(openKey(rule.id, programId, groupKey)) ?? null;
+    const condition = {
+      comparator: rule.comparator,
+      threshold: rule.threshold,
+      recoveryThreshold: rule.recovery_threshold,
+      forMinutes: rule.for_minutes,
+    };
+    const next = evaluate(
+      condition,
+      value,
+      current && { state: current.state as 'PENDING' | 'FIRING', startedAt: current.started_at },
+      now,
+    );
+    if (!next) return;
+    try {
+      await this.writer.transition(rule, programId, current, next, 'EVALUATION', groupKey);
+    } catch (error) {
+      // Another writer (another instance, or a rule being disabled) moved or opened this alert
+      // first: the version check or the unique index refused ours, and the next evaluation
+      // starts from theirs. Anything else is a fault worth a log line.
+      if (!(error instanceof StaleAlertError) && !(await this.openedMeanwhile(rule, programId, current))) {
+        this.log.error({ err: error, rule: rule.id, program: programId }, 'alert transition failed');
       }
     }
   }
@@ -157,6 +200,8 @@ export class AlertEngine {
     return (await openAlerts(this.db, { programIds: [programId], ruleIds: [rule.id] })).length > 0;
   }
 }
+
+const openKey = (ruleId: string, programId: string, groupKey: string) => `${ruleId}|${programId}|${groupKey}`;
 
 const appliesTo = (rule: AlertRule, program: Program) => rule.program_id === null || rule.program_id === program.id;
 

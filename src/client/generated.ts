@@ -8,6 +8,11 @@ export type AlertState =
   | 'PENDING'
   | 'RESOLVED';
 
+export type AttributeFilterInput = {
+  key: string;
+  values: Array<string>;
+};
+
 export type AttributeInput = {
   key: string;
   value: string;
@@ -108,6 +113,7 @@ export type Role =
   | 'VIEWER';
 
 export type SetTargetInput = {
+  filter?: Array<AttributeFilterInput> | null | undefined;
   from: string;
   kpi: Kpi;
   programId: string;

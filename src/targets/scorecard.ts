@@ -7,6 +7,7 @@ import type { Aggregate } from '../kpis/aggregate.js';
 import type { ProgramRef } from '../kpis/kpi.service.js';
 import { KPIS, meets, kpi, type KpiDefinition, type KpiKey } from '../kpis/registry.js';
 import type { Interval } from '../kpis/time.js';
+import type { AttributeFilter } from '../scope/filter.js';
 import { targetsForPeriod } from './targets.repository.js';
 
 export const TARGET_STATUSES = ['MET', 'NOT_MET', 'ON_TRACK', 'AT_RISK', 'NO_TARGET', 'NO_DATA'] as const;
@@ -69,11 +70,12 @@ export async function buildScorecard(
   program: ProgramRef,
   period: Interval,
   previousPeriod: Interval,
+  filter: readonly AttributeFilter[] = [],
 ): Promise<Scorecard> {
   // Spans go in time order: the block reader expects its pieces sorted.
   const [blocks, targets] = await Promise.all([
-    ctx.loaders.blocks.load({ program, spans: [previousPeriod, period] }),
-    targetsForPeriod(ctx.services.db, [program.id], period),
+    ctx.loaders.blocks.load({ program, spans: [previousPeriod, period], filter }),
+    targetsForPeriod(ctx.services.db, [program.id], period, filter),
   ]);
   const [before, during] = blocks;
   const targetOf = new Map(targets.map((t) => [t.kpi, t.value]));

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Executor, TargetTable } from '../db/types.js';
 import { KPI_KEYS, type KpiKey } from '../kpis/registry.js';
 import type { Interval } from '../kpis/time.js';
+import { type AttributeFilter, filterKey, parseFilterKey } from '../scope/filter.js';
 
 export interface Target {
   id: string;
@@ -11,6 +12,8 @@ export interface Target {
   starts_at: number;
   ends_at: number;
   value: number;
+  /** The filtered scope it is set for (issue 18); empty: the whole program. */
+  filter: AttributeFilter[];
 }
 
 // pg returns bigint columns as strings, so every instant and number read back goes through Number().
@@ -21,9 +24,10 @@ const toTarget = (row: Pick<TargetTable, keyof Target>): Target => ({
   starts_at: Number(row.starts_at),
   ends_at: Number(row.ends_at),
   value: Number(row.value),
+  filter: parseFilterKey(row.filter),
 });
 
-const COLUMNS = ['id', 'program_id', 'kpi', 'starts_at', 'ends_at', 'value'] as const;
+const COLUMNS = ['id', 'program_id', 'kpi', 'starts_at', 'ends_at', 'value', 'filter'] as const;
 
 /** Oldest period first, then in the Kpi enum's order. */
 const byPeriodThenKpi = (a: Target, b: Target) =>
@@ -32,7 +36,7 @@ const byPeriodThenKpi = (a: Target, b: Target) =>
 /** Inserts the target, or replaces the value of the one already set for that program, KPI and period. */
 export async function upsertTarget(
   db: Executor,
-  input: { programId: string; kpi: KpiKey; period: Interval; value: number },
+  input: { programId: string; kpi: KpiKey; period: Interval; value: number; filter: readonly AttributeFilter[] },
   now: number,
 ): Promise<Target> {
   const row = await db
@@ -46,7 +50,7 @@ export async function upsertTarget(
       value: input.value,
       created_at: now,
       updated_at: now,
-      filter: '',
+      filter: filterKey(input.filter),
     })
     .onConflict((oc) =>
       oc
@@ -73,11 +77,12 @@ export async function targetsOfProgram(db: Executor, programId: string): Promise
   return rows.map(toTarget).sort(byPeriodThenKpi);
 }
 
-/** The targets set for exactly `period`, for each of `programIds`. */
+/** The targets set for exactly `period` and exactly `filter` (in normal form), for each of `programIds`. */
 export async function targetsForPeriod(
   db: Executor,
   programIds: readonly string[],
   period: Interval,
+  filter: readonly AttributeFilter[] = [],
 ): Promise<Target[]> {
   if (programIds.length === 0) return [];
   const rows = await db
@@ -86,6 +91,7 @@ export async function targetsForPeriod(
     .where('program_id', 'in', programIds)
     .where('starts_at', '=', period.start)
     .where('ends_at', '=', period.end)
+    .where('filter', '=', filterKey(filter))
     .execute();
   return rows.map(toTarget).sort((a, b) => a.program_id.localeCompare(b.program_id) || byPeriodThenKpi(a, b));
 }

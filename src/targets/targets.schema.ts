@@ -7,6 +7,8 @@ import { kpi, type KpiKey } from '../kpis/registry.js';
 import type { Interval } from '../kpis/time.js';
 import { requireProgram } from '../programs/programs.schema.js';
 import { builder } from '../schema/builder.js';
+import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
+import { checkedScope, type ScopeArgs } from '../scope/scope.js';
 import { badInput, notFound } from '../schema/errors.js';
 import { fiscalInterval, MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, previousFiscalPeriod } from './fiscal-periods.js';
 import {
@@ -39,6 +41,11 @@ const TargetRef = builder.objectRef<Target>('Target').implement({
     from: t.field({ type: 'DateTime', resolve: (target) => target.starts_at }),
     to: t.field({ type: 'DateTime', resolve: (target) => target.ends_at }),
     value: t.exposeFloat('value'),
+    filter: t.field({
+      type: [AttributeFilterRef],
+      description: 'The filtered scope the target is set for (empty: the whole program).',
+      resolve: (target) => target.filter,
+    }),
   }),
 });
 
@@ -97,6 +104,7 @@ const SetTargetInput = builder.inputType('SetTargetInput', {
     from: t.field({ type: 'DateTime', required: true }),
     to: t.field({ type: 'DateTime', required: true }),
     value: t.float({ required: true }),
+    filter: t.field({ type: [AttributeFilterInput], required: false }),
   }),
 });
 
@@ -123,6 +131,12 @@ async function programFor(ctx: Context, programId: string) {
   return requireProgram(ctx, programId);
 }
 
+/** The one program of a target or scorecard, and its filter, checked (scope/scope.ts). */
+async function scopeFor(ctx: Context, programId: string, filter: ScopeArgs['filter']) {
+  const scope = await checkedScope(ctx, { programId, filter });
+  return { program: scope.programs[0], filter: scope.filter };
+}
+
 const readProgramScope = (programId: string | number) => ({ $all: { read: true, program: String(programId) } });
 
 builder.queryFields((t) => ({
@@ -144,12 +158,13 @@ builder.queryFields((t) => ({
       programId: t.arg.id({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
+      filter: t.arg({ type: [AttributeFilterInput], required: false }),
     },
     authScopes: (_, args) => readProgramScope(args.programId),
     resolve: async (_, args, ctx) => {
       const period = checkPeriod(args.from, args.to);
-      const program = await programFor(ctx, String(args.programId));
-      return buildScorecard(ctx, program, period, periodBefore(period));
+      const { program, filter } = await scopeFor(ctx, String(args.programId), args.filter);
+      return buildScorecard(ctx, program, period, periodBefore(period), filter);
     },
   }),
   fiscalScorecard: t.field({
@@ -164,6 +179,7 @@ builder.queryFields((t) => ({
         required: false,
         description: '1 (October–December) to 4 (July–September); omitted for the whole year.',
       }),
+      filter: t.arg({ type: [AttributeFilterInput], required: false }),
     },
     authScopes: (_, args) => readProgramScope(args.programId),
     resolve: async (_, args, ctx) => {
@@ -172,13 +188,14 @@ builder.queryFields((t) => ({
       }
       const quarter = args.quarter ?? null;
       if (quarter !== null && (quarter < 1 || quarter > 4)) throw badInput('quarter', 'must be 1, 2, 3 or 4');
-      const program = await programFor(ctx, String(args.programId));
+      const { program, filter } = await scopeFor(ctx, String(args.programId), args.filter);
       const fiscal = { fiscalYear: args.fiscalYear, quarter };
       return buildScorecard(
         ctx,
         program,
         fiscalInterval(fiscal, program.timezone),
         fiscalInterval(previousFiscalPeriod(fiscal), program.timezone),
+        filter,
       );
     },
   }),
@@ -192,11 +209,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SetTargetInput, required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { input }, ctx) => {
-      const program = await programFor(ctx, String(input.programId));
+      const { program, filter } = await scopeFor(ctx, String(input.programId), input.filter);
       const period = checkPeriod(input.from, input.to);
       const key = input.kpi as KpiKey;
       const value = checkTargetValue(key, input.value);
-      return upsertTarget(ctx.services.db, { programId: program.id, kpi: key, period, value }, ctx.services.now());
+      return upsertTarget(
+        ctx.services.db,
+        { programId: program.id, kpi: key, period, value, filter },
+        ctx.services.now(),
+      );
     },
   }),
   deleteTarget: t.field({
@@ -219,12 +240,13 @@ builder.objectField(DashboardRef, 'targets', (t) =>
     description:
       "Targets set for exactly this dashboard's [from, to), for its program (or each program it spans); empty when a bound is open.",
     resolve: (dashboard, _, ctx) => {
-      const { from, to, programs } = dashboard.scope;
+      const { from, to, programs, filter } = dashboard.scope;
       if (from === null || to === null) return [];
       return targetsForPeriod(
         ctx.services.db,
         programs.map((p) => p.id),
         { start: from, end: to },
+        filter,
       );
     },
   }),

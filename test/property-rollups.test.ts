@@ -4,6 +4,9 @@
  * zone), every KPI and every series point read through the dashboard service equals what a naive
  * pass over the raw events gives. Runs at the service level on one fresh database; each dataset has
  * its own programs and reads through a key limited to them, so all-programs dashboards see only it.
+ * Events carry random attributes of two dimensions, and dashboards take random filters (none, one
+ * key, several keys, a key twice) and breakdowns (by either dimension or by program), so the value
+ * rollups, the null row and the raw path of combinations are held to the same naive answer.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -15,8 +18,12 @@ import {
   dashboardTotals,
   resolveScope,
   type DashboardArgs,
+  type DashboardScope,
 } from '../src/dashboards/dashboard.service.js';
+import { dashboardBreakdown } from '../src/dashboards/breakdown.js';
 import { openDatabase } from '../src/db/database.js';
+import { encodeAttributes } from '../src/events/attributes.js';
+import { insertDimensions } from '../src/programs/dimensions.repository.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { EventKind } from '../src/db/types.js';
 import { Recorder } from '../src/write/record.service.js';
@@ -63,6 +70,14 @@ const offset = fc.oneof(
   fc.integer({ min: 0, max: WINDOW - 1 }),
   fc.integer({ min: 0, max: WINDOW / (15 * MINUTE) - 1 }).map((q) => q * 15 * MINUTE),
 );
+const DIMENSIONS = { office: ['a', 'b', 'c'], channel: ['x', 'y'] } as const;
+type DimensionKey = keyof typeof DIMENSIONS;
+const genFilter = fc.array(
+  fc
+    .constantFrom<DimensionKey>('office', 'channel')
+    .chain((key) => fc.subarray([...DIMENSIONS[key]], { minLength: 1 }).map((values) => ({ key, values }))),
+  { maxLength: 3 },
+);
 const genEvent = (programs: number) =>
   fc
     .record({
@@ -71,6 +86,8 @@ const genEvent = (programs: number) =>
       value: fc.constant(null as number | null),
       offset,
       keyed: fc.boolean(),
+      office: fc.option(fc.constantFrom(...DIMENSIONS.office), { nil: null, freq: 4 }),
+      channel: fc.option(fc.constantFrom(...DIMENSIONS.channel), { nil: null, freq: 3 }),
     })
     .chain((e) =>
       (e.kind === 'RESOLUTION_TIME' ? days : e.kind === 'SATISFACTION' ? score : fc.constant(null)).map((value) => ({
@@ -112,6 +129,9 @@ interface Query {
   toOpen: boolean;
   granularity: (typeof GRANULARITIES)[number];
   zone: string | null;
+  filter: { key: DimensionKey; values: string[] }[];
+  by: DimensionKey | 'program' | null;
+  breakdownSeries: boolean;
 }
 const genQuery = fc.record({
   program: fc.option(fc.nat(), { nil: null, freq: 3 }),
@@ -121,6 +141,9 @@ const genQuery = fc.record({
   toOpen: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
   granularity: fc.constantFrom(...GRANULARITIES),
   zone: fc.option(fc.constantFrom(...ZONES), { nil: null, freq: 2 }),
+  filter: fc.oneof(fc.constant<{ key: DimensionKey; values: string[] }[]>([]), genFilter),
+  by: fc.constantFrom<DimensionKey | 'program' | null>(null, null, 'office', 'channel', 'program'),
+  breakdownSeries: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
 
 /** One database for the whole property; each dataset gets its own programs and a key limited to them. */
@@ -201,7 +224,19 @@ async function checkDataset(
   const { db, recorder } = services;
   const now = services.now();
   const programs = data.zones.map((timezone, i) => ({ id: `${prefix}p${i}`, name: `P${i}`, timezone, created_at: 0 }));
-  for (const program of programs) await insertProgram(db, program);
+  for (const program of programs) {
+    await insertProgram(db, program);
+    await insertDimensions(
+      db,
+      program.id,
+      [
+        { key: 'office', label: 'Office', maxValues: 1000 },
+        { key: 'channel', label: 'Channel', maxValues: 1000 },
+      ],
+      0,
+      0,
+    );
+  }
   const ctx = contextFor(
     services,
     programs.map((p) => p.id),
@@ -218,6 +253,10 @@ async function checkDataset(
       occurredAt: data.windowStart + e.offset,
       occurredAtGiven: true,
       idempotencyKey: e.keyed ? `k${i}` : null,
+      attributes: encodeAttributes([
+        ...(e.office === null ? [] : [{ key: 'office', value: e.office }]),
+        ...(e.channel === null ? [] : [{ key: 'channel', value: e.channel }]),
+      ]),
     }),
   );
   // Record in steps, in generated order (so events arrive late), resending some with the same key.
@@ -253,12 +292,12 @@ async function checkDataset(
     // Hours only for ranges that fit the bucket limit (an open range of every dataset may not).
     const hoursFit = from !== null && to !== null ? to - from <= 1_900 * HOUR : !unrestricted;
     const granularity = q.granularity === 'HOUR' && !hoursFit ? 'DAY' : q.granularity;
-    const args: DashboardArgs = { programId, from, to, granularity, timezone: q.zone };
+    const args: DashboardArgs = { programId, from, to, granularity, timezone: q.zone, filter: q.filter };
     const reader = unrestricted ? everyProgram : ctx;
     const scope = await resolveScope(reader, args, now);
     expect(scope.everyProgram).toBe(unrestricted);
     const inScope = (unrestricted ? [...recorded.values()] : live).filter(
-      (e) => programId === null || e.programId === programId,
+      (e) => (programId === null || e.programId === programId) && matches(e, q.filter),
     );
     const where = JSON.stringify({ ...args, unrestricted });
 
@@ -273,6 +312,59 @@ async function checkDataset(
       expect(series[0].start).toBeLessThanOrEqual(scope.range!.start);
       expect(between(scope.range!.start, scope.range!.end).length).toBe(
         between(from ?? -Infinity, to ?? Infinity).length,
+      );
+    }
+    if (q.filter.length > 0) checked.filtered += new Set(q.filter.map((f) => f.key)).size > 1 ? 0 : 1;
+    if (new Set(q.filter.map((f) => f.key)).size > 1) checked.combinations++;
+    if (q.by !== null) await checkBreakdown(reader, scope, q, inScope, where);
+  }
+}
+
+/** What the run held to the naive answer, so a generator that stops producing a case shows. */
+const checked = { filtered: 0, combinations: 0, breakdownRows: 0 };
+
+function attributesOf(e: ValidEvent): Record<string, string> {
+  return e.attributes ? (JSON.parse(e.attributes) as Record<string, string>) : {};
+}
+
+function matches(e: ValidEvent, filter: Query['filter']): boolean {
+  const a = attributesOf(e);
+  return filter.every((f) => a[f.key] !== undefined && f.values.includes(a[f.key]));
+}
+
+/** Every row of a breakdown (totals, and series when asked) against the events of its value. */
+async function checkBreakdown(reader: Context, scope: DashboardScope, q: Query, inScope: ValidEvent[], where: string) {
+  const by = q.by!;
+  const rows = await dashboardBreakdown(reader, scope, { by, orderBy: null, descending: true, limit: 1000 });
+  const keyOf = (e: ValidEvent) => (by === 'program' ? e.programId : (attributesOf(e)[by] ?? null));
+  const inRange = scope.range
+    ? inScope.filter((e) => e.occurredAt >= scope.range!.start && e.occurredAt < scope.range!.end)
+    : [];
+  const expected =
+    by === 'program'
+      ? scope.range
+        ? scope.programs.map((p) => p.id).sort()
+        : []
+      : [...new Set(inRange.map(keyOf))].sort((a, b) =>
+          a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1,
+        );
+  expect(
+    rows.map((r) => r.value),
+    `${where} breakdown by ${by}`,
+  ).toEqual(expected);
+  checked.breakdownRows += rows.length;
+  for (const row of rows) {
+    const mine = inRange.filter((e) => keyOf(e) === row.value);
+    expectSame(row.aggregate, mine, `${where} breakdown ${by}=${row.value}`);
+    if (!q.breakdownSeries) continue;
+    const points = await row.series();
+    for (const [i, point] of points.entries()) {
+      const end = i + 1 < points.length ? points[i + 1].start : scope.range!.end;
+      const start = Math.max(point.start, scope.range!.start);
+      expectSame(
+        point.aggregate,
+        mine.filter((e) => e.occurredAt >= start && e.occurredAt < end),
+        `${where} breakdown ${by}=${row.value} point ${i}`,
       );
     }
   }
@@ -300,5 +392,8 @@ describe('rollups against raw events (property)', () => {
       await services.database.close();
     }
     expect(datasets * QUERIES_PER_DATASET).toBeGreaterThanOrEqual(POSTGRES ? 800 : 2_000);
+    expect(checked.filtered).toBeGreaterThan(100);
+    expect(checked.combinations).toBeGreaterThan(100);
+    expect(checked.breakdownRows).toBeGreaterThan(500);
   }, 120_000);
 });

@@ -145,7 +145,15 @@ export type ClientCreateProgramMutationVariables = Exact<{
 }>;
 
 
-export type ClientCreateProgramMutation = { createProgram: { id: string, name: string, timezone: string } };
+export type ClientCreateProgramMutation = { createProgram: { id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
+
+export type ClientAddDimensionMutationVariables = Exact<{
+  programId: string;
+  input: DimensionInput;
+}>;
+
+
+export type ClientAddDimensionMutation = { addDimension: { id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
 
 export type ClientSetTargetMutationVariables = Exact<{
   input: SetTargetInput;
@@ -161,11 +169,11 @@ export type ClientAcknowledgeAlertMutationVariables = Exact<{
 
 export type ClientAcknowledgeAlertMutation = { acknowledgeAlert: { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } } };
 
-export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type AlertSummaryFragment = { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } };
 
-export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type ClientDashboardQueryVariables = Exact<{
   programId?: string | null | undefined;
@@ -173,10 +181,11 @@ export type ClientDashboardQueryVariables = Exact<{
   to?: string | null | undefined;
   granularity?: Granularity | null | undefined;
   timezone?: string | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
 }>;
 
 
-export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -184,19 +193,21 @@ export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
   to?: string | null | undefined;
   granularity?: Granularity | null | undefined;
   timezone?: string | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
 }>;
 
 
-export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardTotalsUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
   from?: string | null | undefined;
   to?: string | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
 }>;
 
 
-export type ClientDashboardTotalsUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardTotalsUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientScorecardQueryVariables = Exact<{
   programId: string;
@@ -212,10 +223,12 @@ export type ClientKpisQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClientKpisQuery = { kpis: Array<{ key: Kpi, field: string, label: string, unit: KpiUnit, better: KpiDirection }> };
 
+export type ProgramSummaryFragment = { id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> };
+
 export type ClientProgramsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ClientProgramsQuery = { programs: Array<{ id: string, name: string, timezone: string }> };
+export type ClientProgramsQuery = { programs: Array<{ id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> }> };
 
 export type ClientMeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -229,28 +242,64 @@ export type ClientAlertChangedSubscriptionVariables = Exact<{
 
 export type ClientAlertChangedSubscription = { alertChanged: { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } } };
 
-export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string };
+export type BreakdownRowFullFragment = { value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }> };
+
+export type ClientBreakdownQueryVariables = Exact<{
+  programId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  granularity?: Granularity | null | undefined;
+  timezone?: string | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
+  by: string;
+  orderBy?: Kpi | null | undefined;
+  descending?: boolean | null | undefined;
+  limit?: number | null | undefined;
+  withSeries: boolean;
+}>;
+
+
+export type ClientBreakdownQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
+
+export type ClientBreakdownUpdatedSubscriptionVariables = Exact<{
+  programId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  granularity?: Granularity | null | undefined;
+  timezone?: string | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
+  by: string;
+  orderBy?: Kpi | null | undefined;
+  descending?: boolean | null | undefined;
+  limit?: number | null | undefined;
+  withSeries: boolean;
+}>;
+
+
+export type ClientBreakdownUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
+
+export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> };
 
 export type ClientRecordResolutionTimeMutationVariables = Exact<{
   input: RecordResolutionTimeInput;
 }>;
 
 
-export type ClientRecordResolutionTimeMutation = { recordResolutionTime: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string } } };
+export type ClientRecordResolutionTimeMutation = { recordResolutionTime: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> } } };
 
 export type ClientRecordSatisfactionMutationVariables = Exact<{
   input: RecordSatisfactionInput;
 }>;
 
 
-export type ClientRecordSatisfactionMutation = { recordSatisfaction: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string } } };
+export type ClientRecordSatisfactionMutation = { recordSatisfaction: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> } } };
 
 export type ClientRecordConflictMutationVariables = Exact<{
   input: RecordConflictInput;
 }>;
 
 
-export type ClientRecordConflictMutation = { recordConflict: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string } } };
+export type ClientRecordConflictMutation = { recordConflict: { duplicate: boolean, event: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> } } };
 
 export type ClientRecordEventsMutationVariables = Exact<{
   events: Array<EventInput> | EventInput;
@@ -293,6 +342,10 @@ export const DashboardTotalsFragmentDoc = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  filter {
+    key
+    values
+  }
   targets {
     id
     programId
@@ -359,6 +412,10 @@ export const DashboardFullFragmentDoc = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  filter {
+    key
+    values
+  }
   targets {
     id
     programId
@@ -388,6 +445,45 @@ fragment AlertSummary on Alert {
     severity
   }
 }`, {"fragmentName":"DashboardFull"}) as unknown as TypedDocumentString<DashboardFullFragment, unknown>;
+export const ProgramSummaryFragmentDoc = new TypedDocumentString(`
+    fragment ProgramSummary on Program {
+  id
+  name
+  timezone
+  dimensions {
+    key
+    label
+    maxValues
+    values
+  }
+}
+    `, {"fragmentName":"ProgramSummary"}) as unknown as TypedDocumentString<ProgramSummaryFragment, unknown>;
+export const BreakdownRowFullFragmentDoc = new TypedDocumentString(`
+    fragment BreakdownRowFull on BreakdownRow {
+  value
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  series @include(if: $withSeries) {
+    start
+    avgResolutionTime
+    medianResolutionTime
+    p90ResolutionTime
+    avgSatisfaction
+    csat
+    totalConflicts
+    conflictRate
+    resolvedCases
+    satisfactionResponses
+  }
+}
+    `, {"fragmentName":"BreakdownRowFull"}) as unknown as TypedDocumentString<BreakdownRowFullFragment, unknown>;
 export const RecordedEventFragmentDoc = new TypedDocumentString(`
     fragment RecordedEvent on MetricEvent {
   id
@@ -398,17 +494,46 @@ export const RecordedEventFragmentDoc = new TypedDocumentString(`
   reason
   occurredAt
   recordedAt
+  attributes {
+    key
+    value
+  }
 }
     `, {"fragmentName":"RecordedEvent"}) as unknown as TypedDocumentString<RecordedEventFragment, unknown>;
 export const ClientCreateProgramDocument = new TypedDocumentString(`
     mutation ClientCreateProgram($input: CreateProgramInput!) {
   createProgram(input: $input) {
-    id
-    name
-    timezone
+    ...ProgramSummary
   }
 }
-    `) as unknown as TypedDocumentString<ClientCreateProgramMutation, ClientCreateProgramMutationVariables>;
+    fragment ProgramSummary on Program {
+  id
+  name
+  timezone
+  dimensions {
+    key
+    label
+    maxValues
+    values
+  }
+}`) as unknown as TypedDocumentString<ClientCreateProgramMutation, ClientCreateProgramMutationVariables>;
+export const ClientAddDimensionDocument = new TypedDocumentString(`
+    mutation ClientAddDimension($programId: ID!, $input: DimensionInput!) {
+  addDimension(programId: $programId, input: $input) {
+    ...ProgramSummary
+  }
+}
+    fragment ProgramSummary on Program {
+  id
+  name
+  timezone
+  dimensions {
+    key
+    label
+    maxValues
+    values
+  }
+}`) as unknown as TypedDocumentString<ClientAddDimensionMutation, ClientAddDimensionMutationVariables>;
 export const ClientSetTargetDocument = new TypedDocumentString(`
     mutation ClientSetTarget($input: SetTargetInput!) {
   setTarget(input: $input) {
@@ -448,13 +573,14 @@ export const ClientAcknowledgeAlertDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<ClientAcknowledgeAlertMutation, ClientAcknowledgeAlertMutationVariables>;
 export const ClientDashboardDocument = new TypedDocumentString(`
-    query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String) {
+    query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!]) {
   dashboard(
     programId: $programId
     from: $from
     to: $to
     granularity: $granularity
     timezone: $timezone
+    filter: $filter
   ) {
     ...DashboardFull
   }
@@ -474,6 +600,10 @@ export const ClientDashboardDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  filter {
+    key
+    values
+  }
   targets {
     id
     programId
@@ -522,13 +652,14 @@ fragment DashboardFull on Dashboard {
   }
 }`) as unknown as TypedDocumentString<ClientDashboardQuery, ClientDashboardQueryVariables>;
 export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
-    subscription ClientDashboardUpdated($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String) {
+    subscription ClientDashboardUpdated($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!]) {
   dashboardUpdated(
     programId: $programId
     from: $from
     to: $to
     granularity: $granularity
     timezone: $timezone
+    filter: $filter
   ) {
     ...DashboardFull
   }
@@ -548,6 +679,10 @@ export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  filter {
+    key
+    values
+  }
   targets {
     id
     programId
@@ -596,8 +731,8 @@ fragment DashboardFull on Dashboard {
   }
 }`) as unknown as TypedDocumentString<ClientDashboardUpdatedSubscription, ClientDashboardUpdatedSubscriptionVariables>;
 export const ClientDashboardTotalsUpdatedDocument = new TypedDocumentString(`
-    subscription ClientDashboardTotalsUpdated($programId: ID, $from: DateTime, $to: DateTime) {
-  dashboardUpdated(programId: $programId, from: $from, to: $to) {
+    subscription ClientDashboardTotalsUpdated($programId: ID, $from: DateTime, $to: DateTime, $filter: [AttributeFilterInput!]) {
+  dashboardUpdated(programId: $programId, from: $from, to: $to, filter: $filter) {
     ...DashboardTotals
   }
 }
@@ -616,6 +751,10 @@ export const ClientDashboardTotalsUpdatedDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  filter {
+    key
+    values
+  }
   targets {
     id
     programId
@@ -656,12 +795,20 @@ export const ClientKpisDocument = new TypedDocumentString(`
 export const ClientProgramsDocument = new TypedDocumentString(`
     query ClientPrograms {
   programs {
-    id
-    name
-    timezone
+    ...ProgramSummary
   }
 }
-    `) as unknown as TypedDocumentString<ClientProgramsQuery, ClientProgramsQueryVariables>;
+    fragment ProgramSummary on Program {
+  id
+  name
+  timezone
+  dimensions {
+    key
+    label
+    maxValues
+    values
+  }
+}`) as unknown as TypedDocumentString<ClientProgramsQuery, ClientProgramsQueryVariables>;
 export const ClientMeDocument = new TypedDocumentString(`
     query ClientMe {
   me {
@@ -697,6 +844,102 @@ export const ClientAlertChangedDocument = new TypedDocumentString(`
     severity
   }
 }`) as unknown as TypedDocumentString<ClientAlertChangedSubscription, ClientAlertChangedSubscriptionVariables>;
+export const ClientBreakdownDocument = new TypedDocumentString(`
+    query ClientBreakdown($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!], $by: String!, $orderBy: Kpi, $descending: Boolean, $limit: Int, $withSeries: Boolean!) {
+  dashboard(
+    programId: $programId
+    from: $from
+    to: $to
+    granularity: $granularity
+    timezone: $timezone
+    filter: $filter
+  ) {
+    programId
+    from
+    to
+    granularity
+    timezone
+    filter {
+      key
+      values
+    }
+    breakdown(by: $by, orderBy: $orderBy, descending: $descending, limit: $limit) {
+      ...BreakdownRowFull
+    }
+  }
+}
+    fragment BreakdownRowFull on BreakdownRow {
+  value
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  series @include(if: $withSeries) {
+    start
+    avgResolutionTime
+    medianResolutionTime
+    p90ResolutionTime
+    avgSatisfaction
+    csat
+    totalConflicts
+    conflictRate
+    resolvedCases
+    satisfactionResponses
+  }
+}`) as unknown as TypedDocumentString<ClientBreakdownQuery, ClientBreakdownQueryVariables>;
+export const ClientBreakdownUpdatedDocument = new TypedDocumentString(`
+    subscription ClientBreakdownUpdated($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!], $by: String!, $orderBy: Kpi, $descending: Boolean, $limit: Int, $withSeries: Boolean!) {
+  dashboardUpdated(
+    programId: $programId
+    from: $from
+    to: $to
+    granularity: $granularity
+    timezone: $timezone
+    filter: $filter
+  ) {
+    programId
+    from
+    to
+    granularity
+    timezone
+    filter {
+      key
+      values
+    }
+    breakdown(by: $by, orderBy: $orderBy, descending: $descending, limit: $limit) {
+      ...BreakdownRowFull
+    }
+  }
+}
+    fragment BreakdownRowFull on BreakdownRow {
+  value
+  avgResolutionTime
+  medianResolutionTime
+  p90ResolutionTime
+  resolvedCases
+  avgSatisfaction
+  csat
+  satisfactionResponses
+  totalConflicts
+  conflictRate
+  series @include(if: $withSeries) {
+    start
+    avgResolutionTime
+    medianResolutionTime
+    p90ResolutionTime
+    avgSatisfaction
+    csat
+    totalConflicts
+    conflictRate
+    resolvedCases
+    satisfactionResponses
+  }
+}`) as unknown as TypedDocumentString<ClientBreakdownUpdatedSubscription, ClientBreakdownUpdatedSubscriptionVariables>;
 export const ClientRecordResolutionTimeDocument = new TypedDocumentString(`
     mutation ClientRecordResolutionTime($input: RecordResolutionTimeInput!) {
   recordResolutionTime(input: $input) {
@@ -715,6 +958,10 @@ export const ClientRecordResolutionTimeDocument = new TypedDocumentString(`
   reason
   occurredAt
   recordedAt
+  attributes {
+    key
+    value
+  }
 }`) as unknown as TypedDocumentString<ClientRecordResolutionTimeMutation, ClientRecordResolutionTimeMutationVariables>;
 export const ClientRecordSatisfactionDocument = new TypedDocumentString(`
     mutation ClientRecordSatisfaction($input: RecordSatisfactionInput!) {
@@ -734,6 +981,10 @@ export const ClientRecordSatisfactionDocument = new TypedDocumentString(`
   reason
   occurredAt
   recordedAt
+  attributes {
+    key
+    value
+  }
 }`) as unknown as TypedDocumentString<ClientRecordSatisfactionMutation, ClientRecordSatisfactionMutationVariables>;
 export const ClientRecordConflictDocument = new TypedDocumentString(`
     mutation ClientRecordConflict($input: RecordConflictInput!) {
@@ -753,6 +1004,10 @@ export const ClientRecordConflictDocument = new TypedDocumentString(`
   reason
   occurredAt
   recordedAt
+  attributes {
+    key
+    value
+  }
 }`) as unknown as TypedDocumentString<ClientRecordConflictMutation, ClientRecordConflictMutationVariables>;
 export const ClientRecordEventsDocument = new TypedDocumentString(`
     mutation ClientRecordEvents($events: [EventInput!]!) {

@@ -12,7 +12,10 @@
 import { createClient, type Client as WsClient } from 'graphql-ws/client';
 import {
   ClientAcknowledgeAlertDocument,
+  ClientAddDimensionDocument,
   ClientAlertChangedDocument,
+  ClientBreakdownDocument,
+  ClientBreakdownUpdatedDocument,
   ClientCreateProgramDocument,
   ClientDashboardDocument,
   ClientDashboardUpdatedDocument,
@@ -26,8 +29,12 @@ import {
   ClientScorecardDocument,
   ClientSetTargetDocument,
   type AlertSummaryFragment,
+  type AttributeFilterInput,
+  type AttributeInput,
+  type ClientBreakdownQueryVariables,
   type ClientDashboardQueryVariables,
   type CreateProgramInput,
+  type DimensionInput,
   type EventInput,
   type Kpi,
   type RecordConflictInput,
@@ -43,11 +50,27 @@ export * from './generated.js';
 export type When = Date | string;
 type WithWhen<T, K extends keyof T> = Omit<T, K> & { [P in K]?: When | null };
 
-export type ResolutionTimeInput = WithWhen<RecordResolutionTimeInput, 'occurredAt'>;
-export type SatisfactionInput = WithWhen<RecordSatisfactionInput, 'occurredAt'>;
-export type ConflictInput = WithWhen<RecordConflictInput, 'occurredAt'>;
-export type AnyEventInput = WithWhen<EventInput, 'occurredAt'>;
-export type DashboardArgs = WithWhen<ClientDashboardQueryVariables, 'from' | 'to'>;
+/**
+ * An event's attributes: the API's list (`[{ key: 'office', value: 'Springfield' }]`) or, shorter,
+ * an object (`{ office: 'Springfield', channel: 'web' }`).
+ */
+export type Attributes = readonly AttributeInput[] | Readonly<Record<string, string>>;
+/**
+ * Filters, all of which must hold: the API's list (`[{ key: 'office', values: ['A', 'B'] }]`) or an
+ * object (`{ office: ['A', 'B'], channel: 'web' }`).
+ */
+export type Filter = readonly AttributeFilterInput[] | Readonly<Record<string, string | readonly string[]>>;
+type WithAttributes<T> = Omit<T, 'attributes'> & { attributes?: Attributes | null };
+type WithFilter<T> = Omit<T, 'filter'> & { filter?: Filter | null };
+
+export type ResolutionTimeInput = WithAttributes<WithWhen<RecordResolutionTimeInput, 'occurredAt'>>;
+export type SatisfactionInput = WithAttributes<WithWhen<RecordSatisfactionInput, 'occurredAt'>>;
+export type ConflictInput = WithAttributes<WithWhen<RecordConflictInput, 'occurredAt'>>;
+export type AnyEventInput = WithAttributes<WithWhen<EventInput, 'occurredAt'>>;
+export type DashboardArgs = WithFilter<WithWhen<ClientDashboardQueryVariables, 'from' | 'to'>>;
+/** A dashboard's scope plus the breakdown's own arguments; `series: false` leaves each row's points out. */
+export type BreakdownArgs = DashboardArgs &
+  Pick<ClientBreakdownQueryVariables, 'by' | 'orderBy' | 'descending' | 'limit'> & { series?: boolean };
 
 export interface MonitoringClientOptions {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql (a bare origin gets /graphql). */
@@ -140,6 +163,14 @@ export class MonitoringClient {
     return this.request(ClientDashboardDocument, dashboardVariables(args)).then((d) => d.dashboard);
   }
 
+  /**
+   * One row per value of `by` among the scope's events (plus a `value: null` row for events without
+   * the attribute), or per program with `by: "program"`; sorted by `orderBy`, descending by default.
+   */
+  getBreakdown(args: BreakdownArgs) {
+    return this.request(ClientBreakdownDocument, breakdownVariables(args)).then((d) => d.dashboard);
+  }
+
   getScorecard(programId: string, from: When, to: When) {
     return this.request(ClientScorecardDocument, { programId, from: iso(from)!, to: iso(to)! }).then(
       (d) => d.scorecard,
@@ -166,6 +197,11 @@ export class MonitoringClient {
     return this.request(ClientCreateProgramDocument, { input }).then((d) => d.createProgram);
   }
 
+  /** Declares a new dimension; dimensions are never removed or renamed. */
+  addDimension(programId: string, input: DimensionInput) {
+    return this.request(ClientAddDimensionDocument, { programId, input }).then((d) => d.addDimension);
+  }
+
   setTarget(input: { programId: string; kpi: Kpi; from: When; to: When; value: number }) {
     return this.request(ClientSetTargetDocument, {
       input: { ...input, from: iso(input.from)!, to: iso(input.to)! },
@@ -185,6 +221,17 @@ export class MonitoringClient {
     handlers: Handlers<DashboardOf<typeof ClientDashboardUpdatedDocument>>,
   ): Unsubscribe {
     return this.subscribe(ClientDashboardUpdatedDocument, dashboardVariables(args), {
+      ...handlers,
+      next: (data) => handlers.next(data.dashboardUpdated),
+    });
+  }
+
+  /** The breakdown at once, then after every change in its scope. */
+  subscribeBreakdown(
+    args: BreakdownArgs,
+    handlers: Handlers<DashboardOf<typeof ClientBreakdownUpdatedDocument>>,
+  ): Unsubscribe {
+    return this.subscribe(ClientBreakdownUpdatedDocument, breakdownVariables(args), {
       ...handlers,
       next: (data) => handlers.next(data.dashboardUpdated),
     });
@@ -320,16 +367,48 @@ export class MonitoringClient {
 type DashboardOf<D> = D extends TypedDocumentString<{ dashboardUpdated: infer T }, any> ? T : never;
 
 /** A record input with its idempotency key: the caller's, or a fresh UUID reused by every retry. */
-function withKey<T extends { occurredAt?: When | null; idempotencyKey?: string | null }>(input: T) {
+function withKey<
+  T extends { occurredAt?: When | null; idempotencyKey?: string | null; attributes?: Attributes | null },
+>(input: T) {
   return {
     ...input,
     occurredAt: iso(input.occurredAt),
     idempotencyKey: input.idempotencyKey ?? globalThis.crypto.randomUUID(),
+    attributes: attributeList(input.attributes),
   };
 }
 
+/** Attributes in the API's form; an object's keys in their own order. Absent stays absent. */
+export function attributeList(attributes: Attributes | null | undefined): AttributeInput[] | undefined {
+  if (attributes == null) return undefined;
+  if (isList(attributes)) return [...attributes];
+  return Object.entries(attributes).map(([key, value]) => ({ key, value }));
+}
+
+/** Filters in the API's form: `{ office: 'A' }` is `[{ key: 'office', values: ['A'] }]`. */
+export function filterList(filter: Filter | null | undefined): AttributeFilterInput[] | undefined {
+  if (filter == null) return undefined;
+  if (isList(filter)) return [...filter];
+  return Object.entries(filter).map(([key, values]) => ({
+    key,
+    values: typeof values === 'string' ? [values] : [...values],
+  }));
+}
+
+const isList = <T>(value: readonly T[] | object): value is readonly T[] => Array.isArray(value);
+
 function dashboardVariables(args: DashboardArgs): ClientDashboardQueryVariables {
-  return { ...args, from: iso(args.from), to: iso(args.to) };
+  return { ...args, from: iso(args.from), to: iso(args.to), filter: filterList(args.filter) };
+}
+
+function breakdownVariables({ series, ...args }: BreakdownArgs): ClientBreakdownQueryVariables {
+  return {
+    ...args,
+    from: iso(args.from),
+    to: iso(args.to),
+    filter: filterList(args.filter),
+    withSeries: series ?? true,
+  };
 }
 
 function iso(when: When | null | undefined): string | null | undefined {

@@ -14,8 +14,10 @@ import {
   type Unsubscribe,
 } from '../../src/client/index.js';
 import { createAlertsPanel, type AlertsPanel } from './alerts.js';
+import { BY_PROGRAM, createBreakdown, type Breakdown } from './breakdown.js';
 import { createCards, type Cards } from './cards.js';
 import { createCharts, type Charts } from './charts.js';
+import { createFilterChips, mergeDimensions, type Dimension, type FilterChips } from './filters.js';
 import type { KpiInfo } from './format.js';
 import {
   customRange,
@@ -111,6 +113,8 @@ class Session {
   private readonly cards: Cards;
   private readonly charts: Charts;
   private readonly alerts: AlertsPanel;
+  private readonly filters: FilterChips;
+  private readonly breakdown: Breakdown;
   private subscriptions: Unsubscribe[] = [];
   private current: DashboardTotalsFragment | null = null;
   private previous: DashboardTotalsFragment | null = null;
@@ -135,6 +139,15 @@ class Session {
       },
       programName: (id) => programs.find((p) => p.id === id)?.name ?? id,
     });
+    this.filters = createFilterChips($('attribute-filters'), () => this.subscribe());
+    this.breakdown = createBreakdown($('breakdown-section'), {
+      client,
+      kpis,
+      programName: (id) => programs.find((p) => p.id === id)?.name ?? id,
+      pick: (by, value) => this.pick(by, value),
+      seen: (by, value) => this.filters.offer(by, value),
+      onError: (error) => this.showError(error),
+    });
     for (const control of [ui.program, ui.preset, ui.from, ui.to, ui.granularity]) {
       control.addEventListener('change', () => this.onFilterChange(control));
     }
@@ -148,6 +161,33 @@ class Session {
   /** The zone the period is cut in: the program's, or UTC for all programs (as the server does). */
   get zone(): string {
     return this.programs.find((p) => p.id === this.programId)?.timezone ?? 'UTC';
+  }
+
+  /** The dimensions in scope: the program's, or those of every visible program. */
+  private dimensions(): Dimension[] {
+    const programId = this.programId;
+    return programId === null
+      ? mergeDimensions(this.programs.map((p) => p.dimensions))
+      : (this.programs.find((p) => p.id === programId)?.dimensions ?? []);
+  }
+
+  /** A breakdown row was chosen: scope the page to it, and break down by a dimension not yet filtered on. */
+  private pick(by: string, value: string) {
+    if (by === BY_PROGRAM) {
+      ui.program.value = value;
+      this.breakdown.setBy(null);
+      this.subscribe();
+      return;
+    }
+    const filtered = new Set([by, ...this.filters.value().map((f) => f.key)]);
+    const next = this.dimensions().find((d) => !filtered.has(d.key));
+    if (next) this.breakdown.setBy(next.key);
+    if (!this.filters.add(by, value)) this.subscribe();
+  }
+
+  private showError(error: MonitoringError) {
+    ui.error.textContent = error.message;
+    if (error.code === 'UNAUTHENTICATED') void this.signOut('Your key is no longer accepted. Sign in again.');
   }
 
   private fillFilters() {
@@ -187,10 +227,11 @@ class Session {
     return key === 'custom' ? customRange(ui.from.value, ui.to.value, this.zone) : presetRange(key, this.zone);
   }
 
-  /** (Re)subscribes for the chosen program, period and buckets. */
+  /** (Re)subscribes for the chosen program, period, buckets and filters. */
   private subscribe() {
     for (const stop of this.subscriptions) stop();
     this.subscriptions = [];
+    this.breakdown.stop();
     this.current = null;
     this.previous = null;
     ui.error.textContent = '';
@@ -203,18 +244,20 @@ class Session {
     const programId = this.programId;
     const zone = this.zone;
     const programName = this.programs.find((p) => p.id === programId)?.name ?? 'All programs';
-    ui.scope.textContent = `${programName} · ${describeRange(range, zone)} · ${zone}${running ? ' · period still running' : ''}`;
+    const dimensions = this.dimensions();
+    this.filters.setDimensions(dimensions);
+    this.breakdown.setDimensions(dimensions, programId === null);
+    const filter = this.filters.value();
+    const filtered = filter.length ? ` · ${this.filters.describe()}` : '';
+    ui.scope.textContent = `${programName}${filtered} · ${describeRange(range, zone)} · ${zone}${running ? ' · period still running' : ''}`;
     const from = new Date(range.from);
     const to = new Date(range.to);
     const before = previousRange(range);
-    const onError = (error: MonitoringError) => {
-      ui.error.textContent = error.message;
-      if (error.code === 'UNAUTHENTICATED') void this.signOut('Your key is no longer accepted. Sign in again.');
-    };
+    const onError = (error: MonitoringError) => this.showError(error);
 
     this.subscriptions.push(
       this.client.subscribeDashboard(
-        { programId, from, to, granularity: ui.granularity.value as Granularity, timezone: zone },
+        { programId, from, to, granularity: ui.granularity.value as Granularity, timezone: zone, filter },
         {
           next: (dashboard) => {
             ui.error.textContent = '';
@@ -230,7 +273,12 @@ class Session {
       this.client.subscribe(
         // The period before, totals only: the cards' trends move when late events land there too.
         ClientDashboardTotalsUpdatedDocument,
-        { programId, from: new Date(before.from).toISOString(), to: new Date(before.to).toISOString() },
+        {
+          programId,
+          from: new Date(before.from).toISOString(),
+          to: new Date(before.to).toISOString(),
+          filter: filter.length ? filter : null,
+        },
         {
           next: ({ dashboardUpdated }) => {
             this.previous = dashboardUpdated;
@@ -241,11 +289,20 @@ class Session {
       ),
       this.client.subscribeAlerts({ programId }, { next: (alert) => this.alerts.apply(alert), error: onError }),
     );
+    this.breakdown.show({
+      programId,
+      from,
+      to,
+      granularity: ui.granularity.value as Granularity,
+      timezone: zone,
+      filter,
+    });
   }
 
   async signOut(message = '') {
     for (const stop of this.subscriptions) stop();
     this.subscriptions = [];
+    this.breakdown.stop();
     await this.client.close();
     sessionStorage.removeItem(KEY_STORAGE);
     session = null;

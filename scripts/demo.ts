@@ -8,12 +8,21 @@
  *
  * What it makes: seasonal load (a winter peak, quiet weekends), one program (SNAP) whose
  * resolution times slip past the 7-day threshold over the last weeks, so the default alert fires,
- * and a conflict spike in another (VET). Every event carries an idempotency key derived from its
+ * and a conflict spike in another (VET). Every event carries its office, channel and case type
+ * (each program declares them as dimensions): one office (Buffalo) is short-staffed and slow in
+ * every program, mail is slower than the web, and appeals take longer than first applications, so
+ * the page's breakdown has something to find. Every event carries an idempotency key derived from its
  * program, day and number, with values drawn from a generator seeded the same way, so running the
  * demo again adds nothing twice.
  */
 import { DateTime } from 'luxon';
-import { MonitoringClient, MonitoringError, type AnyEventInput, type Kpi } from '../src/client/index.js';
+import {
+  MonitoringClient,
+  MonitoringError,
+  type AnyEventInput,
+  type DimensionInput,
+  type Kpi,
+} from '../src/client/index.js';
 import { fiscalInterval, fiscalPeriodOf } from '../src/targets/fiscal-periods.js';
 
 interface DemoProgram {
@@ -30,7 +39,49 @@ interface DemoProgram {
   slip?: { startsDaysAgo: number; extraDays: number };
   /** A burst of conflicts: from `daysAgo` for `days` days, `factor` times the usual share. */
   conflictSpike?: { daysAgo: number; days: number; factor: number };
+  /** The program's case types: each a share of its cases and a factor on resolution time. */
+  caseTypes: Weighted[];
 }
+
+/** A value of a dimension: how often it occurs and how it changes resolution time. */
+interface Weighted {
+  value: string;
+  share: number;
+  /** Resolution days are multiplied by this (a slow office, a slow case type). */
+  factor: number;
+  /** Added to the satisfaction score. */
+  mood?: number;
+}
+
+const DIMENSIONS: DimensionInput[] = [
+  { key: 'office', label: 'Office', maxValues: 100 },
+  { key: 'channel', label: 'Channel', maxValues: 20 },
+  { key: 'case_type', label: 'Case type', maxValues: 50 },
+];
+
+/** A state's field offices, by their share of the caseload; Buffalo is short-staffed everywhere. */
+const OFFICES: Weighted[] = [
+  { value: 'Albany', share: 6, factor: 0.95 },
+  { value: 'Binghamton', share: 4, factor: 0.9 },
+  { value: 'Bronx', share: 12, factor: 1.05 },
+  { value: 'Brooklyn', share: 15, factor: 1 },
+  { value: 'Buffalo', share: 9, factor: 1.9, mood: -0.6 },
+  { value: 'Long Island', share: 10, factor: 0.95 },
+  { value: 'Manhattan', share: 13, factor: 1 },
+  { value: 'Queens', share: 12, factor: 1.05 },
+  { value: 'Rochester', share: 6, factor: 0.9 },
+  { value: 'Syracuse', share: 5, factor: 0.85 },
+  { value: 'Utica', share: 3, factor: 0.9 },
+  { value: 'Westchester', share: 5, factor: 0.95 },
+];
+
+/** How cases come in: mail is slow, in person is quick and well liked. */
+const CHANNELS: Weighted[] = [
+  { value: 'web', share: 45, factor: 0.9 },
+  { value: 'phone', share: 28, factor: 1, mood: -0.2 },
+  { value: 'mail', share: 12, factor: 1.45, mood: -0.3 },
+  { value: 'in person', share: 15, factor: 0.85, mood: 0.3 },
+];
 
 const PROGRAMS: DemoProgram[] = [
   {
@@ -40,6 +91,12 @@ const PROGRAMS: DemoProgram[] = [
     casesPerDay: 26,
     meanDays: 5,
     conflictShare: 0.03,
+    caseTypes: [
+      { value: 'rental assistance', share: 45, factor: 1 },
+      { value: 'home repair', share: 20, factor: 1.3 },
+      { value: 'eviction prevention', share: 15, factor: 0.7 },
+      { value: 'utility assistance', share: 20, factor: 0.9 },
+    ],
   },
   {
     id: 'SNAP',
@@ -49,6 +106,12 @@ const PROGRAMS: DemoProgram[] = [
     meanDays: 5.5,
     conflictShare: 0.025,
     slip: { startsDaysAgo: 45, extraDays: 6 },
+    caseTypes: [
+      { value: 'new application', share: 40, factor: 1.1 },
+      { value: 'recertification', share: 35, factor: 0.8 },
+      { value: 'change report', share: 18, factor: 0.6 },
+      { value: 'appeal', share: 7, factor: 2.2, mood: -0.5 },
+    ],
   },
   {
     id: 'VET',
@@ -58,6 +121,12 @@ const PROGRAMS: DemoProgram[] = [
     meanDays: 4,
     conflictShare: 0.02,
     conflictSpike: { daysAgo: 120, days: 21, factor: 7 },
+    caseTypes: [
+      { value: 'disability claim', share: 40, factor: 1.4 },
+      { value: 'education benefits', share: 25, factor: 0.7 },
+      { value: 'home loan', share: 20, factor: 0.8 },
+      { value: 'burial benefits', share: 15, factor: 0.6 },
+    ],
   },
   {
     id: 'UI',
@@ -66,6 +135,12 @@ const PROGRAMS: DemoProgram[] = [
     casesPerDay: 40,
     meanDays: 3.5,
     conflictShare: 0.035,
+    caseTypes: [
+      { value: 'initial claim', share: 50, factor: 1 },
+      { value: 'continued claim', share: 30, factor: 0.5 },
+      { value: 'appeal', share: 12, factor: 2.5, mood: -0.6 },
+      { value: 'employer dispute', share: 8, factor: 1.8, mood: -0.3 },
+    ],
   },
 ];
 
@@ -114,6 +189,25 @@ function logNormal(rand: () => number, mean: number, sigma = 0.45): number {
   return mean * Math.exp(sigma * normal - (sigma * sigma) / 2);
 }
 
+/** One value drawn by share. */
+function pick(rand: () => number, values: Weighted[]): Weighted {
+  let r = rand() * values.reduce((sum, v) => sum + v.share, 0);
+  for (const v of values) if ((r -= v.share) < 0) return v;
+  return values[values.length - 1];
+}
+
+/** A case's office, channel and case type, and what they do to its resolution time and score. */
+function caseProfile(rand: () => number, program: DemoProgram) {
+  const office = pick(rand, OFFICES);
+  const channel = pick(rand, CHANNELS);
+  const caseType = pick(rand, program.caseTypes);
+  return {
+    attributes: { office: office.value, channel: channel.value, case_type: caseType.value },
+    factor: office.factor * channel.factor * caseType.factor,
+    mood: (office.mood ?? 0) + (channel.mood ?? 0) + (caseType.mood ?? 0),
+  };
+}
+
 /** Busier in winter (January peak), quieter in late summer; weekends a third of a weekday. */
 function load(day: DateTime): number {
   const seasonal = 1 + 0.35 * Math.cos((2 * Math.PI * (day.ordinal - 15)) / 365);
@@ -143,12 +237,13 @@ function eventsOfDay(program: DemoProgram, day: DateTime, daysAgo: number, now: 
     if (occurredAt.toMillis() > now) continue;
     const caseId = `${program.id}-${date!.replaceAll('-', '')}-${String(i + 1).padStart(3, '0')}`;
     const key = (kind: string) => `demo:${caseId}:${kind}`;
-    const base = { programId: program.id, caseId, occurredAt: occurredAt.toJSDate() };
-    const days = Math.min(120, Math.round(logNormal(rand, meanDays) * 10) / 10);
+    const profile = caseProfile(rand, program);
+    const base = { programId: program.id, caseId, occurredAt: occurredAt.toJSDate(), attributes: profile.attributes };
+    const days = Math.min(120, Math.round(logNormal(rand, meanDays * profile.factor) * 10) / 10);
     events.push({ ...base, kind: 'RESOLUTION_TIME', value: days, idempotencyKey: key('resolution') });
     // Six in ten answer the survey; slow cases score lower.
     if (rand() < 0.6) {
-      const score = Math.max(1, Math.min(5, Math.round(5.3 - days / 5 + (rand() - 0.5) * 2)));
+      const score = Math.max(1, Math.min(5, Math.round(5.3 - days / 5 + profile.mood + (rand() - 0.5) * 2)));
       events.push({ ...base, kind: 'SATISFACTION', value: score, idempotencyKey: key('survey') });
     }
     if (rand() < conflictShare) {
@@ -163,15 +258,21 @@ function eventsOfDay(program: DemoProgram, day: DateTime, daysAgo: number, now: 
   return events;
 }
 
+/** Creates the programs with their dimensions; a program made by an older demo gets the dimensions it lacks. */
 async function ensurePrograms(client: MonitoringClient) {
+  const existing = new Map((await client.programs()).map((p) => [p.id, p]));
   for (const p of PROGRAMS) {
-    try {
-      await client.createProgram({ id: p.id, name: p.name, timezone: p.timezone });
-      console.log(`  program ${p.id} (${p.name}, ${p.timezone}) created`);
-    } catch (error) {
-      if (!(error instanceof MonitoringError && error.code === 'CONFLICT')) throw error;
-      console.log(`  program ${p.id} exists already`);
+    const program = existing.get(p.id);
+    if (!program) {
+      await client.createProgram({ id: p.id, name: p.name, timezone: p.timezone, dimensions: DIMENSIONS });
+      console.log(`  program ${p.id} (${p.name}, ${p.timezone}) created, by office, channel and case type`);
+      continue;
     }
+    const missing = DIMENSIONS.filter((d) => !program.dimensions.some((known) => known.key === d.key));
+    for (const d of missing) await client.addDimension(p.id, d);
+    console.log(
+      `  program ${p.id} exists already${missing.length ? ` (added ${missing.map((d) => d.key).join(', ')})` : ''}`,
+    );
   }
 }
 
@@ -234,16 +335,13 @@ async function trickle(client: MonitoringClient) {
   while (running) {
     const program = PROGRAMS[Math.floor(rand() * PROGRAMS.length)];
     const caseId = `${program.id}-LIVE-${Date.now()}-${n++}`;
-    const days = Math.round(logNormal(rand, program.meanDays + (program.slip?.extraDays ?? 0)) * 10) / 10;
-    await client.recordResolutionTime({ programId: program.id, caseId, days });
+    const { attributes, factor, mood } = caseProfile(rand, program);
+    const days = Math.round(logNormal(rand, (program.meanDays + (program.slip?.extraDays ?? 0)) * factor) * 10) / 10;
+    const base = { programId: program.id, caseId, attributes };
+    await client.recordResolutionTime({ ...base, days });
     if (rand() < 0.6)
-      await client.recordSatisfaction({
-        programId: program.id,
-        caseId,
-        score: Math.max(1, Math.min(5, Math.round(5.3 - days / 5))),
-      });
-    if (rand() < 0.05)
-      await client.recordConflict({ programId: program.id, caseId, reason: 'escalated to supervisor' });
+      await client.recordSatisfaction({ ...base, score: Math.max(1, Math.min(5, Math.round(5.3 - days / 5 + mood))) });
+    if (rand() < 0.05) await client.recordConflict({ ...base, reason: 'escalated to supervisor' });
     await new Promise((resolve) => setTimeout(resolve, 400 + rand() * 800));
   }
 }
@@ -261,6 +359,7 @@ async function main() {
   console.log(
     '  SNAP has slipped past 7 days on average (the default alert fires); VET had a conflict spike about four months ago.',
   );
+  console.log('  Break a program down by office to find the slow one; by channel, mail lags.');
   if (live) await trickle(client);
   await client.close();
 }

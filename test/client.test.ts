@@ -283,6 +283,128 @@ describe('the typed client', () => {
     await expect(integration.me()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it('creates a program with dimensions, records attributes as an object or a list, and reads filters and breakdowns back', async () => {
+    const { url } = await runningApp();
+    const mon = clientFor(url);
+    const program = await mon.createProgram({
+      id: 'HA',
+      name: 'Housing',
+      dimensions: [{ key: 'office', label: 'Office' }],
+    });
+    expect(program.dimensions).toEqual([{ key: 'office', label: 'Office', maxValues: 1000, values: [] }]);
+    const added = await mon.addDimension('HA', { key: 'channel', label: 'Channel', maxValues: 5 });
+    expect(added.dimensions.map((d) => d.key)).toEqual(['office', 'channel']);
+
+    const one = await mon.recordResolutionTime({
+      programId: 'HA',
+      caseId: 'C-1',
+      days: 2,
+      attributes: { office: 'North', channel: 'web' },
+    });
+    expect(one.event.attributes).toEqual([
+      { key: 'office', value: 'North' },
+      { key: 'channel', value: 'web' },
+    ]);
+    await mon.recordSatisfaction({
+      programId: 'HA',
+      caseId: 'C-1',
+      score: 5,
+      attributes: [{ key: 'office', value: 'North' }],
+    });
+    await mon.recordEvents([
+      {
+        kind: 'RESOLUTION_TIME',
+        programId: 'HA',
+        caseId: 'C-2',
+        value: 10,
+        attributes: { office: 'South', channel: 'mail' },
+      },
+      {
+        kind: 'RESOLUTION_TIME',
+        programId: 'HA',
+        caseId: 'C-3',
+        value: 4,
+        attributes: { office: 'South', channel: 'web' },
+      },
+      { kind: 'RESOLUTION_TIME', programId: 'HA', caseId: 'C-4', value: 6 },
+    ]);
+
+    const web = await mon.getDashboard({ programId: 'HA', filter: { channel: 'web' } });
+    expect(web).toMatchObject({
+      resolvedCases: 2,
+      avgResolutionTime: 3,
+      filter: [{ key: 'channel', values: ['web'] }],
+    });
+    const both = await mon.getDashboard({
+      programId: 'HA',
+      filter: [
+        { key: 'office', values: ['North', 'South'] },
+        { key: 'channel', values: ['web'] },
+      ],
+    });
+    expect(both.resolvedCases).toBe(2);
+
+    const byOffice = await mon.getBreakdown({ programId: 'HA', by: 'office', orderBy: 'AVG_RESOLUTION_TIME' });
+    expect(byOffice.breakdown.map((r) => [r.value, r.resolvedCases, r.avgResolutionTime])).toEqual([
+      ['South', 2, 7],
+      [null, 1, 6],
+      ['North', 1, 2],
+    ]);
+    expect(byOffice.breakdown[0].series?.length).toBeGreaterThan(0);
+    const withoutSeries = await mon.getBreakdown({
+      programId: 'HA',
+      by: 'office',
+      series: false,
+      filter: { channel: 'web' },
+    });
+    expect(withoutSeries.breakdown.map((r) => r.value).sort()).toEqual(['North', 'South']);
+    expect(withoutSeries.breakdown[0].series).toBeUndefined();
+    expect((await mon.programs())[0].dimensions.find((d) => d.key === 'office')?.values).toEqual(['North', 'South']);
+  });
+
+  it('pushes a filtered breakdown at once, then again after a record in its scope', async () => {
+    const { url } = await runningApp();
+    const mon = clientFor(url);
+    await mon.createProgram({
+      id: 'HA',
+      name: 'Housing',
+      dimensions: [
+        { key: 'office', label: 'Office' },
+        { key: 'channel', label: 'Channel' },
+      ],
+    });
+    const pushes: { value: string | null; resolvedCases: number }[][] = [];
+    let onPush = () => {};
+    const until = (holds: () => boolean) =>
+      new Promise<void>((resolve) => {
+        onPush = () => holds() && resolve();
+        onPush();
+      });
+    onTestFinished(
+      mon.subscribeBreakdown(
+        { programId: 'HA', by: 'office', filter: { channel: 'web' } },
+        {
+          next: (dashboard) => {
+            pushes.push(dashboard.breakdown.map((r) => ({ value: r.value, resolvedCases: r.resolvedCases })));
+            onPush();
+          },
+        },
+      ),
+    );
+
+    await until(() => pushes.length === 1);
+    await mon.recordResolutionTime({
+      programId: 'HA',
+      caseId: 'C-1',
+      days: 3,
+      attributes: { office: 'North', channel: 'web' },
+    });
+    await until(() => pushes.at(-1)?.[0]?.resolvedCases === 1);
+
+    expect(pushes[0]).toEqual([]);
+    expect(pushes.at(-1)).toEqual([{ value: 'North', resolvedCases: 1 }]);
+  });
+
   it('reports a refused key on the live connection as UNAUTHENTICATED', async () => {
     const { url } = await runningApp();
     const mon = clientFor(url, 'not-a-key');

@@ -10,6 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WEB_ROOT } from '../src/http/static-files.js';
 import {
+  CreateProgramDocument,
   DashboardDocument,
   RecordConflictDocument,
   RecordResolutionTimeDocument,
@@ -127,6 +128,94 @@ describe('the dashboard page', { timeout: 90_000 }, () => {
     await acknowledge.click();
     await expect.poll(() => page.locator('.alert .meta').textContent(), WAIT).toContain('acknowledged');
     expect(await acknowledge.count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('breaks a program down by office, updates a row live after a record, and filters on a row when clicked', async () => {
+    const t = await testApp();
+    const { url } = await t.app.start();
+    const dimensions = [
+      { key: 'office', label: 'Office' },
+      { key: 'channel', label: 'Channel' },
+    ];
+    await t.ok(CreateProgramDocument, { input: { id: 'HA', name: 'Housing', timezone: 'UTC', dimensions } });
+    const record = (caseId: string, days: number, office: string, channel: string) =>
+      t.ok(RecordResolutionTimeDocument, {
+        input: {
+          programId: 'HA',
+          caseId,
+          days,
+          attributes: [
+            { key: 'office', value: office },
+            { key: 'channel', value: channel },
+          ],
+        },
+      });
+    await record('HA-1', 4, 'North', 'web');
+    await record('HA-2', 9, 'South', 'mail');
+    const page = await (await browser()).newPage();
+    const errors = watchErrors(page);
+    const cell = (value: string, kpi: string) =>
+      page.locator(`#breakdown tbody tr[data-value="${value}"] td[data-kpi="${kpi}"]`);
+    const rowValues = () =>
+      page.locator('#breakdown tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.value));
+
+    await page.goto(`${new URL(url).origin}/#key=${encodeURIComponent(ADMIN_KEY)}`);
+    await expect.poll(() => cell('South', 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('9.0 days');
+    expect(await page.locator('#by').inputValue()).toBe('office');
+    expect(await rowValues()).toEqual(['South', 'North']); // slowest first
+    await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
+
+    await record('HA-3', 3, 'South', 'web');
+    await expect.poll(() => cell('South', 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('6.0 days');
+    expect(await page.locator('#breakdown thead th').count()).toBe(9); // the value, 7 KPIs, the sparkline
+    expect(await page.locator('#breakdown tbody tr[data-value="South"] td.spark svg path').count()).toBe(1);
+
+    // Sorting: ascending by average resolution time puts North first.
+    await page.getByRole('button', { name: /^Sort by Average resolution time/ }).click();
+    await expect.poll(rowValues, WAIT).toEqual(['North', 'South']);
+
+    // A click on a row filters on it; the breakdown moves on to the next dimension.
+    await page.locator('#breakdown tbody tr[data-value="South"]').click();
+    await expect.poll(() => page.locator('.chip').textContent(), WAIT).toContain('Office: South');
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('6.0 days');
+    await expect.poll(rowValues, WAIT).toEqual(expect.arrayContaining(['web', 'mail']));
+    expect(await page.locator('#by').inputValue()).toBe('channel');
+    expect(await cell('mail', 'AVG_RESOLUTION_TIME').textContent()).toBe('9.0 days');
+    await page.screenshot({ path: path.join(ARTIFACTS, `breakdown-${testDialect}.png`), fullPage: true });
+
+    // Removing the chip brings every office back.
+    await page.getByRole('button', { name: 'Remove filter Office: South' }).click();
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('5.3 days');
+    expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('compares programs with "All programs", and a click on a program opens it', async () => {
+    const t = await testApp();
+    const { url } = await t.app.start();
+    await t.program('HA');
+    await t.program('VET');
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-1', days: 2 } });
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'VET', caseId: 'V-1', days: 8 } });
+    const page = await (await browser()).newPage();
+    const errors = watchErrors(page);
+
+    await page.goto(`${new URL(url).origin}/#key=${encodeURIComponent(ADMIN_KEY)}`);
+    await expect.poll(() => page.locator('#breakdown tbody tr').count(), WAIT).toBe(2);
+    expect(await page.locator('#by').inputValue()).toBe('program');
+    expect(await page.locator('#breakdown tbody th').allTextContents()).toEqual(['Program VET', 'Program HA']);
+
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId: 'HA-2', days: 20 } });
+    await expect
+      .poll(() => page.locator('#breakdown tbody th').allTextContents(), WAIT)
+      .toEqual(['Program HA', 'Program VET']);
+
+    await page.locator('#breakdown tbody tr[data-value="VET"]').click();
+    await expect.poll(() => page.locator('#program').inputValue(), WAIT).toBe('VET');
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('8.0 days');
+    // VET declares no dimensions: nothing left to break it down by.
+    expect(await page.locator('#breakdown-section').isHidden()).toBe(true);
     expect(errors).toEqual([]);
   });
 

@@ -8,6 +8,17 @@
  */
 export type BatchOrder = 'scattered' | 'live';
 
+/** Office (50), channel (5) and case type (20) of event `i` of batch `n`, as bench/dimensions.ts names them. */
+function attributesOf(n: number, i: number) {
+  const pad = (k: number) => String(k + 1).padStart(2, '0');
+  const h = (n * 7919 + i * 104_729) >>> 0;
+  return [
+    { key: 'office', value: `office-${pad(h % 50)}` },
+    { key: 'channel', value: ['web', 'phone', 'mail', 'in person', 'chat'][(h >>> 6) % 5] },
+    { key: 'case_type', value: `type-${pad((h >>> 9) % 20)}` },
+  ];
+}
+
 export function batchEvents(
   n: number,
   size: number,
@@ -15,6 +26,8 @@ export function batchEvents(
   now: number,
   tag: string | number = process.pid,
   order: BatchOrder = 'scattered',
+  /** Each event carries office, channel and case type (the programs must declare them). */
+  withAttributes = false,
 ) {
   return Array.from({ length: size }, (_, i) => {
     const kind = i % 10 < 6 ? 'RESOLUTION_TIME' : i % 10 < 9 ? 'SATISFACTION' : 'CONFLICT';
@@ -30,6 +43,7 @@ export function batchEvents(
             ? 1 + ((n + i) % 5)
             : null,
       occurredAt: new Date(now - ago).toISOString(),
+      ...(withAttributes ? { attributes: attributesOf(n, i) } : {}),
     };
   });
 }

@@ -11,6 +11,7 @@ import type { Database, EventKind } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas, type RollupEvent } from '../src/kpis/rollups.repository.js';
 import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
+import { attributesOf } from './dimensions.js';
 
 /** The bootstrap admin key of the servers under test. */
 export const BENCH_ADMIN_KEY = 'bench-admin-key';
@@ -50,11 +51,15 @@ export function random(seed: number): () => number {
 export interface BenchEvent extends RollupEvent {
   id: number;
   case_id: string;
+  /** JSON of office, channel and case type; absent without dimensions. */
+  attributes?: string | null;
 }
 
 /**
  * `count` events in [start, end), in time order: 60% resolution times (log-normal, median 3 days,
  * continuous, so histograms hold as many bins as real data would), 30% scores 1-5, 10% conflicts.
+ * `withAttributes`: each also carries an office, a channel and a case type (bench/dimensions.ts),
+ * drawn after the rest so the events themselves are the same either way.
  */
 export function* generateEvents(
   count: number,
@@ -63,6 +68,7 @@ export function* generateEvents(
   firstId: number,
   seed: number,
   programs = PROGRAMS,
+  withAttributes = false,
 ) {
   const next = random(seed);
   const step = (end - start) / count;
@@ -84,6 +90,7 @@ export function* generateEvents(
       value,
       occurred_at: Math.floor(start + (k + next()) * step),
     };
+    if (withAttributes) event.attributes = JSON.stringify(attributesOf(next(), next(), next()));
     yield event;
   }
 }
@@ -102,7 +109,16 @@ export const INSERT_EVENT =
   'insert into events (id, program_id, kind, case_id, value, reason, occurred_at, recorded_at, retracted_at, idempotency_key, payload_hash, api_key_id) ' +
   'values (?, ?, ?, ?, ?, null, ?, ?, null, null, null, null)';
 
-/** Appends `count` events spread over [start, end) and folds them into the rollups. */
+/** INSERT_EVENT with the event's attributes (JSON, events/attributes.ts) as the last parameter. */
+export const INSERT_EVENT_WITH_ATTRIBUTES =
+  'insert into events (id, program_id, kind, case_id, value, reason, occurred_at, recorded_at, retracted_at, idempotency_key, payload_hash, api_key_id, attributes) ' +
+  'values (?, ?, ?, ?, ?, null, ?, ?, null, null, null, null, ?)';
+
+/**
+ * Appends `count` events spread over [start, end) and folds them into the rollups (with
+ * `withAttributes`, those of their dimension values too: the programs must have declared the
+ * dimensions, and every value must be registered already, as bench/breakdowns.ts does).
+ */
 export async function addEvents(
   path: string,
   count: number,
@@ -110,25 +126,29 @@ export async function addEvents(
   end: number,
   seed: number,
   programs = PROGRAMS,
+  withAttributes = false,
 ): Promise<void> {
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF'); // a loader, not the measured write path
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const insert = sqlite.prepare(INSERT_EVENT);
+  const insert = sqlite.prepare(withAttributes ? INSERT_EVENT_WITH_ATTRIBUTES : INSERT_EVENT);
   const firstId =
     Number((sqlite.prepare('select max(id) as max from events').get() as { max: number | null }).max ?? 0) + 1;
   const zones = new Map(programs.map((p) => [p.id, p.timezone]));
   const chunk: BenchEvent[] = [];
   const flush = async () => {
     sqlite.transaction(() => {
-      for (const e of chunk) insert.run(e.id, e.program_id, e.kind, e.case_id, e.value, e.occurred_at, e.occurred_at);
+      for (const e of chunk) {
+        const row = [e.id, e.program_id, e.kind, e.case_id, e.value, e.occurred_at, e.occurred_at];
+        insert.run(...(withAttributes ? [...row, e.attributes] : row));
+      }
     })();
     const deltas = rollupDeltas(chunk, zones, 1);
     await db.transaction().execute((trx) => applyRollupDeltas(trx, deltas));
     chunk.length = 0;
   };
-  for (const event of generateEvents(count, start, end, firstId, seed, programs)) {
+  for (const event of generateEvents(count, start, end, firstId, seed, programs, withAttributes)) {
     chunk.push(event);
     if (chunk.length === 200_000) await flush();
   }

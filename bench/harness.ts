@@ -5,8 +5,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { DAY } from '../src/kpis/time.js';
-import { BENCH_ADMIN_KEY } from './dataset.js';
+import type { BatchOrder } from './batch-events.js';
+import { BENCH_ADMIN_KEY, PROGRAMS } from './dataset.js';
 import type { LoadJob, LoadResult } from './load.js';
 
 // ---------------------------------------------------------------- the workload
@@ -30,7 +32,15 @@ export const DASHBOARD = `query ($programId: ID, $from: DateTime, $to: DateTime)
 // ---------------------------------------------------------------- processes
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = path.join(here, 'data');
+export const dataDir = path.join(here, 'data');
+
+/** A path in bench/data/ with no database file (nor its WAL) left from an earlier run. */
+export function freshPath(name: string): string {
+  const file = path.join(dataDir, name);
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  return file;
+}
+
 const profile = process.env.BENCH_PROFILE === '1';
 
 export interface Server {
@@ -132,6 +142,68 @@ export async function createKey(url: string, role: 'INTEGRATION' | 'VIEWER'): Pr
   return data.createApiKey.key;
 }
 
+export /** Rounds added up: requests over seconds; latency percentiles of the round whose throughput is the median. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const middle = [...rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)];
+  return {
+    ...middle,
+    requests,
+    seconds,
+    perSecond: requests / seconds,
+    failures: rounds.reduce((n, r) => n + r.failures, 0),
+    firstFailure: rounds.find((r) => r.firstFailure)?.firstFailure ?? null,
+  };
+}
+
+/** BATCH_CLIENTS clients sending batches of BATCH events to `url` for `durationMs`; `attributes`: each event carries office, channel and case type. */
+export function batchJob(url: string, key: string, durationMs: number, order: BatchOrder, attributes = false): LoadJob {
+  return {
+    url,
+    authorization: `Bearer ${key}`,
+    body: 'batch',
+    batchSize: BATCH,
+    programIds: PROGRAMS.map((p) => p.id),
+    concurrency: BATCH_CLIENTS,
+    durationMs,
+    order,
+    attributes,
+  };
+}
+
+/**
+ * Dashboards asked one after another while BATCH_CLIENTS clients send live batches (with
+ * office, channel and case type when `attributes`): what a reader
+ * sees of heavy ingestion, and the memory of a server that writes too. Only answers that began
+ * once the load had started count.
+ */
+export async function dashboardsWhileIngesting(
+  app: Server,
+  ask: () => Promise<unknown>,
+  durationMs: number,
+  attributes = false,
+) {
+  const key = await createKey(app.url, 'INTEGRATION');
+  let ended = false;
+  const loading = load(batchJob(app.url, key, durationMs, 'live', attributes)).finally(() => (ended = true));
+  const samples: { at: number; ms: number }[] = [];
+  while (!ended) {
+    const at = performance.now();
+    await ask();
+    samples.push({ at, ms: performance.now() - at });
+  }
+  const ingest = await loading;
+  const began = performance.now() - ingest.seconds * 1000;
+  const during = samples.filter((s) => s.at >= began).map((s) => s.ms);
+  return {
+    ...percentiles(during),
+    count: during.length,
+    eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds,
+    failures: ingest.failures,
+  };
+}
+
 export function percentiles(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
@@ -152,3 +224,25 @@ export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
 export const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MB`;
+
+// ---------------------------------------------------------------- the report
+
+/**
+ * bench/REPORT.md is written by more than one command: `npm run bench` writes it whole, and keeps
+ * the parts other commands (`npm run bench:breakdowns`) wrote, each between markers of its name.
+ */
+const markers = (name: string) => [`<!-- ${name}: written by its own command -->`, `<!-- /${name} -->`] as const;
+
+export function sectionOf(report: string, name: string): string {
+  const [open, close] = markers(name);
+  const start = report.indexOf(open);
+  const end = report.indexOf(close);
+  return start >= 0 && end > start ? report.slice(start, end + close.length) : '';
+}
+
+export function withSection(report: string, name: string, text: string): string {
+  const [open, close] = markers(name);
+  const section = `${open}\n${text.trim()}\n${close}`;
+  const old = sectionOf(report, name);
+  return old ? report.replace(old, section) : `${report.trimEnd()}\n\n${section}\n`;
+}

@@ -17,6 +17,8 @@ export interface LoadJob {
   /** Events per recordEvents call, and their times (see batch-events.ts). */
   batchSize?: number;
   order?: BatchOrder;
+  /** Batch events carry office, channel and case type (bench/dimensions.ts). */
+  attributes?: boolean;
 }
 
 export interface LoadResult {
@@ -50,6 +52,7 @@ function bodyOf(job: LoadJob, n: number, now: number): string {
     order === 'live' ? Date.now() : now,
     process.pid,
     order,
+    job.attributes ?? false,
   );
   return JSON.stringify({ query: RECORD_MANY, variables: { events } });
 }

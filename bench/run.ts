@@ -4,7 +4,7 @@
  * Servers and the load generator run in separate processes; set BENCH_PROFILE=1 to write
  * `node --cpu-prof` profiles of the servers to bench/data/profiles/.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +14,19 @@ import { addEvents, createDatabase, INSERT_EVENT, PROGRAMS } from './dataset.js'
 import {
   BATCH,
   BATCH_CLIENTS,
+  batchJob,
+  combine,
   CONCURRENCY,
   createKey,
+  dashboardsWhileIngesting,
+  freshPath,
   END,
   fmt,
   load,
   mb,
   ms,
   percentiles,
+  sectionOf,
   SPAN,
   startServer,
   timed,
@@ -31,6 +36,7 @@ import {
 } from './harness.js';
 import { batchEvents, type BatchOrder } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';
+import { BREAKDOWNS_SECTION } from './dimensions.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dataDir = path.join(here, 'data');
@@ -61,12 +67,6 @@ const SETTINGS = quick
       ingestMs: 8_000,
     };
 
-function freshPath(name: string): string {
-  const file = path.join(dataDir, name);
-  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  return file;
-}
-
 // ---------------------------------------------------------------- measurements
 
 /**
@@ -74,35 +74,6 @@ function freshPath(name: string): string {
  * spell of load from elsewhere on this shared machine falls on both rather than on one of them.
  */
 const ROUNDS = quick ? 2 : 4;
-
-/** Rounds added up: requests over seconds; latency percentiles of the round whose throughput is the median. */
-function combine(rounds: LoadResult[]): LoadResult {
-  const requests = rounds.reduce((n, r) => n + r.requests, 0);
-  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
-  const middle = [...rounds].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(rounds.length / 2)];
-  return {
-    ...middle,
-    requests,
-    seconds,
-    perSecond: requests / seconds,
-    failures: rounds.reduce((n, r) => n + r.failures, 0),
-    firstFailure: rounds.find((r) => r.firstFailure)?.firstFailure ?? null,
-  };
-}
-
-/** BATCH_CLIENTS clients sending batches of BATCH events to `url` for `durationMs`. */
-function batchJob(url: string, key: string, durationMs: number, order: BatchOrder): LoadJob {
-  return {
-    url,
-    authorization: `Bearer ${key}`,
-    body: 'batch',
-    batchSize: BATCH,
-    programIds: PROGRAMS.map((p) => p.id),
-    concurrency: BATCH_CLIENTS,
-    durationMs,
-    order,
-  };
-}
 
 async function singleEvents() {
   const yoga = await startServer('yoga');
@@ -220,32 +191,6 @@ function naiveQueries(file: string) {
   };
 }
 
-/**
- * Dashboards asked one after another while BATCH_CLIENTS clients send live batches: what a reader
- * sees of heavy ingestion, and the memory of a server that writes too. Only answers that began
- * once the load had started count.
- */
-async function dashboardsWhileIngesting(app: Server, ask: () => Promise<unknown>) {
-  const key = await createKey(app.url, 'INTEGRATION');
-  let ended = false;
-  const loading = load(batchJob(app.url, key, SETTINGS.ingestMs, 'live')).finally(() => (ended = true));
-  const samples: { at: number; ms: number }[] = [];
-  while (!ended) {
-    const at = performance.now();
-    await ask();
-    samples.push({ at, ms: performance.now() - at });
-  }
-  const ingest = await loading;
-  const began = performance.now() - ingest.seconds * 1000;
-  const during = samples.filter((s) => s.at >= began).map((s) => s.ms);
-  return {
-    ...percentiles(during),
-    count: during.length,
-    eventsPerSecond: ((ingest.requests - ingest.failures) * BATCH) / ingest.seconds,
-    failures: ingest.failures,
-  };
-}
-
 async function dashboards() {
   const file = freshPath('dashboards.db');
   await createDatabase(file);
@@ -273,7 +218,7 @@ async function dashboards() {
     if (i === SETTINGS.sizes.length - 1) {
       rss = await app.stats();
       // A server also takes events: its writer thread starts with the first batch, and holds memory of its own.
-      ingesting = await dashboardsWhileIngesting(app, ask(kolkata.id));
+      ingesting = await dashboardsWhileIngesting(app, ask(kolkata.id), SETTINGS.ingestMs);
       rssWriting = await app.stats();
     }
     await app.stop();
@@ -304,7 +249,7 @@ async function ingestingInProcess(file: string, programId: string) {
   const key = await createKey(app.url, 'VIEWER');
   const ask = yearDashboard(app.url, key, programId);
   await timed(5, ask);
-  const ingesting = await dashboardsWhileIngesting(app, ask);
+  const ingesting = await dashboardsWhileIngesting(app, ask, SETTINGS.ingestMs);
   const { rss } = await app.stats();
   await app.stop();
   return { ...ingesting, rss };
@@ -486,7 +431,9 @@ second V8 isolate with its own SQLite connection, starts with the first batch. T
 | RSS at ${fmt(last.size)} < 300 MB, reading and writing | ${mb(dash.rssWriting.rss)} | ${verdict(dash.rssWriting.rss < 300 * 2 ** 20)} |
 | RSS at ${fmt(last.size)} < 300 MB, reading and writing, \`SQLITE_WRITER_THREAD=off\` | ${mb(dash.inProcess.rss)} | ${verdict(dash.inProcess.rss < 300 * 2 ** 20)} |
 ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them as a smoke test.\n'}`;
-  writeFileSync(path.join(here, 'REPORT.md'), report);
+  const reportFile = path.join(here, 'REPORT.md');
+  const kept = existsSync(reportFile) ? sectionOf(readFileSync(reportFile, 'utf8'), BREAKDOWNS_SECTION) : '';
+  writeFileSync(reportFile, kept ? `${report.trimEnd()}\n\n${kept}\n` : report);
   log(`wrote bench/REPORT.md (${fmt(minutes, 1)} min)`);
 }
 

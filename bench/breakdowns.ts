@@ -38,9 +38,10 @@ import {
   timed,
   withSection,
   YEAR,
+  type Server,
 } from './harness.js';
 import type { BatchOrder } from './batch-events.js';
-import type { LoadResult } from './load.js';
+import type { LoadJob, LoadResult } from './load.js';
 
 const quick = process.argv.includes('--quick');
 const rebuild = process.argv.includes('--rebuild');
@@ -87,8 +88,7 @@ async function ensureDataset(): Promise<{ file: string; built: boolean; seconds:
     app.url,
     PROGRAMS.map((p) => p.id),
     END - 2 * DAY,
-  );
-  await app.stop();
+  ).finally(() => app.stop());
   await addEvents(file, SETTINGS.events - seeded, END - SPAN, END, 1800, PROGRAMS, true);
   writeFileSync(marker, wanted);
   return { file, built: true, seconds: (performance.now() - t0) / 1000 };
@@ -168,6 +168,14 @@ function naiveQueries(file: string) {
 
 async function reads(file: string) {
   const app = await startServer('app', file);
+  try {
+    return await readsOn(app);
+  } finally {
+    await app.stop();
+  }
+}
+
+async function readsOn(app: Server) {
   const key = await createKey(app.url, 'VIEWER');
   const ask = (query: string, filter: { key: string; values: string[] }[] | null) => () =>
     gql(app.url, key, query, {
@@ -197,7 +205,6 @@ async function reads(file: string) {
   const reading = await app.stats();
   const ingesting = await dashboardsWhileIngesting(app, queries.filtered, SETTINGS.ingestMs, true);
   const writing = await app.stats();
-  await app.stop();
   return {
     ...results,
     rows: rows.length,
@@ -214,11 +221,21 @@ async function reads(file: string) {
  * databases (the first with the dimensions declared), in rounds that alternate between them.
  */
 async function ingestion(order: BatchOrder) {
-  const servers = [];
+  const servers: { app: Server; job: LoadJob; rounds: LoadResult[] }[] = [];
+  try {
+    return await alternate(servers, order);
+  } finally {
+    await Promise.all(servers.map((s) => s.app.stop()));
+  }
+}
+
+async function alternate(servers: { app: Server; job: LoadJob; rounds: LoadResult[] }[], order: BatchOrder) {
   for (const attributes of [true, false]) {
     const file = freshPath(`ingest-${attributes ? 'dims' : 'plain'}-${order}.db`);
     await createDatabase(file);
     const app = await startServer('app', file);
+    const server = { app, job: null as unknown as LoadJob, rounds: [] as LoadResult[] };
+    servers.push(server); // stopped by the caller, whatever happens next
     if (attributes)
       await declareDimensions(
         app.url,
@@ -226,13 +243,11 @@ async function ingestion(order: BatchOrder) {
         Date.now() - DAY,
       );
     const key = await createKey(app.url, 'INTEGRATION');
-    const job = batchJob(app.url, key, SETTINGS.warmMs, order, attributes);
-    await load(job);
-    servers.push({ app, job, rounds: [] as LoadResult[] });
+    server.job = batchJob(app.url, key, SETTINGS.warmMs, order, attributes);
+    await load(server.job);
   }
   for (let round = 0; round < SETTINGS.rounds; round++)
     for (const s of servers) s.rounds.push(await load({ ...s.job, durationMs: SETTINGS.loadMs / SETTINGS.rounds }));
-  await Promise.all(servers.map((s) => s.app.stop()));
   const [withAttributes, without] = servers.map((s) => {
     const r = combine(s.rounds);
     return { ...r, events: ((r.requests - r.failures) * BATCH) / r.seconds };

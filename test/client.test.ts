@@ -344,7 +344,9 @@ describe('the typed client', () => {
     });
     expect(both.resolvedCases).toBe(2);
 
-    const byOffice = await mon.getBreakdown({ programId: 'HA', by: 'office', orderBy: 'AVG_RESOLUTION_TIME' });
+    // A breakdown's cost counts rows × buckets: a bounded range keeps 50 rows of series affordable.
+    const day = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 3_600_000) };
+    const byOffice = await mon.getBreakdown({ programId: 'HA', ...day, by: 'office', orderBy: 'AVG_RESOLUTION_TIME' });
     expect(byOffice.breakdown.map((r) => [r.value, r.resolvedCases, r.avgResolutionTime])).toEqual([
       ['South', 2, 7],
       [null, 1, 6],
@@ -352,6 +354,7 @@ describe('the typed client', () => {
     ]);
     expect(byOffice.breakdown[0].series?.length).toBeGreaterThan(0);
     const withoutSeries = await mon.getBreakdown({
+      ...day,
       programId: 'HA',
       by: 'office',
       series: false,
@@ -382,7 +385,13 @@ describe('the typed client', () => {
       });
     onTestFinished(
       mon.subscribeBreakdown(
-        { programId: 'HA', by: 'office', filter: { channel: 'web' } },
+        {
+          programId: 'HA',
+          from: new Date(Date.now() - 86_400_000),
+          to: new Date(Date.now() + 3_600_000),
+          by: 'office',
+          filter: { channel: 'web' },
+        },
         {
           next: (dashboard) => {
             pushes.push(dashboard.breakdown.map((r) => ({ value: r.value, resolvedCases: r.resolvedCases })));

@@ -156,6 +156,18 @@ describe('limits on every operation', () => {
     expectRefused(await series(''), 'cost');
   });
 
+  it('leave out of the cost what @skip and @include leave out of the answer', async () => {
+    const t = await testApp({ env: { LIMIT_COST: '1000' } });
+    await t.program('p');
+    // An open range's series costs 2,000 buckets × 3 and is refused; skipped, the query costs 3.
+    const query =
+      'query ($s: Boolean!) { dashboard(programId: "p") { resolvedCases series @include(if: $s) { start resolvedCases } } }';
+    expectRefused(await send(t, query, { s: true }), 'cost');
+    expectAccepted(await send(t, query, { s: false }));
+    const skipped = '{ dashboard(programId: "p") { resolvedCases ... @skip(if: true) { series { start } } } }';
+    expectAccepted(await send(t, skipped));
+  });
+
   it('accept the heaviest realistic page query under the default cost limit', async () => {
     const t = await testApp();
     await t.program('p');

@@ -9,10 +9,13 @@
  */
 import {
   getArgumentValues,
+  getDirectiveValues,
   getNamedType,
   getNullableType,
   getOperationAST,
   getVariableValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   isInputObjectType,
   isListType,
   isObjectType,
@@ -21,6 +24,8 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  type InlineFragmentNode,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
@@ -114,6 +119,8 @@ export function operationCost(
   ): number {
     let cost = 0;
     for (const selection of set.selections) {
+      // Execution leaves out what @skip or @include leaves out (a breakdown asked without series).
+      if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) {
         cost += fieldCost(selection, type, parentArgs);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -128,6 +135,16 @@ export function operationCost(
       if (cost > max) throw new OverLimit(cost);
     }
     return cost;
+  }
+
+  function included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean {
+    if (!node.directives?.length) return true;
+    try {
+      if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
+      return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+    } catch {
+      return true; // a bad `if` fails in execution; costing the node meanwhile never undercounts
+    }
   }
 
   function fragmentCost(name: string, parentArgs: Args): number {

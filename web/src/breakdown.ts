@@ -21,7 +21,32 @@ export type Scope = Omit<BreakdownArgs, 'by' | 'orderBy' | 'descending' | 'limit
 
 /** The `by` of a program comparison. */
 export const BY_PROGRAM = 'program';
-const LIMIT = 50;
+const MAX_ROWS = 50;
+/**
+ * The server refuses an operation whose estimated cost passes its limit (LIMIT_COST, 50,000 by
+ * default), and a breakdown costs rows × buckets × the fields of a point (11 here): a year of
+ * days allows about ten rows with series. The page asks for as many rows as fit in this share.
+ */
+const COST_BUDGET = 40_000;
+const POINT_COST = 11;
+const HOUR = 3_600_000;
+/** The shortest each bucket can be (a DST day has 23 hours), as the server counts them. */
+const SHORTEST: Record<string, number> = {
+  HOUR,
+  DAY: 23 * HOUR,
+  WEEK: 7 * 24 * HOUR - HOUR,
+  MONTH: 28 * 24 * HOUR - HOUR,
+  QUARTER: 89 * 24 * HOUR - HOUR,
+  YEAR: 365 * 24 * HOUR - HOUR,
+};
+
+function rowLimit(scope: Scope): number {
+  const from = scope.from ? new Date(scope.from).getTime() : Number.NaN;
+  const to = scope.to ? new Date(scope.to).getTime() : Number.NaN;
+  const shortest = SHORTEST[scope.granularity ?? 'DAY'];
+  const points = Number.isFinite(from) && Number.isFinite(to) ? Math.ceil((to - from) / shortest) + 1 : 2_000;
+  return Math.max(1, Math.min(MAX_ROWS, Math.floor(COST_BUDGET / (12 + points * POINT_COST))));
+}
 
 export interface Breakdown {
   /** The dimensions the picker offers; `allPrograms` adds "Program" and makes it the default. */
@@ -58,6 +83,7 @@ export function createBreakdown(section: HTMLElement, options: BreakdownOptions)
   let descending = true;
   let stop: Unsubscribe | null = null;
   let rows: Row[] = [];
+  let limit = MAX_ROWS;
   /** The reader's choice ('' for none); null until they choose: the first dimension, or Program for all programs. */
   let wanted: string | null = null;
 
@@ -175,7 +201,7 @@ export function createBreakdown(section: HTMLElement, options: BreakdownOptions)
         ? ''
         : rows.length === 0
           ? `No events in this scope to break down by ${labelOf(by).toLowerCase()}.`
-          : `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}${rows.length === LIMIT ? ` (the first ${LIMIT})` : ''}, by ${labelOf(by).toLowerCase()}. Choose a row to filter on it.`;
+          : `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}${rows.length === limit ? ` (the first ${limit})` : ''}, by ${labelOf(by).toLowerCase()}. Choose a row to filter on it.`;
     if (focused !== undefined)
       table.querySelector<HTMLElement>(`tr[data-value="${CSS.escape(focused)}"] .pick`)?.focus();
   }
@@ -188,8 +214,9 @@ export function createBreakdown(section: HTMLElement, options: BreakdownOptions)
     const by = picker.value;
     if (!scope || by === '') return;
     status.textContent = 'Loading…';
+    limit = rowLimit(scope);
     stop = options.client.subscribeBreakdown(
-      { ...scope, by, orderBy, descending, limit: LIMIT, series: true },
+      { ...scope, by, orderBy, descending, limit, series: true },
       {
         next: (dashboard) => {
           rows = dashboard.breakdown;
@@ -242,11 +269,18 @@ function sparkline(values: (number | null)[]): SVGSVGElement {
   const x = (i: number) => (values.length === 1 ? width / 2 : (i / (values.length - 1)) * (width - 2) + 1);
   const y = (v: number) => (max === min ? height / 2 : height - 2 - ((v - min) / (max - min)) * (height - 4));
   let d = '';
-  let pen = false;
   values.forEach((v, i) => {
-    if (v === null) return void (pen = false);
-    d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
-    pen = true;
+    if (v === null) return;
+    const joined = i > 0 && values[i - 1] !== null;
+    d += `${joined ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+    // A point between two gaps (or the only one) has no line to show it: a dot does.
+    if (!joined && (i === values.length - 1 || values[i + 1] === null)) {
+      const dot = document.createElementNS('http://www.w3.org/2000/svg', 'circle');
+      dot.setAttribute('cx', x(i).toFixed(1));
+      dot.setAttribute('cy', y(v).toFixed(1));
+      dot.setAttribute('r', '2');
+      svg.append(dot);
+    }
   });
   const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
   path.setAttribute('d', d);

@@ -25,14 +25,12 @@ import {
   load,
   mb,
   ms,
-  percentiles,
   sectionOf,
   SPAN,
   startServer,
   timed,
   YEAR,
   yearDashboard,
-  type Server,
 } from './harness.js';
 import { batchEvents, type BatchOrder } from './batch-events.js';
 import type { LoadJob, LoadResult } from './load.js';

@@ -160,7 +160,7 @@ export type ClientSetTargetMutationVariables = Exact<{
 }>;
 
 
-export type ClientSetTargetMutation = { setTarget: { id: string, programId: string, kpi: Kpi, from: string, to: string, value: number } };
+export type ClientSetTargetMutation = { setTarget: { id: string, programId: string, kpi: Kpi, from: string, to: string, value: number, filter: Array<{ key: string, values: Array<string> }> } };
 
 export type ClientAcknowledgeAlertMutationVariables = Exact<{
   id: string;
@@ -213,6 +213,7 @@ export type ClientScorecardQueryVariables = Exact<{
   programId: string;
   from: string;
   to: string;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
 }>;
 
 
@@ -543,6 +544,10 @@ export const ClientSetTargetDocument = new TypedDocumentString(`
     from
     to
     value
+    filter {
+      key
+      values
+    }
   }
 }
     `) as unknown as TypedDocumentString<ClientSetTargetMutation, ClientSetTargetMutationVariables>;
@@ -765,8 +770,8 @@ export const ClientDashboardTotalsUpdatedDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<ClientDashboardTotalsUpdatedSubscription, ClientDashboardTotalsUpdatedSubscriptionVariables>;
 export const ClientScorecardDocument = new TypedDocumentString(`
-    query ClientScorecard($programId: ID!, $from: DateTime!, $to: DateTime!) {
-  scorecard(programId: $programId, from: $from, to: $to) {
+    query ClientScorecard($programId: ID!, $from: DateTime!, $to: DateTime!, $filter: [AttributeFilterInput!]) {
+  scorecard(programId: $programId, from: $from, to: $to, filter: $filter) {
     programId
     from
     to

@@ -171,10 +171,14 @@ export class MonitoringClient {
     return this.request(ClientBreakdownDocument, breakdownVariables(args)).then((d) => d.dashboard);
   }
 
-  getScorecard(programId: string, from: When, to: When) {
-    return this.request(ClientScorecardDocument, { programId, from: iso(from)!, to: iso(to)! }).then(
-      (d) => d.scorecard,
-    );
+  /** The scorecard of [from, to), of the part of the program that `filter` selects when one is given. */
+  getScorecard(programId: string, from: When, to: When, filter?: Filter | null) {
+    return this.request(ClientScorecardDocument, {
+      programId,
+      from: iso(from)!,
+      to: iso(to)!,
+      filter: filterList(filter),
+    }).then((d) => d.scorecard);
   }
 
   programs() {
@@ -202,9 +206,10 @@ export class MonitoringClient {
     return this.request(ClientAddDimensionDocument, { programId, input }).then((d) => d.addDimension);
   }
 
-  setTarget(input: { programId: string; kpi: Kpi; from: When; to: When; value: number }) {
+  /** A target for the program, or for the part of it that `filter` selects. */
+  setTarget(input: { programId: string; kpi: Kpi; from: When; to: When; value: number; filter?: Filter | null }) {
     return this.request(ClientSetTargetDocument, {
-      input: { ...input, from: iso(input.from)!, to: iso(input.to)! },
+      input: { ...input, from: iso(input.from)!, to: iso(input.to)!, filter: filterList(input.filter) },
     }).then((d) => d.setTarget);
   }
 

@@ -233,6 +233,9 @@ export const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MB`;
  */
 const markers = (name: string) => [`<!-- ${name}: written by its own command -->`, `<!-- /${name} -->`] as const;
 
+/** The section bench/compression.ts writes. */
+export const COMPRESSION_SECTION = 'compression';
+
 export function sectionOf(report: string, name: string): string {
   const [open, close] = markers(name);
   const start = report.indexOf(open);

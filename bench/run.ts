@@ -25,6 +25,7 @@ import {
   load,
   mb,
   ms,
+  COMPRESSION_SECTION,
   sectionOf,
   SPAN,
   startServer,
@@ -430,8 +431,10 @@ second V8 isolate with its own SQLite connection, starts with the first batch. T
 | RSS at ${fmt(last.size)} < 300 MB, reading and writing, \`SQLITE_WRITER_THREAD=off\` | ${mb(dash.inProcess.rss)} | ${verdict(dash.inProcess.rss < 300 * 2 ** 20)} |
 ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them as a smoke test.\n'}`;
   const reportFile = path.join(here, 'REPORT.md');
-  const kept = existsSync(reportFile) ? sectionOf(readFileSync(reportFile, 'utf8'), BREAKDOWNS_SECTION) : '';
-  writeFileSync(reportFile, kept ? `${report.trimEnd()}\n\n${kept}\n` : report);
+  // Sections other benchmarks write (bench/breakdowns.ts, bench/compression.ts) are kept.
+  const old = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
+  const kept = [BREAKDOWNS_SECTION, COMPRESSION_SECTION].map((name) => sectionOf(old, name)).filter(Boolean);
+  writeFileSync(reportFile, kept.length ? `${report.trimEnd()}\n\n${kept.join('\n\n')}\n` : report);
   log(`wrote bench/REPORT.md (${fmt(minutes, 1)} min)`);
 }
 

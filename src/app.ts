@@ -28,7 +28,7 @@ import { resyncOnReconnect } from './realtime/redis-resync.js';
 import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
 import { subscriptionAdmission } from './realtime/subscription-admission.js';
 import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
-import { corsFor } from './security/cors.js';
+import { corsFor, varyOnOrigin } from './security/cors.js';
 import { PersistedOperations, readPersistedFile } from './security/persisted-operations.js';
 import { securityPlugins } from './security/plugins.js';
 import { schema } from './schema/index.js';
@@ -172,7 +172,11 @@ function createGraphQL(
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: config.production ? false : { subscriptionsProtocol: 'WS', title: 'KPI monitoring service' },
+    // GraphiQL from an installed package (no CDN: it works on a closed network). Subscriptions go
+    // over SSE, which sends the key of GraphiQL's Headers tab like every other request.
+    graphiql: config.production ? false : { subscriptionsProtocol: 'SSE', title: 'KPI monitoring service' },
+    // Loaded on first use: the package is 9 MB of script that production never needs.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     // Unexpected errors reach the client as "Unexpected error." and the server log in full.
     maskedErrors: { isDev: false },
     logging: yogaLogger(logger),
@@ -184,6 +188,7 @@ function createGraphQL(
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
     plugins: [
       ...securityPlugins(config),
+      varyOnOrigin(),
       // Before parsing: an untrusted document (PERSISTED_OPERATIONS=only) is refused unparsed.
       observers.persisted,
       observers.metrics,

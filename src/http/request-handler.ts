@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../context.js';
 import { requestIdOf, type Logger } from '../metrics/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { compressAnswers } from './compression.js';
 import { serveStatic } from './static-files.js';
 
 export interface RequestHandlerParts {
@@ -22,7 +23,8 @@ export interface RequestHandlerParts {
 }
 
 export function createRequestHandler(parts: RequestHandlerParts) {
-  const { yoga, graphqlEndpoint, metrics, logger, webRoot } = parts;
+  const { yoga, graphqlEndpoint, metrics, logger, webRoot, config } = parts;
+  const compress = compressAnswers();
 
   /** Few, fixed route labels, so the metrics' label sets stay small whatever paths are asked for. */
   const routeOf = (pathname: string) =>
@@ -55,12 +57,14 @@ export function createRequestHandler(parts: RequestHandlerParts) {
     });
 
     try {
+      // /health and /ready answer a few bytes; everything else may be large enough to compress.
+      if (route !== '/health' && route !== '/ready') await compress(req, res);
       if (route === '/metrics') return await serveMetrics(parts, req, res);
       if (
         route === 'page' &&
         webRoot &&
         (req.method === 'GET' || req.method === 'HEAD') &&
-        (await serveStatic(webRoot, req, res))
+        (await serveStatic(webRoot, req, res, { production: config.production }))
       )
         return;
       await yoga(req, res);

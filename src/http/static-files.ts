@@ -3,11 +3,13 @@
  * server at `/`. Only files under the root are served; hashed assets are cached for good, the
  * HTML never, so a new build reaches browsers at once.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import etag from 'etag';
+import fresh from 'fresh';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -33,8 +35,17 @@ const PAGE_HEADERS = {
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** Serves the file the request names; false when there is none, so the caller may answer otherwise. */
-export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+/**
+ * Serves the file the request names; false when there is none, so the caller may answer otherwise.
+ * Every file has an ETag (size and time), so a browser revalidating the HTML gets 304 when nothing
+ * changed. In production, source maps (the whole source) are not served.
+ */
+export async function serveStatic(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: { production: boolean } = { production: false },
+): Promise<boolean> {
   let pathname: string;
   try {
     pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -50,11 +61,21 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     return false;
   }
   const ext = path.extname(file);
-  res.writeHead(200, {
-    'content-type': TYPES[ext] ?? 'application/octet-stream',
-    'content-length': info.size,
+  if (ext === '.map' && options.production) return false;
+  const tag = etag(info as Stats);
+  const headers = {
+    etag: tag,
     'cache-control': pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     ...(ext === '.html' ? PAGE_HEADERS : { 'x-content-type-options': 'nosniff' }),
+  };
+  if (fresh(req.headers, { etag: tag })) {
+    res.writeHead(304, headers).end();
+    return true;
+  }
+  res.writeHead(200, {
+    ...headers,
+    'content-type': TYPES[ext] ?? 'application/octet-stream',
+    'content-length': info.size,
   });
   if (req.method === 'HEAD') res.end();
   else createReadStream(file).pipe(res);

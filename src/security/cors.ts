@@ -5,7 +5,7 @@
  *
  * Keys travel in the Authorization header, never in cookies, so credentials are not allowed.
  */
-import type { YogaServerOptions } from 'graphql-yoga';
+import type { Plugin, YogaServerOptions } from 'graphql-yoga';
 
 type CorsOption = NonNullable<YogaServerOptions<object, object>['cors']>;
 
@@ -21,5 +21,18 @@ export function corsFor(allowed: readonly string[]): CorsOption {
       credentials: false,
       maxAge: 600,
     };
+  };
+}
+
+/**
+ * Every GraphQL answer says `Vary: Origin`: its CORS headers depend on the caller's origin, so a
+ * shared cache must not hand one origin's answer to another.
+ */
+export function varyOnOrigin(): Plugin {
+  return {
+    onResponse({ response }) {
+      const vary = response.headers.get('vary') ?? '';
+      if (!/(^|,)\s*origin\s*(,|$)/i.test(vary)) response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin');
+    },
   };
 }

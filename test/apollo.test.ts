@@ -38,7 +38,8 @@ afterEach(() => {
 });
 
 /** Apollo Client on a running server: hashes first over HTTP, subscriptions over graphql-ws. */
-function apolloFor(url: string, key = ADMIN_KEY) {
+/** `sent` collects every HTTP body the link posts, to see what went over the wire. */
+function apolloFor(url: string, key = ADMIN_KEY, sent: Record<string, any>[] = []) {
   // Apollo's GraphQLWsLink looks at the global WebSocket when a subscription fails, as in a browser;
   // Node 20 has none.
   vi.stubGlobal('WebSocket', WebSocket);
@@ -48,7 +49,14 @@ function apolloFor(url: string, key = ADMIN_KEY) {
     connectionParams: { authorization: `Bearer ${key}` },
   });
   const http = new PersistedQueryLink({ sha256 }).concat(
-    new HttpLink({ uri: url, headers: { authorization: `Bearer ${key}` } }),
+    new HttpLink({
+      uri: url,
+      headers: { authorization: `Bearer ${key}` },
+      fetch: (input, init) => {
+        if (typeof init?.body === 'string') sent.push(JSON.parse(init.body));
+        return fetch(input, init);
+      },
+    }),
   );
   const isSubscription = ({ query }: { query: DocumentNode }) => {
     const main = getMainDefinition(query);
@@ -63,18 +71,6 @@ function apolloFor(url: string, key = ADMIN_KEY) {
     await ws.dispose();
   });
   return client;
-}
-
-/** Every request body the server receives, to see what went over the wire. */
-function recordBodies(t: Awaited<ReturnType<typeof testApp>>) {
-  const bodies: Record<string, any>[] = [];
-  t.app.server.prependListener('request', (req) => {
-    if (req.method !== 'POST') return;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => bodies.push(JSON.parse(Buffer.concat(chunks).toString() || '{}')));
-  });
-  return bodies;
 }
 
 const DASHBOARD_FIELDS: DocumentNode = gql`
@@ -132,8 +128,8 @@ describe('Apollo Client with PersistedQueryLink and the default InMemoryCache', 
     const t = await testApp();
     await t.program('HA');
     const { url } = await t.app.start();
-    const bodies = recordBodies(t);
-    const client = apolloFor(url);
+    const bodies: Record<string, any>[] = [];
+    const client = apolloFor(url, ADMIN_KEY, bodies);
     const range = { programId: 'HA', from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
 
     const me = await client.query({ query: ME });

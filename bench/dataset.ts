@@ -127,6 +127,8 @@ export async function addEvents(
   seed: number,
   programs = PROGRAMS,
   withAttributes = false,
+  /** Told the events loaded so far after each chunk (a long load says how far it is). */
+  progress?: (loaded: number) => void,
 ): Promise<void> {
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
@@ -137,6 +139,7 @@ export async function addEvents(
     Number((sqlite.prepare('select max(id) as max from events').get() as { max: number | null }).max ?? 0) + 1;
   const zones = new Map(programs.map((p) => [p.id, p.timezone]));
   const chunk: BenchEvent[] = [];
+  let loaded = 0;
   const flush = async () => {
     sqlite.transaction(() => {
       for (const e of chunk) {
@@ -146,6 +149,8 @@ export async function addEvents(
     })();
     const deltas = rollupDeltas(chunk, zones, 1);
     await db.transaction().execute((trx) => applyRollupDeltas(trx, deltas));
+    loaded += chunk.length;
+    progress?.(loaded);
     chunk.length = 0;
   };
   for (const event of generateEvents(count, start, end, firstId, seed, programs, withAttributes)) {

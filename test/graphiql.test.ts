@@ -4,23 +4,16 @@
  * the same headers) that pushes again when an event is recorded. Any request to another host fails
  * the test.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RecordResolutionTimeDocument } from './generated/operations.js';
 import { ADMIN_KEY, testApp } from './helpers/app.js';
+import { CHROMIUM_ARGS, chromiumPath } from './helpers/chromium.js';
 
 const ARTIFACTS = path.resolve('test/artifacts');
-
-/** Debian's Chromium, CHROMIUM_PATH, or else the Chromium that the npm package @sparticuz/chromium ships. */
-async function chromiumPath(): Promise<string> {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  const { default: sparticuz } = await import('@sparticuz/chromium');
-  return sparticuz.executablePath();
-}
 
 async function browser(origin: string): Promise<{ context: BrowserContext; elsewhere: string[] }> {
   const profile = mkdtempSync(path.join(tmpdir(), 'kpi-chromium-'));
@@ -30,15 +23,7 @@ async function browser(origin: string): Promise<{ context: BrowserContext; elsew
     headless: true,
     viewport: { width: 1400, height: 900 },
     args: [
-      '--headless',
-      '--no-sandbox',
-      '--no-zygote',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...CHROMIUM_ARGS,
       // No other host resolves: a closed network.
       `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${new URL(origin).hostname}`,
     ],

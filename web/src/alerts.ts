@@ -1,6 +1,6 @@
 /** The active alerts: PENDING and FIRING, kept current by dashboard pushes and alertChanged; admins acknowledge. */
 import type { AlertSummaryFragment } from '../../src/client/index.js';
-import { formatValue, type KpiInfo } from './format.js';
+import { formatDateTime, formatValue, type KpiInfo } from './format.js';
 
 type Alert = AlertSummaryFragment;
 
@@ -49,8 +49,8 @@ export function createAlertsPanel(
     detail.textContent = `${kpi?.label ?? alert.rule.kpi} over ${alert.rule.windowDays} days is ${kpi ? formatValue(kpi, alert.value) : alert.value} (rule: ${COMPARATORS[alert.rule.comparator]} ${kpi ? formatValue(kpi, alert.threshold) : alert.threshold}).`;
     const meta = document.createElement('p');
     meta.className = 'meta';
-    const since = new Date(alert.firedAt ?? alert.startedAt).toLocaleString();
-    meta.textContent = `Since ${since}${alert.acknowledgedAt ? ` · acknowledged ${new Date(alert.acknowledgedAt).toLocaleString()}` : ''}`;
+    const since = formatDateTime(Date.parse(alert.firedAt ?? alert.startedAt));
+    meta.textContent = `Since ${since}${alert.acknowledgedAt ? ` · acknowledged ${formatDateTime(Date.parse(alert.acknowledgedAt))}` : ''}`;
     li.append(title, detail, meta);
     if (options.canAcknowledge && !alert.acknowledgedAt) {
       const button = document.createElement('button');

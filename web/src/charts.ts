@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { DashboardFullFragment } from '../../src/client/index.js';
-import type { KpiInfo } from './format.js';
+import { formatDate, formatDateTime, formatTick, type KpiInfo } from './format.js';
 
 type Point = DashboardFullFragment['series'][number];
 type Field = keyof Omit<Point, 'start' | '__typename'>;
@@ -115,16 +115,24 @@ function options(spec: ChartSpec, width: number, zone: string, labelOf: (field: 
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone),
     cursor: { focus: { prox: 16 } },
     legend: { live: true },
+    // Away from the cursor the legend shows the latest point, not "--", which reads as missing data.
+    hooks: {
+      ready: [showLatest],
+      setData: [showLatest],
+      setCursor: [(u) => u.cursor.idx == null && showLatest(u)],
+    },
     // Fixed where the unit has bounds, from zero otherwise, so an empty period still draws its axes.
     scales: {
-      x: { time: true },
+      // Bars are centred on their bucket: half a bucket either side keeps the first and last whole.
+      x: { time: true, range: spec.series.some((s) => s.bars) ? halfBucketPadded : undefined },
       score: { range: [1, 5] },
       '%': { range: [0, 100] },
       days: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil((max ?? 0) * 1.15))] },
       count: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil((max ?? 0) * 1.15))] },
     },
     series: [
-      {},
+      // The legend's date, as everywhere on the page (format.ts); the time too for hour buckets.
+      { label: 'Date', value: (u, ts) => (ts == null ? '' : legendDate(u, ts, zone)) },
       ...spec.series.map((s) => ({
         label: labelOf(s.field),
         stroke: s.color,
@@ -138,7 +146,11 @@ function options(spec: ChartSpec, width: number, zone: string, labelOf: (field: 
       })),
     ],
     axes: [
-      { stroke: '#333', grid: { stroke: '#e3e3e3' } },
+      {
+        stroke: '#333',
+        grid: { stroke: '#e3e3e3' },
+        values: (_u, splits, _axis, _space, incr) => splits.map((ts) => formatTick(ts * 1000, zone, incr < 86_400)),
+      },
       ...spec.axes.map((a) => ({
         scale: a.scale,
         label: a.label,
@@ -161,4 +173,26 @@ function describe(spec: ChartSpec, dashboard: DashboardFullFragment, labelOf: (f
     return `${labelOf(s.field)}: latest ${last ? Number(last[s.field]).toFixed(2) : 'none'}`;
   });
   return `${spec.title}, ${points.length} points. ${parts.join('; ')}.`;
+}
+
+/** The legend at the last point that has data (or the last point). */
+function showLatest(u: uPlot) {
+  const xs = u.data[0];
+  if (!xs?.length) return;
+  let idx = xs.length - 1;
+  while (idx > 0 && u.data.slice(1).every((ys) => ys[idx] == null)) idx--;
+  u.setLegend({ idx });
+}
+
+/** Hour buckets (points less than a day apart) show the time; longer ones the date. */
+function legendDate(u: uPlot, ts: number, zone: string): string {
+  const xs = u.data[0];
+  const step = xs.length > 1 ? xs[1] - xs[0] : 86_400;
+  return step < 86_400 ? formatDateTime(ts * 1000, zone) : formatDate(ts * 1000, zone);
+}
+
+function halfBucketPadded(u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  const xs = u.data[0];
+  const half = xs && xs.length > 1 ? (xs[xs.length - 1] - xs[0]) / (xs.length - 1) / 2 : 43_200;
+  return [min - half, max + half];
 }

@@ -33,3 +33,29 @@ export function trendOf(
   if (current === previous) return 'steady';
   return current < previous === (kpi.better === 'LOWER') ? 'improving' : 'worsening';
 }
+
+/**
+ * The page's one way of writing dates: the browser's locale (`undefined`), in the dashboard's zone.
+ * Ranges, alerts, chart legends and axes all use these, so one screen never mixes formats.
+ */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function formatter(zone: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${zone ?? ''}|${JSON.stringify(options)}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone });
+    dateFormats.set(key, format);
+  }
+  return format;
+}
+
+/** "Oct 1, 2025" in en-US, "1 Oct 2025" in en-GB. */
+export const formatDate = (t: number, zone?: string) => formatter(zone, { dateStyle: 'medium' }).format(t);
+
+/** The date as above, with the time. */
+export const formatDateTime = (t: number, zone?: string) =>
+  formatter(zone, { dateStyle: 'medium', timeStyle: 'short' }).format(t);
+
+/** A chart tick: the day and month ("Oct 1"), or the time when the ticks are hours apart. */
+export const formatTick = (t: number, zone: string, hours: boolean) =>
+  formatter(zone, hours ? { hour: 'numeric', minute: '2-digit' } : { month: 'short', day: 'numeric' }).format(t);

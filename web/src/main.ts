@@ -194,7 +194,8 @@ class Session {
     const option = (value: string, label: string) => new Option(label, value);
     ui.program.replaceChildren(
       option('', 'All programs'),
-      ...this.programs.map((p) => option(p.id, `${p.name} (${p.id})`)),
+      // A name that already says its id ("Food Assistance (SNAP)") is not followed by it again.
+      ...this.programs.map((p) => option(p.id, programLabel(p))),
     );
     if (this.programs.length === 1) ui.program.value = this.programs[0].id;
     ui.preset.replaceChildren(...PRESETS.map((p) => option(p.key, p.label)));
@@ -326,3 +327,10 @@ ui.signOut.addEventListener('click', () => void session?.signOut());
 $<HTMLFormElement>('filters').addEventListener('submit', (event) => event.preventDefault());
 
 void start();
+
+/** "Housing Assistance (HA)"; a name that already holds its id, or is it, stays as it is. */
+export function programLabel(program: { id: string; name: string }): string {
+  return program.name === program.id || program.name.includes(`(${program.id})`)
+    ? program.name
+    : `${program.name} (${program.id})`;
+}

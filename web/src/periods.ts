@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { fiscalInterval, fiscalPeriodOf } from '../../src/targets/fiscal-periods.js';
+import { formatDate } from './format.js';
 
 export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
 export type PresetKey = 'last7' | 'last30' | 'last90' | 'quarter' | 'fiscalYear' | 'custom';
@@ -72,8 +73,7 @@ export function previousRange({ from, to }: Range): Range {
 
 export const dateInput = (t: number, zone: string) => DateTime.fromMillis(t, { zone }).toISODate() ?? '';
 
-/** "1 Oct 2025 – 30 Sep 2026": the end shown inclusive, as people read ranges. */
+/** "Oct 1, 2025 – Sep 30, 2026" (in the browser's locale): the end shown inclusive, as people read ranges. */
 export function describeRange({ from, to }: Range, zone: string): string {
-  const fmt = (t: number) => DateTime.fromMillis(t, { zone }).toLocaleString(DateTime.DATE_MED);
-  return `${fmt(from)} – ${fmt(to - 1)}`;
+  return `${formatDate(from, zone)} – ${formatDate(to - 1, zone)}`;
 }

@@ -395,5 +395,5 @@ describe('rollups against raw events (property)', () => {
     expect(checked.filtered).toBeGreaterThan(100);
     expect(checked.combinations).toBeGreaterThan(100);
     expect(checked.breakdownRows).toBeGreaterThan(500);
-  }, 120_000);
+  }, 300_000);
 });

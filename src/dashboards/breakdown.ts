@@ -84,6 +84,7 @@ export async function dashboardBreakdown(
         subset,
         buckets.map((b) => b.span),
         ctx.services.now(),
+        chosen.has(null),
       );
       return new Map(parts.map((p) => [p.value, p.aggregates]));
     })());

@@ -62,10 +62,18 @@ export async function aggregateScopeTotal(
 function filteredSources(program: ProgramRef, filter: readonly AttributeFilter[], tag: string): Source[] {
   if (filter.length === 1) {
     const [{ key, values }] = filter;
-    return values.map((value) => valueSource(program, key, value, `${tag}\u0000${value}`));
+    // Each value's events satisfy the whole filter: the edges read only events that may match.
+    return values.map((value) => ({ ...valueSource(program, key, value, `${tag}\u0000${value}`), prefilter: filter }));
   }
   return [
-    { key: `${tag}\u0000*`, rollupId: null, zone: program.timezone, members: [program.id], match: matcher(filter) },
+    {
+      key: `${tag}\u0000*`,
+      rollupId: null,
+      zone: program.timezone,
+      members: [program.id],
+      match: matcher(filter),
+      prefilter: filter,
+    },
   ];
 }
 
@@ -102,6 +110,8 @@ export async function breakdown(
   valuesOf: (programId: string) => readonly string[],
   spans: readonly Interval[],
   now?: number,
+  /** False: no row for events without the attribute (it costs a subtraction per value and span). */
+  withNull = true,
 ): Promise<BreakdownPart[]> {
   if (by === 'program') {
     const read = await aggregateFiltered(db, programs, filter, spans, now);
@@ -132,11 +142,12 @@ export async function breakdown(
           zone: program.timezone,
           members: [program.id],
           match: (a) => a[by] === value && rest(a),
+          prefilter: others,
         });
       }
     }
     // Events without the attribute match no filter on `by`; without one, they make the null row.
-    if (own) continue;
+    if (own || !withNull) continue;
     const key = `${program.id}\u0000`;
     valueOfSource.set(key, null);
     if (others.length === 0)
@@ -150,6 +161,7 @@ export async function breakdown(
         zone: program.timezone,
         members: [program.id],
         match: (a) => a[by] === undefined && rest(a),
+        prefilter: others,
       });
     }
   }

@@ -4,8 +4,17 @@
  */
 import { sql } from 'kysely';
 import type { Executor } from '../db/types.js';
+import { type AttributeFilter, filterKey } from '../scope/filter.js';
 import { Aggregate } from './aggregate.js';
-import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, cover, levelLength, type Piece } from './rollup-levels.js';
+import {
+  ALL_PROGRAMS,
+  ALL_PROGRAMS_ZONE,
+  cover,
+  isValueRollup,
+  levelLength,
+  levelsOf,
+  type Piece,
+} from './rollup-levels.js';
 import { mergeRow, readRollups } from './rollups.repository.js';
 import { HOUR, type Interval } from './time.js';
 
@@ -65,11 +74,19 @@ export interface Source {
   members: string[];
   /** Which raw events of its members belong to it, by their attributes; null: all of them. */
   match: ((attributes: Record<string, string>) => boolean) | null;
+  /**
+   * Filters every event of the source satisfies. When all sources of a read share them, the read
+   * asks the database for those events only (a text test on the stored attributes), so a
+   * combination of filters parses the few events that may match, not all in range.
+   */
+  prefilter?: readonly AttributeFilter[];
 }
 
 interface Target {
   aggregates: Aggregate[];
   match: Source['match'];
+  prefilter: string;
+  filters: readonly AttributeFilter[];
 }
 
 /**
@@ -84,7 +101,12 @@ export async function readSpans(
   now = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, Aggregate[]>> {
   const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
-  const targetOf = (s: Source): Target => ({ aggregates: result.get(s.key)!, match: s.match });
+  const targetOf = (s: Source): Target => ({
+    aggregates: result.get(s.key)!,
+    match: s.match,
+    prefilter: filterKey(s.prefilter ?? []),
+    filters: s.prefilter ?? [],
+  });
   const rawOnly = sources.filter((s) => s.rollupId === null);
   if (rawOnly.length > 0) {
     const pieces = spans.map(
@@ -94,15 +116,16 @@ export async function readSpans(
     for (const run of runsOf(sorted, 0)) await readRaw(db, membersOf(rawOnly, targetOf), sorted, run, 1);
   }
   // Sources that share a time zone need the same pieces, so they share every query.
-  for (const [zone, group] of groupBy(
+  // Value rollups keep no hours (rollup-levels.ts), so they are covered apart, and their present
+  // hour is read from raw events.
+  for (const group of groupBy(
     sources.filter((s) => s.rollupId !== null),
-    (s) => s.zone,
-  )) {
-    const pieces = complementHour(
-      spans.flatMap((span, i) => cover(span.start, span.end, zone, i)),
-      spans,
-      now,
-    );
+    (s) => `${s.zone}\u0000${isValueRollup(s.rollupId!)}`,
+  ).values()) {
+    const { zone } = group[0];
+    const value = isValueRollup(group[0].rollupId!);
+    const covered = spans.flatMap((span, i) => cover(span.start, span.end, zone, i, levelsOf(zone, value)));
+    const pieces = value ? covered : complementHour(covered, spans, now);
     const byRollup = new Map(group.map((s) => [s.rollupId!, result.get(s.key)!]));
     const byMember = membersOf(group, targetOf);
     // Events to take away are read before the rollups that hold them: an event committed between
@@ -144,8 +167,16 @@ function membersOf(sources: Source[], targetOf: (s: Source) => Target): Map<stri
 /** Adds (or takes away) the raw events of a run to every target they belong to. */
 async function readRaw(db: Executor, byMember: Map<string, Target[]>, pieces: Piece[], run: Interval, sign: number) {
   let withAttributes = false;
-  for (const targets of byMember.values()) if (targets.some((t) => t.match !== null)) withAttributes = true;
-  for (const event of await readLiveEvents(db, [...byMember.keys()], run.start, run.end, withAttributes)) {
+  let prefilter: readonly AttributeFilter[] | null = null;
+  for (const targets of byMember.values()) {
+    for (const target of targets) {
+      if (target.match !== null) withAttributes = true;
+      if (prefilter === null) prefilter = target.filters;
+      else if (filterKey(prefilter) !== target.prefilter) prefilter = [];
+    }
+  }
+  const events = await readLiveEvents(db, [...byMember.keys()], run.start, run.end, withAttributes, prefilter ?? []);
+  for (const event of events) {
     const piece = pieceAt(pieces, Number(event.occurred_at));
     if (!piece) continue;
     let attributes: Record<string, string> | undefined;
@@ -185,21 +216,42 @@ function complementHour(pieces: Piece[], spans: readonly Interval[], now: number
   });
 }
 
-function readLiveEvents(db: Executor, programIds: string[], start: number, end: number, withAttributes: boolean) {
-  return db
+function readLiveEvents(
+  db: Executor,
+  programIds: string[],
+  start: number,
+  end: number,
+  withAttributes: boolean,
+  prefilter: readonly AttributeFilter[],
+) {
+  let query = db
     .selectFrom('events')
     .select([
       'program_id',
       'kind',
       'value',
       'occurred_at',
-      withAttributes ? 'attributes' : sql<null>`null`.as('attributes'),
+      withAttributes ? 'attributes' : sql<string | null>`null`.as('attributes'),
     ])
     .where('program_id', 'in', programIds)
     .where('occurred_at', '>=', start)
     .where('occurred_at', '<', end)
-    .where('retracted_at', 'is', null)
-    .execute();
+    .where('retracted_at', 'is', null);
+  // A necessary condition, as text: `"key":"value"` inside the stored JSON, for one of the values
+  // of every filter. LIKE (case-insensitive on SQLite) may let a few more through; the match after
+  // the read is exact.
+  for (const f of prefilter) {
+    query = query.where((eb) =>
+      eb.or(f.values.map((v) => sql<boolean>`${eb.ref('attributes')} like ${likePattern(f.key, v)} escape '!'`)),
+    );
+  }
+  return query.execute();
+}
+
+/** `%"key":"value"%` with LIKE's own characters escaped by `!`. */
+function likePattern(key: string, value: string): string {
+  const text = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 /** The first and last instants holding a live event, for ranges with an open bound. */

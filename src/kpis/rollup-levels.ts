@@ -62,10 +62,21 @@ const UTC_HOUR = fixed('H', HOUR);
 const ZONED_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_DAY, UTC_HOUR];
 const UTC_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_HOUR];
 
-/** The levels kept for a program in `zone`, coarsest first. */
-export function levelsOf(zone: string): readonly RollupLevel[] {
+const ZONED_VALUE_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_DAY];
+const UTC_VALUE_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY];
+
+/**
+ * The levels kept for a program in `zone`, coarsest first. A dimension value's rollups (`value`)
+ * keep no hours: hours are most of the rows a commit writes, times the values it touches, while a
+ * filtered read needs them only at the edges of its range, where it reads the day's events instead.
+ */
+export function levelsOf(zone: string, value = false): readonly RollupLevel[] {
+  if (value) return zone === 'UTC' ? UTC_VALUE_LEVELS : ZONED_VALUE_LEVELS;
   return zone === 'UTC' ? UTC_LEVELS : ZONED_LEVELS;
 }
+
+/** Whether a rollup id names a dimension value's rollups (see dimensionRollupId). */
+export const isValueRollup = (rollupId: string) => rollupId.includes('\u001f');
 
 export function levelLength(name: LevelName): number {
   return ZONED_LEVELS.find((l) => l.name === name)!.length;

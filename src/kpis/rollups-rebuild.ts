@@ -11,8 +11,9 @@ import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
  * 4: month level, ALL_PROGRAMS, histogram bins of ratio 1.01, varint encoding with stored percentiles (format 4).
  * 5: exact sums and sums of squares; local days and months keyed by their first instant (kpis/time.ts).
  * 6: rollups per dimension value (issue 18).
+ * 7: dimension values keep no hour rollups.
  */
-export const ROLLUP_VERSION = 6;
+export const ROLLUP_VERSION = 7;
 const CHUNK = 50_000;
 
 /** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */

@@ -76,10 +76,10 @@ export function rollupDeltas(
     string,
     { zone: string; levels: readonly RollupLevel[]; buckets: Map<number, RollupDelta>[] }
   >();
-  const fold = (programId: string, zone: string, row: RollupEvent, t: number) => {
+  const fold = (programId: string, zone: string, row: RollupEvent, t: number, value = false) => {
     let program = byProgram.get(programId);
     if (!program) {
-      const levels = levelsOf(zone);
+      const levels = levelsOf(zone, value);
       byProgram.set(programId, (program = { zone, levels, buckets: levels.map(() => new Map()) }));
     }
     for (let i = 0; i < program.levels.length; i++) {
@@ -100,7 +100,7 @@ export function rollupDeltas(
     fold(ALL_PROGRAMS, ALL_PROGRAMS_ZONE, row, t);
     if (row.attributes) {
       const attributes = JSON.parse(row.attributes) as Record<string, string>;
-      for (const key in attributes) fold(dimensionRollupId(row.program_id, key, attributes[key]), zone, row, t);
+      for (const key in attributes) fold(dimensionRollupId(row.program_id, key, attributes[key]), zone, row, t, true);
     }
   }
   return deltas;

@@ -127,8 +127,8 @@ function fromTransfer(error: Transferred): Error {
 
 /**
  * The thread's entry, beside this module: the TypeScript source, loaded through tsx by a small
- * boot module, or, where the service runs compiled into one file (test/helpers/process.ts), the
- * compiled entry beside that file.
+ * boot module (`npm run dev`, tests, benchmarks), or, where the service runs compiled
+ * (scripts/build-server.ts: `npm start`, test/helpers/process.ts), the compiled entry beside it.
  */
 function threadEntry(): { file: URL; workerData: Record<string, string> } {
   const source = new URL('./writer-thread.worker.ts', import.meta.url);

@@ -5,47 +5,29 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { onTestFinished } from 'vitest';
+import { compileServer, ROOT, writeServer } from '../../scripts/build-server.js';
 import { ADMIN_KEY } from './app.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 let bundled: Promise<string> | null = null;
 
 /**
- * src/main.ts compiled once per test file into one ES module (packages stay external), because
- * tests restart the server many times and compiling on every start (`node --import tsx`) takes
- * seconds on a busy machine. esbuild is what tsx compiles with, so the code that runs is the same.
- * The SQLite writer thread's entry is compiled beside it, where the service looks for it
- * (src/write/writer-thread.ts).
+ * The server compiled once per test file (scripts/build-server.ts, what `npm run build` writes),
+ * because tests restart the server many times and compiling on every start (`node --import tsx`)
+ * takes seconds on a busy machine.
  */
 function serverEntry(): Promise<string> {
-  return (bundled ??= (async () => {
-    const { outputFiles } = await build({
-      entryPoints: {
-        main: path.join(ROOT, 'src/main.ts'),
-        'writer-thread.worker': path.join(ROOT, 'src/write/writer-thread.worker.ts'),
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      outdir: '/',
-      outExtension: { '.js': '.mjs' },
-      write: false,
-      logLevel: 'warning',
-    });
+  bundled ??= (async () => {
+    const outputFiles = await compileServer();
     const hash = createHash('sha256');
     for (const file of outputFiles) hash.update(file.path).update(file.contents);
     // Named by content: one folder per version of the code, shared by test files and runs.
     const dir = path.join(ROOT, 'node_modules/.cache/kpi-server', hash.digest('hex').slice(0, 16));
     if (!existsSync(dir)) {
       const partial = `${dir}.${process.pid}`;
-      mkdirSync(partial, { recursive: true });
-      for (const file of outputFiles) writeFileSync(path.join(partial, path.basename(file.path)), file.contents);
+      writeServer(outputFiles, partial);
       try {
         renameSync(partial, dir);
       } catch (error) {
@@ -55,7 +37,8 @@ function serverEntry(): Promise<string> {
       }
     }
     return path.join(dir, 'main.mjs');
-  })());
+  })();
+  return bundled;
 }
 
 export interface ServerProcess {

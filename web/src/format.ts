@@ -1,5 +1,6 @@
 /** How the page writes a KPI: by the unit and direction the server's registry gives (`kpis` query). */
 import type { ClientKpisQuery } from '../../src/client/index.js';
+import { LOCALE } from './locale.js';
 
 export type KpiInfo = ClientKpisQuery['kpis'][number];
 
@@ -35,7 +36,7 @@ export function trendOf(
 }
 
 /**
- * The page's one way of writing dates: the browser's locale (`undefined`), in the dashboard's zone.
+ * The page's one way of writing dates: the browser's locale (LOCALE), in the dashboard's zone.
  * Ranges, alerts, chart legends and axes all use these, so one screen never mixes formats.
  */
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -43,7 +44,7 @@ function formatter(zone: string | undefined, options: Intl.DateTimeFormatOptions
   const key = `${zone ?? ''}|${JSON.stringify(options)}`;
   let format = dateFormats.get(key);
   if (!format) {
-    format = new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone });
+    format = new Intl.DateTimeFormat(LOCALE, { ...options, timeZone: zone });
     dateFormats.set(key, format);
   }
   return format;

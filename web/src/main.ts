@@ -4,6 +4,8 @@
  * over one WebSocket: the dashboard for the chosen period, the period before it (for the trends),
  * and alert transitions. Nothing is polled and nothing reloads.
  */
+// First: the locale must be one Intl accepts before any module formats (./locale.ts).
+import './locale.js';
 import {
   ClientDashboardTotalsUpdatedDocument,
   MonitoringClient,

@@ -103,7 +103,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       services,
       webRoot: WEB_ROOT,
     }),
-    { maxInFlight: config.maxInFlightRequests },
+    { maxInFlight: config.maxInFlightRequests, maxBodyBytes: config.limits.bodyBytes },
   );
   const server = createHttpServer(config, requests.handler);
   const sockets = serveWebSockets({ server, yoga, services, persisted, keepAliveMs: config.liveKeepAliveMs });
@@ -220,10 +220,14 @@ async function contextFor(
 }
 
 function createHttpServer(config: Config, handler: RequestListener): Server {
-  const server = createServer(handler);
+  // Timeouts below are checked every second rather than Node's default 30 s.
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, handler);
   // Behind a load balancer the balancer should close idle connections first (see HTTP_KEEPALIVE_MS).
   server.keepAliveTimeout = config.httpKeepAliveMs;
-  server.headersTimeout = config.httpKeepAliveMs + 5_000;
+  // Slowloris: headers and the whole body must arrive within these (Node answers 408 and closes); an
+  // idle keep-alive connection is not a request in progress, so neither cuts it off.
+  server.headersTimeout = config.httpHeadersTimeoutMs;
+  server.requestTimeout = Math.max(config.httpRequestTimeoutMs, config.httpHeadersTimeoutMs);
   return server;
 }
 

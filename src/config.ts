@@ -20,6 +20,10 @@ export interface Config {
    * a request sent just as the instance closes one fails with a 502.
    */
   httpKeepAliveMs: number;
+  /** How long a client may take to send a request's headers (ms): Node's headersTimeout, against slowloris. */
+  httpHeadersTimeoutMs: number;
+  /** How long a client may take to send a whole request, body included (ms): Node's requestTimeout (408 past it). */
+  httpRequestTimeoutMs: number;
   /** Least time between two pushes of one live scope (ms). At most 750, so the last state still arrives within 1 s. */
   liveThrottleMs: number;
   /** WebSocket ping interval (ms); a client silent for another interval is dropped. */
@@ -108,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.METRICS_TOKEN || null,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     httpKeepAliveMs: int(env, 'HTTP_KEEPALIVE_MS', 65_000, 1_000, 3_600_000),
+    httpHeadersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     liveThrottleMs: int(env, 'LIVE_THROTTLE_MS', 250, 0, 750),
     liveKeepAliveMs: int(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     liveMaxBufferedBytes: int(env, 'LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),

@@ -2,7 +2,8 @@
  * The holes a hostile client found in the second security pass (issue 17), one case each: every
  * case here failed on the code before its fix.
  */
-import { describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { RecordResolutionTimeDocument } from './generated/operations.js';
 import { ADMIN_KEY, testApp, type GraphQLErrorJson, type TestApp } from './helpers/app.js';
 
@@ -57,5 +58,76 @@ describe('/metrics for an admin limited to some programs', () => {
     expect(limited).not.toMatch(/program="B"/);
     const all = await scrape('scrape-token-for-tests');
     expect(all).toMatch(/kpi_value\{program="B",kpi="AVG_RESOLUTION_TIME"\} 3/);
+  });
+});
+
+/** A socket that sends a request's headers and then only part of its declared body. */
+function slowBody(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":',
+      );
+      resolve(socket);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('slow bodies', () => {
+  it('hold no slot of MAX_IN_FLIGHT_REQUESTS, and are cut off with 408 after HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const t = await testApp({
+      env: { MAX_IN_FLIGHT_REQUESTS: '4', HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1000' },
+    });
+    const { url, port } = await t.app.start();
+    let received = 0;
+    const allReceived = new Promise<void>((resolve) =>
+      t.app.server.on('request', () => {
+        if (++received === 20) resolve();
+      }),
+    );
+    const slow = await Promise.all(Array.from({ length: 20 }, () => slowBody(port)));
+    const answers = slow.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          let text = '';
+          socket.on('data', (chunk) => (text += chunk));
+          socket.on('close', () => resolve(text));
+        }),
+    );
+    // Every slow socket has been taken on by the server before the legitimate request goes.
+    await allReceived;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({ query: '{ programs { id } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { programs: [] } });
+    for (const answer of await Promise.all(answers)) expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('counts server-sent event streams in MAX_IN_FLIGHT_REQUESTS while they are open', async () => {
+    const t = await testApp({ env: { MAX_IN_FLIGHT_REQUESTS: '2' } });
+    await t.program('A');
+    const { url } = await t.app.start();
+    const abort = new AbortController();
+    onTestFinished(() => abort.abort());
+    const subscribe = () =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${ADMIN_KEY}`,
+        },
+        body: JSON.stringify({ query: 'subscription { dashboardUpdated(programId: "A") { resolvedCases } }' }),
+        signal: abort.signal,
+      });
+    const streams = [await subscribe(), await subscribe()];
+    for (const stream of streams) expect(stream.status).toBe(200);
+    const third = await subscribe();
+    expect(third.status).toBe(503);
+    expect(((await third.json()) as Answer).errors?.[0].extensions?.code).toBe('OVERLOADED');
   });
 });

@@ -1,8 +1,15 @@
 /**
  * Which HTTP requests the server takes on. Under overload, a request beyond `maxInFlight` is
- * refused at once with 503 OVERLOADED (before its body is read), so waiting work stays bounded
- * instead of queueing without limit; health probes are always answered. While shutting down,
- * new requests are refused with 503 SHUTTING_DOWN, and those in flight run to their end.
+ * refused at once with 503 OVERLOADED, so waiting work stays bounded instead of queueing without
+ * limit; health probes are always answered. While shutting down, new requests are refused with
+ * 503 SHUTTING_DOWN, and those in flight run to their end.
+ *
+ * A request counts once its body has arrived, not when its headers have: a client that sends a
+ * body slowly holds a socket, never a slot of the bound, so 300 sockets trickling bytes cannot
+ * lock every other client out. How long a body may take is Node's `requestTimeout`
+ * (HTTP_REQUEST_TIMEOUT_MS; headers: `headersTimeout`, HTTP_HEADERS_TIMEOUT_MS), and how large it
+ * may be is LIMIT_BODY_BYTES (413 past it, while it is read). Server-sent event streams count
+ * too, for as long as they stay open.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -10,49 +17,97 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export interface Admission {
   handler: Handler;
-  /** Requests being answered now (server-sent event streams excepted: they end with the feed). */
+  /** Requests being answered now, server-sent event streams included. */
   inFlight(): number;
   /** Requests refused for overload so far. */
   refused(): number;
-  /** Refuses new requests from now on; resolves once those in flight are answered, or after `timeoutMs`. */
+  /**
+   * Refuses new requests from now on; resolves once those in flight, and those whose body was
+   * arriving, are answered (event streams excepted: shutdown ends them by closing the feed), or
+   * after `timeoutMs`.
+   */
   drain(timeoutMs: number): Promise<void>;
+}
+
+export interface AdmissionOptions {
+  maxInFlight: number;
+  /** LIMIT_BODY_BYTES: a body that declares or sends more is refused with 413. */
+  maxBodyBytes: number;
 }
 
 const PROBES = new Set(['/health', '/ready']);
 
-export function admission(handler: Handler, { maxInFlight }: { maxInFlight: number }): Admission {
+export function admission(handler: Handler, { maxInFlight, maxBodyBytes }: AdmissionOptions): Admission {
   let inFlight = 0;
+  let streams = 0;
+  // Requests whose headers came and whose body is still arriving: not in flight, but shutdown waits for them.
+  let receiving = 0;
   let refused = 0;
   let draining = false;
   let settled: (() => void) | null = null;
 
+  const busy = () => inFlight - streams + receiving;
+  const settle = () => {
+    if (busy() === 0) settled?.();
+  };
+
+  /** `taken`: its headers came before shutdown began, so shutdown answers it. */
+  function admit(req: IncomingMessage, res: ServerResponse, taken = false) {
+    if (draining && !taken)
+      return refuse(res, 'SHUTTING_DOWN', 'the server is shutting down and takes no new requests: retry');
+    if (inFlight >= maxInFlight) {
+      refused++;
+      return refuse(
+        res,
+        'OVERLOADED',
+        `the server is overloaded (${inFlight} requests in flight): nothing was done; retry in 1 s`,
+      );
+    }
+    const stream = String(req.headers.accept).includes('text/event-stream');
+    inFlight++;
+    if (stream) streams++;
+    res.once('close', () => {
+      inFlight--;
+      if (stream) streams--;
+      settle();
+    });
+    return handler(req, res);
+  }
+
   return {
     handler(req, res) {
-      const probe = PROBES.has((req.url ?? '/').split('?')[0]);
-      if (draining && !probe)
-        return refuse(res, 'SHUTTING_DOWN', 'the server is shutting down and takes no new requests: retry');
-      // A live stream never ends by itself; shutdown ends it by closing the feed.
-      if (probe || String(req.headers.accept).includes('text/event-stream')) return handler(req, res);
-      if (inFlight >= maxInFlight) {
-        refused++;
-        return refuse(
-          res,
-          'OVERLOADED',
-          `the server is overloaded (${inFlight} requests in flight): nothing was done; retry in 1 s`,
-        );
-      }
-      inFlight++;
-      res.once('close', () => {
-        inFlight--;
-        if (inFlight === 0) settled?.();
+      if (PROBES.has((req.url ?? '/').split('?')[0])) return handler(req, res);
+      if (draining) return refuse(res, 'SHUTTING_DOWN', 'the server is shutting down and takes no new requests: retry');
+      if (!hasBody(req)) return admit(req, res);
+      const declared = Number(req.headers['content-length']);
+      if (declared > maxBodyBytes) return tooLarge(res, maxBodyBytes);
+      receiving++;
+      void readBody(req, maxBodyBytes).then((body) => {
+        try {
+          if (body === 'too large') return tooLarge(res, maxBodyBytes);
+          // Gone (closed, or cut off by requestTimeout with 408): nothing to answer.
+          if (body === null) return;
+          // Yoga's Node adapter takes a body that was already read from `req.body` (an async
+          // iterable, so it is not copied again).
+          (req as { body?: unknown }).body = {
+            bytes: body.byteLength,
+            async *[Symbol.asyncIterator]() {
+              yield body;
+            },
+          };
+          return admit(req, res, true);
+        } finally {
+          // After admit has counted it in flight, so a drain never sees a moment with neither.
+          receiving--;
+          settle();
+        }
       });
-      return handler(req, res);
     },
     inFlight: () => inFlight,
     refused: () => refused,
     async drain(timeoutMs) {
       draining = true;
-      if (inFlight === 0) return;
+      if (busy() === 0) return;
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         settled = resolve;
@@ -63,9 +118,48 @@ export function admission(handler: Handler, { maxInFlight }: { maxInFlight: numb
   };
 }
 
+function hasBody(req: IncomingMessage): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/** The whole body, 'too large' once it passes `max` bytes, or null when the client went away. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        resolve('too large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(size > max ? 'too large' : Buffer.concat(chunks, size)));
+    req.once('error', () => resolve(null));
+    req.once('close', () => {
+      if (!req.complete) resolve(null);
+    });
+  });
+}
+
 /** The same JSON shape as any GraphQL error, so clients read one format; Retry-After makes it retryable. */
 function refuse(res: ServerResponse, code: 'OVERLOADED' | 'SHUTTING_DOWN', message: string) {
   const body = JSON.stringify({ errors: [{ message, extensions: { code, retryAfterSeconds: 1 } }] });
   res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
+  res.end(body);
+}
+
+/** LIMIT_BODY_BYTES, as the body-limit plugin words it for bodies that reach yoga another way (src/security/limits.ts). */
+function tooLarge(res: ServerResponse, max: number) {
+  const message = `the request body exceeds the limit of ${max} bytes; split large batches`;
+  const body = JSON.stringify({
+    errors: [{ message, extensions: { code: 'LIMIT_EXCEEDED', limit: 'bodyBytes', max } }],
+  });
+  res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
   res.end(body);
 }

@@ -3,6 +3,7 @@
  * case here failed on the code before its fix.
  */
 import { connect, type Socket } from 'node:net';
+import { WebSocket } from 'ws';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RecordResolutionTimeDocument } from './generated/operations.js';
 import { ADMIN_KEY, testApp, type GraphQLErrorJson, type TestApp } from './helpers/app.js';
@@ -129,5 +130,31 @@ describe('slow bodies', () => {
     const third = await subscribe();
     expect(third.status).toBe(503);
     expect(((await third.json()) as Answer).errors?.[0].extensions?.code).toBe('OVERLOADED');
+  });
+});
+
+describe('WebSocket upgrades', () => {
+  /** The HTTP status of an upgrade sent with `origin` (101 when taken on). */
+  const upgradeStatus = (url: string, origin?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', origin ? { origin } : {});
+      socket.once('upgrade', (res) => {
+        resolve(res.statusCode ?? 0);
+        socket.terminate();
+      });
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('error', (error) =>
+        error.message.includes('Unexpected server response') ? undefined : reject(error),
+      );
+    });
+
+  it('are refused from an origin CORS_ORIGINS does not list, and taken without Origin, from the page, or from a listed origin', async () => {
+    const t = await testApp({ env: { CORS_ORIGINS: 'https://kpi.example.gov' } });
+    const { url } = await t.app.start();
+    expect(await upgradeStatus(url, 'https://evil.example')).toBe(403);
+    expect(await upgradeStatus(url, 'null')).toBe(403);
+    expect(await upgradeStatus(url)).toBe(101);
+    expect(await upgradeStatus(url, 'https://kpi.example.gov')).toBe(101);
+    expect(await upgradeStatus(url, new URL(url).origin)).toBe(101);
   });
 });

@@ -9,7 +9,7 @@
  * as soon as the revocation is published, and a sweep re-checks every open socket's key at least
  * every `recheckMs`, in case a revocation was made where this instance could not hear it.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { DocumentNode, ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type Context, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -20,7 +20,7 @@ import type { Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
 import { userError } from '../schema/errors.js';
 import { persistedHashOf, type PersistedOperations } from '../security/persisted-operations.js';
-import { onlyClientMessages } from '../security/ws-guard.js';
+import { allowedOrigin, onlyClientMessages } from '../security/ws-guard.js';
 import { slowReaderGuard, type SlowReaderStats } from './slow-readers.js';
 
 /** Going Away: what every socket hears when the server shuts down. */
@@ -61,7 +61,15 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   const { server, yoga, services, persisted, keepAliveMs, recheckMs = 30_000, closeGraceMs = 1_000 } = options;
   const { config, pubsub } = services;
   // A message is held to the same size as an HTTP body (LIMIT_BODY_BYTES); ws' own default is 100 MiB.
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.bodyBytes });
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: config.limits.bodyBytes,
+    // Cross-site WebSocket hijacking: a browser's upgrade from an origin CORS_ORIGINS does not list is
+    // refused with 403 (src/security/ws-guard.ts).
+    verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, code?: number, reason?: string) => void) =>
+      allowedOrigin(req, config.corsOrigins) ? done(true) : done(false, 403, 'origin not allowed'),
+  });
   const connections: Connections = new Map();
   // A socket with more than LIVE_MAX_BUFFERED_BYTES unsent is closed with 4008 (src/realtime/slow-readers.ts).
   const slow = slowReaderGuard(config.liveMaxBufferedBytes);

@@ -158,3 +158,28 @@ describe('WebSocket upgrades', () => {
     expect(await upgradeStatus(url, new URL(url).origin)).toBe(101);
   });
 });
+
+describe('production mode', () => {
+  it('suggests no name of any kind, and quotes no part of a malformed body', async () => {
+    const t = await testApp({ env: { NODE_ENV: 'production' } });
+    const answers = [
+      await send(t, '{ alerts(states: [FIRNG]) { id } }'),
+      await send(t, 'query ($s: [AlertState!]) { alerts(states: $s) { id } }', { s: ['FIRNG'] }),
+      await send(t, 'mutation ($i: CreateProgramInput!) { createProgram(input: $i) { id } }', {
+        i: { id: 'A', nme: 'x', name: 'A' },
+      }),
+    ];
+    for (const answer of answers) {
+      expect(answer.errors?.length).toBeGreaterThan(0);
+      expect(JSON.stringify(answer.errors)).not.toMatch(/Did you mean|FIRING|"name"/);
+    }
+    const malformed = await t.app.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: '{"query": "{ me { role } }", secret-looking-body',
+    });
+    expect(malformed.status).toBe(400);
+    const text = await malformed.text();
+    expect(text).not.toMatch(/originalError|secret-looking-body/);
+  });
+});

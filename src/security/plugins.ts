@@ -8,6 +8,7 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { noSuggestions } from './no-suggestions.js';
 import { inputErrorPlugins } from './input-errors.js';
 import { limitPlugins } from './limits.js';
 import { badRequestOnParseFailure } from './parse-errors.js';
@@ -15,7 +16,9 @@ import { rateLimitPlugin, TokenBuckets } from './rate-limit.js';
 
 export function securityPlugins(config: Config): Plugin<any>[] {
   // Production: no schema for strangers, and no "Did you mean ...?" that leaks field names.
-  const production = config.production ? [useDisableIntrospection(), blockFieldSuggestionsPlugin()] : [];
+  const production = config.production
+    ? [useDisableIntrospection(), blockFieldSuggestionsPlugin(), noSuggestions()]
+    : [];
   return [
     ...production,
     ...limitPlugins(config.limits),

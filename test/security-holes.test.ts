@@ -183,3 +183,39 @@ describe('production mode', () => {
     expect(text).not.toMatch(/originalError|secret-looking-body/);
   });
 });
+
+describe('events per request', () => {
+  const events = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, i) => ({ programId: 'A', kind: 'CONFLICT', caseId: `${prefix}${i}` }));
+  const total = async (t: TestApp) =>
+    ((await send(t, '{ dashboard(programId: "A") { totalConflicts } }')).data?.dashboard as { totalConflicts: number })
+      .totalConflicts;
+
+  it('allows one recordEvents field per request: aliased batches are refused whole', async () => {
+    const t = await testApp();
+    await t.program('A');
+    const answer = await send(
+      t,
+      'mutation ($a: [EventInput!]!, $b: [EventInput!]!) { a: recordEvents(events: $a) { accepted } b: recordEvents(events: $b) { accepted } }',
+      { a: events(2, 'a'), b: events(2, 'b') },
+    );
+    expect(answer.errors?.map((e) => [e.extensions?.code, e.extensions?.limit])).toEqual([
+      ['LIMIT_EXCEEDED', 'batchFields'],
+    ]);
+    expect(await total(t)).toBe(0);
+  });
+
+  it('counts single record mutations beside the batch against the 10,000 events of a request', async () => {
+    const t = await testApp();
+    await t.program('A');
+    const answer = await send(
+      t,
+      'mutation ($a: [EventInput!]!) { recordEvents(events: $a) { accepted } c: recordConflict(input: { programId: "A", caseId: "x" }) { duplicate } }',
+      { a: events(10_000, 'a') },
+    );
+    expect(answer.errors?.map((e) => [e.extensions?.code, e.extensions?.limit])).toEqual([
+      ['LIMIT_EXCEEDED', 'eventsPerRequest'],
+    ]);
+    expect(await total(t)).toBe(0);
+  });
+});

@@ -8,6 +8,7 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { eventsPerRequestPlugin } from './events-per-request.js';
 import { noSuggestions } from './no-suggestions.js';
 import { inputErrorPlugins } from './input-errors.js';
 import { limitPlugins } from './limits.js';
@@ -22,6 +23,7 @@ export function securityPlugins(config: Config): Plugin<any>[] {
   return [
     ...production,
     ...limitPlugins(config.limits),
+    eventsPerRequestPlugin(),
     // After the body limit, so it also wraps the byte-counting parser.
     badRequestOnParseFailure(),
     rateLimitPlugin(new TokenBuckets(config.rateLimit)),

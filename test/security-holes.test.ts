@@ -187,9 +187,10 @@ describe('production mode', () => {
 describe('events per request', () => {
   const events = (n: number, prefix: string) =>
     Array.from({ length: n }, (_, i) => ({ programId: 'A', kind: 'CONFLICT', caseId: `${prefix}${i}` }));
-  const total = async (t: TestApp) =>
-    ((await send(t, '{ dashboard(programId: "A") { totalConflicts } }')).data?.dashboard as { totalConflicts: number })
-      .totalConflicts;
+  const total = async (t: TestApp) => {
+    const { data } = await send(t, '{ dashboard(programId: "A") { totalConflicts } }');
+    return (data as { dashboard: { totalConflicts: number } }).dashboard.totalConflicts;
+  };
 
   it('allows one recordEvents field per request: aliased batches are refused whole', async () => {
     const t = await testApp();

@@ -1,11 +1,12 @@
 /** Alert rules, alerts and their history, Dashboard.activeAlerts, and the alertChanged subscription. */
 import { randomUUID } from 'node:crypto';
 import { filter, pipe } from 'graphql-yoga';
-import { assertManages, assertProgramAccess, canSeeProgram } from '../auth/caller.js';
+import { assertManages } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { DashboardRef } from '../dashboards/dashboard.schema.js';
 import { KpiEnum } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
+import { canSeeOwned, visibleOwned, visibleProgram, visibleProgramIds } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
 import { filterKey, parseFilterKey } from '../scope/filter.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
@@ -200,6 +201,10 @@ function checkRule(rule: RuleFields): RuleFields {
   return { ...rule, name };
 }
 
+/** A rule or webhook for a program names an existing one. */
+export const noSuchProgram = (programId: string) =>
+  badInput('programId', `must name an existing program (no program "${programId}")`);
+
 /** A list's `limit` argument: 1 to 1000, 100 by default. */
 export function checkLimit(limit: number | null | undefined): number {
   const value = limit ?? 100;
@@ -207,23 +212,17 @@ export function checkLimit(limit: number | null | undefined): number {
   return value;
 }
 
-/** Rules and webhooks of every program are managed only by keys that see every program. */
-/** A live rule the caller may manage, or NOT_FOUND. */
+/**
+ * A live rule the caller may manage: NOT_FOUND unless it sees the rule; an every-program rule
+ * (seen by all) is managed only by a key for every program.
+ */
 async function manageableRule(ctx: Context, id: string): Promise<AlertRule> {
   const rule = await liveRuleById(ctx.services.db, id);
-  if (!rule || (rule.program_id !== null && !canSeeProgram(ctx.caller, rule.program_id)))
-    throw notFound('alert rule', id);
-  assertManages(ctx.caller, rule.program_id);
-  return rule;
+  return visibleOwned(ctx, 'alert rule', id, rule, (found) => found.program_id, { manage: true });
 }
 
 /** The programs a read covers: the one asked for (checked), or every program the caller may see (null: all). */
-async function readScope(ctx: Context, programId: string | null | undefined): Promise<readonly string[] | null> {
-  if (programId == null) return ctx.caller.programIds;
-  assertProgramAccess(ctx.caller, programId);
-  if (!(await ctx.loaders.program.load(programId))) throw notFound('program', programId);
-  return [programId];
-}
+const readScope = (ctx: Context, programId: string | null | undefined) => visibleProgramIds(ctx, programId ?? null);
 
 // ---- queries
 
@@ -265,7 +264,7 @@ builder.queryFields((t) => ({
     authScopes: { read: true },
     resolve: async (_, args, ctx) => {
       const alert = await alertById(ctx.services.db, String(args.id));
-      return alert && canSeeProgram(ctx.caller, alert.program_id) ? alert : null;
+      return alert && canSeeOwned(ctx, alert.program_id) ? alert : null;
     },
   }),
 }));
@@ -290,9 +289,7 @@ builder.mutationFields((t) => ({
     resolve: async (_, { input }, ctx) => {
       const programId = input.programId == null ? null : String(input.programId);
       assertManages(ctx.caller, programId);
-      if (programId !== null && !(await ctx.loaders.program.load(programId))) {
-        throw badInput('programId', `must name an existing program (no program "${programId}")`);
-      }
+      if (programId !== null) await visibleProgram(ctx, programId, { missing: noSuchProgram });
       const fields = checkRule({
         name: input.name,
         kpi: input.kpi as KpiKey,
@@ -381,8 +378,13 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { id }, ctx) => {
-      const existing = await alertById(ctx.services.db, String(id));
-      if (!existing || !canSeeProgram(ctx.caller, existing.program_id)) throw notFound('alert', String(id));
+      const existing = visibleOwned(
+        ctx,
+        'alert',
+        String(id),
+        await alertById(ctx.services.db, String(id)),
+        (found) => found.program_id,
+      );
       const alert = await ctx.services.alerts.writer.acknowledge(
         existing.id,
         ctx.caller.keyId ?? BOOTSTRAP_ACTOR,
@@ -423,7 +425,7 @@ builder.subscriptionFields((t) => ({
         // What the caller may see, checked per alert: no other program's alert ever leaves here.
         filter(
           (alert: Alert) =>
-            canSeeProgram(ctx.caller, alert.program_id) && (programId === null || alert.program_id === programId),
+            canSeeOwned(ctx, alert.program_id) && (programId === null || alert.program_id === programId),
         ),
       );
     },

@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { assertManages } from '../auth/caller.js';
 import type { Context } from '../context.js';
+import { visibleOwned, visibleProgram } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
-import { checkLimit, SeverityEnum } from './alerts.schema.js';
+import { checkLimit, noSuchProgram, SeverityEnum } from './alerts.schema.js';
 import {
   attemptsOf,
   DELIVERY_STATES,
@@ -140,9 +141,7 @@ builder.mutationFields((t) => ({
       const url = checkUrl(input.url);
       if (input.secret.length < 16 || input.secret.length > 512)
         throw badInput('secret', 'must be 16 to 512 characters');
-      if (programId !== null && !(await ctx.loaders.program.load(programId))) {
-        throw badInput('programId', `must name an existing program (no program "${programId}")`);
-      }
+      if (programId !== null) await visibleProgram(ctx, programId, { missing: noSuchProgram });
       return insertWebhook(ctx.services.db, {
         id: randomUUID(),
         url,
@@ -160,9 +159,15 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { id }, ctx) => {
-      const [webhook] = await webhooksByIds(ctx.services.db, [String(id)]);
-      if (!webhook || webhook.deleted_at !== null) throw notFound('webhook', String(id));
-      assertManages(ctx.caller, webhook.program_id);
+      const [stored] = await webhooksByIds(ctx.services.db, [String(id)]);
+      const webhook = visibleOwned(
+        ctx,
+        'webhook',
+        String(id),
+        stored?.deleted_at === null ? stored : null,
+        (found) => found.program_id,
+        { manage: true },
+      );
       if (!(await softDeleteWebhook(ctx.services.db, webhook.id, ctx.services.now())))
         throw notFound('webhook', webhook.id);
       return true;

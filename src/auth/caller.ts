@@ -17,7 +17,10 @@ export const canRead = (caller: Caller) => caller.role === 'ADMIN' || caller.rol
 export const canRecord = (caller: Caller) => caller.role === 'ADMIN' || caller.role === 'INTEGRATION';
 export const isAdmin = (caller: Caller) => caller.role === 'ADMIN';
 
-export function canSeeProgram(caller: Caller, programId: string): boolean {
+/** Who may see what: a caller, or a scope authorized for one. */
+type ProgramSet = Pick<Caller, 'programIds'>;
+
+export function canSeeProgram(caller: ProgramSet, programId: string): boolean {
   return caller.programIds === null || caller.programIds.includes(programId);
 }
 
@@ -48,7 +51,7 @@ export function coversPrograms(caller: Caller, programIds: readonly string[] | n
 }
 
 /** Narrows a list of program ids to those the caller may see. */
-export function visible<T extends { id: string }>(caller: Caller, programs: readonly T[]): T[] {
+export function visible<T extends { id: string }>(caller: ProgramSet, programs: readonly T[]): T[] {
   return programs.filter((p) => canSeeProgram(caller, p.id));
 }
 

@@ -1,5 +1,5 @@
-import { assertProgramAccess, canSeeProgram } from '../auth/caller.js';
 import type { Context } from '../context.js';
+import { canSeeOwned, visibleProgram } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
 import type { EventRow } from './events.repository.js';
@@ -115,16 +115,6 @@ const EventInputType = builder.inputType('EventInput', {
   }),
 });
 
-/** Checks that the event's program exists and that the caller's key covers it. */
-async function checkProgram(ctx: Context, event: ValidEvent, field: string): Promise<void> {
-  assertProgramAccess(ctx.caller, event.programId);
-  if (!(await ctx.services.recorder.programs.zonesOf(ctx.services.db, [event.programId])).has(event.programId)) {
-    const error = notFound('program', event.programId);
-    if (field !== 'programId') error.message = `${field}: ${error.message}`;
-    throw error;
-  }
-}
-
 /** Checks that each attribute names a dimension of the event's program (`prefix`: `events[3].` in a batch). */
 async function checkAttributes(ctx: Context, event: ValidEvent, input: EventInput, prefix: string): Promise<void> {
   if (!input.attributes) return;
@@ -136,7 +126,7 @@ async function checkAttributes(ctx: Context, event: ValidEvent, input: EventInpu
 
 async function recordOne(ctx: Context, input: EventInput, valueField?: string) {
   const event = validateEvent({ ...input, programId: String(input.programId) }, ctx.services.now(), '', valueField);
-  await checkProgram(ctx, event, 'programId');
+  await visibleProgram(ctx, event.programId);
   await checkAttributes(ctx, event, input, '');
   const outcome = await ctx.services.recorder.record([event], { keyId: ctx.caller.keyId });
   return outcome.results[0];
@@ -186,7 +176,7 @@ builder.mutationFields((t) => ({
       const checked = new Set<string>();
       for (const [i, event] of events.entries()) {
         if (checked.has(event.programId)) continue;
-        await checkProgram(ctx, event, `events[${i}].programId`);
+        await visibleProgram(ctx, event.programId, { field: `events[${i}].programId` });
         checked.add(event.programId);
       }
       for (const [i, event] of events.entries()) await checkAttributes(ctx, event, args.events[i], `events[${i}].`);
@@ -203,7 +193,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: (_, { id }, ctx) =>
-      ctx.services.recorder.retract(parseEventId(String(id)), (programId) => canSeeProgram(ctx.caller, programId)),
+      ctx.services.recorder.retract(parseEventId(String(id)), (programId) => canSeeOwned(ctx, programId)),
   }),
 }));
 
@@ -216,7 +206,7 @@ builder.queryFields((t) => ({
     authScopes: { read: true },
     resolve: async (_, { id }, ctx) => {
       const event = await eventById(ctx.services.db, parseEventId(String(id)));
-      return event && canSeeProgram(ctx.caller, event.program_id) ? event : null;
+      return event && canSeeOwned(ctx, event.program_id) ? event : null;
     },
   }),
 }));

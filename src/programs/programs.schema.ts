@@ -1,9 +1,9 @@
 import { isValidTimeZone } from '../kpis/time.js';
 import { assertEveryProgram, visible } from '../auth/caller.js';
+import { visibleProgram } from './program-access.js';
 import { builder } from '../schema/builder.js';
-import { badInput, conflict, notFound } from '../schema/errors.js';
+import { badInput, conflict } from '../schema/errors.js';
 import { insertProgram, listPrograms, type Program } from './programs.repository.js';
-import { assertProgramAccess } from '../auth/caller.js';
 import { dimensionsOf, insertDimensions } from './dimensions.repository.js';
 import { checkDimensions, DimensionInput, DimensionRef } from './dimensions.schema.js';
 
@@ -83,8 +83,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     resolve: async (_, args, ctx) => {
       const programId = String(args.programId);
-      assertProgramAccess(ctx.caller, programId);
-      const program = await requireProgram(ctx, programId);
+      await visibleProgram(ctx, programId);
+      const program = (await ctx.loaders.program.load(programId))!;
       await ctx.services.db.transaction().execute(async (trx) => {
         // Serialises with other writers of the program, so two additions cannot take one key or position.
         await ctx.services.database.lockPrograms(trx, [programId]);
@@ -100,10 +100,3 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
-
-/** Loads a program the caller may see, or fails with NOT_FOUND. */
-export async function requireProgram(ctx: import('../context.js').Context, id: string): Promise<Program> {
-  const program = await ctx.loaders.program.load(id);
-  if (!program) throw notFound('program', id);
-  return program;
-}

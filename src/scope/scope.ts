@@ -3,11 +3,11 @@
  * filters. Dashboards, breakdowns, live scopes, alert rules, targets and scorecards all take it
  * from here, checked against the caller and the programs' dimensions; none re-derives one.
  */
-import { assertProgramAccess, visible } from '../auth/caller.js';
+import { visible } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { fieldError } from '../events/attributes.js';
 import { listPrograms, type Program } from '../programs/programs.repository.js';
-import { notFound } from '../schema/errors.js';
+import { visibleProgram } from '../programs/program-access.js';
 import { type AttributeFilter, normalizeFilter } from './filter.js';
 
 export interface Scope {
@@ -35,10 +35,9 @@ export async function checkedScope(ctx: Context, args: ScopeArgs, field = 'filte
   const filter = normalizeFilter(args.filter, field);
   let programs: Program[];
   if (programId !== null) {
-    assertProgramAccess(ctx.caller, programId);
-    const program = await ctx.loaders.program.load(programId);
-    if (!program) throw notFound('program', programId);
-    programs = [program];
+    await visibleProgram(ctx, programId);
+    // Exists (programs are never deleted): the row, for what a scope shows of its program.
+    programs = [(await ctx.loaders.program.load(programId))!];
   } else {
     programs = visible(ctx.caller, await listPrograms(ctx.services.db));
   }

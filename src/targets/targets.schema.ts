@@ -1,15 +1,14 @@
 /** Targets and scorecards: setTarget, deleteTarget, targets, scorecard, fiscalScorecard, Dashboard.targets. */
-import { assertProgramAccess } from '../auth/caller.js';
 import type { Context } from '../context.js';
 import { DashboardRef } from '../dashboards/dashboard.schema.js';
 import { KpiEnum } from '../kpis/kpi.schema.js';
 import { kpi, type KpiKey } from '../kpis/registry.js';
 import type { Interval } from '../kpis/time.js';
-import { requireProgram } from '../programs/programs.schema.js';
+import { visibleOwned, visibleProgram } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
 import { checkedScope, type ScopeArgs } from '../scope/scope.js';
-import { badInput, notFound } from '../schema/errors.js';
+import { badInput } from '../schema/errors.js';
 import { fiscalInterval, MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, previousFiscalPeriod } from './fiscal-periods.js';
 import {
   buildScorecard,
@@ -125,12 +124,6 @@ function checkTargetValue(key: KpiKey, value: number): number {
   return value;
 }
 
-/** The program behind a program-scoped read or write: the key must reach it, and it must exist. */
-async function programFor(ctx: Context, programId: string) {
-  assertProgramAccess(ctx.caller, programId);
-  return requireProgram(ctx, programId);
-}
-
 /** The one program of a target or scorecard, and its filter, checked (scope/scope.ts). */
 async function scopeFor(ctx: Context, programId: string, filter: ScopeArgs['filter']) {
   const scope = await checkedScope(ctx, { programId, filter });
@@ -146,7 +139,7 @@ builder.queryFields((t) => ({
     args: { programId: t.arg.id({ required: true }) },
     authScopes: (_, args) => readProgramScope(args.programId),
     resolve: async (_, args, ctx) => {
-      const program = await programFor(ctx, String(args.programId));
+      const program = await visibleProgram(ctx, String(args.programId));
       return targetsOfProgram(ctx.services.db, program.id);
     },
   }),
@@ -226,9 +219,13 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { id }, ctx) => {
-      const target = await targetById(ctx.services.db, String(id));
-      if (!target) throw notFound('target', String(id));
-      assertProgramAccess(ctx.caller, target.program_id);
+      const target = visibleOwned(
+        ctx,
+        'target',
+        String(id),
+        await targetById(ctx.services.db, String(id)),
+        (found) => found.program_id,
+      );
       return deleteTargetById(ctx.services.db, target.id);
     },
   }),

@@ -53,7 +53,7 @@ export interface Config {
   /** Per-key token bucket over HTTP and WebSocket operations; perMinute 0 turns it off. */
   rateLimit: { perMinute: number; burst: number };
   /** What bounds WebSocket subscription starts instead of the rate limit (src/realtime/subscription-admission.ts). */
-  liveSubscriptions: { perKey: number; socketBurst: number; socketPerMinute: number };
+  liveSubscriptions: { perKey: number; perSocket: number; socketBurst: number; socketPerMinute: number };
   /** Connections the kernel queues before the server accepts them: a reconnect of every socket arrives at once. */
   listenBacklog: number;
   /** Origins a browser may call from; empty: same origin only. */
@@ -144,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     liveSubscriptions: {
       // 20 KB or so each (bench/FANOUT.md): 10,000 open subscriptions of one key hold about 200 MB.
       perKey: int(env, 'LIVE_MAX_SUBSCRIPTIONS_PER_KEY', 10_000, 0, 10_000_000),
+      // Operations one socket holds open at once: a page holds 3 to 6; one socket cannot pin thousands.
+      perSocket: int(env, 'LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 1_000_000),
       // A page opens 3 and opens 3 more each time its view changes.
       socketBurst: int(env, 'LIVE_SUBSCRIBE_BURST_PER_SOCKET', 30, 1, 1_000_000),
       socketPerMinute: int(env, 'LIVE_SUBSCRIBE_PER_SOCKET_PER_MINUTE', 60, 0, 1_000_000),

@@ -5,7 +5,8 @@
 import { connect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { RecordResolutionTimeDocument } from './generated/operations.js';
+import { LiveDashboardDocument, RecordResolutionTimeDocument } from './generated/operations.js';
+import { connect as connectLive, listen } from './helpers/ws.js';
 import { ADMIN_KEY, testApp, type GraphQLErrorJson, type TestApp } from './helpers/app.js';
 
 interface Answer {
@@ -218,5 +219,25 @@ describe('events per request', () => {
       ['LIMIT_EXCEEDED', 'eventsPerRequest'],
     ]);
     expect(await total(t)).toBe(0);
+  });
+});
+
+describe('subscriptions per socket', () => {
+  it('are capped at LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET: one more is refused alone, and the socket stays usable', async () => {
+    const t = await testApp({ env: { LIVE_MAX_SUBSCRIPTIONS_PER_SOCKET: '2' } });
+    await t.program('A');
+    const live = connectLive(await listen(t), ADMIN_KEY);
+    const first = live.subscribe(LiveDashboardDocument, { programId: 'A' });
+    const second = live.subscribe(LiveDashboardDocument, { programId: 'A' });
+    await first.next();
+    await second.next();
+    const third = live.subscribe(LiveDashboardDocument, { programId: 'A' });
+    const refusal = (await third.ended.catch((error) => error)) as { extensions?: { code?: string; limit?: string } }[];
+    expect(refusal.map((e) => [e.extensions?.code, e.extensions?.limit])).toEqual([
+      ['LIMIT_EXCEEDED', 'subscriptionsPerSocket'],
+    ]);
+    first.unsubscribe();
+    const fourth = live.subscribe(LiveDashboardDocument, { programId: 'A' });
+    expect((await fourth.next()).errors).toBeUndefined();
   });
 });

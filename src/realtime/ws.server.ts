@@ -20,6 +20,7 @@ import type { Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
 import { userError } from '../schema/errors.js';
 import { persistedHashOf, type PersistedOperations } from '../security/persisted-operations.js';
+import { limitExceeded } from '../schema/errors.js';
 import { allowedOrigin, onlyClientMessages } from '../security/ws-guard.js';
 import { slowReaderGuard, type SlowReaderStats } from './slow-readers.js';
 
@@ -85,7 +86,18 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
       onClose: (ctx) => {
         connections.delete(ctx.extra.socket);
       },
-      onSubscribe: (ctx, _id, payload) => prepareOperation(yoga, persisted, ctx, payload),
+      // graphql-ws lists the operation being started among ctx.subscriptions already; past the
+      // per-socket cap it is refused with an error of its own, and the socket stays usable.
+      onSubscribe: (ctx, _id, payload) =>
+        Object.keys(ctx.subscriptions).length > config.liveSubscriptions.perSocket
+          ? [
+              limitExceeded(
+                'subscriptionsPerSocket',
+                config.liveSubscriptions.perSocket,
+                `a socket may hold at most ${config.liveSubscriptions.perSocket} operations at once; complete one first`,
+              ),
+            ]
+          : prepareOperation(yoga, persisted, ctx, payload),
     },
     wss,
     keepAliveMs,

@@ -235,6 +235,8 @@ const markers = (name: string) => [`<!-- ${name}: written by its own command -->
 
 /** The section bench/compression.ts writes. */
 export const COMPRESSION_SECTION = 'compression';
+/** The section bench/startup.ts writes. */
+export const STARTUP_SECTION = 'startup';
 
 export function sectionOf(report: string, name: string): string {
   const [open, close] = markers(name);

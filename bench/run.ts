@@ -26,6 +26,7 @@ import {
   mb,
   ms,
   COMPRESSION_SECTION,
+  STARTUP_SECTION,
   sectionOf,
   SPAN,
   startServer,
@@ -431,9 +432,11 @@ second V8 isolate with its own SQLite connection, starts with the first batch. T
 | RSS at ${fmt(last.size)} < 300 MB, reading and writing, \`SQLITE_WRITER_THREAD=off\` | ${mb(dash.inProcess.rss)} | ${verdict(dash.inProcess.rss < 300 * 2 ** 20)} |
 ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them as a smoke test.\n'}`;
   const reportFile = path.join(here, 'REPORT.md');
-  // Sections other benchmarks write (bench/breakdowns.ts, bench/compression.ts) are kept.
+  // Sections other benchmarks write (bench/breakdowns.ts, bench/compression.ts, bench/startup.ts) are kept.
   const old = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
-  const kept = [BREAKDOWNS_SECTION, COMPRESSION_SECTION].map((name) => sectionOf(old, name)).filter(Boolean);
+  const kept = [BREAKDOWNS_SECTION, COMPRESSION_SECTION, STARTUP_SECTION]
+    .map((name) => sectionOf(old, name))
+    .filter(Boolean);
   writeFileSync(reportFile, kept.length ? `${report.trimEnd()}\n\n${kept.join('\n\n')}\n` : report);
   log(`wrote bench/REPORT.md (${fmt(minutes, 1)} min)`);
 }

@@ -21,6 +21,7 @@ import {
   RecordResolutionTimeDocument,
 } from './generated/operations.js';
 import { testDialect } from './helpers/app.js';
+import { changes } from './helpers/changes.js';
 import { startServer, type ServerProcess } from './helpers/process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -90,6 +91,7 @@ describe.runIf(testDialect === 'sqlite')('backups of the SQLite database', () =>
 
     // Each acknowledged event, with the moment its answer arrived.
     const acknowledged = new Map<string, number>();
+    const acks = changes();
     let backupRunning = false;
     let batchesDuringBackup = 0;
     let stop = false;
@@ -109,6 +111,7 @@ describe.runIf(testDialect === 'sqlite')('backups of the SQLite database', () =>
         expect(answer.body.errors).toBeUndefined();
         const at = Date.now();
         for (const e of events) acknowledged.set(e.idempotencyKey, at);
+        acks.notify();
         if (during && backupRunning) batchesDuringBackup++;
       }
     }
@@ -118,10 +121,11 @@ describe.runIf(testDialect === 'sqlite')('backups of the SQLite database', () =>
         const input = { programId: 'A', caseId: key, idempotencyKey: key, days: 1 + (n % 9), occurredAt: day(n) };
         expect((await server.graphql(RECORD_RESOLUTION, { input })).body.errors).toBeUndefined();
         acknowledged.set(key, Date.now());
+        acks.notify();
       }
     }
     const writers = [batches(0), batches(1), singles(0), singles(1)];
-    while (acknowledged.size < 5 * BATCH) await new Promise((resolve) => setTimeout(resolve, 20));
+    await acks.until(() => acknowledged.size >= 5 * BATCH);
 
     const backup = path.join(dir, 'copy.db');
     const began = Date.now();
@@ -130,7 +134,7 @@ describe.runIf(testDialect === 'sqlite')('backups of the SQLite database', () =>
     backupRunning = false;
     // Writes went on meanwhile, and are still going on: the copy must not have stopped them.
     const sizeAfterBackup = acknowledged.size;
-    while (acknowledged.size < sizeAfterBackup + BATCH) await new Promise((resolve) => setTimeout(resolve, 20));
+    await acks.until(() => acknowledged.size >= sizeAfterBackup + BATCH);
     stop = true;
     await Promise.all(writers);
     expect(made.code, made.out).toBe(0);

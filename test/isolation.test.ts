@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { schema } from '../src/schema/index.js';
@@ -508,8 +508,10 @@ const MATRIX: Record<string, Row> = {
       const client = connect(w.url, w.keys.viewerA.secret);
       await expectRefusedLive(client, `subscription { alertChanged(programId: "${B}") { ${ALERT} } }`);
       // Every program it may see: bravo's change comes first and must not arrive; alpha's must.
+      const held = w.app.subscriptionsOpen(w.keys.viewerA.id);
       const all = client.subscribe(doc(`subscription { alertChanged { ${ALERT} } }`), {});
-      await settle();
+      // Open on the server before bravo's change is made, or that change would prove nothing.
+      await vi.waitFor(() => expect(w.app.subscriptionsOpen(w.keys.viewerA.id)).toBe(held + 1));
       await w.send('mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: w.ids.bAlert });
       await w.send('mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: w.ids.aAlert });
       const first = await all.next();
@@ -690,7 +692,6 @@ afterAll(async () => {
 
 const ids = (list: unknown) => (list as { id: string }[]).map((item) => item.id);
 const doc = (query: string) => parse(query) as TypedDocumentNode<any, Record<string, never>>;
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 function expectNothingOf(w: World, data: unknown) {
   const text = JSON.stringify(data ?? null);

@@ -140,10 +140,9 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
       (await onA.ok(WebhookDeliveriesDocument, { webhookId: webhook.id })).webhookDeliveries.filter(
         (d) => d.alertId === alertId,
       );
-    for (let tries = 0; (await deliveries()).some((d) => d.state !== 'DELIVERED'); tries++) {
-      if (tries > 100) throw new Error('the delivery was never recorded as delivered');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await expect
+      .poll(async () => (await deliveries()).every((d) => d.state === 'DELIVERED'), { timeout: 10_000 })
+      .toBe(true);
     const [delivery] = await deliveries();
     expect(await deliveries()).toHaveLength(1);
     expect(delivery.attemptLog).toHaveLength(1);

@@ -17,6 +17,7 @@ import {
   RecordSatisfactionDocument,
 } from './generated/operations.js';
 import { freshDatabaseUrl, testDialect } from './helpers/app.js';
+import { changes } from './helpers/changes.js';
 import { startServer, type ServerProcess } from './helpers/process.js';
 
 const KILLS = 10;
@@ -70,6 +71,7 @@ describe('crash safety', () => {
     let up: Promise<void> = Promise.resolve();
     let stopWriters = false;
     let acksSinceStart = 0;
+    const acks = changes();
 
     /** Sends one call; true when it was acknowledged, false when the server was not there to answer. */
     async function send(call: Call): Promise<boolean> {
@@ -82,6 +84,7 @@ describe('crash safety', () => {
       if (answer.status === 200 && !answer.body.errors) {
         for (const key of call.keys) acknowledged.add(key);
         acksSinceStart++;
+        acks.notify();
         return true;
       }
       throw new Error(`unexpected answer ${answer.status}: ${JSON.stringify(answer.body)}`);
@@ -136,7 +139,7 @@ describe('crash safety', () => {
     let kills = 0;
     while (kills < KILLS) {
       // A random moment once writes are flowing again: mid-transaction, mid-answer, or between.
-      while (acksSinceStart < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+      await acks.until(() => acksSinceStart >= 3);
       await new Promise((resolve) => setTimeout(resolve, 50 + rand() * 700));
       let restarted!: () => void;
       up = new Promise((resolve) => (restarted = resolve));

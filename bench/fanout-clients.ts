@@ -16,6 +16,8 @@ export type Command =
       key: string | null;
       query: string;
       programs: (string | null)[];
+      /** Subscriptions per socket (one per entry of `programs` each): a page with several dashboards. */
+      perSocket: number;
       read: 'dashboard' | 'ticks';
     }
   | {
@@ -51,43 +53,48 @@ function open(command: Extract<Command, { type: 'open' }>): Promise<void> {
   const subscribers: Subscriber[] = [];
   groups.set(command.group, subscribers);
   const started = performance.now();
-  const openOne = (program: string | null) =>
-    new Promise<Subscriber>((resolve, reject) => {
-      const client = createClient({
-        url: command.url,
-        webSocketImpl: WebSocket,
-        lazy: false,
-        retryAttempts: 0,
-        onNonLazyError: reject,
-        connectionParams: command.key ? { authorization: `Bearer ${command.key}` } : {},
-      });
-      const subscriber: Subscriber = { client, value: -1, waiter: null };
-      let first = true;
-      client.subscribe(
-        { query: command.query, variables: program === null ? {} : { programId: program } },
-        {
-          next: (result) => {
-            if (result.errors) return reject(new Error(JSON.stringify(result.errors)));
-            subscriber.value = read(result.data);
-            const waiter = subscriber.waiter;
-            if (waiter && subscriber.value >= waiter.wanted) {
-              subscriber.waiter = null;
-              waiter.resolve(performance.now());
-            }
-            if (first) {
-              first = false;
-              resolve(subscriber);
-            }
+  const openSocket = (program: string | null) => {
+    let client!: Client;
+    const one = (index: number) =>
+      new Promise<Subscriber>((resolve, reject) => {
+        if (index === 0)
+          client = createClient({
+            url: command.url,
+            webSocketImpl: WebSocket,
+            lazy: false,
+            retryAttempts: 0,
+            onNonLazyError: reject,
+            connectionParams: command.key ? { authorization: `Bearer ${command.key}` } : {},
+          });
+        const subscriber: Subscriber = { client, value: -1, waiter: null };
+        let first = true;
+        client.subscribe(
+          { query: command.query, variables: program === null ? {} : { programId: program } },
+          {
+            next: (result) => {
+              if (result.errors) return reject(new Error(JSON.stringify(result.errors)));
+              subscriber.value = read(result.data);
+              const waiter = subscriber.waiter;
+              if (waiter && subscriber.value >= waiter.wanted) {
+                subscriber.waiter = null;
+                waiter.resolve(performance.now());
+              }
+              if (first) {
+                first = false;
+                resolve(subscriber);
+              }
+            },
+            error: reject,
+            complete: () => {},
           },
-          error: reject,
-          complete: () => {},
-        },
-      );
-    });
+        );
+      });
+    return Promise.all(Array.from({ length: command.perSocket }, (_, i) => one(i)));
+  };
   // In waves, so the server's accept queue never overflows.
   return (async () => {
     for (let i = 0; i < command.programs.length; i += 250) {
-      subscribers.push(...(await Promise.all(command.programs.slice(i, i + 250).map(openOne))));
+      subscribers.push(...(await Promise.all(command.programs.slice(i, i + 250).map(openSocket))).flat());
     }
     send({ type: 'ready', opened: subscribers.length, ms: performance.now() - started });
   })();
@@ -137,7 +144,7 @@ async function rounds(command: Extract<Command, { type: 'rounds' }>) {
 }
 
 async function close(group: string) {
-  await Promise.all(groups.get(group)!.map((s) => s.client.dispose()));
+  await Promise.all([...new Set(groups.get(group)!.map((s) => s.client))].map((client) => client.dispose()));
   groups.delete(group);
   send({ type: 'closed' });
 }

@@ -12,6 +12,7 @@ import { buildApp, type App } from '../src/app.js';
 import { MonitoringClient, type MonitoringError } from '../src/client/index.js';
 import { ClientDashboardTotalsUpdatedDocument } from '../src/client/generated.js';
 import { loadConfig } from '../src/config.js';
+import { sharedPayloadStats } from '../src/realtime/shared-payloads.js';
 import {
   CreateAlertRuleDocument,
   CreateApiKeyDocument,
@@ -185,5 +186,27 @@ describe('subscription starts over WebSocket', () => {
     // A closed socket gives back all it held.
     await one.client.dispose();
     await vi.waitFor(() => expect(open()).toBe(2));
+  });
+});
+
+describe('a push to many subscribers', () => {
+  it('is serialized once and reaches each subscription under its own id, whole', async () => {
+    const t = await testApp({ env: { LIVE_THROTTLE_MS: '0' } });
+    await t.program('A');
+    const url = await listen(t);
+    const viewer = await t.key('VIEWER');
+    const streams = [connect(url, viewer), connect(url, viewer), connect(url, ADMIN_KEY)].flatMap((client) => [
+      client.subscribe(LiveDashboardDocument, { programId: 'A' }),
+      client.subscribe(LiveDashboardDocument, { programId: 'A' }),
+    ]);
+    for (const stream of streams) expect((await stream.next()).data?.dashboardUpdated.resolvedCases).toBe(0);
+    const before = { ...sharedPayloadStats };
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'A', caseId: 'c', days: 3 } });
+    const pushed = await Promise.all(streams.map((stream) => stream.next()));
+    for (const result of pushed) expect(result).toEqual(pushed[0]);
+    expect(pushed[0].data?.dashboardUpdated).toMatchObject({ resolvedCases: 1, avgResolutionTime: 3 });
+    // Six subscriptions, two roles (VIEWER and ADMIN execute apart): two serializations, six messages.
+    expect(sharedPayloadStats.serialized - before.serialized).toBe(2);
+    expect(sharedPayloadStats.spliced - before.spliced).toBe(6);
   });
 });

@@ -22,6 +22,7 @@ import { userError } from '../schema/errors.js';
 import { persistedHashOf, type PersistedOperations } from '../security/persisted-operations.js';
 import { limitExceeded } from '../schema/errors.js';
 import { allowedOrigin, onlyClientMessages } from '../security/ws-guard.js';
+import { sharedPayload, spliceSharedPayloads } from './shared-payloads.js';
 import { slowReaderGuard, type SlowReaderStats } from './slow-readers.js';
 
 /** Going Away: what every socket hears when the server shuts down. */
@@ -75,6 +76,8 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   // A socket with more than LIVE_MAX_BUFFERED_BYTES unsent is closed with 4008 (src/realtime/slow-readers.ts).
   const slow = slowReaderGuard(config.liveMaxBufferedBytes);
   wss.on('connection', slow.guard);
+  // A push to many subscribers is serialized once (src/realtime/shared-payloads.ts).
+  wss.on('connection', spliceSharedPayloads);
 
   const graphqlWs = useServer<Record<string, unknown>, { socket: WebSocket; request: unknown }>(
     {
@@ -98,6 +101,7 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
               ),
             ]
           : prepareOperation(yoga, persisted, ctx, payload),
+      onNext: (_ctx, _id, _payload, _args, result) => sharedPayload(result) as any,
     },
     wss,
     keepAliveMs,

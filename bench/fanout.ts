@@ -241,9 +241,9 @@ async function runPair(sides: Side[]): Promise<CaseResult[]> {
       rssPerSubscriber: rss / ready.opened,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
-      max: Math.max(...latencies),
+      max: latencies.reduce((a, b) => Math.max(a, b), 0),
       lastP50: percentile(lastPerRound, 50),
-      lastMax: Math.max(...lastPerRound),
+      lastMax: lastPerRound.reduce((a, b) => Math.max(a, b), 0),
       answerP50: percentile(answerMs, 50),
       computationsPerRound: side.computations ? results[i].computations / ROUNDS : null,
     };

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MonitoringClient, MonitoringError } from '../src/client/index.js';
+import { reconnectDelay } from '../src/client/retry.js';
 import { ADMIN_KEY, testApp } from './helpers/app.js';
 
 const fastRetry = { retries: 4, baseDelayMs: 1, maxDelayMs: 5 };
@@ -423,5 +424,19 @@ describe('the typed client', () => {
     );
 
     expect(failure.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('the live socket reconnects', () => {
+  it('after 0.25 s plus full jitter over a window doubling from 0.5 s to 10 s', () => {
+    expect([0, 1, 2, 5, 30].map((retries) => reconnectDelay(retries, () => 0))).toEqual([250, 250, 250, 250, 250]);
+    expect([0, 1, 2, 5, 30].map((retries) => reconnectDelay(retries, () => 0.999_999))).toEqual([
+      749, 1249, 2249, 10249, 10249,
+    ]);
+    // Spread out, not in step: 1,000 pages' first retries land all over their window.
+    const first = Array.from({ length: 1_000 }, () => reconnectDelay(0));
+    expect(Math.min(...first)).toBeLessThan(300);
+    expect(Math.max(...first)).toBeGreaterThan(700);
+    expect(new Set(first).size).toBeGreaterThan(400);
   });
 });

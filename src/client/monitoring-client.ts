@@ -42,7 +42,7 @@ import {
   type RecordSatisfactionInput,
   type TypedDocumentString,
 } from './generated.js';
-import { backoffDelay, DEFAULT_RETRY, isTransientStatus, sleep, type RetryPolicy } from './retry.js';
+import { backoffDelay, DEFAULT_RETRY, isTransientStatus, reconnectDelay, sleep, type RetryPolicy } from './retry.js';
 
 export * from './generated.js';
 
@@ -357,8 +357,7 @@ export class MonitoringClient {
         retryAttempts: Infinity,
         // A refused key stays refused; anything else (a restart, a dropped network) is worth a retry.
         shouldRetry: (event) => !(isCloseEvent(event) && (event.code === FORBIDDEN_CLOSE || event.code === 4401)),
-        retryWait: (retries) =>
-          sleep(backoffDelay({ ...DEFAULT_RETRY, maxDelayMs: 10_000, baseDelayMs: 500 }, retries) + 250),
+        retryWait: (retries) => sleep(reconnectDelay(retries)),
         on: notify && {
           connecting: () => notify('connecting'),
           connected: () => notify('connected'),

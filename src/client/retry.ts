@@ -42,4 +42,13 @@ function parseRetryAfter(value: string | null | undefined): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
+/**
+ * The wait before the live socket's next reconnect: 0.25 s, plus full jitter over a window that
+ * doubles from 0.5 s up to 10 s. When a server restarts, every page it held reconnects; the jitter
+ * spreads them out instead of arriving in one burst.
+ */
+export function reconnectDelay(retries: number, random = Math.random): number {
+  return 250 + backoffDelay({ retries: Infinity, baseDelayMs: 500, maxDelayMs: 10_000 }, retries, null, random);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -4,6 +4,9 @@
  * and only when asked for.
  */
 import type { Context } from '../context.js';
+
+/** What a breakdown reads with: no caller (a live view is computed once for all its subscribers). */
+type Reader = Pick<Context, 'services' | 'loaders'>;
 import { Aggregate } from '../kpis/aggregate.js';
 import { breakdown } from '../kpis/filtered.js';
 import { kpi, type KpiKey } from '../kpis/registry.js';
@@ -26,7 +29,7 @@ export interface BreakdownRow {
   series(): Promise<{ start: number; aggregate: Aggregate }[]>;
 }
 
-export async function checkBreakdownArgs(ctx: Context, scope: DashboardScope, args: BreakdownArgs): Promise<void> {
+export async function checkBreakdownArgs(ctx: Reader, scope: DashboardScope, args: BreakdownArgs): Promise<void> {
   if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > MAX_BREAKDOWN_ROWS)
     throw badInput('limit', `must be between 1 and ${MAX_BREAKDOWN_ROWS}`);
   if (args.by !== 'program' && !(await declaresDimension(ctx, scope, args.by))) {
@@ -36,7 +39,7 @@ export async function checkBreakdownArgs(ctx: Context, scope: DashboardScope, ar
 }
 
 export async function dashboardBreakdown(
-  ctx: Context,
+  ctx: Reader,
   scope: DashboardScope,
   args: BreakdownArgs,
 ): Promise<BreakdownRow[]> {

@@ -1,42 +1,11 @@
-import type { Context } from '../context.js';
+/** The Dashboard type and the dashboard query; the loading is in dashboard.service.ts. */
 import type { Aggregate } from '../kpis/aggregate.js';
 import { GranularityEnum, KpiEnum, kpiFields } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
-import { type BreakdownArgs, type BreakdownRow, dashboardBreakdown } from './breakdown.js';
+import type { BreakdownRow } from './breakdown.js';
 import { builder } from '../schema/builder.js';
-import {
-  dashboardId,
-  dashboardSeries,
-  dashboardTotals,
-  resolveScope,
-  type DashboardArgs,
-  type DashboardScope,
-} from './dashboard.service.js';
-
-/** A dashboard being answered: its KPI blocks are read once, whichever fields ask for them. */
-export class DashboardView {
-  private totalsPromise?: Promise<Aggregate>;
-  private seriesPromise?: Promise<{ start: number; aggregate: Aggregate }[]>;
-  constructor(
-    private readonly ctx: Context,
-    readonly scope: DashboardScope,
-  ) {}
-  totals() {
-    return (this.totalsPromise ??= dashboardTotals(this.ctx, this.scope));
-  }
-  series() {
-    return (this.seriesPromise ??= dashboardSeries(this.ctx, this.scope));
-  }
-  /** Read with the view's own context: a live view is computed once for all its subscribers. */
-  breakdown(args: BreakdownArgs) {
-    const key = JSON.stringify(args);
-    let rows = this.breakdowns.get(key);
-    if (!rows) this.breakdowns.set(key, (rows = dashboardBreakdown(this.ctx, this.scope, args)));
-    return rows;
-  }
-  private readonly breakdowns = new Map<string, Promise<BreakdownRow[]>>();
-}
+import { dashboardId, loadDashboard, type DashboardView } from './dashboard.service.js';
 
 const DashboardPoint = builder.objectRef<{ start: number; aggregate: Aggregate }>('DashboardPoint').implement({
   description: 'One bucket of a dashboard series.',
@@ -68,7 +37,7 @@ export const DashboardRef = builder.objectRef<DashboardView>('Dashboard').implem
     id: t.id({
       description:
         "Stable for the same arguments and the caller's visible programs, so a client cache (Apollo, urql) merges live pushes into the query's dashboard.",
-      resolve: (d, _, ctx) => dashboardId(d.scope, ctx.caller),
+      resolve: (d) => dashboardId(d.scope),
     }),
     programId: t.id({
       nullable: true,
@@ -115,10 +84,6 @@ export const dashboardArgs = builder.args((t) => ({
   timezone: t.string({ required: false }),
   filter: t.field({ type: [AttributeFilterInput], required: false }),
 }));
-
-export async function loadDashboard(ctx: Context, args: DashboardArgs): Promise<DashboardView> {
-  return new DashboardView(ctx, await resolveScope(ctx, args, ctx.services.now()));
-}
 
 builder.queryFields((t) => ({
   dashboard: t.field({

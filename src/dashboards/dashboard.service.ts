@@ -1,8 +1,16 @@
-/** Turns dashboard arguments into a checked scope and range, then answers KPIs for it. */
+/**
+ * The dashboard's loading, in two steps. authorizeScope checks the arguments against the caller
+ * (bad input, FORBIDDEN, NOT_FOUND) and gives the scope: what the dashboard is about, never who
+ * asked. loadScope reads what that scope covers now (its programs, its range with open bounds
+ * closed on the data). A query runs both; a live scope is authorized once, at subscribe, and
+ * loaded again from that same scope on every change (computeDashboard).
+ */
 import DataLoader from 'dataloader';
 import { createHash } from 'node:crypto';
-import type { Caller } from '../auth/caller.js';
-import type { Context } from '../context.js';
+import { visible } from '../auth/caller.js';
+import { createLoaders, type Context, type Services } from '../context.js';
+import { listPrograms, programsByIds, type Program } from '../programs/programs.repository.js';
+import { type BreakdownArgs, type BreakdownRow, dashboardBreakdown } from './breakdown.js';
 import { Aggregate } from '../kpis/aggregate.js';
 import { aggregateFiltered } from '../kpis/filtered.js';
 import { aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
@@ -30,19 +38,31 @@ export interface DashboardArgs {
   filter?: ScopeArgs['filter'];
 }
 
-export interface DashboardScope extends Scope {
+/** A dashboard's question, checked against the caller who asked it. */
+export interface AuthorizedScope {
+  /** One program, or null: every program of `programIds`. */
   programId: string | null;
+  /** The programs the scope may cover: [programId], or those the caller may see (null: every program). */
+  programIds: readonly string[] | null;
+  /** In normal form (scope/filter.ts); empty: none. */
+  filter: Scope['filter'];
   from: number | null;
   to: number | null;
   granularity: Granularity;
   /** The zone series buckets are cut in. */
   timezone: string;
+}
+
+/** A scope loaded: what it covers now. */
+export interface DashboardScope extends Scope, AuthorizedScope {
+  programId: string | null;
+  filter: Scope['filter'];
   /** The range actually answered: open bounds closed on the data; null when there is none. */
   range: Interval | null;
 }
 
 /** Checks the arguments and the caller's access; the one place a dashboard's programs are chosen. */
-export async function resolveScope(ctx: Context, args: DashboardArgs, now: number): Promise<DashboardScope> {
+export async function authorizeScope(ctx: Context, args: DashboardArgs): Promise<AuthorizedScope> {
   const programId = args.programId == null ? null : String(args.programId);
   const from = args.from ?? null;
   const to = args.to ?? null;
@@ -52,15 +72,28 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
     throw badInput('timezone', `must be an IANA time zone such as "America/New_York" (got "${args.timezone}")`);
   }
 
-  const scope = await checkedScope(ctx, { programId, filter: args.filter });
-  const { programs } = scope;
+  const { programs, filter } = await checkedScope(ctx, { programId, filter: args.filter });
   const timezone = args.timezone ?? (programId !== null ? programs[0].timezone : 'UTC');
+  const programIds = programId === null ? ctx.caller.programIds : [programId];
+  return { programId, programIds, filter, from, to, granularity, timezone };
+}
+
+/** What an authorized scope covers at `now`. */
+export async function loadScope(services: Services, scope: AuthorizedScope, now: number): Promise<DashboardScope> {
+  const { programId, from, to, granularity, timezone } = scope;
+  // A named program was checked by authorizeScope (programs are never deleted); an all-programs
+  // scope is listed anew, so a program created since counts if the scope may cover it.
+  const programs: Program[] =
+    programId !== null
+      ? await programsByIds(services.db, [programId])
+      : visible(scope, await listPrograms(services.db));
+  const db = services.db;
 
   let range: Interval | null = null;
   if (from !== null && to !== null) range = { start: from, end: to };
   else {
     const bounds = await eventTimeBounds(
-      ctx.services.db,
+      db,
       programs.map((p) => p.id),
     );
     const start = from ?? bounds?.start;
@@ -69,17 +102,72 @@ export async function resolveScope(ctx: Context, args: DashboardArgs, now: numbe
     const end = to ?? nextBucketStart(bucketStart(last, granularity, timezone), granularity, timezone);
     if (start !== undefined && start < end) range = { start, end };
   }
-  return { ...scope, from, to, granularity, timezone, range };
+  // A key that sees every program reads the all-programs rollups: one row per bucket, not one per program.
+  const everyProgram = programId === null && scope.programIds === null;
+  return { ...scope, programs, everyProgram, range };
+}
+
+/** Both steps, for a query. */
+export async function resolveScope(ctx: Context, args: DashboardArgs, now: number): Promise<DashboardScope> {
+  return loadScope(ctx.services, await authorizeScope(ctx, args), now);
+}
+
+/** What reading a dashboard needs: the services and loaders, no caller. */
+export type DashboardReader = Pick<Context, 'services' | 'loaders'>;
+
+/** A dashboard being answered: its KPI blocks are read once, whichever fields ask for them. */
+export class DashboardView {
+  private totalsPromise?: Promise<Aggregate>;
+  private seriesPromise?: Promise<{ start: number; aggregate: Aggregate }[]>;
+  private readonly breakdowns = new Map<string, Promise<BreakdownRow[]>>();
+  constructor(
+    private readonly reader: DashboardReader,
+    readonly scope: DashboardScope,
+  ) {}
+  totals() {
+    return (this.totalsPromise ??= dashboardTotals(this.reader, this.scope));
+  }
+  series() {
+    return (this.seriesPromise ??= dashboardSeries(this.reader, this.scope));
+  }
+  /** Read with the view's own loaders: a live view is computed once for all its subscribers. */
+  breakdown(args: BreakdownArgs) {
+    const key = JSON.stringify(args);
+    let rows = this.breakdowns.get(key);
+    if (!rows) {
+      rows = dashboardBreakdown(this.reader, this.scope, args);
+      this.breakdowns.set(key, rows);
+    }
+    return rows;
+  }
+}
+
+/** The dashboard query: the arguments checked against the caller, then loaded. */
+export async function loadDashboard(ctx: Context, args: DashboardArgs): Promise<DashboardView> {
+  return new DashboardView(ctx, await resolveScope(ctx, args, ctx.services.now()));
+}
+
+/**
+ * A live scope's dashboard now, its totals computed (subscribers only read them). Fresh loaders
+ * every time: cached blocks would serve the numbers from before the change.
+ */
+export async function computeDashboard(services: Services, scope: AuthorizedScope): Promise<DashboardView> {
+  const view = new DashboardView(
+    { services, loaders: createLoaders(services) },
+    await loadScope(services, scope, services.now()),
+  );
+  await view.totals();
+  return view;
 }
 
 /** Subscribers with equal keys see the same dashboard: same programs, range, buckets and zone. */
-export function scopeKey(scope: DashboardScope, caller: Caller): string {
+export function scopeKey(scope: AuthorizedScope): string {
   const programs =
     scope.programId !== null
       ? `program:${scope.programId}`
-      : caller.programIds === null
+      : scope.programIds === null
         ? 'every-program'
-        : `programs:${[...new Set(caller.programIds)].sort().join(',')}`;
+        : `programs:${[...new Set(scope.programIds)].sort().join(',')}`;
   return JSON.stringify([programs, scope.from, scope.to, scope.granularity, scope.timezone, filterKey(scope.filter)]);
 }
 
@@ -87,8 +175,8 @@ export function scopeKey(scope: DashboardScope, caller: Caller): string {
  * Dashboard.id: the scope key, hashed. Equal arguments seen by equal keys give equal ids (a client
  * cache merges the query's dashboard and the live pushes into one object); anything else differs.
  */
-export function dashboardId(scope: DashboardScope, caller: Caller): string {
-  return createHash('sha256').update(scopeKey(scope, caller)).digest('base64url').slice(0, 22);
+export function dashboardId(scope: AuthorizedScope): string {
+  return createHash('sha256').update(scopeKey(scope)).digest('base64url').slice(0, 22);
 }
 
 /** The series buckets; too many are refused before any data is read (only when a series is asked for). */
@@ -121,7 +209,7 @@ const spansKey = (key: BlockKey) =>
  * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans
  * is answered by one pass over the rollups, however many programs it names.
  */
-export function createBlockLoader(db: Context['services']['db'], now: () => number) {
+export function createBlockLoader(db: Services['db'], now: () => number) {
   return new DataLoader<BlockKey, Aggregate[], string>(
     async (keys) => {
       const groups = new Map<string, BlockKey[]>();
@@ -139,7 +227,7 @@ export function createBlockLoader(db: Context['services']['db'], now: () => numb
 }
 
 /** The dashboard's KPIs over its whole range, merged over its programs. */
-export async function dashboardTotals(ctx: Context, scope: DashboardScope): Promise<Aggregate> {
+export async function dashboardTotals(ctx: DashboardReader, scope: DashboardScope): Promise<Aggregate> {
   if (!scope.range) return new Aggregate();
   if (scope.everyProgram && scope.filter.length === 0)
     return (
@@ -158,7 +246,7 @@ export async function dashboardTotals(ctx: Context, scope: DashboardScope): Prom
 
 /** One point per series bucket, oldest first, empty buckets included. */
 export async function dashboardSeries(
-  ctx: Context,
+  ctx: DashboardReader,
   scope: DashboardScope,
 ): Promise<{ start: number; aggregate: Aggregate }[]> {
   const buckets = seriesSpans(scope);

@@ -4,20 +4,19 @@
  *
  * A live scope is one dashboard (programs, range, granularity, zone) as a set of subscribers sees
  * it. Subscribers whose arguments resolve to the same scope, and who may see the same programs,
- * share one scope: 5,000 viewers of one program cost one KPI computation per change, and every
+ * share one scope (it is the scope authorized at subscribe time, kept, and loaded again from
+ * itself on every change: dashboard.service.ts computeDashboard): 5,000 viewers of one program cost one KPI computation per change, and every
  * one of them receives the same DashboardView (whose KPI blocks are computed once, memoized).
  *
  * Bursts are coalesced per scope: at most one push per throttle interval, and a change that
  * arrives during a computation or inside the interval marks the scope dirty, so the last state is
  * always computed and pushed once the interval has passed.
  */
-import { Repeater, SlidingBuffer } from 'graphql-yoga';
-import type { Caller } from '../auth/caller.js';
-import { createLoaders, type Context, type Services } from '../context.js';
+import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
+import type { Services } from '../context.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
-import { shareResults } from '../realtime/shared-results.plugin.js';
-import { type DashboardView, loadDashboard } from './dashboard.schema.js';
-import { scopeKey, type DashboardArgs, type DashboardScope } from './dashboard.service.js';
+import { shareResults } from '../realtime/shared-events.js';
+import { computeDashboard, scopeKey, type AuthorizedScope, type DashboardView } from './dashboard.service.js';
 
 export interface FeedStats {
   /** Live scopes held (each with at least one subscriber). */
@@ -38,9 +37,8 @@ interface Subscriber {
 interface LiveScope {
   key: string;
   services: Services;
-  /** The scope's own arguments, zone resolved, and the caller it is recomputed as. */
-  args: DashboardArgs;
-  caller: Caller;
+  /** As authorized for its first subscriber; every subscriber's scope has the same key. */
+  scope: AuthorizedScope;
   /** Programs whose changes concern the scope; null means every program. */
   programIds: readonly string[] | null;
   subscribers: Set<Subscriber>;
@@ -76,7 +74,7 @@ export class LiveFeed {
     // One listener per channel for the whole feed, however many subscribers: a subscriber costs
     // a set entry, not a listener.
     this.listen(bus.subscribe('changes'), (notice) =>
-      this.changed(notice.programId, (live) => touchesRange(live.args, notice)),
+      this.changed(notice.programId, (live) => touchesRange(live.scope, notice)),
     );
     // A dashboard shows its programs' open alerts (activeAlerts), whatever its range.
     this.listen(bus.subscribe('alertChanged'), (alert) => this.changed(alert.program_id, () => true));
@@ -84,21 +82,22 @@ export class LiveFeed {
   }
 
   /**
-   * Joins the live scope of `scope` (already checked against `caller` by resolveScope): yields the
+   * Joins the live scope of `scope` (authorized for the subscriber by authorizeScope; `keyId` ends
+   * the subscription on its revocation): yields the
    * current dashboard at once, then the dashboard after each change in the scope. A slow consumer
    * skips intermediate states, never the last one.
    */
-  subscribe(services: Services, scope: DashboardScope, caller: Caller): AsyncIterableIterator<DashboardView> {
+  subscribe(services: Services, scope: AuthorizedScope, keyId: string | null): AsyncIterableIterator<DashboardView> {
     return new Repeater<DashboardView>(async (push, stop) => {
       const subscriber: Subscriber = {
-        keyId: caller.keyId,
+        keyId,
         push: (view) => {
           this.pushes++;
           void push(view);
         },
         end: () => stop(),
       };
-      const live = this.join(services, scope, caller, subscriber);
+      const live = this.join(services, scope, subscriber);
       await stop;
       this.leave(live, subscriber);
     }, new SlidingBuffer(1));
@@ -124,15 +123,15 @@ export class LiveFeed {
     })();
   }
 
-  private join(services: Services, scope: DashboardScope, caller: Caller, subscriber: Subscriber): LiveScope {
+  private join(services: Services, scope: AuthorizedScope, subscriber: Subscriber): LiveScope {
     if (this.closed) {
       subscriber.end();
-      return this.newScope(services, scope, caller);
+      return this.newScope(services, scope);
     }
-    const key = scopeKey(scope, caller);
+    const key = scopeKey(scope);
     let live = this.scopes.get(key);
     if (!live) {
-      live = this.newScope(services, scope, caller);
+      live = this.newScope(services, scope);
       this.scopes.set(key, live);
       this.index(live, true);
       live.subscribers.add(subscriber);
@@ -145,25 +144,12 @@ export class LiveFeed {
     return live;
   }
 
-  private newScope(services: Services, scope: DashboardScope, caller: Caller): LiveScope {
-    const programIds =
-      scope.programId !== null ? [scope.programId] : caller.programIds === null ? null : [...caller.programIds].sort();
+  private newScope(services: Services, scope: AuthorizedScope): LiveScope {
     return {
-      key: scopeKey(scope, caller),
+      key: scopeKey(scope),
       services,
-      args: {
-        programId: scope.programId,
-        from: scope.from,
-        to: scope.to,
-        granularity: scope.granularity,
-        filter: scope.filter,
-        // The default zone is left implicit: naming it would only be validated again on every change.
-        timezone:
-          scope.timezone === (scope.programId !== null ? scope.programs[0]?.timezone : 'UTC') ? null : scope.timezone,
-      },
-      // Recomputed as a reader of exactly the scope's programs, whoever subscribed first.
-      caller: { keyId: null, role: 'VIEWER', programIds },
-      programIds,
+      scope,
+      programIds: scope.programIds === null ? null : [...new Set<string>(scope.programIds)].sort(),
       subscribers: new Set(),
       latest: null,
       dirty: false,
@@ -253,19 +239,16 @@ export class LiveFeed {
 
   private async compute(live: LiveScope): Promise<DashboardView> {
     this.computations++;
-    // Fresh loaders every time: cached blocks would serve the numbers from before the change.
-    const ctx: Context = { services: live.services, caller: live.caller, loaders: createLoaders(live.services) };
-    const view = await loadDashboard(ctx, live.args);
-    await view.totals(); // computed here once, so subscribers only read the result
+    const view = await computeDashboard(live.services, live.scope);
     // Every subscriber of the scope receives this one view: equal operations execute once on it.
     return shareResults(view);
   }
 }
 
 /** Whether a change in [notice.from, notice.to) overlaps the range; an open bound takes anything. */
-export function touchesRange(args: DashboardArgs, notice: ChangeNotice): boolean {
-  if (args.from != null && notice.to <= args.from) return false;
-  if (args.to != null && notice.from >= args.to) return false;
+export function touchesRange(scope: Pick<AuthorizedScope, 'from' | 'to'>, notice: ChangeNotice): boolean {
+  if (scope.from !== null && notice.to <= scope.from) return false;
+  if (scope.to !== null && notice.from >= scope.to) return false;
   return true;
 }
 

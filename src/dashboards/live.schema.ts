@@ -1,7 +1,7 @@
 /** dashboardUpdated: the dashboard query, kept current by the live feed (feed.ts). */
 import { builder } from '../schema/builder.js';
-import { DashboardRef, type DashboardView, dashboardArgs } from './dashboard.schema.js';
-import { resolveScope } from './dashboard.service.js';
+import { DashboardRef, dashboardArgs } from './dashboard.schema.js';
+import { authorizeScope, type DashboardView } from './dashboard.service.js';
 
 builder.subscriptionFields((t) => ({
   dashboardUpdated: t.field({
@@ -10,10 +10,11 @@ builder.subscriptionFields((t) => ({
     args: dashboardArgs,
     authScopes: { read: true },
     subscribe: async (_, args, ctx) => {
-      // The same checks as the query (bad input, FORBIDDEN, NOT_FOUND), before anything is held.
+      // The same checks as the query (bad input, FORBIDDEN, NOT_FOUND), before anything is held;
+      // the feed recomputes from this scope, as it was authorized.
       const programId = args.programId == null ? null : String(args.programId);
-      const scope = await resolveScope(ctx, { ...args, programId }, ctx.services.now());
-      return ctx.services.feed.subscribe(ctx.services, scope, ctx.caller);
+      const scope = await authorizeScope(ctx, { ...args, programId });
+      return ctx.services.feed.subscribe(ctx.services, scope, ctx.caller.keyId);
     },
     resolve: (view) => view as DashboardView,
   }),

@@ -3,7 +3,7 @@
  *
  * GraphQL executes a subscription's selection once per event *per subscriber*. The live feed
  * hands every subscriber of a scope the same event object; when that object is marked with
- * shareResults(), subscribers that sent the same document and variables with the same role get
+ * shareResults() (shared-events.ts), subscribers that sent the same document and variables with the same role get
  * the same execution result, computed once. Unmarked events (anything else) execute as usual.
  *
  * Sharing is sound because a live scope is keyed by everything its dashboard depends on (programs,
@@ -20,18 +20,12 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
+import { isShared } from './shared-events.js';
 
-const shareable = new WeakSet<object>();
 /** Results computed per event: operation key → result. Dropped with the event. */
 const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
-
-/** Marks a live event as the same for all its receivers, so their executions may be shared. */
-export function shareResults<T extends object>(event: T): T {
-  shareable.add(event);
-  return event;
-}
 
 /** Yoga caches parsed documents by query text, so equal queries arrive as one DocumentNode. */
 function operationKey(args: ExecutionArgs): string {
@@ -60,8 +54,7 @@ export function useSharedLiveResults(): Plugin<Context> {
         if (!(Symbol.asyncIterator in stream)) return stream;
         const key = operationKey(args);
         return mapEvents(stream[Symbol.asyncIterator](), (event) => {
-          if (typeof event !== 'object' || event === null || !shareable.has(event))
-            return execute({ ...args, rootValue: event });
+          if (!isShared(event)) return execute({ ...args, rootValue: event });
           let byOperation = results.get(event);
           if (!byOperation) results.set(event, (byOperation = new Map()));
           let result = byOperation.get(key);

@@ -66,7 +66,7 @@ async function checkFilterKeys(
 }
 
 /** Whether `key` is a dimension some program of the scope declares (or "program", for breakdowns). */
-export async function declaresDimension(ctx: Context, scope: Scope, key: string): Promise<boolean> {
+export async function declaresDimension(ctx: Pick<Context, 'loaders'>, scope: Scope, key: string): Promise<boolean> {
   for (const dimensions of await ctx.loaders.dimensions.loadMany(scope.programs.map((p) => p.id))) {
     if (dimensions instanceof Error) throw dimensions;
     if (dimensions.some((d) => d.key === key)) return true;

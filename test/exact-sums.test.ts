@@ -96,6 +96,19 @@ describe('ExactSum', () => {
     );
   });
 
+  it('divides by the count rounded once, when a tiny value tips a tie', () => {
+    // The sum is 4 + 2^-51 + 2^-140, so the mean is 1 + 2^-53 + 2^-142: just above the tie between 1
+    // and 1 + 2^-52. A quotient corrected by a rounded remainder lands on the tie and rounds to 1.
+    const live = [2 ** -140, 2 ** -51, 2, 2];
+    const sum = new ExactSum();
+    for (const v of live) sum.add(v);
+    expect(exactMean(live)).toBe(1 + 2 ** -52);
+    expect(sum.dividedBy(live.length)).toBe(1 + 2 ** -52);
+    sum.add(-(2 ** -140));
+    // Without it the mean is the tie itself, and rounds to even.
+    expect(sum.dividedBy(live.length)).toBe(1);
+  });
+
   it('rounds a sum to the nearest double, ties to even', () => {
     const sum = new ExactSum();
     for (const v of [1, 2 ** -53, 2 ** -105]) sum.add(v);

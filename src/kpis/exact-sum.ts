@@ -79,16 +79,36 @@ export class ExactSum {
   }
 
   /**
-   * The sum divided by `n`, rounded once: the quotient of the rounded sum, corrected by the exact
-   * remainder, so a mean that is a double comes out as that double (a target equal to it is met).
+   * The sum divided by `n`, rounded once to the nearest double (ties to even), so a mean that is a
+   * double comes out as that double (a target equal to it is met). The quotient of the rounded sum,
+   * corrected by the exact remainder, is within an ulp; the midpoints beside it are then compared
+   * with the exact sum, because the correction is itself rounded and can miss a near-tie.
    */
   dividedBy(n: number): number {
-    const q = this.value() / n;
+    let q = this.value() / n;
     if (!Number.isFinite(q) || q === 0) return q;
     // sum − q·n, exactly.
     const remainder = this.copy();
     addProduct(remainder, q, n, -1);
-    return q + remainder.value() / n;
+    q += remainder.value() / n;
+    const up = nextAfter(q, 1);
+    const above = this.sideOfMidpoint(q, up, n);
+    if (above > 0) return up;
+    if (above === 0) return even(q, up);
+    const down = nextAfter(q, -1);
+    const below = this.sideOfMidpoint(down, q, n);
+    if (below < 0) return down;
+    if (below === 0) return even(down, q);
+    return q;
+  }
+
+  /** The sign of sum/n − (a + b)/2, exactly: of 2·sum − a·n − b·n. */
+  private sideOfMidpoint(a: number, b: number, n: number): number {
+    const twice = this.copy();
+    twice.merge(this);
+    addProduct(twice, a, n, -1);
+    addProduct(twice, b, n, -1);
+    return Math.sign(twice.value());
   }
 
   copy(): ExactSum {
@@ -127,6 +147,23 @@ export class ExactSum {
   footprint(): number {
     return 32 + 8 * this.parts.length;
   }
+}
+
+const BITS = new Float64Array(1);
+const BITS_INT = new BigInt64Array(BITS.buffer);
+
+/** The neighbouring double of a finite, non-zero `x` towards +∞ (direction 1) or −∞ (direction -1). */
+function nextAfter(x: number, direction: 1 | -1): number {
+  BITS[0] = x;
+  // A double's bits, read as an integer, step by one ulp: up in magnitude on x's own side of zero.
+  BITS_INT[0] += (x > 0) === (direction > 0) ? 1n : -1n;
+  return BITS[0];
+}
+
+/** Of two neighbouring doubles, the one whose last mantissa bit is 0. */
+function even(a: number, b: number): number {
+  BITS[0] = a;
+  return (BITS_INT[0] & 1n) === 0n ? a : b;
 }
 
 /** 2^27 + 1: splits a double into two halves of 26 bits whose products are exact. */

@@ -156,7 +156,7 @@ const BITS_INT = new BigInt64Array(BITS.buffer);
 function nextAfter(x: number, direction: 1 | -1): number {
   BITS[0] = x;
   // A double's bits, read as an integer, step by one ulp: up in magnitude on x's own side of zero.
-  BITS_INT[0] += (x > 0) === (direction > 0) ? 1n : -1n;
+  BITS_INT[0] += x > 0 === direction > 0 ? 1n : -1n;
   return BITS[0];
 }
 

@@ -1,8 +1,10 @@
 /** The one description of every table, as Kysely sees it. Instants are UTC epoch milliseconds. */
 import type { Kysely, Transaction } from 'kysely';
+import type { EventKind } from '../kpis/registry.js';
+
+export type { EventKind };
 
 export type Role = 'ADMIN' | 'INTEGRATION' | 'VIEWER';
-export type EventKind = 'RESOLUTION_TIME' | 'SATISFACTION' | 'CONFLICT';
 
 export interface ProgramTable {
   id: string;

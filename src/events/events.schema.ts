@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { EVENT_KINDS } from '../kpis/registry.js';
 import { canSeeOwned, visibleProgram } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
@@ -8,7 +9,7 @@ import { fieldError, parseAttributes, type Attribute } from './attributes.js';
 import { MAX_BATCH, validateEvent, type EventInput, type ValidEvent } from './validate.js';
 
 export const EventKindEnum = builder.enumType('EventKind', {
-  values: ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const,
+  values: EVENT_KINDS,
 });
 
 const instant = (value: number | null) => (value === null ? null : Number(value));

@@ -4,6 +4,7 @@
  */
 import type { EventKind } from '../db/types.js';
 import { badInput } from '../schema/errors.js';
+import { EVENT_VALUE_RANGES } from '../kpis/registry.js';
 import { MINUTE } from '../kpis/time.js';
 import { encodeAttributes, type Attribute } from './attributes.js';
 
@@ -47,11 +48,6 @@ function lengthWithin(text: string, min: number, max: number): boolean {
 /** No control, format, surrogate, private-use or unassigned characters. */
 const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]*$/u;
 
-const VALUE_RULES: Record<Exclude<EventKind, 'CONFLICT'>, { min: number; max: number }> = {
-  RESOLUTION_TIME: { min: 0, max: 36_500 },
-  SATISFACTION: { min: 1, max: 5 },
-};
-
 /** The error naming `${prefix}${name}`. A plain function, not a closure over prefix: this runs per event. */
 function failure(prefix: string, name: string, rule: string) {
   if (!prefix) return badInput(name, rule);
@@ -72,10 +68,11 @@ export function validateEvent(input: EventInput, now: number, prefix = '', value
 
   let value: number | null = null;
   const valueName = valueField ?? 'value';
-  if (input.kind === 'CONFLICT') {
-    if (input.value != null) throw failure(prefix, valueName, 'must be null for CONFLICT');
+  const range = EVENT_VALUE_RANGES[input.kind];
+  if (range === null) {
+    if (input.value != null) throw failure(prefix, valueName, `must be null for ${input.kind}`);
   } else {
-    const { min, max } = VALUE_RULES[input.kind];
+    const { min, max } = range;
     if (input.value == null) throw failure(prefix, valueName, `is required for ${input.kind}`);
     if (!Number.isFinite(input.value)) throw failure(prefix, valueName, 'must be a finite number');
     if (input.value < min || input.value > max) throw failure(prefix, valueName, `must be between ${min} and ${max}`);

@@ -13,6 +13,21 @@ export type KpiKey =
   | 'TOTAL_CONFLICTS'
   | 'CONFLICT_RATE';
 
+/** The kinds of raw event, in the order of the EventKind enum. */
+export const EVENT_KINDS = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Resolution times are days, up to a century. */
+const RESOLUTION_DAYS = { min: 0, max: 36_500 };
+const SATISFACTION_SCORE = { min: 1, max: 5 };
+
+/** The values each kind of event carries, inclusive; null for a kind that carries none. */
+export const EVENT_VALUE_RANGES: Readonly<Record<EventKind, { min: number; max: number } | null>> = {
+  RESOLUTION_TIME: RESOLUTION_DAYS,
+  SATISFACTION: SATISFACTION_SCORE,
+  CONFLICT: null,
+};
+
 export interface KpiDefinition {
   key: KpiKey;
   /** The Dashboard field that carries it. */
@@ -43,7 +58,7 @@ export const KPIS: readonly KpiDefinition[] = [
     label: 'Average resolution time',
     unit: 'days',
     better: 'lower',
-    range: { min: 0, max: 36_500 },
+    range: RESOLUTION_DAYS,
     compute: (a) => a.resMean(),
   },
   {
@@ -52,7 +67,7 @@ export const KPIS: readonly KpiDefinition[] = [
     label: 'Median resolution time',
     unit: 'days',
     better: 'lower',
-    range: { min: 0, max: 36_500 },
+    range: RESOLUTION_DAYS,
     compute: (a) => a.resHist.quantile(PERCENTILES[0]),
   },
   {
@@ -61,7 +76,7 @@ export const KPIS: readonly KpiDefinition[] = [
     label: '90th percentile resolution time',
     unit: 'days',
     better: 'lower',
-    range: { min: 0, max: 36_500 },
+    range: RESOLUTION_DAYS,
     compute: (a) => a.resHist.quantile(PERCENTILES[1]),
   },
   {
@@ -70,7 +85,7 @@ export const KPIS: readonly KpiDefinition[] = [
     label: 'Average satisfaction',
     unit: 'score',
     better: 'higher',
-    range: { min: 1, max: 5 },
+    range: SATISFACTION_SCORE,
     compute: (a) => a.satMean(),
   },
   {

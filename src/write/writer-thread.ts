@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import type { EventWriter } from './event-writer.js';
-import type { EventKind } from '../db/types.js';
+import { EVENT_KINDS } from '../kpis/registry.js';
 import type { ValidEvent } from '../events/validate.js';
 import type { ProgramZones, RecordOutcome, UnitInput, Written } from './write-units.js';
 
@@ -21,8 +21,6 @@ interface Transferred {
 export type Request =
   | { type: 'write'; id: number; units: PackedUnits; zones: ProgramZones; now: number }
   | { type: 'close' };
-
-const KINDS: readonly EventKind[] = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'];
 
 /**
  * Units as columns: a message copies typed arrays and arrays of strings several times faster than
@@ -66,7 +64,7 @@ export function packUnits(units: UnitInput[]): PackedUnits {
   let i = 0;
   for (const unit of units) {
     for (const e of unit.events) {
-      packed.kinds[i] = KINDS.indexOf(e.kind);
+      packed.kinds[i] = EVENT_KINDS.indexOf(e.kind);
       packed.programIds[i] = e.programId;
       packed.caseIds[i] = e.caseId;
       packed.values[i] = e.value ?? Number.NaN;
@@ -89,7 +87,7 @@ export function unpackUnits(packed: PackedUnits): UnitInput[] {
     events: Array.from({ length: count }, (): ValidEvent => {
       const value = packed.values[i];
       const event: ValidEvent = {
-        kind: KINDS[packed.kinds[i]],
+        kind: EVENT_KINDS[packed.kinds[i]],
         programId: packed.programIds[i],
         caseId: packed.caseIds[i],
         value: Number.isNaN(value) ? null : value,

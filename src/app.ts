@@ -20,6 +20,7 @@ import { openEventWriter, Recorder } from './write/index.js';
 import { admission } from './health/admission.js';
 import { databaseCheck, NotReady, Readiness, useReadiness } from './health/readiness.js';
 import { createRequestHandler } from './http/request-handler.js';
+import { GRAPHQL_ENDPOINT } from './http/routes.js';
 import { WEB_ROOT } from './http/static-files.js';
 import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -96,7 +97,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const requests = admission(
     createRequestHandler({
       yoga,
-      graphqlEndpoint: yoga.graphqlEndpoint,
       metrics,
       logger,
       config,
@@ -169,7 +169,7 @@ function createGraphQL(
 ) {
   return createYoga<ServerContext, Context>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     healthCheckEndpoint: '/health',
     landingPage: false,
     // GraphiQL from an installed package (no CDN: it works on a closed network). Subscriptions go

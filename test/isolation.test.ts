@@ -5,6 +5,9 @@
  * alert, a rule, a target, a webhook, an event, a key, or an all-programs scope — and gets
  * FORBIDDEN / NOT_FOUND, or an answer with nothing of bravo in it. A refused mutation must leave
  * the whole world as it was. A new root field without a row fails the first test.
+ *
+ * HTTP_MATRIX does the same for every HTTP route of src/http/routes.ts, sent over a real socket
+ * through the request handler: a new route without a row fails its first test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { HTTP_ROUTES, PAGE_ROUTE } from '../src/http/routes.js';
 import { schema } from '../src/schema/index.js';
 import { ADMIN_KEY, freshDatabaseUrl, testDialect } from './helpers/app.js';
 import { connect, type LiveClient } from './helpers/ws.js';
@@ -31,7 +35,10 @@ interface Answer {
 
 interface World {
   app: App;
+  /** ws://… of the listening server. */
   url: string;
+  /** http://… of the listening server. */
+  httpUrl: string;
   keys: Record<KeyName | 'viewerB', { secret: string; id: string }>;
   ids: {
     bRule: string;
@@ -549,6 +556,58 @@ const MATRIX: Record<string, Row> = {
   },
 };
 
+/** One attempt over HTTP by a key limited to alpha (or by no key) to reach bravo. */
+interface HttpProbe {
+  name: string;
+  key: KeyName | null;
+  method: string;
+  /** Path and query string. */
+  path: (w: World) => string;
+  body?: (w: World) => { type: string; text: string };
+  /** REFUSED: 401, 403 or 404. NOTHING: a 2xx answer without bravo in it. */
+  expect: 'REFUSED' | 'NOTHING';
+  check?: (text: string, w: World) => void;
+}
+
+type HttpRow = { none: string } | { probes: HttpProbe[] };
+
+/** Every HTTP route (src/http/routes.ts) by its path, `*` for the page's files: how it keeps bravo out. */
+const HTTP_MATRIX: Record<string, HttpRow> = {
+  '/graphql': { none: 'every field it serves has its own row in MATRIX above' },
+  '/health': {
+    probes: [
+      { name: 'liveness holds no program data', key: null, method: 'GET', path: () => '/health', expect: 'NOTHING' },
+    ],
+  },
+  '/ready': {
+    probes: [
+      { name: 'readiness holds no program data', key: null, method: 'GET', path: () => '/ready', expect: 'NOTHING' },
+    ],
+  },
+  '/metrics': {
+    probes: [
+      {
+        name: "an admin of alpha scrapes: alpha's KPIs, none of bravo's",
+        key: 'adminA',
+        method: 'GET',
+        path: () => '/metrics',
+        expect: 'NOTHING',
+        check: (text) => expect(text).toContain(`kpi_value{program="${A}"`),
+      },
+      { name: 'a viewer of alpha scrapes', key: 'viewerA', method: 'GET', path: () => '/metrics', expect: 'REFUSED' },
+      {
+        name: 'an integration key of alpha scrapes',
+        key: 'integrationA',
+        method: 'GET',
+        path: () => '/metrics',
+        expect: 'REFUSED',
+      },
+      { name: 'no key', key: null, method: 'GET', path: () => '/metrics', expect: 'REFUSED' },
+    ],
+  },
+  '*': { none: "the page's built files (web/dist): the same for every caller, data comes only through /graphql" },
+};
+
 // ---- the world: alpha and bravo, each with events, an alert, a rule; bravo with a target and webhooks
 
 let world: World;
@@ -680,7 +739,7 @@ beforeAll(async () => {
     unscopedKey,
   };
   const markers = [B, 'case-bravo', bRule, ids.bAlert, ids.bTarget, bWebhook, keys.viewerB.id, unscopedKey];
-  world = { app, url: url.replace(/^http/, 'ws'), keys, ids, markers, send };
+  world = { app, url: url.replace(/^http/, 'ws'), httpUrl: url, keys, ids, markers, send };
 }, 60_000);
 
 afterAll(async () => {
@@ -778,5 +837,43 @@ describe('the isolation matrix', () => {
   const lives = Object.entries(MATRIX).flatMap(([field, row]) => ('live' in row ? [[field, row.live] as const] : []));
   it.each(lives)('%s keeps bravo out of a live stream', async (_, live) => {
     await live(world);
+  });
+});
+
+describe('the isolation matrix over HTTP routes', () => {
+  const paths = [...HTTP_ROUTES, PAGE_ROUTE].map((route) => route.path);
+
+  it('has a row for every HTTP route of src/http/routes.ts, and none for a route that is gone', () => {
+    expect(
+      paths.filter((route) => !(route in HTTP_MATRIX)),
+      'routes without a row in HTTP_MATRIX: add a probe, or say why they hold no program data',
+    ).toEqual([]);
+    expect(Object.keys(HTTP_MATRIX).filter((route) => !paths.includes(route))).toEqual([]);
+  });
+
+  const probes = Object.entries(HTTP_MATRIX).flatMap(([route, row]) =>
+    'probes' in row
+      ? row.probes.map((probe) => [`${route}: ${probe.name} (${probe.key ?? 'no key'})`, probe] as const)
+      : [],
+  );
+  it.each(probes)('%s', async (_, probe) => {
+    const w = world;
+    const body = probe.body?.(w);
+    const headers: Record<string, string> = {};
+    if (probe.key) headers.authorization = `Bearer ${w.keys[probe.key].secret}`;
+    if (body) headers['content-type'] = body.type;
+    const response = await fetch(new URL(probe.path(w), w.httpUrl), {
+      method: probe.method,
+      headers,
+      body: body?.text,
+    });
+    const text = await response.text();
+    if (probe.expect === 'REFUSED') expect([401, 403, 404], text).toContain(response.status);
+    else {
+      expect(response.status, text).toBeGreaterThanOrEqual(200);
+      expect(response.status, text).toBeLessThan(300);
+      probe.check?.(text, w);
+    }
+    expectNothingOf(w, text);
   });
 });

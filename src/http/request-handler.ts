@@ -1,36 +1,17 @@
 /**
- * Every HTTP request's one way in: a request id, a JSON log line and the request metrics, then
- * `/metrics`, the GraphQL endpoint (and /health, /ready), or the dashboard page's files.
+ * Every HTTP request's one way in: a request id, a JSON log line and the request metrics, then the
+ * route of src/http/routes.ts that its path names (the page's files for any other path).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sameSecret } from '../auth/keys.repository.js';
-import type { Config } from '../config.js';
-import type { Services } from '../context.js';
-import { requestIdOf, type Logger } from '../metrics/logger.js';
-import type { Metrics } from '../metrics/metrics.js';
+import { requestIdOf } from '../metrics/logger.js';
 import { compressAnswers } from './compression.js';
-import { serveStatic } from './static-files.js';
+import { PAGE_ROUTE, routeFor, type RouteParts } from './routes.js';
 
-export interface RequestHandlerParts {
-  yoga: (req: IncomingMessage, res: ServerResponse) => unknown;
-  graphqlEndpoint: string;
-  metrics: Metrics;
-  logger: Logger;
-  config: Config;
-  services: Services;
-  /** The built page (web/dist); null serves no page. */
-  webRoot: string | null;
-}
+export type RequestHandlerParts = RouteParts;
 
 export function createRequestHandler(parts: RequestHandlerParts) {
-  const { yoga, graphqlEndpoint, metrics, logger, webRoot, config } = parts;
+  const { metrics, logger } = parts;
   const compress = compressAnswers();
-
-  /** Few, fixed route labels, so the metrics' label sets stay small whatever paths are asked for. */
-  const routeOf = (pathname: string) =>
-    pathname === graphqlEndpoint || pathname === '/health' || pathname === '/ready' || pathname === '/metrics'
-      ? pathname
-      : 'page';
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -39,10 +20,12 @@ export function createRequestHandler(parts: RequestHandlerParts) {
     req.headers['x-request-id'] = reqId;
     res.setHeader('x-request-id', reqId);
     const pathname = (req.url ?? '/').split('?')[0];
-    const route = routeOf(pathname);
+    const route = routeFor(pathname);
+    // Few, fixed labels, so the metrics' label sets stay small whatever paths are asked for.
+    const label = route === PAGE_ROUTE ? 'page' : route.path;
     res.once('close', () => {
       const seconds = (performance.now() - started) / 1000;
-      metrics.observeRequest(req.method ?? 'GET', route, res.statusCode, seconds);
+      metrics.observeRequest(req.method ?? 'GET', label, res.statusCode, seconds);
       const line = {
         reqId,
         method: req.method,
@@ -52,59 +35,22 @@ export function createRequestHandler(parts: RequestHandlerParts) {
         aborted: !res.writableFinished,
       };
       if (res.statusCode >= 500) logger.error(line, 'request');
-      else if (route === '/health' || route === '/ready' || route === '/metrics') logger.debug(line, 'request');
+      else if (route.quiet) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
 
     try {
-      // /health and /ready answer a few bytes; everything else may be large enough to compress.
-      if (route !== '/health' && route !== '/ready') await compress(req, res);
-      if (route === '/metrics') return await serveMetrics(parts, req, res);
-      if (
-        route === 'page' &&
-        webRoot &&
-        (req.method === 'GET' || req.method === 'HEAD') &&
-        (await serveStatic(webRoot, req, res, { production: config.production }))
-      )
+      // Any other path may be a file of the page, or yoga's 404: the page route checks for itself.
+      if (route !== PAGE_ROUTE && !route.methods.includes(req.method ?? 'GET')) {
+        res.writeHead(405, { allow: route.methods.join(', ') }).end();
         return;
-      await yoga(req, res);
+      }
+      if (route.compress) await compress(req, res);
+      await route.handle(req, res, parts);
     } catch (error) {
       logger.error({ reqId, err: error }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error\n');
     }
   };
-}
-
-/**
- * `/metrics` holds every program's KPIs, so it is never open: Prometheus sends
- * `Authorization: Bearer <METRICS_TOKEN>` (or an ADMIN key, e.g. in development).
- */
-async function serveMetrics(
-  { metrics, config, services }: RequestHandlerParts,
-  req: IncomingMessage,
-  res: ServerResponse,
-) {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    return;
-  }
-  const authorization = req.headers.authorization ?? null;
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-  let allowed = Boolean(token && config.metricsToken && sameSecret(token, config.metricsToken));
-  // METRICS_TOKEN reads every program; an ADMIN key only the programs it is limited to.
-  let programIds: readonly string[] | null = null;
-  if (!allowed && token) {
-    const caller = await services.authenticator.authenticate(authorization).catch(() => null);
-    allowed = caller?.role === 'ADMIN';
-    programIds = caller?.programIds ?? null;
-  }
-  if (!allowed) {
-    res.writeHead(401, { 'www-authenticate': 'Bearer realm="metrics"', 'content-type': 'text/plain' });
-    res.end('metrics need "Authorization: Bearer <METRICS_TOKEN or an ADMIN key>"\n');
-    return;
-  }
-  const body = await metrics.render(programIds);
-  res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : body);
 }

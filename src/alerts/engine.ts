@@ -18,6 +18,7 @@ import type { EventBus } from '../realtime/pubsub.js';
 import { listRules, openAlerts, type Alert, type AlertRule } from './alerts.repository.js';
 import { StaleAlertError, type AlertWriter } from './alerts.service.js';
 import { evaluate } from './evaluate.js';
+import { groupBy } from '../util/group-by.js';
 
 export interface EngineOptions {
   /** How often every rule is judged as windows slide. */
@@ -204,9 +205,3 @@ export class AlertEngine {
 const openKey = (ruleId: string, programId: string, groupKey: string) => `${ruleId}|${programId}|${groupKey}`;
 
 const appliesTo = (rule: AlertRule, program: Program) => rule.program_id === null || rule.program_id === program.id;
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
-  return groups;
-}

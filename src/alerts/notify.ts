@@ -9,6 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { exponentialBackoff } from '../client/retry.js';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../metrics/logger.js';
 import {
@@ -64,8 +65,7 @@ export interface DeliveryOptions {
 
 /** Exponential backoff with "equal jitter": half the delay fixed, half random, never above the cap. */
 export function backoffDelay(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
-  const delay = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(delay / 2 + random() * (delay / 2));
+  return Math.round(exponentialBackoff(Math.max(0, attempt - 1), baseMs, capMs, 0.5, random));
 }
 
 /** What the worker reports after each recorded attempt (logs and tests listen). */

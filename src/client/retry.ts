@@ -19,6 +19,23 @@ export function isTransientStatus(status: number): boolean {
 }
 
 /**
+ * The one backoff rule, for the client and for webhook delivery (alerts/notify.ts); it lives here
+ * because the client imports nothing outside its folder. The window doubles from `baseMs` with each
+ * attempt (counted from 0) up to `capMs`; the wait is `fixedShare` of the window plus a random part
+ * of the rest (0: full jitter, 0.5: equal jitter). Unrounded: each caller rounds as it needs.
+ */
+export function exponentialBackoff(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  fixedShare: number,
+  random: () => number,
+): number {
+  const window = Math.min(capMs, baseMs * 2 ** attempt);
+  return window * fixedShare + random() * (window * (1 - fixedShare));
+}
+
+/**
  * The wait before try number `attempt + 1` (attempt counts from 0). A Retry-After header (seconds
  * or an HTTP date) is honoured when it asks for longer, within maxDelayMs × 6.
  */
@@ -28,8 +45,7 @@ export function backoffDelay(
   retryAfter?: string | null,
   random = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  const jittered = Math.floor(random() * ceiling);
+  const jittered = Math.floor(exponentialBackoff(attempt, policy.baseDelayMs, policy.maxDelayMs, 0, random));
   const asked = parseRetryAfter(retryAfter);
   return asked === null ? jittered : Math.max(jittered, Math.min(asked, policy.maxDelayMs * 6));
 }

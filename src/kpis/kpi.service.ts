@@ -17,6 +17,7 @@ import {
 } from './rollup-levels.js';
 import { mergeRow, readRollups } from './rollups.repository.js';
 import { HOUR, type Interval } from './time.js';
+import { groupBy } from '../util/group-by.js';
 
 export interface ProgramRef {
   id: string;
@@ -290,15 +291,4 @@ function pieceAt(pieces: Piece[], t: number): Piece | undefined {
     else return piece;
   }
   return undefined;
-}
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }

@@ -5,6 +5,7 @@ import {
   CreateProgramWithDimensionsDocument,
   CreateWebhookDocument,
   DeleteAlertRuleDocument,
+  FilteredActiveAlertsDocument,
   FilteredFiscalScorecardDocument,
   FilteredScorecardDocument,
   GroupedAlertsDocument,
@@ -227,6 +228,55 @@ describe('alert rules with a filter and groupBy', () => {
     const bodies = await t.app.services.db.selectFrom('notifications').select('body').execute();
     expect(bodies.map((b) => JSON.parse(b.body).alert.groupValue).sort()).toEqual(['North', 'South']);
     expect(JSON.parse(bodies[0].body).rule.groupBy).toBe('office');
+  });
+
+  it('show on a filtered dashboard only the alerts about events within its filter', async () => {
+    const t = await setup();
+    // The default rule (average over 7 days above 7) holds at 6.8; these two fire.
+    await t.ok(CreateGroupedRuleDocument, {
+      input: {
+        name: 'Slow office',
+        programId: 'HA',
+        kpi: 'AVG_RESOLUTION_TIME',
+        comparator: 'GT',
+        threshold: 2.5,
+        windowDays: 7,
+        groupBy: 'office',
+      },
+    });
+    await t.ok(CreateGroupedRuleDocument, {
+      input: {
+        name: 'Slow phone',
+        programId: 'HA',
+        kpi: 'AVG_RESOLUTION_TIME',
+        comparator: 'GT',
+        threshold: 7,
+        windowDays: 7,
+        filter: [{ key: 'channel', values: ['phone'] }],
+      },
+    });
+    await judge(t);
+    const shown = async (filter: { key: string; values: string[] }[] | null) => {
+      const { dashboard } = await t.ok(FilteredActiveAlertsDocument, { programId: 'HA', filter });
+      return dashboard.activeAlerts
+        .map((a) => `${a.rule.name}${a.groupValue === null ? '' : `:${a.groupValue}`}`)
+        .sort();
+    };
+    expect(await shown(null)).toEqual(['Slow office:North', 'Slow office:South', 'Slow phone']);
+    expect(await shown([{ key: 'office', values: ['South'] }])).toEqual(['Slow office:South']);
+    expect(await shown([{ key: 'office', values: ['North', 'South'] }])).toEqual([
+      'Slow office:North',
+      'Slow office:South',
+    ]);
+    expect(await shown([{ key: 'channel', values: ['phone'] }])).toEqual(['Slow phone']);
+    expect(await shown([{ key: 'channel', values: ['phone', 'web'] }])).toEqual(['Slow phone']);
+    // Both keys named: an alert must be narrowed on both, which none of these is.
+    expect(
+      await shown([
+        { key: 'channel', values: ['phone'] },
+        { key: 'office', values: ['South'] },
+      ]),
+    ).toEqual([]);
   });
 
   it('refuse a groupBy that is not a dimension and a filter key none declares, storing nothing', async () => {

@@ -8,7 +8,7 @@ import { KpiEnum } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
 import { canSeeOwned, visibleOwned, visibleProgram, visibleProgramIds } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
-import { filterKey, parseFilterKey } from '../scope/filter.js';
+import { type AttributeFilter, filterKey, implies, normalizeFilter, parseFilterKey } from '../scope/filter.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
 import { checkedScope, declaresDimension } from '../scope/scope.js';
 import { badInput, notFound } from '../schema/errors.js';
@@ -272,12 +272,31 @@ builder.queryFields((t) => ({
 builder.objectField(DashboardRef, 'activeAlerts', (t) =>
   t.field({
     type: [AlertRef],
-    description: "PENDING and FIRING alerts of the dashboard's programs.",
+    description:
+      "PENDING and FIRING alerts of the dashboard's programs. On a filtered dashboard, only the alerts about events within its filter: those of rules whose filter (with the alert's groupValue, for a groupBy rule) allows only values the dashboard's filter allows, for every key it names.",
     // The dashboard's programs are already narrowed to what the caller may see.
-    resolve: (dashboard, _, ctx) =>
-      openAlerts(ctx.services.db, { programIds: dashboard.scope.programs.map((p) => p.id) }),
+    resolve: async (dashboard, _, ctx) => {
+      const alerts = await openAlerts(ctx.services.db, { programIds: dashboard.scope.programs.map((p) => p.id) });
+      const { filter } = dashboard.scope;
+      if (filter.length === 0) return alerts;
+      const rules = new Map(
+        (await rulesByIds(ctx.services.db, [...new Set(alerts.map((a) => a.rule_id))])).map((r) => [r.id, r]),
+      );
+      return alerts.filter((alert) => {
+        const rule = rules.get(alert.rule_id);
+        return rule !== undefined && implies(alertFilter(rule, alert), filter);
+      });
+    },
   }),
 );
+
+/** The events an alert is about: its rule's filter, narrowed to its group value for a groupBy rule. */
+function alertFilter(rule: AlertRule, alert: Alert): AttributeFilter[] {
+  const filter = parseFilterKey(rule.filter);
+  const value = groupValueOf(alert);
+  if (rule.group_by === null || value === null) return filter;
+  return normalizeFilter([...filter, { key: rule.group_by, values: [value] }]);
+}
 
 // ---- mutations
 

@@ -59,3 +59,18 @@ export function matcher(filter: readonly AttributeFilter[]): (attributes: Record
     return true;
   };
 }
+
+/**
+ * Whether every event that satisfies `inner` satisfies `outer` too (both in normal form): each key
+ * `outer` names, `inner` names as well, with values among `outer`'s. Decided on the filters alone,
+ * never on the events stored.
+ */
+export function implies(inner: readonly AttributeFilter[], outer: readonly AttributeFilter[]): boolean {
+  const innerValues = new Map(inner.map((f) => [f.key, f.values]));
+  return outer.every((f) => {
+    const values = innerValues.get(f.key);
+    if (!values) return false;
+    const allowed = new Set(f.values);
+    return values.every((v) => allowed.has(v));
+  });
+}

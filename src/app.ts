@@ -26,6 +26,7 @@ import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createEventBus } from './realtime/pubsub.js';
 import { resyncOnReconnect } from './realtime/redis-resync.js';
+import { endSubscriptionsOnRevocation } from './realtime/end-on-revocation.js';
 import { useSharedLiveResults } from './realtime/shared-results.plugin.js';
 import { subscriptionAdmission } from './realtime/subscription-admission.js';
 import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
@@ -195,6 +196,8 @@ function createGraphQL(
       useSharedLiveResults(),
       // After useSharedLiveResults: it wraps the subscribe function that really runs.
       observers.subscriptions,
+      // After them too: ends each subscriber's own stream when its key is revoked (SSE and WebSocket).
+      endSubscriptionsOnRevocation(services.pubsub),
       observers.readiness,
       compiledMutations(),
     ],

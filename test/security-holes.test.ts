@@ -241,3 +241,42 @@ describe('subscriptions per socket', () => {
     expect((await fourth.next()).errors).toBeUndefined();
   });
 });
+
+describe('revocation over server-sent events', () => {
+  it('ends an alertChanged stream when its key is revoked, and a later FIRING alert never reaches it', async () => {
+    const t = await testApp();
+    await t.program('HA');
+    const key = await t.key('VIEWER', ['HA']);
+    const [{ id: keyId }] = (await send(t, '{ apiKeys { id } }')).data!.apiKeys as { id: string }[];
+    const response = await t.app.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: 'subscription { alertChanged { id state programId } }' }),
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    // The first read pulls the stream, which then subscribes to the bus (the revocation's round trip
+    // below comes after): from here on every alert it may see would arrive.
+    let reading = reader.read();
+
+    expect(
+      (await send(t, 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: keyId })).errors,
+    ).toBeUndefined();
+    // The default rule fires on HA: before the fix this alert was the stream's next message.
+    for (const caseId of ['c1', 'c2'])
+      await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId, days: 30 } });
+    await t.app.services.alerts.engine.judge(null);
+    expect((await send(t, '{ alerts { state } }')).data!.alerts).toEqual([{ state: 'FIRING' }]);
+
+    let text = '';
+    let ended = false;
+    while (!ended && !text.includes('FIRING')) {
+      const { done, value } = await reading;
+      reading = reader.read();
+      ended = done;
+      if (value) text += new TextDecoder().decode(value);
+    }
+    expect(text).not.toContain('FIRING');
+    expect(ended).toBe(true);
+  });
+});

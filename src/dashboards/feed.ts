@@ -29,7 +29,6 @@ export interface FeedStats {
 }
 
 interface Subscriber {
-  keyId: string | null;
   push(view: DashboardView): void;
   end(): void;
 }
@@ -78,19 +77,16 @@ export class LiveFeed {
     );
     // A dashboard shows its programs' open alerts (activeAlerts), whatever its range.
     this.listen(bus.subscribe('alertChanged'), (alert) => this.changed(alert.program_id, () => true));
-    this.listen(bus.subscribe('keyRevoked'), (keyId) => this.revoked(keyId));
   }
 
   /**
-   * Joins the live scope of `scope` (authorized for the subscriber by authorizeScope; `keyId` ends
-   * the subscription on its revocation): yields the
-   * current dashboard at once, then the dashboard after each change in the scope. A slow consumer
+   * Joins the live scope of `scope` (authorized for the subscriber by authorizeScope; a revoked
+   * key's subscription is ended by src/realtime/end-on-revocation.ts): yields the current dashboard at once, then the dashboard after each change in the scope. A slow consumer
    * skips intermediate states, never the last one.
    */
-  subscribe(services: Services, scope: AuthorizedScope, keyId: string | null): AsyncIterableIterator<DashboardView> {
+  subscribe(services: Services, scope: AuthorizedScope): AsyncIterableIterator<DashboardView> {
     return new Repeater<DashboardView>(async (push, stop) => {
       const subscriber: Subscriber = {
-        keyId,
         push: (view) => {
           this.pushes++;
           void push(view);
@@ -199,12 +195,6 @@ export class LiveFeed {
         live.dirty = true;
         this.schedule(live);
       }
-    }
-  }
-
-  private revoked(keyId: string) {
-    for (const live of [...this.scopes.values()]) {
-      for (const subscriber of [...live.subscribers]) if (subscriber.keyId === keyId) subscriber.end();
     }
   }
 

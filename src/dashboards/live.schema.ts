@@ -14,7 +14,7 @@ builder.subscriptionFields((t) => ({
       // the feed recomputes from this scope, as it was authorized.
       const programId = args.programId == null ? null : String(args.programId);
       const scope = await authorizeScope(ctx, { ...args, programId });
-      return ctx.services.feed.subscribe(ctx.services, scope, ctx.caller.keyId);
+      return ctx.services.feed.subscribe(ctx.services, scope);
     },
     resolve: (view) => view as DashboardView,
   }),

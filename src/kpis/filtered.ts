@@ -65,16 +65,17 @@ function filteredSources(program: ProgramRef, filter: readonly AttributeFilter[]
     // Each value's events satisfy the whole filter: the edges read only events that may match.
     return values.map((value) => ({ ...valueSource(program, key, value, `${tag}\u0000${value}`), prefilter: filter }));
   }
-  return [
-    {
-      key: `${tag}\u0000*`,
-      rollupId: null,
-      zone: program.timezone,
-      members: [program.id],
-      match: matcher(filter),
-      prefilter: filter,
-    },
-  ];
+  return [rawSource(program, `${tag}\u0000*`, filter, matcher(filter))];
+}
+
+/** `program`'s events that `match`, read raw: no rollup holds them. `prefilter` narrows the read in SQL. */
+function rawSource(
+  program: ProgramRef,
+  key: string,
+  prefilter: readonly AttributeFilter[],
+  match: (attributes: Record<string, string>) => boolean,
+): Source {
+  return { key, rollupId: null, zone: program.timezone, members: [program.id], match, prefilter };
 }
 
 function valueSource(program: ProgramRef, key: string, value: string, sourceKey: string): Source {
@@ -127,6 +128,7 @@ export async function breakdown(
   };
   const sources: Source[] = [];
   const valueOfSource = new Map<string, string | null>();
+  const rest = matcher(others);
   for (const program of programs) {
     const allowed = own ? new Set(own.values) : null;
     const values = valuesOf(program.id).filter((v) => !allowed || allowed.has(v));
@@ -134,17 +136,7 @@ export async function breakdown(
       const key = `${program.id}\u0000${value}`;
       valueOfSource.set(key, value);
       if (others.length === 0) sources.push(valueSource(program, by, value, key));
-      else {
-        const rest = matcher(others);
-        sources.push({
-          key,
-          rollupId: null,
-          zone: program.timezone,
-          members: [program.id],
-          match: (a) => a[by] === value && rest(a),
-          prefilter: others,
-        });
-      }
+      else sources.push(rawSource(program, key, others, (a) => a[by] === value && rest(a)));
     }
     // Events without the attribute match no filter on `by`; without one, they make the null row.
     if (own || !withNull) continue;
@@ -153,17 +145,7 @@ export async function breakdown(
     if (others.length === 0)
       // The program's own rollups: the null row is what its values leave of them (aggregates subtract exactly).
       sources.push({ key, rollupId: program.id, zone: program.timezone, members: [program.id], match: null });
-    else {
-      const rest = matcher(others);
-      sources.push({
-        key,
-        rollupId: null,
-        zone: program.timezone,
-        members: [program.id],
-        match: (a) => a[by] === undefined && rest(a),
-        prefilter: others,
-      });
-    }
+    else sources.push(rawSource(program, key, others, (a) => a[by] === undefined && rest(a)));
   }
   const read = await readSpans(db, sources, spans, now);
   const totals = new Map<string, Aggregate[]>();

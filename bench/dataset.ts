@@ -147,7 +147,7 @@ export async function addEvents(
         insert.run(...(withAttributes ? [...row, e.attributes] : row));
       }
     })();
-    const deltas = rollupDeltas(chunk, zones, 1);
+    const deltas = rollupDeltas(chunk, zones, 1, new Map());
     await db.transaction().execute((trx) => applyRollupDeltas(trx, deltas));
     loaded += chunk.length;
     progress?.(loaded);

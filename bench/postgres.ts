@@ -119,7 +119,7 @@ async function addEventsPostgres(url: string, count: number, seed: number): Prom
           .insertInto('events')
           .values(events.slice(i, i + 5_000).map(row))
           .execute();
-      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1));
+      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1, new Map()));
     });
   };
   for (const event of generateEvents(count, END - SPAN, END, Number(max?.max ?? 0) + 1, seed)) {

@@ -270,6 +270,7 @@ describe('the typed client', () => {
       'CSAT',
       'TOTAL_CONFLICTS',
       'CONFLICT_RATE',
+      'WITHIN_STANDARD',
     ]);
     expect(kpis[0]).toEqual({
       key: 'AVG_RESOLUTION_TIME',

@@ -26,17 +26,8 @@ const PENDING: Record<string, string[]> = {
     'AlertRule.kind was removed.',
     'AlertRuleKind was removed.',
     'CreateAlertRuleInput.kind was removed.',
-    // Issue 18 built BreakdownRow; its withinStandard comes with the KPI, from the registry.
-    'BreakdownRow.withinStandard was removed.',
-    'CreateProgramInput.resolutionStandardDays was removed.',
-    'Dashboard.withinStandard was removed.',
-    'DashboardPoint.withinStandard was removed.',
     'Forecast was removed.',
-    'Mutation.updateProgram was removed.',
-    'Program.resolutionStandardDays was removed.',
     'ScorecardRow.forecast was removed.',
-    'UpdateProgramInput was removed.',
-    'WITHIN_STANDARD was removed from enum type Kpi.',
   ],
   '#21 Annotations and impact': [
     'Annotation was removed.',

@@ -80,6 +80,8 @@ describe('ExactSum', () => {
             sat_squares: new Uint8Array(0),
             sat_positive: 0,
             conflicts: 0,
+            res_within: 0,
+            res_judged: 0,
           };
           const merged = mergeRow(new Aggregate().merge(extra), {
             program_id: 'p',

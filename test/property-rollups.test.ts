@@ -11,6 +11,8 @@
  * Events carry random attributes of two dimensions, and dashboards take random filters (none, one
  * key, several keys, a key twice) and breakdowns (by either dimension or by program), so the value
  * rollups, the null row and the raw path of combinations are held to the same naive answer.
+ * Programs have random service standards (or none), changed between steps (updateProgram), so
+ * WITHIN_STANDARD is held to each event judged against its own program's standard of the moment.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +38,7 @@ import type { Aggregate } from '../src/kpis/aggregate.js';
 import { KPIS, type KpiKey } from '../src/kpis/registry.js';
 import { DAY, GRANULARITIES, HOUR, MINUTE, type Granularity } from '../src/kpis/time.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
+import { updateProgram } from '../src/programs/program-update.js';
 import { createEventBus } from '../src/realtime/pubsub.js';
 import { freshDatabaseUrl } from './helpers/app.js';
 
@@ -90,6 +93,12 @@ const days = fc.oneof(
   fc.double({ min: 1e-9, max: 30, noNaN: true }),
   fc.double({ min: 10_000, max: 36_500, noNaN: true }),
   fc.integer({ min: 0, max: 60 }),
+);
+/** Service standards: none, a value events often take (ties count as within), or any. */
+const standard = fc.oneof(
+  fc.constant(null),
+  fc.constantFrom(0, 1, 2, 5, 7, 30, 0.1, 36_500),
+  fc.double({ min: 0, max: 36_500, noNaN: true }),
 );
 const score = fc.oneof(fc.integer({ min: 1, max: 5 }), fc.double({ min: 1, max: 5, noNaN: true }));
 /**
@@ -151,6 +160,9 @@ const genDataset = fc
         maxLength: 6,
       }),
       retract: fc.array(fc.nat(), { maxLength: 12 }),
+      standards: fc.array(standard, { minLength: zones.length, maxLength: zones.length }),
+      // Standards changed after a recording step (or after the retractions: step past the last).
+      restandard: fc.array(fc.record({ program: fc.nat(), standard, step: fc.nat() }), { maxLength: 3 }),
       // Then every resolution time of 10,000 days or more, which leaves the small ones beside them.
       retractLarge: fc.boolean(),
       resend: fc.array(fc.nat(), { maxLength: 6 }),
@@ -217,8 +229,15 @@ function contextFor(services: Services, programIds: string[] | null): Context {
   return { services, caller, loaders: createLoaders(services) };
 }
 
+/** Every program's service standard of the moment, as the test set it (absent: none). */
+const standardOf = new Map<string, number | null>();
+
 /** What the contract says each KPI is, computed from the raw values with no rollup in sight. */
-function naive(values: { kind: EventKind; value: number | null }[]) {
+function naive(values: { kind: EventKind; value: number | null; programId: string }[]) {
+  const judged = values.flatMap((e) => {
+    const std = standardOf.get(e.programId) ?? null;
+    return e.kind === 'RESOLUTION_TIME' && std !== null ? [e.value! <= std] : [];
+  });
   const res = values
     .filter((e) => e.kind === 'RESOLUTION_TIME')
     .map((e) => e.value!)
@@ -235,6 +254,7 @@ function naive(values: { kind: EventKind; value: number | null }[]) {
     CSAT: sat.length ? (100 * sat.filter((s) => s >= 4).length) / sat.length : null,
     TOTAL_CONFLICTS: conflicts,
     CONFLICT_RATE: res.length ? (100 * conflicts) / res.length : null,
+    WITHIN_STANDARD: judged.length ? (100 * judged.filter(Boolean).length) / judged.length : null,
   };
   return { kpis, resolvedCases: res.length, satisfactionResponses: sat.length };
 }
@@ -280,7 +300,7 @@ function exactMean(values: number[]): number {
  * Null where the naive answer is null; counts exact; means equal to the exact mean of the values,
  * rounded once (a target equal to it is met) and to the naive one to 1e-12; percentiles within 1%.
  */
-function expectSame(aggregate: Aggregate, raw: { kind: EventKind; value: number | null }[], where: string) {
+function expectSame(aggregate: Aggregate, raw: ValidEvent[], where: string) {
   const expected = naive(raw);
   expect(aggregate.resCount, `${where} resolvedCases`).toBe(expected.resolvedCases);
   expect(aggregate.satCount, `${where} satisfactionResponses`).toBe(expected.satisfactionResponses);
@@ -294,6 +314,7 @@ function expectSame(aggregate: Aggregate, raw: { kind: EventKind; value: number 
     }
     const tolerance = PERCENTILES.has(k.key) ? 0.01 * Math.abs(want) + 1e-12 : 1e-12 * Math.max(1e-300, Math.abs(want));
     if (Math.abs(got - want) > tolerance) expect(got, `${where} ${k.key}`).toBe(want);
+    if (k.key === 'WITHIN_STANDARD') checked.withinStandard++;
     const kind = MEANS[k.key];
     if (kind) {
       const exact = exactMean(raw.filter((e) => e.kind === kind).map((e) => e.value!));
@@ -420,8 +441,9 @@ async function checkDataset(
   const { db, recorder } = services;
   const now = services.now();
   const programs = data.zones.map((timezone, i) => ({ id: `${prefix}p${i}`, name: `P${i}`, timezone, created_at: 0 }));
-  for (const program of programs) {
-    await insertProgram(db, program);
+  for (const [i, program] of programs.entries()) {
+    await insertProgram(db, { ...program, resolution_standard_days: data.standards[i] });
+    standardOf.set(program.id, data.standards[i]);
     await insertDimensions(
       db,
       program.id,
@@ -539,6 +561,7 @@ async function checkDataset(
     const settled = ids.length;
     for (const outcome of outcomes) for (const r of outcome.results) if (!r.duplicate) ids.push(r.event.id);
     settle(settled);
+    await restandard(s);
     await ask(s + 1);
   }
   if (next < valid.length) {
@@ -549,6 +572,16 @@ async function checkDataset(
   }
   expect(ids.length).toBe(valid.length);
 
+  async function restandard(step: number) {
+    for (const change of data.restandard) {
+      if (change.step % (data.steps.length + 1) !== step) continue;
+      const program = programs[change.program % programs.length];
+      await updateProgram(services.database, program, { resolutionStandardDays: change.standard });
+      standardOf.set(program.id, change.standard);
+      checked.standardChanges++;
+    }
+  }
+
   const retract = async (indexes: Iterable<number>) => {
     for (const i of indexes) {
       if (!live.has(i)) continue;
@@ -558,6 +591,7 @@ async function checkDataset(
     }
   };
   await retract(data.retract.filter(() => ids.length > 0).map((n) => n % ids.length));
+  await restandard(data.steps.length);
   await ask(data.steps.length + 1);
   if (data.retractLarge) {
     await retract(valid.flatMap((e, i) => (e.kind === 'RESOLUTION_TIME' && e.value! >= 10_000 ? [i] : [])));
@@ -566,7 +600,7 @@ async function checkDataset(
 }
 
 /** What the run held to the naive answer, so a generator that stops producing a case shows. */
-const checked = { filtered: 0, combinations: 0, breakdownRows: 0 };
+const checked = { filtered: 0, combinations: 0, breakdownRows: 0, standardChanges: 0, withinStandard: 0 };
 
 function attributesOf(e: ValidEvent): Record<string, string> {
   return e.attributes ? (JSON.parse(e.attributes) as Record<string, string>) : {};
@@ -641,5 +675,7 @@ describe('rollups against raw events (property)', () => {
     expect(checked.filtered).toBeGreaterThan(100);
     expect(checked.combinations).toBeGreaterThan(100);
     expect(checked.breakdownRows).toBeGreaterThan(500);
+    expect(checked.standardChanges).toBeGreaterThan(20);
+    expect(checked.withinStandard).toBeGreaterThan(1_000);
   }, 1_800_000);
 });

@@ -56,6 +56,7 @@ describe('scorecard', () => {
       'CSAT',
       'TOTAL_CONFLICTS',
       'CONFLICT_RATE',
+      'WITHIN_STANDARD',
     ]);
     expect(card.rows.every((r) => r.status === 'NO_TARGET' && r.target === null)).toBe(true);
     expect(card).toMatchObject({ programId: 'HA', from: FEB.from, to: FEB.to, running: false });

@@ -60,7 +60,7 @@ async function expectExact(database: OpenDatabase) {
     ['B', 'Asia/Kolkata'],
   ]);
   const expected = new Map(
-    rollupDeltas(raw, zones, 1).map((d) => [`${d.programId} ${d.level} ${d.bucketStart}`, d.aggregate]),
+    rollupDeltas(raw, zones, 1, new Map()).map((d) => [`${d.programId} ${d.level} ${d.bucketStart}`, d.aggregate]),
   );
   expect(stored.length).toBe(expected.size);
   for (const row of stored) {
@@ -189,7 +189,7 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     }));
     await expect(
       database.db.transaction().execute(async (trx) => {
-        await applyRollupDeltas(trx, rollupDeltas(doomed, zones, 1), database.writtenRollups);
+        await applyRollupDeltas(trx, rollupDeltas(doomed, zones, 1, new Map()), database.writtenRollups);
         throw new Error('fails after the rollups were written');
       }),
     ).rejects.toThrow('fails after');

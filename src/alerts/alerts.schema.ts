@@ -333,6 +333,7 @@ builder.mutationFields((t) => ({
         program_id: programId,
         filter: filterKey(scope.filter),
         group_by: groupBy,
+        kind: 'THRESHOLD',
         enabled: input.enabled ?? true,
         created_at: now,
         updated_at: now,

@@ -28,6 +28,8 @@ export type CreateProgramInput = {
   dimensions?: Array<DimensionInput> | null | undefined;
   id: string;
   name: string;
+  /** The service standard in days (0 to 36,500); null or absent: none. */
+  resolutionStandardDays?: number | null | undefined;
   timezone?: string | null | undefined;
 };
 
@@ -68,7 +70,8 @@ export type Kpi =
   | 'CSAT'
   | 'MEDIAN_RESOLUTION_TIME'
   | 'P90_RESOLUTION_TIME'
-  | 'TOTAL_CONFLICTS';
+  | 'TOTAL_CONFLICTS'
+  | 'WITHIN_STANDARD';
 
 export type KpiDirection =
   | 'HIGHER'
@@ -140,12 +143,18 @@ export type Trend =
   | 'STEADY'
   | 'WORSENING';
 
+/** What to change; a field left out keeps its value. resolutionStandardDays null removes the standard. */
+export type UpdateProgramInput = {
+  name?: string | null | undefined;
+  resolutionStandardDays?: number | null | undefined;
+};
+
 export type ClientCreateProgramMutationVariables = Exact<{
   input: CreateProgramInput;
 }>;
 
 
-export type ClientCreateProgramMutation = { createProgram: { id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
+export type ClientCreateProgramMutation = { createProgram: { id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
 
 export type ClientAddDimensionMutationVariables = Exact<{
   programId: string;
@@ -153,7 +162,7 @@ export type ClientAddDimensionMutationVariables = Exact<{
 }>;
 
 
-export type ClientAddDimensionMutation = { addDimension: { id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
+export type ClientAddDimensionMutation = { addDimension: { id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
 
 export type ClientSetTargetMutationVariables = Exact<{
   input: SetTargetInput;
@@ -169,11 +178,19 @@ export type ClientAcknowledgeAlertMutationVariables = Exact<{
 
 export type ClientAcknowledgeAlertMutation = { acknowledgeAlert: { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } } };
 
-export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+export type ClientUpdateProgramMutationVariables = Exact<{
+  id: string;
+  input: UpdateProgramInput;
+}>;
+
+
+export type ClientUpdateProgramMutation = { updateProgram: { id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
+
+export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type AlertSummaryFragment = { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } };
 
-export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type ClientDashboardQueryVariables = Exact<{
   programId?: string | null | undefined;
@@ -185,7 +202,7 @@ export type ClientDashboardQueryVariables = Exact<{
 }>;
 
 
-export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -197,7 +214,7 @@ export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardTotalsUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -207,7 +224,7 @@ export type ClientDashboardTotalsUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ClientDashboardTotalsUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardTotalsUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientScorecardQueryVariables = Exact<{
   programId: string;
@@ -224,12 +241,12 @@ export type ClientKpisQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ClientKpisQuery = { kpis: Array<{ key: Kpi, field: string, label: string, unit: KpiUnit, better: KpiDirection }> };
 
-export type ProgramSummaryFragment = { id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> };
+export type ProgramSummaryFragment = { id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> };
 
 export type ClientProgramsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ClientProgramsQuery = { programs: Array<{ id: string, name: string, timezone: string, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> }> };
+export type ClientProgramsQuery = { programs: Array<{ id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> }> };
 
 export type ClientMeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -243,7 +260,7 @@ export type ClientAlertChangedSubscriptionVariables = Exact<{
 
 export type ClientAlertChangedSubscription = { alertChanged: { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } } };
 
-export type BreakdownRowFullFragment = { value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }> };
+export type BreakdownRowFullFragment = { value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }> };
 
 export type ClientBreakdownQueryVariables = Exact<{
   programId?: string | null | undefined;
@@ -260,7 +277,7 @@ export type ClientBreakdownQueryVariables = Exact<{
 }>;
 
 
-export type ClientBreakdownQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
+export type ClientBreakdownQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
 
 export type ClientBreakdownUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -277,7 +294,7 @@ export type ClientBreakdownUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ClientBreakdownUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
+export type ClientBreakdownUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
 
 export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> };
 
@@ -343,6 +360,7 @@ export const DashboardTotalsFragmentDoc = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   filter {
     key
     values
@@ -394,6 +412,7 @@ export const DashboardFullFragmentDoc = new TypedDocumentString(`
     csat
     totalConflicts
     conflictRate
+    withinStandard
     resolvedCases
     satisfactionResponses
   }
@@ -413,6 +432,7 @@ export const DashboardFullFragmentDoc = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   filter {
     key
     values
@@ -451,6 +471,7 @@ export const ProgramSummaryFragmentDoc = new TypedDocumentString(`
   id
   name
   timezone
+  resolutionStandardDays
   dimensions {
     key
     label
@@ -471,6 +492,7 @@ export const BreakdownRowFullFragmentDoc = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   series @include(if: $withSeries) {
     start
     avgResolutionTime
@@ -480,6 +502,7 @@ export const BreakdownRowFullFragmentDoc = new TypedDocumentString(`
     csat
     totalConflicts
     conflictRate
+    withinStandard
     resolvedCases
     satisfactionResponses
   }
@@ -511,6 +534,7 @@ export const ClientCreateProgramDocument = new TypedDocumentString(`
   id
   name
   timezone
+  resolutionStandardDays
   dimensions {
     key
     label
@@ -528,6 +552,7 @@ export const ClientAddDimensionDocument = new TypedDocumentString(`
   id
   name
   timezone
+  resolutionStandardDays
   dimensions {
     key
     label
@@ -577,6 +602,24 @@ export const ClientAcknowledgeAlertDocument = new TypedDocumentString(`
     severity
   }
 }`) as unknown as TypedDocumentString<ClientAcknowledgeAlertMutation, ClientAcknowledgeAlertMutationVariables>;
+export const ClientUpdateProgramDocument = new TypedDocumentString(`
+    mutation ClientUpdateProgram($id: ID!, $input: UpdateProgramInput!) {
+  updateProgram(id: $id, input: $input) {
+    ...ProgramSummary
+  }
+}
+    fragment ProgramSummary on Program {
+  id
+  name
+  timezone
+  resolutionStandardDays
+  dimensions {
+    key
+    label
+    maxValues
+    values
+  }
+}`) as unknown as TypedDocumentString<ClientUpdateProgramMutation, ClientUpdateProgramMutationVariables>;
 export const ClientDashboardDocument = new TypedDocumentString(`
     query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!]) {
   dashboard(
@@ -605,6 +648,7 @@ export const ClientDashboardDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   filter {
     key
     values
@@ -652,6 +696,7 @@ fragment DashboardFull on Dashboard {
     csat
     totalConflicts
     conflictRate
+    withinStandard
     resolvedCases
     satisfactionResponses
   }
@@ -684,6 +729,7 @@ export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   filter {
     key
     values
@@ -731,6 +777,7 @@ fragment DashboardFull on Dashboard {
     csat
     totalConflicts
     conflictRate
+    withinStandard
     resolvedCases
     satisfactionResponses
   }
@@ -756,6 +803,7 @@ export const ClientDashboardTotalsUpdatedDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   filter {
     key
     values
@@ -807,6 +855,7 @@ export const ClientProgramsDocument = new TypedDocumentString(`
   id
   name
   timezone
+  resolutionStandardDays
   dimensions {
     key
     label
@@ -884,6 +933,7 @@ export const ClientBreakdownDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   series @include(if: $withSeries) {
     start
     avgResolutionTime
@@ -893,6 +943,7 @@ export const ClientBreakdownDocument = new TypedDocumentString(`
     csat
     totalConflicts
     conflictRate
+    withinStandard
     resolvedCases
     satisfactionResponses
   }
@@ -932,6 +983,7 @@ export const ClientBreakdownUpdatedDocument = new TypedDocumentString(`
   satisfactionResponses
   totalConflicts
   conflictRate
+  withinStandard
   series @include(if: $withSeries) {
     start
     avgResolutionTime
@@ -941,6 +993,7 @@ export const ClientBreakdownUpdatedDocument = new TypedDocumentString(`
     csat
     totalConflicts
     conflictRate
+    withinStandard
     resolvedCases
     satisfactionResponses
   }

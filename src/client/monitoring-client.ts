@@ -17,6 +17,7 @@ import {
   ClientBreakdownDocument,
   ClientBreakdownUpdatedDocument,
   ClientCreateProgramDocument,
+  ClientUpdateProgramDocument,
   ClientDashboardDocument,
   ClientDashboardUpdatedDocument,
   ClientKpisDocument,
@@ -204,6 +205,11 @@ export class MonitoringClient {
   /** Declares a new dimension; dimensions are never removed or renamed. */
   addDimension(programId: string, input: DimensionInput) {
     return this.request(ClientAddDimensionDocument, { programId, input }).then((d) => d.addDimension);
+  }
+
+  /** Renames a program or sets its service standard in days (null removes it); past answers follow the new standard. */
+  updateProgram(id: string, input: { name?: string; resolutionStandardDays?: number | null }) {
+    return this.request(ClientUpdateProgramDocument, { id, input }).then((d) => d.updateProgram);
   }
 
   /** A target for the program, or for the part of it that `filter` selects. */

@@ -11,6 +11,8 @@ export interface ProgramTable {
   name: string;
   timezone: string;
   created_at: number;
+  /** The service standard in days (issue 20); null: none. */
+  resolution_standard_days: number | null;
 }
 
 export interface ApiKeyTable {
@@ -78,6 +80,9 @@ export interface RollupTable {
   sat_squares: Uint8Array;
   sat_positive: number;
   conflicts: number;
+  /** Resolution times within their program's service standard, and those judged against one. */
+  res_within: number;
+  res_judged: number;
 }
 
 /** One row: the shape the rollups were built for (kpis/rollups-rebuild.ts). */
@@ -122,6 +127,8 @@ export interface AlertRuleTable {
   filter: string;
   /** A dimension judged value by value; null: not grouped. */
   group_by: string | null;
+  /** THRESHOLD or TARGET_AT_RISK (issue 20). */
+  kind: string;
 }
 
 /** One alert of a rule for a program; open_key is 'open' while PENDING or FIRING, else null. */

@@ -347,6 +347,9 @@ class Reader {
   }
 }
 
+/** A resolution time meets a service standard when it is at most that many days. */
+export const withinStandard = (days: number, standard: number) => days <= standard;
+
 /** A satisfaction score of 4 or more counts as satisfied for CSAT. */
 export const SATISFIED_FROM = 4;
 
@@ -366,10 +369,24 @@ export class Aggregate {
   readonly satSquares = new ExactSum();
   satPositive = 0;
   conflicts = 0;
+  /**
+   * Resolution times judged against their program's service standard (those of programs that have
+   * one), and those of them within it (≤ the standard). Exact counts, so an all-programs aggregate
+   * judges each event by its own program's standard.
+   */
+  resJudged = 0;
+  resWithin = 0;
 
-  /** Adds one event (sign 1) or takes it away (sign -1). */
-  addEvent(kind: EventKind, value: number | null, sign = 1): void {
+  /**
+   * Adds one event (sign 1) or takes it away (sign -1); `standard` is its program's service standard
+   * in days (null or absent: none), which a resolution time is judged against.
+   */
+  addEvent(kind: EventKind, value: number | null, sign = 1, standard: number | null = null): void {
     if (kind === 'RESOLUTION_TIME') {
+      if (standard !== null) {
+        this.resJudged += sign;
+        if (withinStandard(value!, standard)) this.resWithin += sign;
+      }
       this.resCount += sign;
       this.resSum.add(sign * value!);
       this.resSquares.addSquare(value!, sign);
@@ -394,6 +411,8 @@ export class Aggregate {
     this.satSquares.merge(other.satSquares, sign);
     this.satPositive += sign * other.satPositive;
     this.conflicts += sign * other.conflicts;
+    this.resJudged += sign * other.resJudged;
+    this.resWithin += sign * other.resWithin;
     return this;
   }
 

@@ -15,7 +15,7 @@ import {
   levelsOf,
   type Piece,
 } from './rollup-levels.js';
-import { mergeRow, readRollups } from './rollups.repository.js';
+import { mergeRow, type ProgramStandards, readRollups, standardsOf } from './rollups.repository.js';
 import { HOUR, type Interval } from './time.js';
 import { groupBy } from '../util/group-by.js';
 
@@ -102,6 +102,9 @@ export async function readSpans(
   now = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, Aggregate[]>> {
   const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
+  // Raw events are judged against their program's service standard, read once per call when needed.
+  let standards: Promise<ProgramStandards> | null = null;
+  const standardsOfMembers = () => (standards ??= standardsOf(db, [...new Set(sources.flatMap((s) => s.members))]));
   const targetOf = (s: Source): Target => ({
     aggregates: result.get(s.key)!,
     match: s.match,
@@ -114,7 +117,8 @@ export async function readSpans(
       (span, i): Piece => ({ source: 'raw', start: span.start, end: span.end, span: i, sign: 1 }),
     );
     const sorted = [...pieces].sort((a, b) => a.start - b.start);
-    for (const run of runsOf(sorted, 0)) await readRaw(db, membersOf(rawOnly, targetOf), sorted, run, 1);
+    for (const run of runsOf(sorted, 0))
+      await readRaw(db, membersOf(rawOnly, targetOf), sorted, run, 1, standardsOfMembers);
   }
   // Sources that share a time zone need the same pieces, so they share every query.
   // Value rollups keep no hours (rollup-levels.ts), so they are covered apart, and their present
@@ -139,7 +143,7 @@ export async function readSpans(
       // Nearby pieces are read by one query; the rows between them are skipped below.
       const gap = source === 'raw' ? 0 : 4 * levelLength(source);
       for (const run of runsOf(list, gap)) {
-        if (source === 'raw') await readRaw(db, byMember, list, run, sign);
+        if (source === 'raw') await readRaw(db, byMember, list, run, sign, standardsOfMembers);
         else {
           for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(row.bucket_start));
@@ -166,7 +170,14 @@ function membersOf(sources: Source[], targetOf: (s: Source) => Target): Map<stri
 }
 
 /** Adds (or takes away) the raw events of a run to every target they belong to. */
-async function readRaw(db: Executor, byMember: Map<string, Target[]>, pieces: Piece[], run: Interval, sign: number) {
+async function readRaw(
+  db: Executor,
+  byMember: Map<string, Target[]>,
+  pieces: Piece[],
+  run: Interval,
+  sign: number,
+  standardsOfMembers: () => Promise<ProgramStandards>,
+) {
   let withAttributes = false;
   let prefilter: readonly AttributeFilter[] | null = null;
   for (const targets of byMember.values()) {
@@ -177,6 +188,7 @@ async function readRaw(db: Executor, byMember: Map<string, Target[]>, pieces: Pi
     }
   }
   const events = await readLiveEvents(db, [...byMember.keys()], run.start, run.end, withAttributes, prefilter ?? []);
+  const standards = events.some((e) => e.kind === 'RESOLUTION_TIME') ? await standardsOfMembers() : null;
   for (const event of events) {
     const piece = pieceAt(pieces, Number(event.occurred_at));
     if (!piece) continue;
@@ -186,7 +198,7 @@ async function readRaw(db: Executor, byMember: Map<string, Target[]>, pieces: Pi
         attributes ??= event.attributes ? (JSON.parse(event.attributes) as Record<string, string>) : {};
         if (!target.match(attributes)) continue;
       }
-      target.aggregates[piece.span].addEvent(event.kind, event.value, sign);
+      target.aggregates[piece.span].addEvent(event.kind, event.value, sign, standards?.get(event.program_id) ?? null);
     }
   }
 }

@@ -11,7 +11,8 @@ export type KpiKey =
   | 'AVG_SATISFACTION'
   | 'CSAT'
   | 'TOTAL_CONFLICTS'
-  | 'CONFLICT_RATE';
+  | 'CONFLICT_RATE'
+  | 'WITHIN_STANDARD';
 
 /** The kinds of raw event, in the order of the EventKind enum. */
 export const EVENT_KINDS = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const;
@@ -114,6 +115,17 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'lower',
     range: { min: 0, max: Number.MAX_SAFE_INTEGER },
     compute: (a) => ratio(a.conflicts, a.resCount),
+  },
+  {
+    // Counted exactly against each event's own program's standard (Aggregate.resWithin); programs
+    // without a standard are left out, and with none at all the KPI has no data.
+    key: 'WITHIN_STANDARD',
+    field: 'withinStandard',
+    label: 'Resolved within the service standard',
+    unit: 'percent',
+    better: 'higher',
+    range: { min: 0, max: 100 },
+    compute: (a) => ratio(a.resWithin, a.resJudged),
   },
 ];
 

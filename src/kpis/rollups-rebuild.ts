@@ -12,8 +12,9 @@ import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
  * 5: exact sums and sums of squares; local days and months keyed by their first instant (kpis/time.ts).
  * 6: rollups per dimension value (issue 18).
  * 7: dimension values keep no hour rollups.
+ * 8: resolution times within their program's service standard, and those judged (issue 20).
  */
-export const ROLLUP_VERSION = 7;
+export const ROLLUP_VERSION = 8;
 const CHUNK = 50_000;
 
 /** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */
@@ -29,11 +30,14 @@ export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
       .where('version', '<>', ROLLUP_VERSION)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) return false;
-    const programs = await trx.selectFrom('programs').select(['id', 'timezone']).execute();
+    const programs = await trx.selectFrom('programs').select(['id', 'timezone', 'resolution_standard_days']).execute();
     await database.lockPrograms(trx, [...programs.map((p) => p.id), ALL_PROGRAMS]);
     await trx.deleteFrom('rollups').execute();
     database.writtenRollups?.clear();
     const zones = new Map(programs.map((p) => [p.id, p.timezone]));
+    const standards = new Map(
+      programs.map((p) => [p.id, p.resolution_standard_days === null ? null : Number(p.resolution_standard_days)]),
+    );
     // A chunk at a time in id order, so memory stays flat however many events are stored.
     for (let after = 0; ; ) {
       const events = await trx
@@ -45,7 +49,7 @@ export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
         .limit(CHUNK)
         .execute();
       if (events.length === 0) return true;
-      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1));
+      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1, standards));
       after = Number(events[events.length - 1].id);
     }
   });

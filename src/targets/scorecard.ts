@@ -64,7 +64,22 @@ export const periodBefore = (period: Interval): Interval => ({
   end: period.start,
 });
 
-/** The scorecard of one program over `period`, compared with `previousPeriod` (which ends at or before it). */
+/**
+ * What a running period is compared with: the span as long as the part already elapsed, ending at the
+ * period's start (period to date against the period to date before it), so that a count two months
+ * into a year is compared with two months, never with a whole year. An ended period keeps
+ * `previousPeriod`; one not started yet has nothing elapsed, so nothing to compare with.
+ */
+export function comparedPeriod(period: Interval, previousPeriod: Interval, now: number): Interval {
+  if (period.end <= now) return previousPeriod;
+  const elapsed = Math.max(0, now - period.start);
+  return { start: period.start - elapsed, end: period.start };
+}
+
+/**
+ * The scorecard of one program over `period`, compared with `previousPeriod` (which ends at or before
+ * it) once the period has ended, and with the elapsed length before it while it runs (comparedPeriod).
+ */
 export async function buildScorecard(
   ctx: Context,
   program: ProgramRef,
@@ -72,6 +87,9 @@ export async function buildScorecard(
   previousPeriod: Interval,
   filter: readonly AttributeFilter[] = [],
 ): Promise<Scorecard> {
+  const now = ctx.services.now();
+  const running = period.end > now;
+  previousPeriod = comparedPeriod(period, previousPeriod, now);
   // Spans go in time order: the block reader expects its pieces sorted.
   const [blocks, targets] = await Promise.all([
     ctx.loaders.blocks.load({ program, spans: [previousPeriod, period], filter }),
@@ -79,7 +97,6 @@ export async function buildScorecard(
   ]);
   const [before, during] = blocks;
   const targetOf = new Map(targets.map((t) => [t.kpi, t.value]));
-  const running = period.end > ctx.services.now();
   const rows = KPIS.map((definition): ScorecardRow => {
     const target = targetOf.get(definition.key) ?? null;
     const actual = kpiValue(definition, during);

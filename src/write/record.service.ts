@@ -5,7 +5,7 @@
 import type { OpenDatabase } from '../db/database.js';
 import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
 import { KnownPrograms } from '../programs/known-programs.js';
-import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
+import { applyRollupDeltas, rollupDeltas, standardsOf } from '../kpis/rollups.repository.js';
 import type { EventBus } from '../realtime/pubsub.js';
 import { notFound, overloaded } from '../schema/errors.js';
 import { inProcessWriter, type EventWriter } from './event-writer.js';
@@ -201,7 +201,7 @@ export class Recorder {
         return { row: (await eventById(trx, id))!, notice: null };
       await applyRollupDeltas(
         trx,
-        rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1),
+        rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1, await standardsOf(trx, [event.program_id])),
         this.database.writtenRollups,
       );
       return { row: retracted, notice: changeNotices([retracted])[0] };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
 import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
-import { applyRollupDeltas, rollupDeltas } from '../kpis/rollups.repository.js';
+import { applyRollupDeltas, rollupDeltas, standardsOf } from '../kpis/rollups.repository.js';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import { conflict, notFound } from '../schema/errors.js';
 import { sortedAttributes } from '../events/attributes.js';
@@ -95,7 +95,9 @@ export async function writeUnits(
   for (const [i, row] of fresh.entries()) row.id = ids[i];
   await insertEvents(trx, fresh);
   await claims.store(trx, now);
-  await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1), database.writtenRollups);
+  // Read under the programs' locks, so an updateProgram changing a standard is wholly before or after this write.
+  const standards = await standardsOf(trx, [...new Set(fresh.map((e) => e.program_id))]);
+  await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1, standards), database.writtenRollups);
   return { outcomes, notices: changeNotices(fresh), commits: 1 };
 }
 

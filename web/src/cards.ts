@@ -64,7 +64,7 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
         card.trend.textContent =
           trend === 'none'
             ? TREND_TEXT.none
-            : `${TREND_ARROW[trend]} ${TREND_TEXT[trend]} (previous period ${formatValue(kpi, before)})`;
+            : `${TREND_ARROW[trend]} ${TREND_TEXT[trend]} (${running ? 'same span before' : 'previous period'} ${formatValue(kpi, before)})`;
       }
     },
   };

@@ -243,7 +243,8 @@ class Session {
       ui.error.textContent = 'Choose a start date on or before the end date.';
       return;
     }
-    const running = range.to > Date.now();
+    const now = Date.now();
+    const running = range.to > now;
     const programId = this.programId;
     const zone = this.zone;
     const programName = this.programs.find((p) => p.id === programId)?.name ?? 'All programs';
@@ -255,7 +256,7 @@ class Session {
     ui.scope.textContent = `${programName}${filtered} · ${describeRange(range, zone)} · ${zone}${running ? ' · period still running' : ''}`;
     const from = new Date(range.from);
     const to = new Date(range.to);
-    const before = previousRange(range);
+    const before = previousRange(range, now);
     const onError = (error: MonitoringError) => this.showError(error);
 
     this.subscriptions.push(

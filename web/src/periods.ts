@@ -66,9 +66,14 @@ export function customRange(fromDate: string, toDate: string, zone: string): Ran
   return { from: from.toMillis(), to: to.toMillis() };
 }
 
-/** The period of the same length just before, for the cards' trends (as the scorecards do). */
-export function previousRange({ from, to }: Range): Range {
-  return { from: from - (to - from), to: from };
+/**
+ * What the cards' trends compare with, as the scorecards do: the period of the same length just
+ * before; for a period still running, the span as long as the part elapsed by `now`, ending at its
+ * start (period to date against the period to date before it).
+ */
+export function previousRange({ from, to }: Range, now: number): Range {
+  const length = to > now ? Math.max(0, now - from) : to - from;
+  return { from: from - length, to: from };
 }
 
 export const dateInput = (t: number, zone: string) => DateTime.fromMillis(t, { zone }).toISODate() ?? '';

@@ -8,6 +8,7 @@ import * as rollupsRebuilt from './2026-11-28-10-rollups-rebuilt.js';
 import * as idempotencyIndexPartial from './2026-11-29-11-idempotency-index-partial.js';
 import * as exactSums from './2026-12-01-10-exact-sums.js';
 import * as dimensions from './2026-12-01-30-dimensions.js';
+import * as drilldownIndexes from './2026-12-07-19-drilldown-indexes.js';
 import * as serviceStandards from './2026-12-07-20-service-standards.js';
 
 export const migrations: Record<string, Migration> = {
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29-11-idempotency-index-partial': idempotencyIndexPartial,
   '2026-12-01-10-exact-sums': exactSums,
   '2026-12-01-30-dimensions': dimensions,
+  '2026-12-07-19-drilldown-indexes': drilldownIndexes,
   '2026-12-07-20-service-standards': serviceStandards,
 };

@@ -182,6 +182,36 @@ const MATRIX: Record<string, Row> = {
       },
     ],
   },
+  'Query.events': {
+    probes: [
+      {
+        name: "bravo's events by program",
+        key: 'viewerA',
+        query: `{ events(programId: "${B}") { totalCount edges { node { id programId caseId } } } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "an admin of alpha reads bravo's events",
+        key: 'adminA',
+        query: `{ events(programId: "${B}", includeRetracted: true) { totalCount edges { node { id caseId } } } }`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "alpha's events asked for a case of bravo's",
+        key: 'viewerA',
+        query: `{ events(programId: "${A}", caseId: "case-bravo-1") { totalCount edges { node { id caseId } } } }`,
+        expect: 'NOTHING',
+        check: (d) => expect(d.events).toEqual({ totalCount: 0, edges: [] }),
+      },
+      {
+        name: "alpha's events: alpha's alone",
+        key: 'viewerA',
+        query: `{ events(programId: "${A}", first: 500) { totalCount edges { node { id programId caseId } } } }`,
+        expect: 'NOTHING',
+        check: (d) => expect((d.events as { totalCount: number }).totalCount).toBe(4),
+      },
+    ],
+  },
   'Query.fiscalScorecard': {
     probes: [
       {

@@ -12,6 +12,9 @@ export function migrator(db: Kysely<any>, schema: string | null = null): Migrato
     db,
     // Imported statically, so migrations load the same way under tsx, vitest and a bundler.
     provider: { getMigrations: async () => migrations },
+    // Names carry their issue's number, and issues land in any order: a database migrated before
+    // an earlier-numbered migration landed takes it when it comes (each is independent of the others').
+    allowUnorderedMigrations: true,
     // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
     ...(schema ? { migrationTableSchema: schema } : {}),
   });

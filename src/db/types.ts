@@ -206,6 +206,12 @@ export interface AuditLogTable {
   details: string;
 }
 
+/** Secrets the instances of one database share (migrations/2026-12-07-19-…): 'cursor' signs drill-down cursors. */
+export interface ServerSecretTable {
+  name: string;
+  secret: string;
+}
+
 export interface Database {
   programs: ProgramTable;
   api_keys: ApiKeyTable;
@@ -222,6 +228,7 @@ export interface Database {
   notification_attempts: NotificationAttemptTable;
   targets: TargetTable;
   audit_log: AuditLogTable;
+  server_secrets: ServerSecretTable;
 }
 
 export type Db = Kysely<Database>;

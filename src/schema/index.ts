@@ -6,6 +6,7 @@ import '../kpis/kpi.schema.js';
 import '../programs/programs.schema.js';
 import '../auth/keys.schema.js';
 import '../events/events.schema.js';
+import '../events/drilldown.schema.js';
 import '../dashboards/dashboard.schema.js';
 import '../dashboards/live.schema.js';
 import '../targets/targets.schema.js';

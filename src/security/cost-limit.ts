@@ -32,6 +32,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { MAX_BUCKETS } from '../dashboards/dashboard.service.js';
+import { MAX_PAGE } from '../events/drilldown.service.js';
 import { DAY, HOUR, type Granularity } from '../kpis/time.js';
 
 /** Assumed length of a list that no argument bounds (programs, targets, an alert's history...). */
@@ -220,6 +221,9 @@ export function operationCost(
 function listSize(field: GraphQLField<unknown, unknown>, args: Args, parentArgs: Args): number {
   if (typeof args.limit === 'number') return Math.max(1, args.limit);
   if (field.name === 'series') return seriesLength(parentArgs);
+  // A connection's edges: as many as its field's `first` (events), which is refused past MAX_PAGE.
+  if (field.name === 'edges' && typeof parentArgs.first === 'number')
+    return Math.min(MAX_PAGE, Math.max(1, parentArgs.first));
   return UNBOUNDED_LIST_SIZE;
 }
 

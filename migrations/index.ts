@@ -10,6 +10,7 @@ import * as exactSums from './2026-12-01-10-exact-sums.js';
 import * as dimensions from './2026-12-01-30-dimensions.js';
 import * as drilldownIndexes from './2026-12-07-19-drilldown-indexes.js';
 import * as serviceStandards from './2026-12-07-20-service-standards.js';
+import * as annotations from './2026-12-07-21-annotations.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-30-dimensions': dimensions,
   '2026-12-07-19-drilldown-indexes': drilldownIndexes,
   '2026-12-07-20-service-standards': serviceStandards,
+  '2026-12-07-21-annotations': annotations,
 };

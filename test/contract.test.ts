@@ -22,16 +22,6 @@ const PENDING: Record<string, string[]> = {
     'Forecast was removed.',
     'ScorecardRow.forecast was removed.',
   ],
-  '#21 Annotations and impact': [
-    'Annotation was removed.',
-    'CreateAnnotationInput was removed.',
-    'Dashboard.annotations was removed.',
-    'Impact was removed.',
-    'ImpactRow was removed.',
-    'Mutation.createAnnotation was removed.',
-    'Mutation.deleteAnnotation was removed.',
-    'Query.impact was removed.',
-  ],
 };
 
 describe('the public contract', () => {

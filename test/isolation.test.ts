@@ -46,6 +46,7 @@ interface World {
     bAlert: string;
     aAlert: string;
     bTarget: string;
+    bAnnotation: string;
     bWebhook: string;
     everyWebhook: string;
     bEvent: string;
@@ -163,7 +164,7 @@ const MATRIX: Record<string, Row> = {
         name: 'the all-programs dashboard aggregates alpha alone',
         key: 'viewerA',
         query:
-          '{ dashboard(from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { programId resolvedCases satisfactionResponses totalConflicts series { resolvedCases } activeAlerts { id programId rule { id } } targets { id programId } } }',
+          '{ dashboard(from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { programId resolvedCases satisfactionResponses totalConflicts series { resolvedCases } activeAlerts { id programId rule { id } } targets { id programId } annotations { id programId title } } }',
         expect: 'NOTHING',
         check: (d) =>
           expect(d.dashboard).toMatchObject({ resolvedCases: 2, satisfactionResponses: 1, totalConflicts: 0 }),
@@ -235,6 +236,24 @@ const MATRIX: Record<string, Row> = {
         query: '{ programs { id name } }',
         expect: 'NOTHING',
         check: (d) => expect(ids(d.programs)).toEqual([A]),
+      },
+    ],
+  },
+  'Query.impact': {
+    probes: [
+      {
+        name: "bravo's annotation",
+        key: 'viewerA',
+        query: 'query ($id: ID!) { impact(annotationId: $id) { annotation { id title } rows { kpi before after } } }',
+        variables: (w) => ({ id: w.ids.bAnnotation }),
+        expect: 'REFUSED',
+      },
+      {
+        name: "bravo's annotation, as alpha's admin",
+        key: 'adminA',
+        query: 'query ($id: ID!) { impact(annotationId: $id) { annotation { id title } rows { kpi before after } } }',
+        variables: (w) => ({ id: w.ids.bAnnotation }),
+        expect: 'REFUSED',
       },
     ],
   },
@@ -387,6 +406,27 @@ const MATRIX: Record<string, Row> = {
         name: 'the every-program default rule',
         key: 'adminA',
         query: 'mutation { deleteAlertRule(id: "default-avg-resolution-time") }',
+        expect: 'REFUSED',
+      },
+    ],
+  },
+  'Mutation.createAnnotation': {
+    probes: [
+      {
+        name: 'an annotation in bravo',
+        key: 'adminA',
+        query: `mutation { createAnnotation(input: { programId: "${B}", at: "2026-02-01T00:00:00Z", title: "x" }) { id } }`,
+        expect: 'REFUSED',
+      },
+    ],
+  },
+  'Mutation.deleteAnnotation': {
+    probes: [
+      {
+        name: "bravo's annotation",
+        key: 'adminA',
+        query: 'mutation ($id: ID!) { deleteAnnotation(id: $id) }',
+        variables: (w) => ({ id: w.ids.bAnnotation }),
         expect: 'REFUSED',
       },
     ],
@@ -734,6 +774,9 @@ beforeAll(async () => {
   const { setTarget } = await ok(
     `mutation { setTarget(input: { programId: "${B}", kpi: CSAT, from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z", value: 90 }) { id } }`,
   );
+  const { createAnnotation } = await ok(
+    `mutation { createAnnotation(input: { programId: "${B}", at: "2026-02-01T00:00:00Z", title: "bravo-annotation" }) { id } }`,
+  );
   const webhook = async (programId: string | null) =>
     (
       await ok('mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { id } }', {
@@ -762,13 +805,25 @@ beforeAll(async () => {
     bAlert: alertOf(B),
     aAlert: alertOf(A),
     bTarget: setTarget.id,
+    bAnnotation: createAnnotation.id,
     bWebhook,
     everyWebhook,
     bEvent,
     aEvent,
     unscopedKey,
   };
-  const markers = [B, 'case-bravo', bRule, ids.bAlert, ids.bTarget, bWebhook, keys.viewerB.id, unscopedKey];
+  const markers = [
+    B,
+    'case-bravo',
+    bRule,
+    ids.bAlert,
+    ids.bTarget,
+    ids.bAnnotation,
+    'bravo-annotation',
+    bWebhook,
+    keys.viewerB.id,
+    unscopedKey,
+  ];
   world = { app, url: url.replace(/^http/, 'ws'), httpUrl: url, keys, ids, markers, send };
 }, 60_000);
 
@@ -800,6 +855,7 @@ async function snapshot(w: World) {
     b: dashboard(programId: "${B}") { resolvedCases totalConflicts satisfactionResponses }
     ta: targets(programId: "${A}") { id value }
     tb: targets(programId: "${B}") { id value }
+    bn: dashboard(programId: "${B}", from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { annotations { id title } }
     webhooks { id programId }
     be: event(id: "${w.ids.bEvent}") { retractedAt }
   }`);

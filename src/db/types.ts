@@ -212,6 +212,16 @@ export interface ServerSecretTable {
   secret: string;
 }
 
+/** A change marked in a program at an instant (issue 21). */
+export interface AnnotationTable {
+  id: string;
+  program_id: string;
+  at: number;
+  title: string;
+  description: string | null;
+  created_at: number;
+}
+
 export interface Database {
   programs: ProgramTable;
   api_keys: ApiKeyTable;
@@ -229,6 +239,7 @@ export interface Database {
   targets: TargetTable;
   audit_log: AuditLogTable;
   server_secrets: ServerSecretTable;
+  annotations: AnnotationTable;
 }
 
 export type Db = Kysely<Database>;

@@ -3,6 +3,7 @@
  * targets, scorecards and the page read this one table; adding a KPI is one entry here.
  */
 import type { Aggregate } from './aggregate.js';
+import type { Counts, Sample } from './intervals.js';
 
 export type KpiKey =
   | 'AVG_RESOLUTION_TIME'
@@ -40,7 +41,17 @@ export interface KpiDefinition {
   /** Values a target may take. */
   range: { min: number; max: number };
   compute(aggregate: Aggregate): number | null;
+  /**
+   * How the 95% interval of a change in it is had (impact, kpis/intervals.ts): Welch's for a mean
+   * (from its sample), Newcombe's for a percentage of yes/no outcomes (from its counts; the KPI is
+   * 100 × successes / trials); null for counts and percentiles, which get none.
+   */
+  interval: KpiInterval | null;
 }
+
+export type KpiInterval =
+  | { kind: 'mean'; sample(aggregate: Aggregate): Sample }
+  | { kind: 'proportion'; counts(aggregate: Aggregate): Counts };
 
 /**
  * The percentiles KPIs ask of the resolution-time histogram. Rollup rows store their answers
@@ -61,6 +72,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'lower',
     range: RESOLUTION_DAYS,
     compute: (a) => a.resMean(),
+    interval: { kind: 'mean', sample: (a) => ({ n: a.resCount, mean: a.resMean(), variance: a.resVariance() }) },
   },
   {
     key: 'MEDIAN_RESOLUTION_TIME',
@@ -70,6 +82,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'lower',
     range: RESOLUTION_DAYS,
     compute: (a) => a.resHist.quantile(PERCENTILES[0]),
+    interval: null,
   },
   {
     key: 'P90_RESOLUTION_TIME',
@@ -79,6 +92,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'lower',
     range: RESOLUTION_DAYS,
     compute: (a) => a.resHist.quantile(PERCENTILES[1]),
+    interval: null,
   },
   {
     key: 'AVG_SATISFACTION',
@@ -88,6 +102,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'higher',
     range: SATISFACTION_SCORE,
     compute: (a) => a.satMean(),
+    interval: { kind: 'mean', sample: (a) => ({ n: a.satCount, mean: a.satMean(), variance: a.satVariance() }) },
   },
   {
     key: 'CSAT',
@@ -97,6 +112,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'higher',
     range: { min: 0, max: 100 },
     compute: (a) => ratio(a.satPositive, a.satCount),
+    interval: { kind: 'proportion', counts: (a) => ({ successes: a.satPositive, trials: a.satCount }) },
   },
   {
     key: 'TOTAL_CONFLICTS',
@@ -106,6 +122,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'lower',
     range: { min: 0, max: Number.MAX_SAFE_INTEGER },
     compute: (a) => a.conflicts,
+    interval: null,
   },
   {
     key: 'CONFLICT_RATE',
@@ -115,6 +132,8 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'lower',
     range: { min: 0, max: Number.MAX_SAFE_INTEGER },
     compute: (a) => ratio(a.conflicts, a.resCount),
+    // A proportion while conflicts ≤ cases; above that a rate, and no interval (intervals.ts).
+    interval: { kind: 'proportion', counts: (a) => ({ successes: a.conflicts, trials: a.resCount }) },
   },
   {
     // Counted exactly against each event's own program's standard (Aggregate.resWithin); programs
@@ -126,6 +145,7 @@ export const KPIS: readonly KpiDefinition[] = [
     better: 'higher',
     range: { min: 0, max: 100 },
     compute: (a) => ratio(a.resWithin, a.resJudged),
+    interval: { kind: 'proportion', counts: (a) => ({ successes: a.resWithin, trials: a.resJudged }) },
   },
 ];
 

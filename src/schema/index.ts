@@ -13,5 +13,6 @@ import '../targets/targets.schema.js';
 import '../alerts/alerts.schema.js';
 import '../alerts/webhooks.schema.js';
 import '../audit/audit.schema.js';
+import '../annotations/annotations.schema.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

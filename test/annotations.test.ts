@@ -52,7 +52,7 @@ const events = (kind: EventInput['kind'], values: (number | null)[], at: number,
 
 const record = (t: TestApp, list: EventInput[]) => t.ok(RecordEventsDocument, { events: list });
 
-const rowOf = (rows: { kpi: string }[], kpi: string) => rows.find((r) => r.kpi === kpi)!;
+const rowOf = <R extends { kpi: string }>(rows: R[], kpi: string) => rows.find((r) => r.kpi === kpi)!;
 
 describe('createAnnotation and deleteAnnotation', () => {
   it('stores an annotation, lists it on dashboards whose range holds its instant, oldest first, and audits it', async () => {

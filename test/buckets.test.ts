@@ -6,6 +6,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { App } from '../src/app.js';
 import { bucketStart, bucketsCovering, nextBucketStart, type Granularity } from '../src/kpis/time.js';
+import { fiscalInterval, fiscalPeriodOf } from '../src/targets/fiscal-periods.js';
 import {
   CreateProgramDocument,
   DashboardSeriesDocument,
@@ -87,6 +88,19 @@ describe('bucket boundaries', () => {
     expect(() =>
       bucketsCovering(from, from + 2_000 * 3_600_000 + 30 * 60_000 + 1, 'HOUR', 'Australia/Lord_Howe', 2_000),
     ).toThrow(/2000 buckets/);
+  });
+
+  it('start fiscal quarters where QUARTER buckets start, and place each instant in the quarter that holds it', () => {
+    // Gaza ended DST at 24:00 on 30 September 2004, back to 23:00: FY2005 starts at the midnight an hour later.
+    const zones = ['America/New_York', 'America/Havana', 'America/Santiago', 'Asia/Gaza', 'Australia/Lord_Howe', 'UTC'];
+    for (const zone of zones)
+      for (let fiscalYear = 1972; fiscalYear <= 2040; fiscalYear++)
+        for (let quarter = 1; quarter <= 4; quarter++) {
+          const { start, end } = fiscalInterval({ fiscalYear, quarter }, zone);
+          expect([bucketStart(start, 'QUARTER', zone), nextBucketStart(start, 'QUARTER', zone)]).toEqual([start, end]);
+          expect(fiscalPeriodOf(start, zone)).toEqual({ fiscalYear, quarter });
+          expect(fiscalPeriodOf(end - 1, zone)).toEqual({ fiscalYear, quarter });
+        }
   });
 });
 

@@ -16,7 +16,7 @@ import {
   type Piece,
 } from './rollup-levels.js';
 import { mergeRow, type ProgramStandards, readRollups, standardsOf } from './rollups.repository.js';
-import { HOUR, type Interval } from './time.js';
+import { fixedFloor, HOUR, type Interval } from './time.js';
 import { groupBy } from '../util/group-by.js';
 
 export interface ProgramRef {
@@ -218,7 +218,7 @@ function complementHour(pieces: Piece[], spans: readonly Interval[], now: number
       piece.sign > 0 &&
       piece.end === span.end &&
       span.end >= now &&
-      piece.start % HOUR === 0 &&
+      fixedFloor(piece.start, HOUR) === piece.start &&
       span.end < hourEnd;
     if (!lastHour || spans.some((other) => other !== span && other.start < hourEnd && other.end > span.end))
       return [piece];

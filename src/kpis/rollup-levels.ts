@@ -8,7 +8,7 @@
  * Besides one set per program, the pseudo program ALL_PROGRAMS holds the sum of every program in
  * UTC, so an all-programs dashboard reads one row per bucket rather than one per program.
  */
-import { DAY, HOUR, cachedBucketCeil, cachedBucketStart, type Interval } from './time.js';
+import { DAY, HOUR, cachedBucketCeil, cachedBucketStart, fixedCeil, fixedFloor, type Interval } from './time.js';
 
 export type LevelName = 'M' | 'L' | 'D' | 'H';
 
@@ -37,11 +37,8 @@ export interface RollupLevel {
 const fixed = (name: LevelName, length: number): RollupLevel => ({
   name,
   length,
-  floor: (t) => t - (((t % length) + length) % length),
-  ceil: (t) => {
-    const floor = t - (((t % length) + length) % length);
-    return floor === t ? t : floor + length;
-  },
+  floor: (t) => fixedFloor(t, length),
+  ceil: (t) => fixedCeil(t, length),
 });
 
 const LOCAL_MONTH: RollupLevel = {

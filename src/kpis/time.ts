@@ -105,6 +105,51 @@ export function bucketCeil(t: number, granularity: Granularity, zone: string): n
   return start === t ? t : nextBucketStart(start, granularity, zone);
 }
 
+/**
+ * The first instant of the local date `year`-`month`-`day` in `zone` (month 1–12; a month past 12
+ * rolls into the next year), by the same rule as a DAY bucket's start.
+ */
+export function localDateStart(year: number, month: number, day: number, zone: string): number {
+  return timelineOf(zone).firstInstantAtOrAfter(Date.UTC(year, month - 1, day));
+}
+
+/** The local date (month 1–12) whose DAY bucket holds `t` in `zone`. */
+export function localDateOf(t: number, zone: string): { year: number; month: number; day: number } {
+  const timeline = timelineOf(zone);
+  const date = new Date(unitStart(timeline.wall(bucketStart(t, 'DAY', zone)), 'DAY'));
+  return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
+}
+
+/** The start of the fixed-length span holding `t`, spans being cut from the epoch (UTC hours and days). */
+export function fixedFloor(t: number, length: number): number {
+  return t - mod(t, length);
+}
+
+/** The smallest boundary of fixed-length spans at or after `t`. */
+export function fixedCeil(t: number, length: number): number {
+  const floor = fixedFloor(t, length);
+  return floor === t ? t : floor + length;
+}
+
+/** The shortest a bucket can be (a DST day is 23 hours), so a bucket count is never underestimated. */
+const SHORTEST: Record<Granularity, number> = {
+  HOUR: HOUR,
+  DAY: DAY - HOUR,
+  WEEK: 7 * DAY - HOUR,
+  MONTH: 28 * DAY - HOUR,
+  QUARTER: 89 * DAY - HOUR,
+  YEAR: 365 * DAY - HOUR,
+};
+
+/**
+ * At least as many buckets as cover [from, to) in any zone, without a calendar: an upper bound for
+ * costing a request before it runs. 1 for an empty range.
+ */
+export function mostBucketsIn(from: number, to: number, granularity: Granularity): number {
+  if (to <= from) return 1;
+  return Math.ceil((to - from) / SHORTEST[granularity]) + 1;
+}
+
 export class TooManyBucketsError extends Error {
   constructor(readonly limit: number) {
     super(`the range holds more than ${limit} buckets`);

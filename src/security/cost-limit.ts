@@ -33,23 +33,10 @@ import {
 } from 'graphql';
 import { MAX_BUCKETS } from '../dashboards/dashboard.service.js';
 import { MAX_PAGE } from '../events/drilldown.service.js';
-import { DAY, HOUR, type Granularity } from '../kpis/time.js';
+import { GRANULARITIES, type Granularity, mostBucketsIn } from '../kpis/time.js';
 
 /** Assumed length of a list that no argument bounds (programs, targets, an alert's history...). */
 export const UNBOUNDED_LIST_SIZE = 20;
-
-/**
- * The shortest a bucket can be (a DST day is 23 hours), so a range's bucket count is never
- * underestimated.
- */
-const SHORTEST_BUCKET: Record<Granularity, number> = {
-  HOUR: HOUR,
-  DAY: DAY - HOUR,
-  WEEK: 7 * DAY - HOUR,
-  MONTH: 28 * DAY - HOUR,
-  QUARTER: 89 * DAY - HOUR,
-  YEAR: 365 * DAY - HOUR,
-};
 
 type Args = Record<string, unknown>;
 
@@ -231,7 +218,6 @@ function listSize(field: GraphQLField<unknown, unknown>, args: Args, parentArgs:
 function seriesLength(dashboardArgs: Args): number {
   const { from, to, granularity } = dashboardArgs;
   if (typeof from !== 'number' || typeof to !== 'number' || typeof granularity !== 'string') return MAX_BUCKETS;
-  const shortest = SHORTEST_BUCKET[granularity as Granularity];
-  if (!shortest || to <= from) return 1;
-  return Math.min(MAX_BUCKETS, Math.ceil((to - from) / shortest) + 1);
+  if (!GRANULARITIES.includes(granularity as Granularity)) return 1;
+  return Math.min(MAX_BUCKETS, mostBucketsIn(from, to, granularity as Granularity));
 }

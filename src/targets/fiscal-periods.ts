@@ -4,8 +4,7 @@
  * Boundaries are local midnights in the program's IANA zone, so a quarter may be an hour short or
  * long across a DST change, just as the program's calendar is.
  */
-import { DateTime } from 'luxon';
-import type { Interval } from '../kpis/time.js';
+import { type Interval, localDateOf, localDateStart } from '../kpis/time.js';
 
 export const MIN_FISCAL_YEAR = 1971;
 export const MAX_FISCAL_YEAR = 9999;
@@ -19,10 +18,7 @@ export interface FiscalPeriod {
 /** Local midnight starting the fiscal quarter (1–4) of `fiscalYear`; quarter 5 is the next year's first. */
 function quarterStart(fiscalYear: number, quarter: number, zone: string): number {
   // Q1 starts on October 1 of the previous calendar year; each quarter is three months later.
-  return DateTime.fromObject({ year: fiscalYear - 1, month: 10, day: 1 }, { zone })
-    .plus({ months: 3 * (quarter - 1) })
-    .startOf('day')
-    .toMillis();
+  return localDateStart(fiscalYear - 1, 10 + 3 * (quarter - 1), 1, zone);
 }
 
 /** The instants [start, end) of a fiscal year or quarter in `zone`. */
@@ -34,7 +30,7 @@ export function fiscalInterval({ fiscalYear, quarter }: FiscalPeriod, zone: stri
 
 /** The fiscal year and quarter holding instant `t` in `zone` (October–December is Q1 of the next year's FY). */
 export function fiscalPeriodOf(t: number, zone: string): { fiscalYear: number; quarter: number } {
-  const local = DateTime.fromMillis(t, { zone });
+  const local = localDateOf(t, zone);
   return {
     fiscalYear: local.month >= 10 ? local.year + 1 : local.year,
     quarter: Math.floor(((local.month + 2) % 12) / 3) + 1,

@@ -237,6 +237,8 @@ const markers = (name: string) => [`<!-- ${name}: written by its own command -->
 export const COMPRESSION_SECTION = 'compression';
 /** The section bench/startup.ts writes. */
 export const STARTUP_SECTION = 'startup';
+/** The section bench/impact.ts writes. */
+export const IMPACT_SECTION = 'impact';
 
 export function sectionOf(report: string, name: string): string {
   const [open, close] = markers(name);

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { DAY, HOUR } from '../src/kpis/time.js';
+import { DAY } from '../src/kpis/time.js';
 import { freshPath, IMPACT_SECTION, withSection } from './harness.js';
 
 const ADMIN = 'bench-admin-key';

@@ -48,6 +48,11 @@ export interface Config {
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
   webhookBackoffCapMs: number;
+  /**
+   * WEBHOOK_ALLOW_LOOPBACK=true: webhooks may target loopback addresses (tests, a receiver on the same
+   * host). Private, link-local, metadata and multicast addresses stay refused whatever this says.
+   */
+  webhookAllowLoopback: boolean;
   /** Limits on every operation (see src/security/limits.ts); each refuses before any resolver runs. */
   limits: Limits;
   /** Per-key token bucket over HTTP and WebSocket operations; perMinute 0 turns it off. */
@@ -75,6 +80,8 @@ export interface Limits {
   cost: number;
   /** Request body bytes: a realistic 10,000-event recordEvents batch is about 2.0 MB. */
   bodyBytes: number;
+  /** Values in one list argument or input field (events excepted), far below the databases' variable limits. */
+  listLength: number;
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookMaxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
     webhookBackoffMs: int(env, 'WEBHOOK_BACKOFF_MS', 1_000, 1, 3_600_000),
     webhookBackoffCapMs: int(env, 'WEBHOOK_BACKOFF_CAP_MS', 300_000, 1, 86_400_000),
+    webhookAllowLoopback: oneOf(env, 'WEBHOOK_ALLOW_LOOPBACK', ['true', 'false'], 'false') === 'true',
     limits: {
       depth: int(env, 'LIMIT_DEPTH', 6, 1, 100),
       aliases: int(env, 'LIMIT_ALIASES', 15, 0, 1_000),
@@ -136,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokens: int(env, 'LIMIT_TOKENS', 1_000, 10, 100_000),
       cost: int(env, 'LIMIT_COST', 50_000, 1, 10_000_000),
       bodyBytes: int(env, 'LIMIT_BODY_BYTES', 3 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
+      // At most 10,000: one list may become an IN-list or a multi-row insert of two values per item.
+      listLength: int(env, 'LIMIT_LIST_LENGTH', 1_000, 1, 10_000),
     },
     rateLimit: {
       perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),

@@ -698,6 +698,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '0',
     WEBHOOK_MAX_ATTEMPTS: '1',
+    // The webhooks below point at this host.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
   });
   const app = await buildApp(config);
   const { url } = await app.start();

@@ -66,6 +66,8 @@ describe.skipIf(!enabled)('two server processes on one PostgreSQL and one Redis'
       ALERT_INTERVAL_MS: '100',
       ALERT_DEBOUNCE_MS: '20',
       LIVE_THROTTLE_MS: '50',
+      // The webhook receiver listens on this host.
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
     };
     // Started together, as a deployment's instances are: both migrate the same fresh schema.
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);

@@ -56,6 +56,7 @@ describe('graceful shutdown', () => {
       DATABASE_URL: databaseUrl,
       ALERT_DEBOUNCE_MS: '800',
       RATE_LIMIT_PER_MINUTE: '0',
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
     });
     let webhookId: string;
     try {

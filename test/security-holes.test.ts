@@ -2,11 +2,13 @@
  * The holes a hostile client found in the second security pass (issue 17), one case each: every
  * case here failed on the code before its fix.
  */
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LiveDashboardDocument, RecordResolutionTimeDocument } from './generated/operations.js';
 import { connect as connectLive, listen } from './helpers/ws.js';
+import { loadConfig } from '../src/config.js';
 import { ADMIN_KEY, testApp, type GraphQLErrorJson, type TestApp } from './helpers/app.js';
 
 interface Answer {
@@ -278,5 +280,260 @@ describe('revocation over server-sent events', () => {
     }
     expect(text).not.toContain('FIRING');
     expect(ended).toBe(true);
+  });
+});
+
+describe('webhook targets (SSRF)', () => {
+  const SECRET = 'a-secret-of-sixteen-chars';
+  const createWebhook = 'mutation ($i: CreateWebhookInput!) { createWebhook(input: $i) { id url } }';
+
+  /** A free local port and a server on it whose requests are counted. */
+  async function listener(answer: (res: import('node:http').ServerResponse) => void = (res) => res.end()) {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      answer(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    return { port: (server.address() as AddressInfo).port, seen };
+  }
+
+  /** Fires the default rule on HA, waits for every delivery to settle, and returns the deliveries. */
+  async function deliverAlert(t: TestApp) {
+    for (const caseId of ['c1', 'c2'])
+      await t.ok(RecordResolutionTimeDocument, { input: { programId: 'HA', caseId, days: 30 } });
+    await t.app.services.alerts.engine.judge(null);
+    await t.app.services.alerts.idle();
+    const answer = await send(
+      t,
+      '{ webhookDeliveries { state lastError webhook { id } attemptLog { statusCode error } } }',
+    );
+    return answer.data!.webhookDeliveries as {
+      state: string;
+      lastError: string | null;
+      webhook: { id: string };
+      attemptLog: { statusCode: number | null; error: string | null }[];
+    }[];
+  }
+
+  const internal = [
+    ['the cloud metadata address', 'http://169.254.169.254/latest/meta-data/', /link-local or cloud metadata/],
+    ['a private address (10/8)', 'http://10.0.0.5/hook', /private/],
+    ['a private address (172.16/12)', 'http://172.16.1.1/hook', /private/],
+    ['a private address (192.168/16)', 'https://192.168.1.1/hook', /private/],
+    ['a carrier-grade NAT address', 'http://100.64.0.1/hook', /private/],
+    ['loopback', 'http://127.0.0.1:9/hook', /loopback/],
+    ['loopback written as one number', 'http://2130706433/hook', /loopback/],
+    ['loopback by name', 'http://localhost:8080/hook', /loopback/],
+    ['IPv6 loopback', 'http://[::1]/hook', /loopback/],
+    ['IPv4-mapped IPv6 loopback', 'http://[::ffff:127.0.0.1]/hook', /loopback/],
+    ['IPv4-mapped IPv6 metadata', 'http://[::ffff:169.254.169.254]/hook', /link-local/],
+    ['IPv6 unique-local (AWS metadata over IPv6)', 'http://[fd00:ec2::254]/hook', /private/],
+    ['IPv6 link-local', 'http://[fe80::1]/hook', /link-local/],
+    ['multicast', 'http://224.0.0.1/hook', /multicast/],
+    ['IPv6 multicast', 'http://[ff02::1]/hook', /multicast/],
+    ['the unspecified address', 'http://0.0.0.0/hook', /unspecified/],
+    ['the IPv6 unspecified address', 'http://[::]/hook', /unspecified/],
+  ] as const;
+
+  it.each(internal)(
+    'refuses %s with BAD_USER_INPUT naming url and the rule, also for an admin limited to a program; nothing is stored',
+    async (_, url, reason) => {
+      const t = await testApp();
+      await t.program('A');
+      const limitedAdmin = await t.key('ADMIN', ['A']);
+      for (const [key, programId] of [
+        [ADMIN_KEY, null],
+        [limitedAdmin, 'A'],
+      ] as const) {
+        const answer = await send(t, createWebhook, { i: { url, secret: SECRET, programId } }, key);
+        expect(answer.data?.createWebhook ?? null).toBeNull();
+        expect(answer.errors).toHaveLength(1);
+        expect(answer.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+        expect(answer.errors![0].message).toMatch(reason);
+        expect(answer.errors![0].message).toMatch(/must point to a public address/);
+      }
+      expect((await send(t, '{ webhooks { id } }')).data!.webhooks).toEqual([]);
+    },
+  );
+
+  it('allows loopback only with WEBHOOK_ALLOW_LOOPBACK=true, and private and metadata addresses never', async () => {
+    expect(() => loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'yes' })).toThrow(
+      /WEBHOOK_ALLOW_LOOPBACK must be one of true, false/,
+    );
+    const t = await testApp({ env: { WEBHOOK_ALLOW_LOOPBACK: 'true' } });
+    for (const url of ['http://127.0.0.1:9/hook', 'http://localhost:9/hook', 'http://[::1]:9/hook'])
+      expect((await send(t, createWebhook, { i: { url, secret: SECRET } })).errors, url).toBeUndefined();
+    for (const url of ['http://169.254.169.254/', 'http://10.1.2.3/', 'http://[fd00::1]/']) {
+      const answer = await send(t, createWebhook, { i: { url, secret: SECRET } });
+      expect(answer.errors?.[0].extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+    }
+  });
+
+  it('refuses credentials in the URL without quoting them back, and stores and audits nothing', async () => {
+    const t = await testApp();
+    const answer = await send(t, createWebhook, {
+      i: { url: 'https://hook-user:hunter2-password@hooks.example/kpi', secret: SECRET },
+    });
+    expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+    expect(answer.errors?.[0].message).toMatch(/must not hold credentials/);
+    expect(JSON.stringify(answer)).not.toMatch(/hunter2|hook-user/);
+    expect((await send(t, '{ webhooks { id } }')).data!.webhooks).toEqual([]);
+    expect(JSON.stringify((await send(t, '{ auditLog { action details } }')).data)).not.toMatch(/hunter2|hook-user/);
+  });
+
+  it('never shows credentials of a webhook stored before they were refused', async () => {
+    const t = await testApp();
+    const { id } = (await send(t, createWebhook, { i: { url: 'https://hooks.example/kpi', secret: SECRET } })).data!
+      .createWebhook as { id: string };
+    await t.app.services.db
+      .updateTable('webhooks')
+      .set({ url: 'https://hook-user:hunter2-password@hooks.example/kpi' })
+      .where('id', '=', id)
+      .execute();
+    const { webhooks } = (await send(t, '{ webhooks { url } }')).data as { webhooks: { url: string }[] };
+    expect(webhooks).toEqual([{ url: 'https://hooks.example/kpi' }]);
+  });
+
+  it('checks again at delivery against the address connected to: a name that now resolves to loopback is not sent to', async () => {
+    const t = await testApp({ env: { WEBHOOK_MAX_ATTEMPTS: '1' } });
+    await t.program('HA');
+    const target = await listener();
+    // Stored while the name resolved to a public address (DNS rebinding), or by an older version.
+    const { id } = (await send(t, createWebhook, { i: { url: 'https://hooks.example/kpi', secret: SECRET } })).data!
+      .createWebhook as { id: string };
+    const literal = (await send(t, createWebhook, { i: { url: 'https://hooks.example/kpi2', secret: SECRET } })).data!
+      .createWebhook as { id: string };
+    await t.app.services.db
+      .updateTable('webhooks')
+      .set({ url: `http://localhost:${target.port}/rebound` })
+      .where('id', '=', id)
+      .execute();
+    await t.app.services.db
+      .updateTable('webhooks')
+      .set({ url: `http://[::ffff:127.0.0.1]:${target.port}/literal` })
+      .where('id', '=', literal.id)
+      .execute();
+    const deliveries = await deliverAlert(t);
+    expect(target.seen).toEqual([]);
+    expect(deliveries).toHaveLength(2);
+    for (const delivery of deliveries) {
+      expect(delivery.state).toBe('FAILED');
+      expect(delivery.lastError).toMatch(/^refused: the webhook's address is a loopback address/);
+    }
+  });
+
+  it('does not follow a redirect: the 302 is a failed attempt and its Location is never asked', async () => {
+    const t = await testApp({ env: { WEBHOOK_ALLOW_LOOPBACK: 'true', WEBHOOK_MAX_ATTEMPTS: '1' } });
+    await t.program('HA');
+    const inside = await listener();
+    const redirecting = await listener((res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${inside.port}/internal` }).end();
+    });
+    await send(t, createWebhook, { i: { url: `http://127.0.0.1:${redirecting.port}/hook`, secret: SECRET } });
+    const [delivery] = await deliverAlert(t);
+    expect(redirecting.seen).toEqual(['/hook']);
+    expect(inside.seen).toEqual([]);
+    expect(delivery).toMatchObject({ state: 'FAILED', attemptLog: [{ statusCode: 302 }] });
+  });
+
+  it("records a class of failure, never the socket's error: which internal ports are open is not told", async () => {
+    const t = await testApp({ env: { WEBHOOK_ALLOW_LOOPBACK: 'true', WEBHOOK_MAX_ATTEMPTS: '1' } });
+    await t.program('HA');
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await send(t, createWebhook, { i: { url: `http://127.0.0.1:${port}/hook`, secret: SECRET } });
+    const [delivery] = await deliverAlert(t);
+    expect(delivery.lastError).toBe('could not connect or send');
+    expect(JSON.stringify(delivery)).not.toMatch(/ECONN|127\.0\.0\.1|port|:\d{2,5}\b/);
+  });
+});
+
+describe('lists in arguments', () => {
+  const many = (n: number, values: readonly string[]) => Array.from({ length: n }, (_, i) => values[i % values.length]);
+  const ALERT_STATES = ['PENDING', 'FIRING', 'RESOLVED'] as const;
+  const DELIVERY_STATES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
+
+  it.each([
+    [
+      'alerts(states:)',
+      'query ($v: [AlertState!]) { alerts(states: $v) { id } }',
+      many(40_000, ALERT_STATES),
+      'states',
+    ],
+    [
+      'webhookDeliveries(states:)',
+      'query ($v: [DeliveryState!]) { webhookDeliveries(states: $v) { id } }',
+      many(40_000, DELIVERY_STATES),
+      'states',
+    ],
+    [
+      'createApiKey(input: { programIds })',
+      'mutation ($v: [ID!]) { createApiKey(input: { name: "k", role: VIEWER, programIds: $v }) { key } }',
+      many(40_000, ['A']),
+      'input.programIds',
+    ],
+    [
+      "a filter's values",
+      'query ($v: [String!]!) { dashboard(programId: "A", filter: [{ key: "office", values: $v }]) { resolvedCases } }',
+      many(40_000, ['Buffalo']),
+      'filter.values',
+    ],
+    [
+      'a filter list',
+      'query ($f: [AttributeFilterInput!]) { dashboard(programId: "A", filter: $f) { resolvedCases } }',
+      many(40_000, ['x']).map((key) => ({ key, values: ['v'] })),
+      'filter',
+    ],
+  ])(
+    'refuses 40,000 values in %s with BAD_USER_INPUT naming it and the bound, and changes nothing',
+    async (_, query, list, field) => {
+      const t = await testApp();
+      await t.program('A');
+      const variables = query.includes('$f') ? { f: list } : { v: list };
+      const answer = await send(t, query, variables);
+      expect(answer.errors).toHaveLength(1);
+      expect(answer.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(answer.errors![0].message).toBe(
+        `${field} may hold at most 1000 values (LIMIT_LIST_LENGTH); it holds 40000`,
+      );
+      expect((await send(t, '{ apiKeys { id } }')).data!.apiKeys).toEqual([]);
+    },
+  );
+
+  it('refuses a long literal list too (with the token limit raised to allow it)', async () => {
+    const t = await testApp({ env: { LIMIT_TOKENS: '100000', LIMIT_LIST_LENGTH: '10' } });
+    const answer = await send(t, `{ alerts(states: [${many(11, ALERT_STATES).join(', ')}]) { id } }`);
+    expect(answer.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'states' });
+    expect(answer.errors?.[0].message).toMatch(/at most 10 values/);
+  });
+
+  it('answers correctly at the bound', async () => {
+    const t = await testApp();
+    await t.program('A');
+    await t.ok(RecordResolutionTimeDocument, { input: { programId: 'A', caseId: 'c1', days: 30 } });
+    await t.app.services.alerts.engine.judge(null);
+    const firing = await send(t, 'query ($v: [AlertState!]) { alerts(states: $v) { state } }', {
+      v: many(1_000, ['FIRING']),
+    });
+    expect(firing).toMatchObject({ data: { alerts: [{ state: 'FIRING' }] } });
+    expect(firing.errors).toBeUndefined();
+    const deliveries = await send(t, 'query ($v: [DeliveryState!]) { webhookDeliveries(states: $v) { id } }', {
+      v: many(1_000, DELIVERY_STATES),
+    });
+    expect(deliveries).toMatchObject({ data: { webhookDeliveries: [] } });
+    const key = await send(
+      t,
+      'mutation ($v: [ID!]) { createApiKey(input: { name: "k", role: VIEWER, programIds: $v }) { apiKey { programIds } } }',
+      { v: many(1_000, ['A']) },
+    );
+    expect(key.errors).toBeUndefined();
+    expect(key.data).toMatchObject({ createApiKey: { apiKey: { programIds: ['A'] } } });
   });
 });

@@ -23,6 +23,7 @@ export function createAlerting(db: Db, bus: EventBus, now: () => number, config:
     maxAttempts: config.webhookMaxAttempts,
     backoffMs: config.webhookBackoffMs,
     backoffCapMs: config.webhookBackoffCapMs,
+    addresses: { allowLoopback: config.webhookAllowLoopback },
   });
   const writer = new AlertWriter(db, bus, notifier);
   const engine = new AlertEngine(db, bus, writer, now, log, {

@@ -12,6 +12,8 @@ import { EventEmitter } from 'node:events';
 import { exponentialBackoff } from '../client/retry.js';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../metrics/logger.js';
+import type { AddressRule } from './webhook-address.js';
+import { DeliveryFailure, postWebhook } from './webhook-post.js';
 import {
   dueNotifications,
   leaseNotification,
@@ -51,6 +53,8 @@ export function verifySignature(
 
 export interface DeliveryOptions {
   timeoutMs: number;
+  /** Which addresses a webhook may be sent to (WEBHOOK_ALLOW_LOOPBACK). */
+  addresses: AddressRule;
   maxAttempts: number;
   backoffMs: number;
   backoffCapMs: number;
@@ -197,28 +201,29 @@ export class Notifier {
     } else {
       const timestamp = Math.floor(startedAt / 1000);
       try {
-        const response = await fetch(webhook.url, {
-          method: 'POST',
-          headers: {
+        statusCode = await postWebhook(
+          webhook.url,
+          {
             'content-type': 'application/json',
             'user-agent': 'kpi-monitoring-service',
             [EVENT_ID_HEADER]: row.event_id,
             [TIMESTAMP_HEADER]: String(timestamp),
             [SIGNATURE_HEADER]: sign(webhook.secret, timestamp, row.body),
           },
-          body: row.body,
-          redirect: 'manual',
-          signal: AbortSignal.any([shutdown, AbortSignal.timeout(this.options.timeoutMs)]),
-        });
-        statusCode = response.status;
-        await response.body?.cancel();
+          row.body,
+          { rule: this.options.addresses, timeoutMs: this.options.timeoutMs, signal: shutdown },
+        );
       } catch (caught) {
         if (shutdown.aborted) {
           // Shutting down is not the receiver's fault: no attempt is counted, the row stays pending.
           await releaseLease(this.db, row.id);
           return;
         }
-        error = describe(caught, this.options.timeoutMs);
+        // The admin reads a class of failure; the socket's own error goes to the server's log only.
+        const failure =
+          caught instanceof DeliveryFailure ? caught : new DeliveryFailure('could not connect or send', caught);
+        this.log.debug({ webhook: row.webhook_id, delivery: row.id, err: failure.detail }, 'webhook attempt failed');
+        error = failure.message;
       }
     }
     const delivered = statusCode !== null && statusCode >= 200 && statusCode < 300;
@@ -256,14 +261,4 @@ export class Notifier {
       state,
     });
   }
-}
-
-function describe(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
-    return error.message;
-  }
-  return String(error);
 }

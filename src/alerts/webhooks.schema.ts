@@ -6,6 +6,7 @@ import { visibleOwned, visibleProgram } from '../programs/program-access.js';
 import { builder } from '../schema/builder.js';
 import { badInput, notFound } from '../schema/errors.js';
 import { checkLimit, noSuchProgram, SeverityEnum } from './alerts.schema.js';
+import { refusedHost, shownUrl, type AddressRule } from './webhook-address.js';
 import {
   attemptsOf,
   DELIVERY_STATES,
@@ -25,7 +26,7 @@ const WebhookRef = builder.objectRef<Webhook>('Webhook').implement({
   description: 'An endpoint that receives signed alert notifications. Its secret is never shown again.',
   fields: (t) => ({
     id: t.exposeID('id'),
-    url: t.exposeString('url'),
+    url: t.string({ resolve: (webhook) => shownUrl(webhook.url) }),
     programId: t.exposeID('program_id', { nullable: true, description: 'Null: alerts of every program.' }),
     minSeverity: t.field({ type: SeverityEnum, resolve: (w) => w.min_severity }),
     createdAt: t.field({ type: 'DateTime', resolve: (w) => w.created_at }),
@@ -89,7 +90,8 @@ const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
   }),
 });
 
-function checkUrl(raw: string): string {
+/** The URL as stored, or BAD_USER_INPUT naming `url` and the rule (webhook-address.ts says which addresses). */
+async function checkUrl(raw: string, rule: AddressRule): Promise<string> {
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -98,7 +100,16 @@ function checkUrl(raw: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw badInput('url', `must use http or https (got "${url.protocol}")`);
+  // Never quoted back: the message names the rule, not what was given.
+  if (url.username || url.password)
+    throw badInput('url', 'must not hold credentials (user:password@): the signing secret authenticates each request');
   if (url.href.length > 2048) throw badInput('url', 'must be at most 2048 characters');
+  const refusal = await refusedHost(url, rule);
+  if (refusal)
+    throw badInput(
+      'url',
+      `must point to a public address: its host is ${refusal} (loopback, private, link-local, metadata, multicast and unspecified addresses are refused${rule.allowLoopback ? '' : '; WEBHOOK_ALLOW_LOOPBACK=true allows loopback'})`,
+    );
   return url.href;
 }
 
@@ -138,7 +149,7 @@ builder.mutationFields((t) => ({
     resolve: async (_, { input }, ctx) => {
       const programId = input.programId == null ? null : String(input.programId);
       assertManages(ctx.caller, programId);
-      const url = checkUrl(input.url);
+      const url = await checkUrl(input.url, { allowLoopback: ctx.services.config.webhookAllowLoopback });
       if (input.secret.length < 16 || input.secret.length > 512)
         throw badInput('secret', 'must be 16 to 512 characters');
       if (programId !== null) await visibleProgram(ctx, programId, { missing: noSuchProgram });

@@ -5,6 +5,7 @@
  *   body bytes   while the request is read (413)                 LIMIT_BODY_BYTES
  *   tokens       while the document is parsed                     LIMIT_TOKENS
  *   depth, aliases, directives   during validation                LIMIT_DEPTH, LIMIT_ALIASES, LIMIT_DIRECTIVES
+ *   list length  after validation, with the variables (list-lengths.ts; BAD_USER_INPUT)   LIMIT_LIST_LENGTH
  *   cost         after validation, with the variables (cost-limit.ts)   LIMIT_COST
  *
  * Every refusal is a GraphQL error with extensions.code LIMIT_EXCEEDED, extensions.limit naming
@@ -20,6 +21,7 @@ import type { Limits } from '../config.js';
 import { limitExceeded } from '../schema/errors.js';
 import { refuseBeforeExecution } from './before-execution.js';
 import { operationCost } from './cost-limit.js';
+import { listLengthPlugin } from './list-lengths.js';
 
 /** Armor's messages ("Syntax Error: Query depth limit of 6 exceeded, found 7.") without the misleading prefix. */
 const armorMessage = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
@@ -57,6 +59,8 @@ export function limitPlugins(limits: Limits): Plugin[] {
     maxDepthPlugin({ ...reportTo('depth', limits.depth), flattenFragments: true, ignoreIntrospection: true }),
     maxAliasesPlugin({ ...reportTo('aliases', limits.aliases), allowList: [] }),
     maxDirectivesPlugin(reportTo('directives', limits.directives)),
+    // Before the cost limit, so a huge list is refused naming its argument rather than as a cost.
+    listLengthPlugin(limits.listLength),
     costLimitPlugin(limits.cost),
   ];
 }

@@ -61,8 +61,12 @@ describe('limits on every operation', () => {
       tokens: 1000,
       cost: 50_000,
       bodyBytes: 3 * 1024 * 1024,
+      listLength: 1000,
     });
     expect(() => loadConfig({ LIMIT_COST: 'lots' })).toThrow(/LIMIT_COST must be an integer/);
+    expect(() => loadConfig({ LIMIT_LIST_LENGTH: '10001' })).toThrow(
+      /LIMIT_LIST_LENGTH must be an integer between 1 and 10000/,
+    );
   });
 
   it('refuse a document one alias over the limit and accept one at it', async () => {

@@ -20,7 +20,7 @@ import { openEventWriter, Recorder } from './write/index.js';
 import { admission } from './health/admission.js';
 import { databaseCheck, NotReady, Readiness, useReadiness } from './health/readiness.js';
 import { createRequestHandler } from './http/request-handler.js';
-import { GRAPHQL_ENDPOINT } from './http/routes.js';
+import { GRAPHQL_ENDPOINT, STREAMED_PATHS } from './http/routes.js';
 import { WEB_ROOT } from './http/static-files.js';
 import { createLogger, yogaLogger, type Logger } from './metrics/logger.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -33,6 +33,7 @@ import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
 import { corsFor, varyOnOrigin } from './security/cors.js';
 import { PersistedOperations, readPersistedFile } from './security/persisted-operations.js';
 import { securityPlugins } from './security/plugins.js';
+import { TokenBuckets } from './security/rate-limit.js';
 import { schema } from './schema/index.js';
 
 export interface App {
@@ -104,7 +105,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       services,
       webRoot: WEB_ROOT,
     }),
-    { maxInFlight: config.maxInFlightRequests, maxBodyBytes: config.limits.bodyBytes },
+    {
+      maxInFlight: config.maxInFlightRequests,
+      maxBodyBytes: config.limits.bodyBytes,
+      bodyTimeoutMs: config.httpRequestTimeoutMs,
+      streamedPaths: STREAMED_PATHS,
+    },
   );
   const server = createHttpServer(config, requests.handler);
   const sockets = serveWebSockets({ server, yoga, services, persisted, keepAliveMs: config.liveKeepAliveMs });
@@ -132,6 +138,7 @@ async function openServices(config: Config, now: () => number, logger: Logger): 
   const pubsub = createEventBus({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, log: logger });
   return {
     config,
+    rateLimits: new TokenBuckets(config.rateLimit),
     database,
     db: database.db,
     pubsub,
@@ -188,7 +195,7 @@ function createGraphQL(
     maxRequestBodySize: false,
     // Limits, rate limiting and production's refusals (src/security/plugins.ts) come first.
     plugins: [
-      ...securityPlugins(config),
+      ...securityPlugins(config, services.rateLimits),
       varyOnOrigin(),
       // Before parsing: an untrusted document (PERSISTED_OPERATIONS=only) is refused unparsed.
       observers.persisted,
@@ -230,7 +237,9 @@ function createHttpServer(config: Config, handler: RequestListener): Server {
   // Slowloris: headers and the whole body must arrive within these (Node answers 408 and closes); an
   // idle keep-alive connection is not a request in progress, so neither cuts it off.
   server.headersTimeout = config.httpHeadersTimeoutMs;
-  server.requestTimeout = Math.max(config.httpRequestTimeoutMs, config.httpHeadersTimeoutMs);
+  // The time a body may take (HTTP_REQUEST_TIMEOUT_MS) is decided per route by admission: an import
+  // streams for as long as its file lasts. Node's requestTimeout would cut every route alike.
+  server.requestTimeout = 0;
   return server;
 }
 

@@ -116,6 +116,7 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     const timed = (where: string, writer: EventWriter): EventWriter => ({
       depth: writer.depth,
       close: () => writer.close(),
+      writeSpooled: (request) => writer.writeSpooled(request),
       write: async (units, zones, now) => {
         const start = performance.now();
         try {

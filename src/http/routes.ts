@@ -7,13 +7,15 @@
  * serves), add an entry below, and add a row for its path to HTTP_MATRIX in test/isolation.test.ts
  * (probes with a key limited to alpha reaching for bravo, or `none` saying why it holds no program
  * data). A handler authenticates for itself (`parts.services.authenticator.authenticate`) and
- * reads a body with `requestBody(req)`: admission has already read it, within LIMIT_BODY_BYTES.
+ * reads a body with `requestBody(req)`: admission has already read it, within LIMIT_BODY_BYTES
+ * (unless the route `streamsBody`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
 import type { Services } from '../context.js';
 import type { Logger } from '../metrics/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { IMPORT_PATH, serveImport } from '../exports/import-events.js';
 import { serveMetrics } from './metrics-route.js';
 import { serveStatic } from './static-files.js';
 
@@ -37,6 +39,11 @@ export interface HttpRoute {
   compress: boolean;
   /** Logged at debug level rather than info: probes and scrapes arrive every few seconds. */
   quiet?: boolean;
+  /**
+   * The handler reads the body as it streams in, of any length (an import): admission neither reads
+   * it first nor bounds it by LIMIT_BODY_BYTES and HTTP_REQUEST_TIMEOUT_MS (src/health/admission.ts).
+   */
+  streamsBody?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, parts: RouteParts): unknown;
 }
 
@@ -51,7 +58,12 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { path: '/health', methods: ['GET', 'HEAD'], compress: false, quiet: true, handle: viaYoga },
   { path: '/ready', methods: ['GET', 'HEAD'], compress: false, quiet: true, handle: viaYoga },
   { path: '/metrics', methods: ['GET', 'HEAD'], compress: true, quiet: true, handle: serveMetrics },
+  // CSV or NDJSON files of events, streamed (src/exports/import-events.ts).
+  { path: IMPORT_PATH, methods: ['POST'], compress: false, streamsBody: true, handle: serveImport },
 ];
+
+/** The paths whose body their handler streams (admission leaves it to them). */
+export const STREAMED_PATHS: ReadonlySet<string> = new Set(HTTP_ROUTES.filter((r) => r.streamsBody).map((r) => r.path));
 
 /**
  * Any other path: the dashboard page's files, or yoga's 404. Its label in the request metrics is

@@ -15,7 +15,8 @@ import { limitPlugins } from './limits.js';
 import { badRequestOnParseFailure } from './parse-errors.js';
 import { rateLimitPlugin, TokenBuckets } from './rate-limit.js';
 
-export function securityPlugins(config: Config): Plugin<any>[] {
+/** `rateLimits`: the per-key buckets, shared with the HTTP routes outside GraphQL (imports). */
+export function securityPlugins(config: Config, rateLimits = new TokenBuckets(config.rateLimit)): Plugin<any>[] {
   // Production: no schema for strangers, and no "Did you mean ...?" that leaks field names.
   const production = config.production
     ? [useDisableIntrospection(), blockFieldSuggestionsPlugin(), noSuggestions()]
@@ -26,7 +27,7 @@ export function securityPlugins(config: Config): Plugin<any>[] {
     eventsPerRequestPlugin(),
     // After the body limit, so it also wraps the byte-counting parser.
     badRequestOnParseFailure(),
-    rateLimitPlugin(new TokenBuckets(config.rateLimit)),
+    rateLimitPlugin(rateLimits),
     ...inputErrorPlugins(),
   ];
 }

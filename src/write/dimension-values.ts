@@ -52,6 +52,14 @@ class TakenValues {
 
 const takenValues = new WeakMap<OpenDatabase, TakenValues>();
 
+/**
+ * Forgets the values known as taken, after a transaction that wrote several chunks rolled back: a
+ * later chunk may have read values an earlier one of the same transaction added (spooled-write.ts).
+ */
+export function forgetTakenValues(database: OpenDatabase): void {
+  takenValues.delete(database);
+}
+
 interface Claimed {
   programId: string;
   key: string;

@@ -10,6 +10,7 @@
 import type { OpenDatabase } from '../db/database.js';
 import { isPostgresUrl } from '../db/database.js';
 import { ThreadWriter } from './writer-thread.js';
+import { writeSpooled, type SpooledOutcome, type SpooledWrite } from './spooled-write.js';
 import { writeUnits, type ProgramZones, type UnitInput, type Written } from './write-units.js';
 
 export interface EventWriter {
@@ -24,6 +25,8 @@ export interface EventWriter {
    * as a whole fails. `zones` holds every program of the units that exists.
    */
   write(units: UnitInput[], zones: ProgramZones, now: number): Promise<Written>;
+  /** Writes a whole spool in one transaction of its own (spooled-write.ts): an atomic import or a dry run. */
+  writeSpooled(request: SpooledWrite): Promise<SpooledOutcome>;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,7 @@ export function inProcessWriter(database: OpenDatabase): EventWriter {
     depth: 1,
     write: (units, zones, now) =>
       database.db.transaction().execute((trx) => writeUnits(database, trx, units, zones, now)),
+    writeSpooled: (request) => writeSpooled(database, request),
     close: async () => {},
   };
 }
@@ -91,6 +95,18 @@ export class SqliteFileWriter implements EventWriter {
     this.groupsInThread++;
     try {
       return await this.thread.write(units, zones, now);
+    } finally {
+      this.threadWrites--;
+    }
+  }
+
+  /** Always in the writer thread, and counted there, so no group is written here meanwhile. */
+  async writeSpooled(request: SpooledWrite): Promise<SpooledOutcome> {
+    if (this.writingHere)
+      throw new Error('SqliteFileWriter: handed a spool while a group is written in-process (depth is 1)');
+    this.threadWrites++;
+    try {
+      return await this.thread.writeSpooled(request);
     } finally {
       this.threadWrites--;
     }

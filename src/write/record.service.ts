@@ -9,6 +9,7 @@ import { applyRollupDeltas, rollupDeltas, standardsOf } from '../kpis/rollups.re
 import type { EventBus } from '../realtime/pubsub.js';
 import { notFound, overloaded } from '../schema/errors.js';
 import { inProcessWriter, type EventWriter } from './event-writer.js';
+import type { SpooledOutcome, SpooledWrite } from './spooled-write.js';
 import { eventById, markRetracted, type EventRow } from '../events/events.repository.js';
 import type { ValidEvent } from '../events/validate.js';
 import {
@@ -52,6 +53,8 @@ export class Recorder {
   private gathering = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Spools waiting for the writer to have room for them (recordSpooled). */
+  private roomWaiters: (() => void)[] = [];
   /** Write transactions committed so far: fewer than the mutations answered when they share commits. */
   commits = 0;
   /** Events stored so far, duplicates excluded (the ingestion-rate metric reads it). */
@@ -106,6 +109,7 @@ export class Recorder {
       void this.commit(group).finally(() => {
         this.inFlight--;
         for (const unit of group) this.queuedEvents -= unit.events.length;
+        this.wakeRoomWaiter();
         this.schedule(true);
         this.settle();
       });
@@ -114,6 +118,38 @@ export class Recorder {
     this.gathering = true;
     if (now) start();
     else this.afterArrivals(start);
+  }
+
+  private wakeRoomWaiter(): void {
+    if (this.inFlight < this.writer.depth) this.roomWaiters.shift()?.();
+  }
+
+  /**
+   * Writes a whole spool in one transaction (an atomic import, or a dry run that rolls back): once
+   * the writer has room, as one more commit in flight, so no group runs beside it where that is
+   * not allowed (in-process, one transaction at a time). Change notices go out only after a commit.
+   */
+  async recordSpooled(
+    request: Omit<SpooledWrite, 'zones' | 'now'>,
+    programIds: readonly string[],
+  ): Promise<SpooledOutcome> {
+    while (this.inFlight >= this.writer.depth) await new Promise<void>((wake) => this.roomWaiters.push(wake));
+    this.inFlight++;
+    try {
+      const zones = await this.programs.zonesOf(this.database.db, programIds);
+      const outcome = await this.writer.writeSpooled({ ...request, zones, now: this.now() });
+      if (outcome.committed) {
+        this.commits++;
+        this.eventsStored += outcome.accepted;
+        for (const notice of outcome.notices) this.bus.publish('changes', notice);
+      }
+      return outcome;
+    } finally {
+      this.inFlight--;
+      this.wakeRoomWaiter();
+      this.schedule(true);
+      this.settle();
+    }
   }
 
   /** Wakes idle() once nothing is queued, gathered or being written. */

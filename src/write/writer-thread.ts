@@ -10,6 +10,7 @@ import type { ChangeNotice } from '../realtime/pubsub.js';
 import type { EventWriter } from './event-writer.js';
 import { EVENT_KINDS } from '../kpis/registry.js';
 import type { ValidEvent } from '../events/validate.js';
+import type { SpooledOutcome, SpooledWrite } from './spooled-write.js';
 import type { ProgramZones, RecordOutcome, UnitInput, Written } from './write-units.js';
 
 interface Transferred {
@@ -20,6 +21,7 @@ interface Transferred {
 
 export type Request =
   | { type: 'write'; id: number; units: PackedUnits; zones: ProgramZones; now: number }
+  | ({ type: 'spooled'; id: number } & SpooledWrite)
   | { type: 'close' };
 
 /**
@@ -110,6 +112,7 @@ export type Reply =
       notices: ChangeNotice[];
       commits: number;
     }
+  | { type: 'spooled'; id: number; outcome: SpooledOutcome }
   | { type: 'failed'; id: number; error: Transferred };
 
 /** Errors cross threads as plain data: a GraphQL error keeps its extensions, a database error its code. */
@@ -139,7 +142,7 @@ export class ThreadWriter implements EventWriter {
   readonly depth = Number.POSITIVE_INFINITY;
   private worker: Worker | null = null;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(written: Written): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(written: never): void; reject(error: Error): void }>();
 
   constructor(private readonly databaseUrl: string) {}
 
@@ -150,6 +153,16 @@ export class ThreadWriter implements EventWriter {
       this.pending.set(id, { resolve, reject });
       worker.ref();
       worker.postMessage({ type: 'write', id, units: packUnits(units), zones, now } satisfies Request);
+    });
+  }
+
+  writeSpooled(request: SpooledWrite): Promise<SpooledOutcome> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<SpooledOutcome>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ type: 'spooled', id, ...request } satisfies Request);
     });
   }
 
@@ -175,12 +188,13 @@ export class ThreadWriter implements EventWriter {
       if (this.pending.size === 0) worker.unref();
       if (!waiting) return;
       if (reply.type === 'failed') waiting.reject(fromTransfer(reply.error));
+      else if (reply.type === 'spooled') waiting.resolve(reply.outcome as never);
       else
         waiting.resolve({
           notices: reply.notices,
           commits: reply.commits,
           outcomes: reply.outcomes.map((o) => ('refused' in o ? fromTransfer(o.refused) : o)),
-        });
+        } satisfies Written as never);
     });
     // A thread that fails (it could not open the file, say) fails what it was asked; the next write starts another.
     const fail = (error: Error) => {

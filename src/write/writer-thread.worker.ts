@@ -10,8 +10,10 @@ import { openDatabase } from '../db/database.js';
 import { inProcessWriter } from './event-writer.js';
 import { toTransfer, unpackUnits, type Reply, type Request } from './writer-thread.js';
 import { MAX_EVENTS_PER_COMMIT, type UnitInput, type Written } from './write-units.js';
+import { writeSpooled } from './spooled-write.js';
 
 type WriteRequest = Extract<Request, { type: 'write' }>;
+type SpooledRequest = Extract<Request, { type: 'spooled' }>;
 
 const database = await openDatabase(workerData.databaseUrl as string);
 const writer = inProcessWriter(database);
@@ -19,20 +21,25 @@ const port = parentPort!;
 
 port.on('message', async (first: Request) => {
   const requests: WriteRequest[] = [];
+  // A whole spool is one transaction of its own, written after the merged one.
+  const spooled: SpooledRequest[] = [];
   let closing = first.type === 'close';
   if (first.type === 'write') requests.push(first);
+  if (first.type === 'spooled') spooled.push(first);
   let events = requests.reduce((n, r) => n + r.units.kinds.length, 0);
   // Messages queued behind this one are taken now, synchronously, in order.
   while (!closing && events < MAX_EVENTS_PER_COMMIT) {
     const next = receiveMessageOnPort(port as never) as { message: Request } | undefined;
     if (!next) break;
     if (next.message.type === 'close') closing = true;
+    else if (next.message.type === 'spooled') spooled.push(next.message);
     else {
       requests.push(next.message);
       events += next.message.units.kinds.length;
     }
   }
   if (requests.length > 0) await writeMerged(requests);
+  for (const request of spooled) await writeSpool(request);
   if (closing) {
     await database.close();
     process.exit(0);
@@ -66,6 +73,14 @@ async function writeAlone(request: WriteRequest, units: UnitInput[]): Promise<vo
     reply(answer(request.id, await writer.write(units, request.zones, request.now)));
   } catch (error) {
     reply({ type: 'failed', id: request.id, error: toTransfer(error as Error) });
+  }
+}
+
+async function writeSpool({ id, type: _, ...request }: SpooledRequest): Promise<void> {
+  try {
+    reply({ type: 'spooled', id, outcome: await writeSpooled(database, request) });
+  } catch (error) {
+    reply({ type: 'failed', id, error: toTransfer(error as Error) });
   }
 }
 

@@ -312,7 +312,10 @@ describe('who may import', () => {
 
     const other = await post(t, body, { key: integrationA, query: '?programId=B' });
     expect(other.status).toBe(403);
-    expect(other.body.error).toEqual({ code: 'FORBIDDEN', message: 'this key may not access program "B"' });
+    expect(other.body.error).toEqual({
+      code: 'FORBIDDEN',
+      message: 'this key may not access the program named by programId',
+    });
     const unknown = await post(t, body, { key: integrationA, query: '?programId=Z' });
     expect(unknown.status).toBe(403);
     const missing = await post(t, body, { query: '?programId=Z' });
@@ -321,7 +324,9 @@ describe('who may import', () => {
     // Without programId, a row of another program is refused alone; the key's own rows are stored.
     const { body: report } = await post(t, body, { key: integrationA });
     expect(report).toMatchObject({ accepted: 1, rejected: 1 });
-    expect(report.errors).toEqual([{ line: 2, field: 'programId', message: 'this key may not access program "B"' }]);
+    expect(report.errors).toEqual([
+      { line: 2, field: 'programId', message: 'this key may not access the program this row names' },
+    ]);
     expect(await stored(t, 'B')).toBe(0);
     expect(await stored(t, 'A')).toBe(1);
   });

@@ -675,6 +675,56 @@ const HTTP_MATRIX: Record<string, HttpRow> = {
       { name: 'no key', key: null, method: 'GET', path: () => '/metrics', expect: 'REFUSED' },
     ],
   },
+  '/import/events': {
+    probes: [
+      {
+        name: "an integration key of alpha imports into bravo by the request's programId",
+        key: 'integrationA',
+        method: 'POST',
+        path: () => `/import/events?programId=${B}`,
+        body: () => ({ type: 'text/csv', text: `kind,caseId,value\nRESOLUTION_TIME,case-bravo-import,1\n` }),
+        expect: 'REFUSED',
+      },
+      {
+        name: "an integration key of alpha imports rows of bravo: refused alone, nothing of bravo's in the report",
+        key: 'integrationA',
+        method: 'POST',
+        // A dry run: the world's alpha numbers stay as the other rows expect them.
+        path: () => '/import/events?dryRun=true',
+        body: () => ({
+          type: 'application/x-ndjson',
+          text: [
+            JSON.stringify({ kind: 'CONFLICT', programId: B, caseId: 'case-bravo-import' }),
+            JSON.stringify({ kind: 'CONFLICT', programId: A, caseId: 'case-alpha-import' }),
+          ].join('\n'),
+        }),
+        expect: 'NOTHING',
+        check: (text) =>
+          expect(JSON.parse(text)).toEqual({
+            accepted: 1,
+            duplicates: 0,
+            rejected: 1,
+            errors: [{ line: 1, field: 'programId', message: 'this key may not access the program this row names' }],
+          }),
+      },
+      {
+        name: 'a viewer of alpha imports',
+        key: 'viewerA',
+        method: 'POST',
+        path: () => '/import/events',
+        body: () => ({ type: 'text/csv', text: `kind,programId,caseId\nCONFLICT,${A},x\n` }),
+        expect: 'REFUSED',
+      },
+      {
+        name: 'no key',
+        key: null,
+        method: 'POST',
+        path: () => '/import/events',
+        body: () => ({ type: 'text/csv', text: `kind,programId,caseId\nCONFLICT,${A},x\n` }),
+        expect: 'REFUSED',
+      },
+    ],
+  },
   '*': { none: "the page's built files (web/dist): the same for every caller, data comes only through /graphql" },
 };
 

@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GraphQLError } from 'graphql';
-import { actorOf, assertProgramAccess, canRecord, type Caller } from '../auth/caller.js';
+import { actorOf, canRecord, canSeeProgram, type Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
 import { validateEvent, type ValidEvent } from '../events/validate.js';
 import type { Logger } from '../metrics/logger.js';
@@ -141,11 +141,10 @@ class Importer {
     const options = optionsOf(req);
     const importer = new Importer(services, caller, options);
     if (options.programId !== null) {
-      const refused = await importer.programError(options.programId);
-      if (refused) {
-        const code = (refused as GraphQLError).extensions?.code === 'FORBIDDEN' ? 'FORBIDDEN' : 'NOT_FOUND';
-        throw new Refusal(code === 'FORBIDDEN' ? 403 : 404, code, refused.message);
-      }
+      if (!canSeeProgram(caller, options.programId))
+        throw new Refusal(403, 'FORBIDDEN', 'this key may not access the program named by programId');
+      if (await importer.programError(options.programId))
+        throw new Refusal(404, 'NOT_FOUND', `program "${options.programId}" was not found`);
     }
     return importer;
   }
@@ -338,7 +337,9 @@ class Importer {
   async programError(programId: string): Promise<Error | null> {
     let refused: Error | null = null;
     try {
-      assertProgramAccess(this.caller, programId);
+      // The row's own programId is not echoed: the report names the line, and holds nothing of other programs.
+      if (!canSeeProgram(this.caller, programId))
+        throw fieldFailure('programId', 'this key may not access the program this row names', 'FORBIDDEN');
       const zones = await this.services.recorder.programs.zonesOf(this.services.db, [programId]);
       if (!zones.has(programId))
         refused = fieldFailure('programId', `program "${programId}" was not found`, 'NOT_FOUND');

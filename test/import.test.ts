@@ -1,10 +1,16 @@
 /**
+ * Tens of thousands of rows per test (1,000,000 in bench/import.ts): loaded machines get 2 minutes.
+ *
  * POST /import/events over a real socket: CSV and NDJSON bodies, their bad rows with their lines,
  * idempotency across posts, dryRun and atomic, a body cut off mid-row, and imported events in
  * dashboards, live updates and alerts.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CHUNK } from '../src/exports/import-events.js';
 import { ADMIN_KEY, iso, testApp, type TestApp } from './helpers/app.js';
 import { connect } from './helpers/ws.js';
@@ -57,7 +63,7 @@ function csvOf(n: number, end = Date.UTC(2026, 10, 1)): string {
   return `${rows.join('\n')}\n`;
 }
 
-describe('POST /import/events (CSV)', () => {
+describe('POST /import/events (CSV)', { timeout: 120_000 }, () => {
   it('takes a BOM, CRLF line ends and a quoted newline inside a field, and counts physical lines', async () => {
     const t = await started();
     await t.program('A');
@@ -191,7 +197,7 @@ describe('POST /import/events (NDJSON)', () => {
   });
 });
 
-describe('dryRun and atomic', () => {
+describe('dryRun and atomic', { timeout: 120_000 }, () => {
   it('dryRun validates and counts exactly as an import would, and stores nothing', async () => {
     const t = await started();
     await t.program('A');
@@ -206,15 +212,15 @@ describe('dryRun and atomic', () => {
   it('atomic stores nothing when one row among many is invalid, and everything when none is', async () => {
     const t = await started();
     await t.program('A');
-    const n = 50_000;
+    const n = 20_000;
     const lines = csvOf(n).split('\n');
-    lines[37_000] = 'RESOLUTION_TIME,A,bad,1,,2999-01-01T00:00:00Z,';
+    lines[13_000] = 'RESOLUTION_TIME,A,bad,1,,2999-01-01T00:00:00Z,';
     const { body: refused } = await post(t, lines.join('\n'), { query: '?atomic=true' });
     expect(refused).toEqual({
       accepted: 0,
       duplicates: 0,
       rejected: 1,
-      errors: [{ line: 37_001, field: 'occurredAt', message: 'occurredAt must be at most 5 minutes in the future' }],
+      errors: [{ line: 13_001, field: 'occurredAt', message: 'occurredAt must be at most 5 minutes in the future' }],
     });
     expect(await stored(t)).toBe(0);
     const { body: taken } = await post(t, csvOf(n), { query: '?atomic=true' });
@@ -238,7 +244,7 @@ describe('dryRun and atomic', () => {
   });
 });
 
-describe('a body cut off mid-row', () => {
+describe('a body cut off mid-row', { timeout: 120_000 }, () => {
   it('keeps every committed chunk, stores no half row, and a re-post reports the committed rows as duplicates', async () => {
     const t = await started();
     await t.program('A');
@@ -329,5 +335,39 @@ describe('who may import', () => {
     ]);
     expect(await stored(t, 'B')).toBe(0);
     expect(await stored(t, 'A')).toBe(1);
+  });
+});
+
+describe('npm run import', { timeout: 120_000 }, () => {
+  it('streams a file with progress on stderr, prints the report, and exits 1 when rows were rejected', async () => {
+    const t = await started();
+    await t.program('A');
+    const dir = mkdtempSync(path.join(tmpdir(), 'kpi-import-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'events.csv');
+    writeFileSync(file, `${csvOf(2 * CHUNK)}RESOLUTION_TIME,A,bad,-1,,,\n`);
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import-events.ts', ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const first = await run([file, '--url', t.url, '--key', ADMIN_KEY]);
+    expect(first.code).toBe(1);
+    expect(JSON.parse(first.stdout)).toMatchObject({ accepted: 2 * CHUNK, duplicates: 0, rejected: 1 });
+    expect(first.stderr).toMatch(/^[\d,]+ rows, [\d,]+ rows\/s, 0 errors so far$/m);
+    expect(first.stderr).toMatch(/^10,001 rows in [\d.]+ s, [\d,]+ rows\/s, 1 errors$/m);
+    const again = await run([file, '--url', `${t.url}/graphql`, '--key', ADMIN_KEY, '--format', 'csv']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ accepted: 0, duplicates: 2 * CHUNK, rejected: 1 });
+    const refused = await run([file, '--url', t.url, '--key', 'nope']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/import refused \(401\)/);
+    expect((await run([file])).code).toBe(2);
+    expect(await stored(t)).toBe(2 * CHUNK);
   });
 });

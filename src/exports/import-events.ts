@@ -30,6 +30,14 @@ export const CHUNK = 5_000;
 /** Chunks handed to the write path and not yet committed: parsing runs ahead while one commits. */
 const CHUNKS_IN_FLIGHT = 2;
 
+/** What a progressive answer reports as the import goes (rows: read so far, the header aside). */
+export interface ImportProgress {
+  rows: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+}
+
 export interface ImportReport {
   accepted: number;
   duplicates: number;
@@ -61,9 +69,17 @@ export async function serveImport(
   res: ServerResponse,
   { services, logger }: { services: Services; logger: Logger },
 ): Promise<void> {
+  // With `Accept: application/x-ndjson` the answer is lines: `{"progress":…}` as rows are read and
+  // committed, then `{"report":…}` (npm run import shows them). Refusals before the first line keep their status.
+  const progressive = String(req.headers.accept ?? '').includes('application/x-ndjson');
+  const line = (value: unknown) => {
+    if (!res.headersSent)
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    res.write(`${JSON.stringify(value)}\n`);
+  };
   let importer: Importer;
   try {
-    importer = await Importer.open(req, services);
+    importer = await Importer.open(req, services, progressive ? (progress) => line({ progress }) : null);
   } catch (error) {
     if (error instanceof Refusal) return refuse(req, res, error);
     throw error;
@@ -73,21 +89,28 @@ export async function serveImport(
     if (report === null) return;
     // Stopped before the body's end (a row that cannot be read past): the rest is not read.
     const unread = !req.complete;
-    res.writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      ...(unread ? { connection: 'close' } : {}),
-    });
-    res.end(JSON.stringify(report));
+    if (unread) res.setHeader('connection', 'close');
+    if (progressive) {
+      line({ report });
+      res.end();
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(report));
+    }
     if (unread) req.resume();
   } catch (error) {
-    if (error instanceof Refusal) return refuse(req, res, error);
     // The client went away, or its body was silent too long: what was committed stays; no one to answer.
     if (!req.complete && (req.destroyed || res.destroyed)) {
       logger.info({ err: error }, 'import cut off before its end');
       return;
     }
-    throw error;
+    if (error instanceof Refusal && !res.headersSent) return refuse(req, res, error);
+    if (!res.headersSent) throw error;
+    // Progress lines went out already: the failure is the last line.
+    logger.error({ err: error }, 'import failed');
+    const refusal = error instanceof Refusal ? error : new Refusal(500, 'INTERNAL_SERVER_ERROR', 'internal error');
+    line({ error: { code: refusal.code, message: refusal.message } });
+    res.end();
   }
 }
 
@@ -116,13 +139,21 @@ class Importer {
   /** Per program and attribute key: whether the program declares that dimension. */
   private readonly dimensions = new Map<string, boolean>();
 
+  /** Rows read so far (the header aside), valid or not. */
+  private rows = 0;
+
   private constructor(
     private readonly services: Services,
     private readonly caller: Caller,
     private readonly options: Options,
+    private readonly onProgress: ((progress: ImportProgress) => void) | null,
   ) {}
 
-  static async open(req: IncomingMessage, services: Services): Promise<Importer> {
+  static async open(
+    req: IncomingMessage,
+    services: Services,
+    onProgress: ((progress: ImportProgress) => void) | null = null,
+  ): Promise<Importer> {
     let caller: Caller;
     try {
       caller = await services.authenticator.authenticate(req.headers.authorization ?? null);
@@ -139,7 +170,7 @@ class Importer {
       });
     }
     const options = optionsOf(req);
-    const importer = new Importer(services, caller, options);
+    const importer = new Importer(services, caller, options, onProgress);
     if (options.programId !== null) {
       if (!canSeeProgram(caller, options.programId))
         throw new Refusal(403, 'FORBIDDEN', 'this key may not access the program named by programId');
@@ -173,9 +204,12 @@ class Importer {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
     const send = (chunk: Checked[]) => {
-      const write = this.writeChunk(chunk).catch((error) => {
-        failure ??= error;
-      });
+      const write = this.writeChunk(chunk).then(
+        () => this.progress(),
+        (error) => {
+          failure ??= error;
+        },
+      );
       inFlight.add(write);
       void write.finally(() => inFlight.delete(write));
     };
@@ -214,6 +248,7 @@ class Importer {
         if (checked === null) continue;
         programIds.add(checked.event.programId);
         await spool.add(checked.line, checked.event);
+        if (spool.count % CHUNK === 0) this.progress();
       }
       assertComplete(req);
       await spool.finish();
@@ -238,6 +273,15 @@ class Importer {
     } finally {
       await spool.remove();
     }
+  }
+
+  private progress(): void {
+    this.onProgress?.({
+      rows: this.rows,
+      accepted: this.accepted,
+      duplicates: this.duplicates,
+      rejected: this.errors.count,
+    });
   }
 
   private report(): ImportReport {
@@ -297,6 +341,7 @@ class Importer {
    * read past it.
    */
   private async check(row: ImportRow): Promise<Checked | null | 'fatal'> {
+    this.rows++;
     if ('error' in row) {
       this.errors.add(row.error);
       return row.fatal ? 'fatal' : null;

@@ -10,7 +10,10 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WEB_ROOT } from '../src/http/static-files.js';
 import {
   CreateProgramDocument,
+  DashboardAnnotationsDocument,
   DashboardDocument,
+  ImpactDocument,
+  RecordEventsDocument,
   RecordConflictDocument,
   RecordResolutionTimeDocument,
   RecordSatisfactionDocument,
@@ -242,5 +245,77 @@ describe('the dashboard page', { timeout: 90_000 }, () => {
 
     await expect.poll(() => page.locator('#sign-in-error').textContent(), WAIT).toContain('not accepted');
     expect(await page.locator('#dashboard').isHidden()).toBe(true);
+  });
+  it('adds an annotation from the page, shows its marker on every chart, and reads its impact in plain words', async () => {
+    const { t, origin } = await pageWithProgram();
+    const zone = 'America/New_York';
+    const DAY = 86_400_000;
+    const localDate = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(ms);
+    // Slower before the change (12 and 8 days ago), faster after it (3 and 2 days ago).
+    const now = Date.now();
+    const events = [
+      ...[9.5, 10, 8.5, 11, 9, 10.5].map((days, i) => ({ days, at: now - (12 - (i % 2) * 4) * DAY })),
+      ...[7, 7.5, 6.8, 7.2, 7.6, 6.9].map((days, i) => ({ days, at: now - (3 - (i % 2)) * DAY })),
+    ];
+    await t.ok(RecordEventsDocument, {
+      events: events.map((e, i) => ({
+        programId: 'HA',
+        kind: 'RESOLUTION_TIME' as const,
+        caseId: `HA-${i}`,
+        value: e.days,
+        occurredAt: new Date(e.at).toISOString(),
+      })),
+    });
+    const page = await (await browser()).newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${origin}/#key=${encodeURIComponent(ADMIN_KEY)}`);
+    await expect.poll(() => page.locator('#live').textContent(), WAIT).toBe('Live');
+
+    await page.getByRole('button', { name: 'Add annotation' }).click();
+    await page.getByLabel('Date').fill(localDate(now - 5 * DAY));
+    await page.getByLabel('Title').fill('New intake form');
+    await page.getByRole('button', { name: 'Save annotation' }).click();
+
+    // Stored, and pushed to the live dashboard: one marker on each chart.
+    const markers = page.locator('.chart .annotation-marker');
+    await expect.poll(() => markers.count(), WAIT).toBe(3);
+    const { dashboard } = await t.ok(DashboardAnnotationsDocument, { programId: 'HA' });
+    expect(dashboard.annotations).toHaveLength(1);
+    const [annotation] = dashboard.annotations;
+    expect(annotation.title).toBe('New intake form');
+    expect(localDate(Date.parse(annotation.at))).toBe(localDate(now - 5 * DAY));
+    expect(await markers.first().isVisible()).toBe(true);
+    expect(await page.locator('#annotations').textContent()).toContain('New intake form');
+
+    // Its title on hover, and on keyboard focus.
+    const tip = (i: number) => markers.nth(i).locator('.annotation-tip');
+    expect(await tip(0).isVisible()).toBe(false);
+    await markers.nth(0).hover();
+    await expect.poll(() => tip(0).isVisible(), WAIT).toBe(true);
+    expect(await tip(0).textContent()).toContain('New intake form');
+    await page.mouse.move(0, 0);
+    await markers.nth(1).focus();
+    await expect.poll(() => tip(1).isVisible(), WAIT).toBe(true);
+    expect(await markers.nth(1).getAttribute('aria-label')).toContain('New intake form');
+
+    // The impact panel, in plain words, with the service's own numbers.
+    const { impact } = await t.ok(ImpactDocument, { annotationId: annotation.id, days: 30 });
+    const row = impact.rows.find((r) => r.kpi === 'AVG_RESOLUTION_TIME')!;
+    expect(row.significant).toBe(true);
+    const minus = (v: number) => `−${Math.abs(v).toFixed(1)}`;
+    await page.keyboard.press('Enter');
+    const sentence = page.locator('#impact-rows li[data-kpi="AVG_RESOLUTION_TIME"]');
+    await expect
+      .poll(() => sentence.textContent(), WAIT)
+      .toBe(
+        `Average resolution time fell from ${row.before!.toFixed(1)} to ${row.after!.toFixed(1)} days ` +
+          `(${minus(row.change!)}; 95% interval ${minus(row.low!)} to ${minus(row.high!)}): a real change.`,
+      );
+    expect(await page.locator('#impact-title').textContent()).toContain('New intake form');
+    expect(await page.locator('#impact-rows li[data-kpi="TOTAL_CONFLICTS"]').textContent()).toBe(
+      'Conflicts stayed at 0 (+0; no interval for this KPI).',
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, `annotations-${testDialect}.png`), fullPage: true });
+    expect(errors).toEqual([]);
   });
 });

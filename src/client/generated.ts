@@ -24,6 +24,13 @@ export type Comparator =
   | 'LT'
   | 'LTE';
 
+export type CreateAnnotationInput = {
+  at: string;
+  description?: string | null | undefined;
+  programId: string;
+  title: string;
+};
+
 export type CreateProgramInput = {
   dimensions?: Array<DimensionInput> | null | undefined;
   id: string;
@@ -76,6 +83,11 @@ export type Kpi =
 export type KpiDirection =
   | 'HIGHER'
   | 'LOWER';
+
+/** The 95% interval `impact` gives a change in a KPI: Welch's for a mean, Newcombe's for a proportion. */
+export type KpiInterval =
+  | 'MEAN'
+  | 'PROPORTION';
 
 export type KpiUnit =
   | 'COUNT'
@@ -186,11 +198,25 @@ export type ClientUpdateProgramMutationVariables = Exact<{
 
 export type ClientUpdateProgramMutation = { updateProgram: { id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> } };
 
+export type ClientCreateAnnotationMutationVariables = Exact<{
+  input: CreateAnnotationInput;
+}>;
+
+
+export type ClientCreateAnnotationMutation = { createAnnotation: { id: string, programId: string, at: string, title: string, description: string | null } };
+
+export type ClientDeleteAnnotationMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ClientDeleteAnnotationMutation = { deleteAnnotation: boolean };
+
 export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type AlertSummaryFragment = { id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } };
 
-export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
+export type DashboardFullFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, annotations: Array<{ id: string, programId: string, at: string, title: string, description: string | null }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
 export type ClientDashboardQueryVariables = Exact<{
   programId?: string | null | undefined;
@@ -202,7 +228,7 @@ export type ClientDashboardQueryVariables = Exact<{
 }>;
 
 
-export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardQuery = { dashboard: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, annotations: Array<{ id: string, programId: string, at: string, title: string, description: string | null }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -214,7 +240,7 @@ export type ClientDashboardUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
+export type ClientDashboardUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, activeAlerts: Array<{ id: string, programId: string, state: AlertState, value: number, threshold: number, startedAt: string, firedAt: string | null, resolvedAt: string | null, acknowledgedAt: string | null, rule: { id: string, name: string, kpi: Kpi, comparator: Comparator, threshold: number, windowDays: number, severity: Severity } }>, annotations: Array<{ id: string, programId: string, at: string, title: string, description: string | null }>, series: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }>, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> } };
 
 export type ClientDashboardTotalsUpdatedSubscriptionVariables = Exact<{
   programId?: string | null | undefined;
@@ -239,7 +265,7 @@ export type ClientScorecardQuery = { scorecard: { programId: string, from: strin
 export type ClientKpisQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ClientKpisQuery = { kpis: Array<{ key: Kpi, field: string, label: string, unit: KpiUnit, better: KpiDirection }> };
+export type ClientKpisQuery = { kpis: Array<{ key: Kpi, field: string, label: string, unit: KpiUnit, better: KpiDirection, interval: KpiInterval | null }> };
 
 export type ProgramSummaryFragment = { id: string, name: string, timezone: string, resolutionStandardDays: number | null, dimensions: Array<{ key: string, label: string, maxValues: number, values: Array<string> }> };
 
@@ -295,6 +321,17 @@ export type ClientBreakdownUpdatedSubscriptionVariables = Exact<{
 
 
 export type ClientBreakdownUpdatedSubscription = { dashboardUpdated: { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, filter: Array<{ key: string, values: Array<string> }>, breakdown: Array<{ value: string | null, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, series?: Array<{ start: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, avgSatisfaction: number | null, csat: number | null, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, resolvedCases: number, satisfactionResponses: number }> }> } };
+
+export type AnnotationSummaryFragment = { id: string, programId: string, at: string, title: string, description: string | null };
+
+export type ClientImpactQueryVariables = Exact<{
+  annotationId: string;
+  days?: number | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
+}>;
+
+
+export type ClientImpactQuery = { impact: { beforeFrom: string, afterTo: string, annotation: { id: string, programId: string, at: string, title: string, description: string | null }, rows: Array<{ kpi: Kpi, before: number | null, after: number | null, change: number | null, low: number | null, high: number | null, significant: boolean | null }> } };
 
 export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> };
 
@@ -397,11 +434,23 @@ export const AlertSummaryFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"AlertSummary"}) as unknown as TypedDocumentString<AlertSummaryFragment, unknown>;
+export const AnnotationSummaryFragmentDoc = new TypedDocumentString(`
+    fragment AnnotationSummary on Annotation {
+  id
+  programId
+  at
+  title
+  description
+}
+    `, {"fragmentName":"AnnotationSummary"}) as unknown as TypedDocumentString<AnnotationSummaryFragment, unknown>;
 export const DashboardFullFragmentDoc = new TypedDocumentString(`
     fragment DashboardFull on Dashboard {
   ...DashboardTotals
   activeAlerts {
     ...AlertSummary
+  }
+  annotations {
+    ...AnnotationSummary
   }
   series {
     start
@@ -465,6 +514,13 @@ fragment AlertSummary on Alert {
     windowDays
     severity
   }
+}
+fragment AnnotationSummary on Annotation {
+  id
+  programId
+  at
+  title
+  description
 }`, {"fragmentName":"DashboardFull"}) as unknown as TypedDocumentString<DashboardFullFragment, unknown>;
 export const ProgramSummaryFragmentDoc = new TypedDocumentString(`
     fragment ProgramSummary on Program {
@@ -620,6 +676,24 @@ export const ClientUpdateProgramDocument = new TypedDocumentString(`
     values
   }
 }`) as unknown as TypedDocumentString<ClientUpdateProgramMutation, ClientUpdateProgramMutationVariables>;
+export const ClientCreateAnnotationDocument = new TypedDocumentString(`
+    mutation ClientCreateAnnotation($input: CreateAnnotationInput!) {
+  createAnnotation(input: $input) {
+    ...AnnotationSummary
+  }
+}
+    fragment AnnotationSummary on Annotation {
+  id
+  programId
+  at
+  title
+  description
+}`) as unknown as TypedDocumentString<ClientCreateAnnotationMutation, ClientCreateAnnotationMutationVariables>;
+export const ClientDeleteAnnotationDocument = new TypedDocumentString(`
+    mutation ClientDeleteAnnotation($id: ID!) {
+  deleteAnnotation(id: $id)
+}
+    `) as unknown as TypedDocumentString<ClientDeleteAnnotationMutation, ClientDeleteAnnotationMutationVariables>;
 export const ClientDashboardDocument = new TypedDocumentString(`
     query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!]) {
   dashboard(
@@ -687,6 +761,9 @@ fragment DashboardFull on Dashboard {
   activeAlerts {
     ...AlertSummary
   }
+  annotations {
+    ...AnnotationSummary
+  }
   series {
     start
     avgResolutionTime
@@ -700,6 +777,13 @@ fragment DashboardFull on Dashboard {
     resolvedCases
     satisfactionResponses
   }
+}
+fragment AnnotationSummary on Annotation {
+  id
+  programId
+  at
+  title
+  description
 }`) as unknown as TypedDocumentString<ClientDashboardQuery, ClientDashboardQueryVariables>;
 export const ClientDashboardUpdatedDocument = new TypedDocumentString(`
     subscription ClientDashboardUpdated($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!]) {
@@ -768,6 +852,9 @@ fragment DashboardFull on Dashboard {
   activeAlerts {
     ...AlertSummary
   }
+  annotations {
+    ...AnnotationSummary
+  }
   series {
     start
     avgResolutionTime
@@ -781,6 +868,13 @@ fragment DashboardFull on Dashboard {
     resolvedCases
     satisfactionResponses
   }
+}
+fragment AnnotationSummary on Annotation {
+  id
+  programId
+  at
+  title
+  description
 }`) as unknown as TypedDocumentString<ClientDashboardUpdatedSubscription, ClientDashboardUpdatedSubscriptionVariables>;
 export const ClientDashboardTotalsUpdatedDocument = new TypedDocumentString(`
     subscription ClientDashboardTotalsUpdated($programId: ID, $from: DateTime, $to: DateTime, $filter: [AttributeFilterInput!]) {
@@ -842,6 +936,7 @@ export const ClientKpisDocument = new TypedDocumentString(`
     label
     unit
     better
+    interval
   }
 }
     `) as unknown as TypedDocumentString<ClientKpisQuery, ClientKpisQueryVariables>;
@@ -998,6 +1093,32 @@ export const ClientBreakdownUpdatedDocument = new TypedDocumentString(`
     satisfactionResponses
   }
 }`) as unknown as TypedDocumentString<ClientBreakdownUpdatedSubscription, ClientBreakdownUpdatedSubscriptionVariables>;
+export const ClientImpactDocument = new TypedDocumentString(`
+    query ClientImpact($annotationId: ID!, $days: Int, $filter: [AttributeFilterInput!]) {
+  impact(annotationId: $annotationId, days: $days, filter: $filter) {
+    annotation {
+      ...AnnotationSummary
+    }
+    beforeFrom
+    afterTo
+    rows {
+      kpi
+      before
+      after
+      change
+      low
+      high
+      significant
+    }
+  }
+}
+    fragment AnnotationSummary on Annotation {
+  id
+  programId
+  at
+  title
+  description
+}`) as unknown as TypedDocumentString<ClientImpactQuery, ClientImpactQueryVariables>;
 export const ClientRecordResolutionTimeDocument = new TypedDocumentString(`
     mutation ClientRecordResolutionTime($input: RecordResolutionTimeInput!) {
   recordResolutionTime(input: $input) {

@@ -16,7 +16,10 @@ import {
   ClientAlertChangedDocument,
   ClientBreakdownDocument,
   ClientBreakdownUpdatedDocument,
+  ClientCreateAnnotationDocument,
   ClientCreateProgramDocument,
+  ClientDeleteAnnotationDocument,
+  ClientImpactDocument,
   ClientUpdateProgramDocument,
   ClientDashboardDocument,
   ClientDashboardUpdatedDocument,
@@ -182,6 +185,16 @@ export class MonitoringClient {
     }).then((d) => d.scorecard);
   }
 
+  /**
+   * How every KPI moved across an annotation: the `days` before it against the `days` after it
+   * (30 by default), with the 95% interval of each change where the KPI has one.
+   */
+  impact(annotationId: string, days?: number | null, filter?: Filter | null) {
+    return this.request(ClientImpactDocument, { annotationId, days: days ?? null, filter: filterList(filter) }).then(
+      (d) => d.impact,
+    );
+  }
+
   programs() {
     return this.request(ClientProgramsDocument, {}).then((d) => d.programs);
   }
@@ -217,6 +230,17 @@ export class MonitoringClient {
     return this.request(ClientSetTargetDocument, {
       input: { ...input, from: iso(input.from)!, to: iso(input.to)!, filter: filterList(input.filter) },
     }).then((d) => d.setTarget);
+  }
+
+  /** Marks a change in a program at `at` (up to 5 minutes ahead); dashboards show it, `impact` measures it. */
+  createAnnotation(input: { programId: string; at: When; title: string; description?: string | null }) {
+    return this.request(ClientCreateAnnotationDocument, { input: { ...input, at: iso(input.at)! } }).then(
+      (d) => d.createAnnotation,
+    );
+  }
+
+  deleteAnnotation(id: string) {
+    return this.request(ClientDeleteAnnotationDocument, { id }).then((d) => d.deleteAnnotation);
   }
 
   /** Marks an alert as seen; it stays open until its KPI recovers. */

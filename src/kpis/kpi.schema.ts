@@ -11,6 +11,11 @@ const UNITS = { days: 'DAYS', score: 'SCORE', percent: 'PERCENT', count: 'COUNT'
 const DIRECTIONS = { lower: 'LOWER', higher: 'HIGHER' } as const;
 const KpiUnitEnum = builder.enumType('KpiUnit', { values: Object.values(UNITS) });
 const KpiDirectionEnum = builder.enumType('KpiDirection', { values: Object.values(DIRECTIONS) });
+const INTERVALS = { mean: 'MEAN', proportion: 'PROPORTION' } as const;
+const KpiIntervalEnum = builder.enumType('KpiInterval', {
+  description: "The 95% interval `impact` gives a change in a KPI: Welch's for a mean, Newcombe's for a proportion.",
+  values: Object.values(INTERVALS),
+});
 
 /** The registry itself, so front ends label, format and judge KPIs from the same table as the server. */
 const KpiDefinitionRef = builder.objectRef<KpiDefinition>('KpiDefinition').implement({
@@ -24,6 +29,12 @@ const KpiDefinitionRef = builder.objectRef<KpiDefinition>('KpiDefinition').imple
       type: KpiDirectionEnum,
       description: 'Which way is better.',
       resolve: (k) => DIRECTIONS[k.better],
+    }),
+    interval: t.field({
+      type: KpiIntervalEnum,
+      nullable: true,
+      description: 'The interval `impact` gives a change in it; null for counts and percentiles, which get none.',
+      resolve: (k) => (k.interval ? INTERVALS[k.interval.kind] : null),
     }),
   }),
 });

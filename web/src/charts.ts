@@ -58,11 +58,18 @@ const CHARTS: ChartSpec[] = [
   },
 ];
 
+type Annotation = DashboardFullFragment['annotations'][number];
+
 export interface Charts {
   update(dashboard: DashboardFullFragment, zone: string): void;
 }
 
-export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
+/** `onAnnotation` is called with an annotation's id when its marker is chosen (click, Enter, Space). */
+export function createCharts(
+  container: HTMLElement,
+  kpis: KpiInfo[],
+  onAnnotation: (id: string) => void = () => {},
+): Charts {
   const labelOf = (field: string) => kpis.find((k) => k.field === field)?.label ?? field;
   const built = CHARTS.map((spec) => {
     const figure = document.createElement('figure');
@@ -78,6 +85,9 @@ export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
     container.append(figure);
     return { spec, plotBox, summary, plot: null as uPlot | null, zone: '' };
   });
+  let annotations: readonly Annotation[] = [];
+  let markerZone = 'UTC';
+  const markersOf = (u: uPlot) => placeMarkers(u, annotations, markerZone, onAnnotation);
 
   const resize = new ResizeObserver(() => {
     for (const chart of built) chart.plot?.setSize({ width: chart.plotBox.clientWidth, height: chartHeight() });
@@ -86,6 +96,8 @@ export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
 
   return {
     update(dashboard, zone) {
+      annotations = dashboard.annotations;
+      markerZone = zone;
       const xs = dashboard.series.map((p) => Date.parse(p.start) / 1000);
       for (const chart of built) {
         const data: uPlot.AlignedData = [
@@ -95,7 +107,11 @@ export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
         // A new zone changes the axis labels, which uPlot fixes at creation: build the chart again.
         if (!chart.plot || chart.zone !== zone) {
           chart.plot?.destroy();
-          chart.plot = new uPlot(options(chart.spec, chart.plotBox.clientWidth, zone, labelOf), data, chart.plotBox);
+          chart.plot = new uPlot(
+            options(chart.spec, chart.plotBox.clientWidth, zone, labelOf, markersOf),
+            data,
+            chart.plotBox,
+          );
           chart.zone = zone;
         } else chart.plot.setData(data);
         const label = describe(chart.spec, dashboard, labelOf);
@@ -108,7 +124,13 @@ export function createCharts(container: HTMLElement, kpis: KpiInfo[]): Charts {
 
 const chartHeight = () => (window.innerWidth < 600 ? 200 : 240);
 
-function options(spec: ChartSpec, width: number, zone: string, labelOf: (field: string) => string): uPlot.Options {
+function options(
+  spec: ChartSpec,
+  width: number,
+  zone: string,
+  labelOf: (field: string) => string,
+  markers: (u: uPlot) => void,
+): uPlot.Options {
   return {
     width: Math.max(width, 280),
     height: chartHeight(),
@@ -120,6 +142,8 @@ function options(spec: ChartSpec, width: number, zone: string, labelOf: (field: 
       ready: [showLatest],
       setData: [showLatest],
       setCursor: [(u) => u.cursor.idx == null && showLatest(u)],
+      // Annotation markers follow every redraw: new data, a new size, a new scale.
+      draw: [markers],
     },
     // Fixed where the unit has bounds, from zero otherwise, so an empty period still draws its axes.
     scales: {
@@ -195,4 +219,52 @@ function halfBucketPadded(u: uPlot, min: number, max: number): uPlot.Range.MinMa
   const xs = u.data[0];
   const half = xs && xs.length > 1 ? (xs[xs.length - 1] - xs[0]) / (xs.length - 1) / 2 : 43_200;
   return [min - half, max + half];
+}
+
+/**
+ * One marker per annotation on the chart, at its instant: a focusable button (a line across the
+ * plot) whose title shows on hover and on keyboard focus; choosing it opens the annotation's impact.
+ * Kept in the plot's overlay, so they move with the chart; markers outside the x range are hidden.
+ */
+function placeMarkers(u: uPlot, annotations: readonly Annotation[], zone: string, choose: (id: string) => void) {
+  let layer = u.over.querySelector<HTMLElement>('.annotation-markers');
+  if (!layer) {
+    layer = document.createElement('div');
+    layer.className = 'annotation-markers';
+    u.over.append(layer);
+  }
+  const width = u.over.clientWidth;
+  // Markers are kept across redraws (a live push redraws), so one that has the keyboard's focus keeps it.
+  const old = new Map(
+    [...layer.children].map((m) => [(m as HTMLElement).dataset.annotationId, m as HTMLButtonElement]),
+  );
+  const markers = annotations.map((annotation) => {
+    const at = Date.parse(annotation.at);
+    const x = u.valToPos(at / 1000, 'x');
+    const when = formatDate(at, zone);
+    let marker = old.get(annotation.id);
+    if (!marker) {
+      marker = document.createElement('button');
+      marker.type = 'button';
+      marker.className = 'annotation-marker';
+      marker.dataset.annotationId = annotation.id;
+      const tip = document.createElement('span');
+      tip.className = 'annotation-tip';
+      tip.setAttribute('aria-hidden', 'true');
+      marker.append(tip);
+      marker.addEventListener('click', () => choose(annotation.id));
+    }
+    marker.setAttribute('aria-label', `Annotation: ${annotation.title}, ${when}. Show its impact.`);
+    marker.firstElementChild!.textContent = `${annotation.title} · ${when}`;
+    marker.style.left = `${x}px`;
+    marker.hidden = !(x >= 0 && x <= width);
+    // The title opens towards the middle of the chart, so it is never cut at an edge.
+    marker.classList.toggle('tip-left', x > width / 2);
+    return marker;
+  });
+  for (const [id, marker] of old) if (!annotations.some((a) => a.id === id)) marker.remove();
+  // In time order, so Tab walks them left to right; a marker already in place is not moved (moving drops focus).
+  markers.forEach((marker, i) => {
+    if (layer.children[i] !== marker) layer.insertBefore(marker, layer.children[i] ?? null);
+  });
 }

@@ -16,6 +16,8 @@ import {
   type Unsubscribe,
 } from '../../src/client/index.js';
 import { createAlertsPanel, type AlertsPanel } from './alerts.js';
+import { createAnnotationsPanel, type AnnotationsPanel } from './annotations.js';
+import './annotations.css';
 import { BY_PROGRAM, createBreakdown, type Breakdown } from './breakdown.js';
 import { createCards, type Cards } from './cards.js';
 import { createCharts, type Charts } from './charts.js';
@@ -115,6 +117,7 @@ class Session {
   private readonly cards: Cards;
   private readonly charts: Charts;
   private readonly alerts: AlertsPanel;
+  private readonly annotations: AnnotationsPanel;
   private readonly filters: FilterChips;
   private readonly breakdown: Breakdown;
   private subscriptions: Unsubscribe[] = [];
@@ -132,7 +135,15 @@ class Session {
     ui.signOut.hidden = false;
     this.fillFilters();
     this.cards = createCards(ui.cards, kpis);
-    this.charts = createCharts(ui.charts, kpis);
+    this.annotations = createAnnotationsPanel($('annotations-section'), {
+      client,
+      kpis,
+      canAdd: me.role === 'ADMIN',
+      program: () => (this.programId === null ? null : { id: this.programId, zone: this.zone }),
+      dayStart: (date, zone) => (date ? (customRange(date, date, zone)?.from ?? null) : null),
+      onError: (error) => this.showError(error),
+    });
+    this.charts = createCharts(ui.charts, kpis, (id) => this.annotations.select(id));
     this.alerts = createAlertsPanel(ui.alerts, ui.noAlerts, kpis, {
       canAcknowledge: me.role === 'ADMIN',
       inScope: (alert) => this.programId === null || alert.programId === this.programId,
@@ -267,6 +278,7 @@ class Session {
             ui.error.textContent = '';
             this.cards.update(dashboard, this.previous, running);
             this.charts.update(dashboard, zone);
+            this.annotations.show(dashboard.annotations, zone);
             this.alerts.replace(dashboard.activeAlerts);
             this.current = dashboard;
             ui.updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;

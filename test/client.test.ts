@@ -278,8 +278,14 @@ describe('the typed client', () => {
       label: 'Average resolution time',
       unit: 'DAYS',
       better: 'LOWER',
+      interval: 'MEAN',
     });
-    expect(kpis.find((k) => k.key === 'CSAT')).toMatchObject({ unit: 'PERCENT', better: 'HIGHER' });
+    expect(kpis.find((k) => k.key === 'CSAT')).toMatchObject({
+      unit: 'PERCENT',
+      better: 'HIGHER',
+      interval: 'PROPORTION',
+    });
+    expect(kpis.find((k) => k.key === 'TOTAL_CONFLICTS')?.interval).toBeNull();
     expect(await viewer.me()).toMatchObject({ role: 'VIEWER', programIds: ['HA'] });
     await expect(integration.kpis()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(integration.me()).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -15,9 +15,9 @@ import path from 'node:path';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { DAY } from '../src/kpis/time.js';
+import { BENCH_ADMIN_KEY as ADMIN, random as seededRandom } from './dataset.js';
 import { freshPath, IMPACT_SECTION, withSection } from './harness.js';
 
-const ADMIN = 'bench-admin-key';
 const SPLITS = Number(process.argv[process.argv.indexOf('--splits') + 1]) || 1_000;
 const SEED = Number(process.env.BENCH_SEED ?? 20261207);
 const START = Date.UTC(2020, 0, 1);
@@ -26,18 +26,7 @@ const NOW = START + (SPLITS + 10) * STEP;
 const PROGRAM = 'SIM';
 const BATCH = 5_000;
 
-/** mulberry32: a seeded generator, so a run can be repeated. */
-function generator(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = generator(SEED);
+const random = seededRandom(SEED);
 const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
 const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 const SCORES = [1, 2, 3, 4, 5];

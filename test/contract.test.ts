@@ -19,8 +19,6 @@ const PENDING: Record<string, string[]> = {
     'AlertRule.kind was removed.',
     'AlertRuleKind was removed.',
     'CreateAlertRuleInput.kind was removed.',
-    'Forecast was removed.',
-    'ScorecardRow.forecast was removed.',
   ],
 };
 

@@ -259,17 +259,19 @@ describe('fiscal scorecard', () => {
       },
     });
     const card = (await t.ok(FiscalScorecardDocument, { programId: 'NY', fiscalYear: 2026 })).fiscalScorecard;
+    // Running: previous is the span as long as the part elapsed, ending at October 1 (period to date).
+    const from = Date.parse('2025-10-01T04:00:00.000Z');
     expect(card).toMatchObject({
       from: '2025-10-01T04:00:00.000Z',
       to: '2026-10-01T04:00:00.000Z',
-      previousFrom: '2024-10-01T04:00:00.000Z',
+      previousFrom: new Date(from - (MARCH_15 - from)).toISOString(),
       previousTo: '2025-10-01T04:00:00.000Z',
       running: true,
     });
     expect(row(card, 'AVG_RESOLUTION_TIME')).toMatchObject({
       target: 5,
       actual: 3,
-      previous: 7,
+      previous: 8, // the 6 at the start of FY2025 lies before the elapsed span
       status: 'ON_TRACK',
       trend: 'IMPROVING',
     });
@@ -285,11 +287,12 @@ describe('fiscal scorecard', () => {
       days('NY', 9, '2025-09-30T12:00:00.000Z'), // FY2025 Q4
     );
     const q2 = (await t.ok(FiscalScorecardDocument, { programId: 'NY', fiscalYear: 2026, quarter: 2 })).fiscalScorecard;
-    // Q2 starts in EST and ends in EDT.
+    // Q2 starts in EST and ends in EDT; it is running, so previous is the elapsed span before it.
+    const from = Date.parse('2026-01-01T05:00:00.000Z');
     expect(q2).toMatchObject({
       from: '2026-01-01T05:00:00.000Z',
       to: '2026-04-01T04:00:00.000Z',
-      previousFrom: '2025-10-01T04:00:00.000Z',
+      previousFrom: new Date(from - (MARCH_15 - from)).toISOString(),
     });
     expect(row(q2, 'AVG_RESOLUTION_TIME')).toMatchObject({ actual: 3, previous: 1, trend: 'WORSENING' });
 

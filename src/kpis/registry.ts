@@ -47,11 +47,27 @@ export interface KpiDefinition {
    * 100 × successes / trials); null for counts and percentiles, which get none.
    */
   interval: KpiInterval | null;
+  /**
+   * The KPI as two sums that add over days, for forecasts (src/forecasts): its value is
+   * `scale × part ÷ whole`, or the part alone where `whole` is null (counts). A percentile is taken
+   * as the day's percentile times its cases, an approximation: percentiles do not add.
+   */
+  parts(aggregate: Aggregate): Parts;
 }
 
 export type KpiInterval =
   | { kind: 'mean'; sample(aggregate: Aggregate): Sample }
   | { kind: 'proportion'; counts(aggregate: Aggregate): Counts };
+
+export interface Parts {
+  part: number;
+  whole: number | null;
+  scale: number;
+}
+
+const mean = (sum: number, count: number): Parts => ({ part: sum, whole: count, scale: 1 });
+const percent = (part: number, whole: number): Parts => ({ part, whole, scale: 100 });
+const percentile = (q: number) => (a: Aggregate) => mean((a.resHist.quantile(q) ?? 0) * a.resCount, a.resCount);
 
 /**
  * The percentiles KPIs ask of the resolution-time histogram. Rollup rows store their answers
@@ -73,6 +89,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: RESOLUTION_DAYS,
     compute: (a) => a.resMean(),
     interval: { kind: 'mean', sample: (a) => ({ n: a.resCount, mean: a.resMean(), variance: a.resVariance() }) },
+    parts: (a) => mean(a.resSum.value(), a.resCount),
   },
   {
     key: 'MEDIAN_RESOLUTION_TIME',
@@ -83,6 +100,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: RESOLUTION_DAYS,
     compute: (a) => a.resHist.quantile(PERCENTILES[0]),
     interval: null,
+    parts: percentile(PERCENTILES[0]),
   },
   {
     key: 'P90_RESOLUTION_TIME',
@@ -93,6 +111,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: RESOLUTION_DAYS,
     compute: (a) => a.resHist.quantile(PERCENTILES[1]),
     interval: null,
+    parts: percentile(PERCENTILES[1]),
   },
   {
     key: 'AVG_SATISFACTION',
@@ -103,6 +122,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: SATISFACTION_SCORE,
     compute: (a) => a.satMean(),
     interval: { kind: 'mean', sample: (a) => ({ n: a.satCount, mean: a.satMean(), variance: a.satVariance() }) },
+    parts: (a) => mean(a.satSum.value(), a.satCount),
   },
   {
     key: 'CSAT',
@@ -113,6 +133,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: { min: 0, max: 100 },
     compute: (a) => ratio(a.satPositive, a.satCount),
     interval: { kind: 'proportion', counts: (a) => ({ successes: a.satPositive, trials: a.satCount }) },
+    parts: (a) => percent(a.satPositive, a.satCount),
   },
   {
     key: 'TOTAL_CONFLICTS',
@@ -123,6 +144,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: { min: 0, max: Number.MAX_SAFE_INTEGER },
     compute: (a) => a.conflicts,
     interval: null,
+    parts: (a) => ({ part: a.conflicts, whole: null, scale: 1 }),
   },
   {
     key: 'CONFLICT_RATE',
@@ -134,6 +156,7 @@ export const KPIS: readonly KpiDefinition[] = [
     compute: (a) => ratio(a.conflicts, a.resCount),
     // A proportion while conflicts ≤ cases; above that a rate, and no interval (intervals.ts).
     interval: { kind: 'proportion', counts: (a) => ({ successes: a.conflicts, trials: a.resCount }) },
+    parts: (a) => percent(a.conflicts, a.resCount),
   },
   {
     // Counted exactly against each event's own program's standard (Aggregate.resWithin); programs
@@ -146,6 +169,7 @@ export const KPIS: readonly KpiDefinition[] = [
     range: { min: 0, max: 100 },
     compute: (a) => ratio(a.resWithin, a.resJudged),
     interval: { kind: 'proportion', counts: (a) => ({ successes: a.resWithin, trials: a.resJudged }) },
+    parts: (a) => percent(a.resWithin, a.resJudged),
   },
 ];
 

@@ -8,6 +8,8 @@ import type { ProgramRef } from '../kpis/kpi.service.js';
 import { KPIS, meets, kpi, type KpiDefinition, type KpiKey } from '../kpis/registry.js';
 import type { Interval } from '../kpis/time.js';
 import type { AttributeFilter } from '../scope/filter.js';
+import type { Forecast } from '../forecasts/forecast.js';
+import { scorecardForecasts } from '../forecasts/scorecard-forecasts.js';
 import { targetsForPeriod } from './targets.repository.js';
 
 export const TARGET_STATUSES = ['MET', 'NOT_MET', 'ON_TRACK', 'AT_RISK', 'NO_TARGET', 'NO_DATA'] as const;
@@ -22,6 +24,8 @@ export interface ScorecardRow {
   previous: number | null;
   status: TargetStatus;
   trend: Trend;
+  /** Where the KPI is projected to end a running period (forecasts/forecast.ts); null otherwise. */
+  forecast: Forecast | null;
 }
 
 export interface Scorecard {
@@ -97,6 +101,7 @@ export async function buildScorecard(
   ]);
   const [before, during] = blocks;
   const targetOf = new Map(targets.map((t) => [t.kpi, t.value]));
+  const forecasts = await scorecardForecasts(ctx.services.db, program, filter, period, during, targetOf, now);
   const rows = KPIS.map((definition): ScorecardRow => {
     const target = targetOf.get(definition.key) ?? null;
     const actual = kpiValue(definition, during);
@@ -108,6 +113,7 @@ export async function buildScorecard(
       previous,
       status: judgeStatus(definition.key, target, actual, running),
       trend: judgeTrend(definition.key, actual, previous),
+      forecast: forecasts.get(definition.key) ?? null,
     };
   });
   return { programId: program.id, period, previousPeriod, running, rows };

@@ -9,6 +9,7 @@ import { builder } from '../schema/builder.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
 import { checkedScope, type ScopeArgs } from '../scope/scope.js';
 import { badInput } from '../schema/errors.js';
+import type { Forecast } from '../forecasts/forecast.js';
 import { fiscalInterval, MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, previousFiscalPeriod } from './fiscal-periods.js';
 import {
   buildScorecard,
@@ -48,6 +49,20 @@ const TargetRef = builder.objectRef<Target>('Target').implement({
   }),
 });
 
+const ForecastRef = builder.objectRef<Forecast>('Forecast').implement({
+  description:
+    'Where a KPI is projected to end a running period, learned from the program\'s own history (README "Forecasts").',
+  fields: (t) => ({
+    value: t.exposeFloat('value', { description: 'Projected value at the end of the period.' }),
+    low: t.exposeFloat('low', { description: '80% prediction interval: low end.' }),
+    high: t.exposeFloat('high', { description: '80% prediction interval: high end.' }),
+    meetsTargetProbability: t.exposeFloat('meetsTargetProbability', {
+      nullable: true,
+      description: 'Probability that the period ends meeting its target; null without a target.',
+    }),
+  }),
+});
+
 const ScorecardRowRef = builder.objectRef<ScorecardRow>('ScorecardRow').implement({
   fields: (t) => ({
     kpi: t.field({ type: KpiEnum, resolve: (row) => row.kpi }),
@@ -65,6 +80,13 @@ const ScorecardRowRef = builder.objectRef<ScorecardRow>('ScorecardRow').implemen
     }),
     status: t.field({ type: TargetStatusEnum, resolve: (row) => row.status }),
     trend: t.field({ type: TrendEnum, resolve: (row) => row.trend }),
+    forecast: t.field({
+      type: ForecastRef,
+      nullable: true,
+      description:
+        'Where the KPI is projected to end the period; null once the period has ended or with too little data.',
+      resolve: (row) => row.forecast,
+    }),
   }),
 });
 

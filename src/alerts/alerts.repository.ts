@@ -4,18 +4,29 @@ import type { KpiKey } from '../kpis/registry.js';
 import type { AlertState, Comparator, Severity } from './evaluate.js';
 
 /** A stored rule, with its enums narrowed and `enabled` as a boolean. */
-export type AlertRule = Omit<AlertRuleTable, 'kpi' | 'comparator' | 'severity' | 'enabled'> & {
+export type AlertRule = Omit<AlertRuleTable, 'kpi' | 'comparator' | 'severity' | 'enabled' | 'kind'> & {
   kpi: KpiKey;
   comparator: Comparator;
   severity: Severity;
   enabled: boolean;
+  kind: AlertRuleKind;
 };
 
 /** A stored alert; open_key stays inside the repository (it follows from state). */
 export type Alert = Omit<AlertTable, 'state' | 'open_key'> & { state: AlertState };
 
 /** Why a history entry was written. */
-export type AlertCause = 'EVALUATION' | 'ACKNOWLEDGED' | 'RULE_DISABLED' | 'RULE_DELETED';
+export const ALERT_CAUSES = [
+  'EVALUATION',
+  'ACKNOWLEDGED',
+  'RULE_DISABLED',
+  'RULE_DELETED',
+  /** A TARGET_AT_RISK alert's target was deleted, or its period ended (issue 20). */
+  'TARGET_DELETED',
+  'TARGET_ENDED',
+] as const;
+export type AlertCause = (typeof ALERT_CAUSES)[number];
+export type AlertRuleKind = 'THRESHOLD' | 'TARGET_AT_RISK';
 
 export type AlertHistoryEntry = Omit<AlertHistoryTable, 'state' | 'cause'> & { state: AlertState; cause: AlertCause };
 
@@ -29,6 +40,7 @@ function toRule(row: AlertRuleTable): AlertRule {
     kpi: row.kpi as KpiKey,
     comparator: row.comparator as Comparator,
     severity: row.severity as Severity,
+    kind: (row.kind ?? 'THRESHOLD') as AlertRuleKind,
     threshold: num(row.threshold),
     window_days: num(row.window_days),
     for_minutes: num(row.for_minutes),
@@ -59,8 +71,16 @@ function toAlert(row: AlertTable): Alert {
 }
 
 /** Alert.groupValue: the group key, null for an ungrouped rule ('' in the one-open-alert index). */
+/**
+ * A TARGET_AT_RISK alert is one per target: its group_key is `target:` and the target's id, which
+ * no dimension value can be mistaken for (the groupValue of such an alert is null).
+ */
+export const targetGroupKey = (targetId: string) => `target:${targetId}`;
+export const targetIdOf = (alert: Pick<Alert, 'group_key'>): string | null =>
+  alert.group_key.startsWith('target:') ? alert.group_key.slice('target:'.length) : null;
+
 export const groupValueOf = (alert: Pick<Alert, 'group_key'>): string | null =>
-  alert.group_key === '' ? null : alert.group_key;
+  alert.group_key === '' || targetIdOf(alert) !== null ? null : alert.group_key;
 
 function toHistory(row: AlertHistoryTable): AlertHistoryEntry {
   return {
@@ -161,6 +181,8 @@ export interface AlertFilter {
   programIds: readonly string[] | null;
   states?: readonly AlertState[] | null;
   ruleIds?: readonly string[] | null;
+  /** Alerts of these group keys only (a TARGET_AT_RISK alert's is targetGroupKey). */
+  groupKeys?: readonly string[] | null;
   limit?: number;
 }
 
@@ -171,6 +193,7 @@ export async function listAlerts(db: Executor, filter: AlertFilter): Promise<Ale
   if (filter.programIds) query = query.where('program_id', 'in', filter.programIds);
   if (filter.states) query = query.where('state', 'in', filter.states);
   if (filter.ruleIds) query = query.where('rule_id', 'in', filter.ruleIds);
+  if (filter.groupKeys) query = query.where('group_key', 'in', filter.groupKeys);
   if (filter.limit !== undefined) query = query.limit(filter.limit);
   const rows = await query.orderBy('started_at', 'desc').orderBy('id').execute();
   return rows.map(toAlert);

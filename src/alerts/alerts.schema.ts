@@ -13,8 +13,10 @@ import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema
 import { checkedScope, declaresDimension } from '../scope/scope.js';
 import { badInput, notFound } from '../schema/errors.js';
 import {
+  ALERT_CAUSES,
   alertById,
   groupValueOf,
+  targetIdOf,
   historyOf,
   listAlerts,
   listRules,
@@ -35,7 +37,16 @@ export const SeverityEnum = builder.enumType('Severity', { values: SEVERITIES })
 export const AlertStateEnum = builder.enumType('AlertState', { values: ALERT_STATES });
 const AlertCauseEnum = builder.enumType('AlertCause', {
   description: 'Why an alert history entry was written.',
-  values: ['EVALUATION', 'ACKNOWLEDGED', 'RULE_DISABLED', 'RULE_DELETED'] as const,
+  values: ALERT_CAUSES,
+});
+const AlertRuleKindEnum = builder.enumType('AlertRuleKind', {
+  values: {
+    THRESHOLD: { description: 'The KPI over the rolling window against the threshold.' },
+    TARGET_AT_RISK: {
+      description:
+        "For each running target of the rule's KPI: the probability of meeting it against the threshold (0 to 1).",
+    },
+  },
 });
 
 export const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement({
@@ -51,8 +62,9 @@ export const AlertRuleRef = builder.objectRef<AlertRule>('AlertRule').implement(
     kpi: t.field({ type: KpiEnum, resolve: (r) => r.kpi }),
     comparator: t.field({ type: ComparatorEnum, resolve: (r) => r.comparator }),
     threshold: t.exposeFloat('threshold'),
-    windowDays: t.exposeInt('window_days'),
+    windowDays: t.exposeInt('window_days', { description: 'Ignored by TARGET_AT_RISK rules.' }),
     severity: t.field({ type: SeverityEnum, resolve: (r) => r.severity }),
+    kind: t.field({ type: AlertRuleKindEnum, resolve: (r) => r.kind }),
     forMinutes: t.exposeInt('for_minutes', {
       description: 'How long the condition must hold before FIRING; PENDING meanwhile. 0: fires at once.',
     }),
@@ -110,6 +122,11 @@ export const AlertRef = builder.objectRef<Alert>('Alert').implement({
       description: "The value of the rule's groupBy dimension this alert is about; null for an ungrouped rule.",
       resolve: (a) => groupValueOf(a),
     }),
+    targetId: t.id({
+      nullable: true,
+      description: 'The target a TARGET_AT_RISK alert is about (it may since have been deleted); null otherwise.',
+      resolve: (a) => targetIdOf(a),
+    }),
     state: t.field({ type: AlertStateEnum, resolve: (a) => a.state }),
     value: t.exposeFloat('value', { description: "The KPI's value at the last transition." }),
     threshold: t.exposeFloat('threshold'),
@@ -152,6 +169,12 @@ const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
     enabled: t.boolean({ required: false, defaultValue: true }),
     filter: t.field({ type: [AttributeFilterInput], required: false }),
     groupBy: t.string({ required: false }),
+    kind: t.field({
+      type: AlertRuleKindEnum,
+      required: false,
+      defaultValue: 'THRESHOLD',
+      description: 'TARGET_AT_RISK: threshold (and recoveryThreshold) are probabilities 0 to 1; windowDays is ignored.',
+    }),
   }),
 });
 
@@ -172,7 +195,15 @@ const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
 
 type RuleFields = Pick<
   AlertRule,
-  'name' | 'kpi' | 'comparator' | 'threshold' | 'window_days' | 'severity' | 'for_minutes' | 'recovery_threshold'
+  | 'name'
+  | 'kpi'
+  | 'comparator'
+  | 'threshold'
+  | 'window_days'
+  | 'severity'
+  | 'for_minutes'
+  | 'recovery_threshold'
+  | 'kind'
 >;
 
 /** One rule set for create and update: the whole rule as it would be stored. */
@@ -180,6 +211,11 @@ function checkRule(rule: RuleFields): RuleFields {
   const name = rule.name.trim();
   if (name.length < 1 || name.length > 200) throw badInput('name', 'must be 1 to 200 characters');
   if (!Number.isFinite(rule.threshold)) throw badInput('threshold', 'must be a finite number');
+  const probability = rule.kind === 'TARGET_AT_RISK';
+  if (probability && (rule.threshold < 0 || rule.threshold > 1))
+    throw badInput('threshold', 'must be a probability between 0 and 1 for a TARGET_AT_RISK rule');
+  if (probability && rule.recovery_threshold !== null && (rule.recovery_threshold < 0 || rule.recovery_threshold > 1))
+    throw badInput('recoveryThreshold', 'must be a probability between 0 and 1 for a TARGET_AT_RISK rule');
   const [minDays, maxDays] = RULE_LIMITS.windowDays;
   if (!Number.isInteger(rule.window_days) || rule.window_days < minDays || rule.window_days > maxDays) {
     throw badInput('windowDays', `must be an integer between ${minDays} and ${maxDays}`);
@@ -318,10 +354,13 @@ builder.mutationFields((t) => ({
         severity: input.severity ?? 'WARNING',
         for_minutes: input.forMinutes ?? 0,
         recovery_threshold: input.recoveryThreshold ?? null,
+        kind: input.kind ?? 'THRESHOLD',
       });
       // The rule's scope: its program (or every program) and filter, checked like any other (scope/scope.ts).
       const scope = await checkedScope(ctx, { programId, filter: input.filter }, 'filter');
       const groupBy = input.groupBy ?? null;
+      if (groupBy !== null && fields.kind === 'TARGET_AT_RISK')
+        throw badInput('groupBy', 'must be left out of a TARGET_AT_RISK rule (it is judged per target)');
       if (groupBy !== null && (groupBy === 'program' || !(await declaresDimension(ctx, scope, groupBy)))) {
         const where = programId !== null ? `program "${programId}"` : 'any program';
         throw badInput('groupBy', `must be a dimension of ${where} (got "${groupBy}")`);
@@ -333,7 +372,6 @@ builder.mutationFields((t) => ({
         program_id: programId,
         filter: filterKey(scope.filter),
         group_by: groupBy,
-        kind: 'THRESHOLD',
         enabled: input.enabled ?? true,
         created_at: now,
         updated_at: now,
@@ -357,6 +395,7 @@ builder.mutationFields((t) => ({
         severity: input.severity ?? rule.severity,
         for_minutes: input.forMinutes ?? rule.for_minutes,
         recovery_threshold: input.recoveryThreshold === undefined ? rule.recovery_threshold : input.recoveryThreshold,
+        kind: rule.kind,
       });
       const updated = await updateRule(ctx.services.db, rule.id, { ...fields, updated_at: ctx.services.now() });
       if (!updated) throw notFound('alert rule', rule.id);

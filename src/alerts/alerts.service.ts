@@ -10,10 +10,13 @@ import { parseFilterKey } from '../scope/filter.js';
 import {
   alertById,
   groupValueOf,
+  targetIdOf,
   insertAlert,
   insertHistory,
   openAlerts,
+  rulesByIds,
   softDeleteRule,
+  targetGroupKey,
   updateAlert,
   updateRule,
   type Alert,
@@ -22,6 +25,7 @@ import {
 } from './alerts.repository.js';
 import type { Transition } from './evaluate.js';
 import type { Notifier } from './notify.js';
+import type { TargetWarning } from './target-warning.js';
 import { insertNotifications, webhooksFor, type Notification } from './webhooks.repository.js';
 
 /** Another writer changed the alert between our read and our write; nothing was written. */
@@ -49,10 +53,12 @@ export class AlertWriter {
     cause: AlertCause = 'EVALUATION',
     /** The groupBy value a new alert is about; '' for an ungrouped rule. */
     groupKey = '',
+    /** A TARGET_AT_RISK alert's target, forecast and period to date, for its webhooks. */
+    warning: TargetWarning | null = null,
   ): Promise<Alert> {
     const written = await this.db
       .transaction()
-      .execute((trx) => this.writeTransition(trx, rule, programId, open, t, cause, groupKey));
+      .execute((trx) => this.writeTransition(trx, rule, programId, open, t, cause, groupKey, warning));
     this.published([written]);
     return written.alert;
   }
@@ -112,6 +118,28 @@ export class AlertWriter {
     return true;
   }
 
+  /**
+   * Deletes a target (`remove`, inside the transaction) and resolves the open TARGET_AT_RISK alerts
+   * about it in the same transaction (cause TARGET_DELETED). False when `remove` found nothing.
+   */
+  async retireTarget(targetId: string, remove: (trx: Executor) => Promise<boolean>, now: number): Promise<boolean> {
+    const written = await this.db.transaction().execute(async (trx) => {
+      if (!(await remove(trx))) return null;
+      const changes = [];
+      for (const open of await openAlerts(trx, { programIds: null, groupKeys: [targetGroupKey(targetId)] })) {
+        const rule = (await rulesByIds(trx, [open.rule_id]))[0];
+        const resolved = { to: 'RESOLVED' as const, value: open.value, at: now };
+        changes.push(
+          await this.writeTransition(trx, rule, open.program_id, open, resolved, 'TARGET_DELETED', open.group_key),
+        );
+      }
+      return changes;
+    });
+    if (written === null) return false;
+    this.published(written);
+    return true;
+  }
+
   private published(written: { alert: Alert; notified: boolean }[]) {
     for (const { alert } of written) this.bus.publish('alertChanged', alert);
     if (written.some((w) => w.notified)) this.notifier.kick();
@@ -125,6 +153,7 @@ export class AlertWriter {
     t: Transition,
     cause: AlertCause,
     groupKey = '',
+    warning: TargetWarning | null = null,
   ) {
     let alert: Alert;
     if (open === null) {
@@ -161,15 +190,22 @@ export class AlertWriter {
     // Receivers hear of alerts that fire and of fired alerts that end; a pending period that
     // passes without firing is the noise the period exists to absorb (as with Alertmanager).
     const notified = t.to === 'FIRING' || (t.to === 'RESOLVED' && alert.fired_at !== null);
-    if (notified) await this.enqueue(trx, rule, alert, t, cause);
+    if (notified) await this.enqueue(trx, rule, alert, t, cause, warning);
     return { alert, notified };
   }
 
-  private async enqueue(trx: Executor, rule: AlertRule, alert: Alert, t: Transition, cause: AlertCause) {
+  private async enqueue(
+    trx: Executor,
+    rule: AlertRule,
+    alert: Alert,
+    t: Transition,
+    cause: AlertCause,
+    warning: TargetWarning | null,
+  ) {
     const webhooks = await webhooksFor(trx, alert.program_id, rule.severity);
     if (webhooks.length === 0) return;
     const eventId = randomUUID();
-    const body = JSON.stringify(notificationBody(eventId, rule, alert, t, cause));
+    const body = JSON.stringify(notificationBody(eventId, rule, alert, t, cause, warning));
     const now = this.wallClock();
     const rows: Notification[] = webhooks.map((webhook) => ({
       id: randomUUID(),
@@ -205,7 +241,14 @@ function historyOf(alert: Alert, at: number, cause: AlertCause) {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The JSON a webhook receives; documented in README.md ("Alerts and notifications"). */
-export function notificationBody(eventId: string, rule: AlertRule, alert: Alert, t: Transition, cause: AlertCause) {
+export function notificationBody(
+  eventId: string,
+  rule: AlertRule,
+  alert: Alert,
+  t: Transition,
+  cause: AlertCause,
+  warning: TargetWarning | null = null,
+) {
   return {
     eventId,
     type: t.to === 'FIRING' ? 'alert.firing' : 'alert.resolved',
@@ -215,6 +258,7 @@ export function notificationBody(eventId: string, rule: AlertRule, alert: Alert,
       id: alert.id,
       programId: alert.program_id,
       groupValue: groupValueOf(alert),
+      targetId: targetIdOf(alert),
       state: alert.state,
       value: alert.value,
       threshold: alert.threshold,
@@ -230,8 +274,30 @@ export function notificationBody(eventId: string, rule: AlertRule, alert: Alert,
       threshold: rule.threshold,
       windowDays: rule.window_days,
       severity: rule.severity,
+      kind: rule.kind,
       filter: parseFilterKey(rule.filter),
       groupBy: rule.group_by,
     },
+    // TARGET_AT_RISK: the target, where it stands (previous: the same elapsed span before the period) and its forecast.
+    ...(warning && {
+      target: {
+        id: warning.target.id,
+        kpi: warning.target.kpi,
+        from: iso(warning.target.starts_at),
+        to: iso(warning.target.ends_at),
+        value: warning.target.value,
+        filter: warning.target.filter,
+        actual: warning.actual,
+        previous: warning.previous,
+        previousFrom: iso(warning.previousPeriod.start),
+        previousTo: iso(warning.previousPeriod.end),
+        forecast: warning.forecast && {
+          value: warning.forecast.value,
+          low: warning.forecast.low,
+          high: warning.forecast.high,
+          meetsTargetProbability: warning.forecast.meetsTargetProbability,
+        },
+      },
+    }),
   };
 }

@@ -6,18 +6,26 @@
  */
 import type { Db } from '../db/types.js';
 import type { Logger } from '../metrics/logger.js';
-import type { Aggregate } from '../kpis/aggregate.js';
 import { aggregateFiltered, breakdown } from '../kpis/filtered.js';
 import { aggregateSpans } from '../kpis/kpi.service.js';
 import { dimensionKey, valuesOf } from '../programs/dimensions.repository.js';
-import { parseFilterKey } from '../scope/filter.js';
+import { filterKey, parseFilterKey } from '../scope/filter.js';
 import { kpi } from '../kpis/registry.js';
 import { DAY } from '../kpis/time.js';
 import { listPrograms, programsByIds, type Program } from '../programs/programs.repository.js';
 import type { EventBus } from '../realtime/pubsub.js';
-import { listRules, openAlerts, type Alert, type AlertRule } from './alerts.repository.js';
+import {
+  listRules,
+  openAlerts,
+  targetGroupKey,
+  type Alert,
+  type AlertCause,
+  type AlertRule,
+} from './alerts.repository.js';
+import { runningTargets } from '../targets/targets.repository.js';
+import { targetWarning, type TargetWarning } from './target-warning.js';
 import { StaleAlertError, type AlertWriter } from './alerts.service.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, type Transition } from './evaluate.js';
 import { groupBy } from '../util/group-by.js';
 
 export interface EngineOptions {
@@ -122,17 +130,19 @@ export class AlertEngine {
 
     // Plain rules with the same window share one read of the rollups for all their programs;
     // a filtered or grouped rule reads its own scope (kpis/filtered.ts).
-    const plain = rules.filter((r) => r.filter === '' && r.group_by === null);
+    const plain = rules.filter((r) => r.kind === 'THRESHOLD' && r.filter === '' && r.group_by === null);
     for (const [windowDays, group] of groupBy(plain, (r) => r.window_days)) {
       const judged = programs.filter((p) => group.some((r) => appliesTo(r, p)));
       if (judged.length === 0) continue;
       const aggregates = await aggregateSpans(this.db, judged, [{ start: now - windowDays * DAY, end: now }], now);
       for (const rule of group) {
         for (const program of judged.filter((p) => appliesTo(rule, p)))
-          await this.judgeOne(rule, program.id, '', aggregates.get(program.id)![0], open, now);
+          await this.judgeOne(rule, program.id, '', kpi(rule.kpi).compute(aggregates.get(program.id)![0]), open, now);
       }
     }
-    for (const rule of rules.filter((r) => !plain.includes(r))) {
+    for (const rule of rules.filter((r) => r.kind === 'TARGET_AT_RISK'))
+      await this.judgeTargets(rule, programs, open, now);
+    for (const rule of rules.filter((r) => r.kind === 'THRESHOLD' && !plain.includes(r))) {
       const judged = programs.filter((p) => appliesTo(rule, p));
       if (judged.length === 0) continue;
       const window = [{ start: now - rule.window_days * DAY, end: now }];
@@ -140,7 +150,7 @@ export class AlertEngine {
       if (rule.group_by === null) {
         const aggregates = await aggregateFiltered(this.db, judged, filter, window, now);
         for (const program of judged)
-          await this.judgeOne(rule, program.id, '', aggregates.get(program.id)![0], open, now);
+          await this.judgeOne(rule, program.id, '', kpi(rule.kpi).compute(aggregates.get(program.id)![0]), open, now);
         continue;
       }
       const values = await valuesOf(
@@ -154,9 +164,38 @@ export class AlertEngine {
         const rows = await breakdown(this.db, [program], filter, rule.group_by, () => taken, window, now);
         for (const row of rows) {
           if (row.value === null) continue;
-          await this.judgeOne(rule, program.id, row.value, row.aggregates[0], open, now);
+          await this.judgeOne(rule, program.id, row.value, kpi(rule.kpi).compute(row.aggregates[0]), open, now);
         }
       }
+    }
+  }
+
+  /**
+   * A TARGET_AT_RISK rule: each running target of its KPI in its scope (its program or every program;
+   * with a filter, the targets set for that filter) is judged on its meetsTargetProbability, as one
+   * alert per target. An open alert whose target no longer runs resolves (TARGET_ENDED).
+   */
+  private async judgeTargets(rule: AlertRule, programs: Program[], open: Map<string, Alert>, now: number) {
+    const judged = programs.filter((p) => appliesTo(rule, p));
+    const targets = (
+      await runningTargets(
+        this.db,
+        judged.map((p) => p.id),
+        rule.kpi,
+        now,
+      )
+    ).filter((t) => rule.filter === '' || filterKey(t.filter) === rule.filter);
+    for (const target of targets) {
+      const program = judged.find((p) => p.id === target.program_id)!;
+      const warning = await targetWarning(this.db, program, target, now);
+      await this.judgeOne(rule, program.id, targetGroupKey(target.id), warning.probability, open, now, warning);
+    }
+    const running = new Set(targets.map((t) => targetGroupKey(t.id)));
+    for (const alert of open.values()) {
+      if (alert.rule_id !== rule.id || running.has(alert.group_key) || !judged.some((p) => p.id === alert.program_id))
+        continue;
+      const ended: Transition = { to: 'RESOLVED', value: alert.value, at: now };
+      await this.write(rule, alert.program_id, alert, ended, 'TARGET_ENDED', alert.group_key, null);
     }
   }
 
@@ -165,11 +204,11 @@ export class AlertEngine {
     rule: AlertRule,
     programId: string,
     groupKey: string,
-    aggregate: Aggregate,
+    value: number | null,
     open: Map<string, Alert>,
     now: number,
+    warning: TargetWarning | null = null,
   ): Promise<void> {
-    const value = kpi(rule.kpi).compute(aggregate);
     const current = open.get(openKey(rule.id, programId, groupKey)) ?? null;
     const condition = {
       comparator: rule.comparator,
@@ -184,8 +223,20 @@ export class AlertEngine {
       now,
     );
     if (!next) return;
+    await this.write(rule, programId, current, next, 'EVALUATION', groupKey, warning);
+  }
+
+  private async write(
+    rule: AlertRule,
+    programId: string,
+    current: Alert | null,
+    next: Transition,
+    cause: AlertCause,
+    groupKey: string,
+    warning: TargetWarning | null,
+  ): Promise<void> {
     try {
-      await this.writer.transition(rule, programId, current, next, 'EVALUATION', groupKey);
+      await this.writer.transition(rule, programId, current, next, cause, groupKey, warning);
     } catch (error) {
       // Another writer (another instance, or a rule being disabled) moved or opened this alert
       // first: the version check or the unique index refused ours, and the next evaluation

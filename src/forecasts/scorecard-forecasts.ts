@@ -32,6 +32,8 @@ export async function scorecardForecasts(
   soFar: Aggregate,
   targets: ReadonlyMap<string, number>,
   now: number,
+  /** The KPIs to forecast (all by default): an early-warning rule needs one. */
+  keys: readonly KpiKey[] = KPIS.map((k) => k.key),
 ): Promise<Map<KpiKey, Forecast | null>> {
   const none = new Map<KpiKey, Forecast | null>(KPIS.map((k) => [k.key, null]));
   if (now <= period.start || now >= period.end) return none;
@@ -57,7 +59,7 @@ export async function scorecardForecasts(
   const calendar = spans.map((s) => calendarOf(s.start, zone));
   const elapsedDays = Math.max(0, Math.round((today - bucketStart(period.start, 'DAY', program.timezone)) / DAY));
   const result = new Map<KpiKey, Forecast | null>();
-  for (const k of KPIS) {
+  for (const k of KPIS.filter((d) => keys.includes(d.key))) {
     const history: Day[] = days.map((a, i) => {
       const p = k.parts(a);
       return { ...calendar[i], part: p.part, whole: p.whole };

@@ -95,3 +95,27 @@ export async function targetsForPeriod(
     .execute();
   return rows.map(toTarget).sort((a, b) => a.program_id.localeCompare(b.program_id) || byPeriodThenKpi(a, b));
 }
+
+/** The targets of `kpi` whose period holds `now`, for each of `programIds` (TARGET_AT_RISK rules). */
+export async function runningTargets(
+  db: Executor,
+  programIds: readonly string[],
+  kpi: KpiKey,
+  now: number,
+): Promise<Target[]> {
+  if (programIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('targets')
+    .select(COLUMNS)
+    .where('program_id', 'in', programIds)
+    .where('kpi', '=', kpi)
+    .where('starts_at', '<=', now)
+    .where('ends_at', '>', now)
+    .execute();
+  return rows.map(toTarget).sort(byPeriodThenKpi);
+}
+
+export async function targetsByIds(db: Executor, ids: readonly string[]): Promise<Target[]> {
+  if (ids.length === 0) return [];
+  return (await db.selectFrom('targets').select(COLUMNS).where('id', 'in', ids).execute()).map(toTarget);
+}

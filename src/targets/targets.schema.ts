@@ -237,7 +237,8 @@ builder.mutationFields((t) => ({
   }),
   deleteTarget: t.field({
     type: 'Boolean',
-    description: 'Deletes a target; its scorecard rows become NO_TARGET.',
+    description:
+      'Deletes a target; its scorecard rows become NO_TARGET and its open TARGET_AT_RISK alerts resolve (cause TARGET_DELETED).',
     args: { id: t.arg.id({ required: true }) },
     authScopes: { admin: true },
     resolve: async (_, { id }, ctx) => {
@@ -248,7 +249,12 @@ builder.mutationFields((t) => ({
         await targetById(ctx.services.db, String(id)),
         (found) => found.program_id,
       );
-      return deleteTargetById(ctx.services.db, target.id);
+      // Its open at-risk alerts resolve in the same transaction (cause TARGET_DELETED).
+      return ctx.services.alerts.writer.retireTarget(
+        target.id,
+        (trx) => deleteTargetById(trx, target.id),
+        ctx.services.now(),
+      );
     },
   }),
 }));

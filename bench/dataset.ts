@@ -10,6 +10,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database, EventKind } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas, type RollupEvent } from '../src/kpis/rollups.repository.js';
 import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
+import { ALL_PROGRAMS } from '../src/kpis/rollup-levels.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
 import { attributesOf } from './dimensions.js';
 
@@ -147,7 +148,7 @@ export async function addEvents(
         insert.run(...(withAttributes ? [...row, e.attributes] : row));
       }
     })();
-    const deltas = rollupDeltas(chunk, zones, 1, new Map());
+    const deltas = rollupDeltas(chunk, zones, 1, new Map(), ALL_PROGRAMS);
     await db.transaction().execute((trx) => applyRollupDeltas(trx, deltas));
     loaded += chunk.length;
     progress?.(loaded);

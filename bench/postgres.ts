@@ -14,6 +14,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
 import type { EventTable } from '../src/db/types.js';
 import { applyRollupDeltas, rollupDeltas } from '../src/kpis/rollups.repository.js';
+import { ALL_PROGRAMS } from '../src/kpis/rollup-levels.js';
 import { addEvents, createDatabase, generateEvents, PROGRAMS, type BenchEvent } from './dataset.js';
 import {
   BATCH,
@@ -119,7 +120,7 @@ async function addEventsPostgres(url: string, count: number, seed: number): Prom
           .insertInto('events')
           .values(events.slice(i, i + 5_000).map(row))
           .execute();
-      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1, new Map()));
+      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1, new Map(), ALL_PROGRAMS));
     });
   };
   for (const event of generateEvents(count, END - SPAN, END, Number(max?.max ?? 0) + 1, seed)) {

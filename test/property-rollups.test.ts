@@ -13,8 +13,12 @@
  * rollups, the null row and the raw path of combinations are held to the same naive answer.
  * Programs have random service standards (or none), changed between steps (updateProgram), so
  * WITHIN_STANDARD is held to each event judged against its own program's standard of the moment.
+ * On PostgreSQL each recording step and the retractions run while another connection holds the
+ * first few shards of the all-programs rollups, as writers on other instances would, so the writes
+ * land on every shard and the all-programs answers sum them.
  */
 import fc from 'fast-check';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../src/auth/caller.js';
 import { loadConfig } from '../src/config.js';
@@ -27,7 +31,7 @@ import {
   type DashboardScope,
 } from '../src/dashboards/dashboard.service.js';
 import { dashboardBreakdown } from '../src/dashboards/breakdown.js';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase, programLockKey } from '../src/db/database.js';
 import { encodeAttributes } from '../src/events/attributes.js';
 import { insertDimensions } from '../src/programs/dimensions.repository.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -35,12 +39,14 @@ import type { EventKind } from '../src/db/types.js';
 import { Recorder } from '../src/write/record.service.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import type { Aggregate } from '../src/kpis/aggregate.js';
+import { ALL_PROGRAMS, ALL_PROGRAMS_SHARDS } from '../src/kpis/rollup-levels.js';
 import { KPIS, type KpiKey } from '../src/kpis/registry.js';
 import { DAY, GRANULARITIES, HOUR, MINUTE, type Granularity } from '../src/kpis/time.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
 import { updateProgram } from '../src/programs/program-update.js';
 import { createEventBus } from '../src/realtime/pubsub.js';
 import { freshDatabaseUrl } from './helpers/app.js';
+import { runDatabaseUrl } from './helpers/global-setup.js';
 
 /**
  * Whole-hour, half-hour and 45-minute offsets, with and without DST (Lord Howe shifts by 30
@@ -143,6 +149,9 @@ const genEvent = (programs: number) =>
       })),
     );
 
+/** The first n shards held by another writer: the writes of a step land on shard n. */
+const shardsHeld = fc.integer({ min: 0, max: ALL_PROGRAMS_SHARDS.length - 1 });
+
 /** How the events reach the recorder: in steps, each a batch or concurrent single mutations, then retractions. */
 type Dataset = typeof genDataset extends fc.Arbitrary<infer T> ? T : never;
 const genDataset = fc
@@ -155,10 +164,12 @@ const genDataset = fc
       zones: fc.constant(zones),
       windowStart: fc.constant(windowStart),
       events: fc.array(genEvent(zones.length), { maxLength: 120 }),
-      steps: fc.array(fc.record({ size: fc.integer({ min: 1, max: 40 }), batch: fc.boolean() }), {
+      // `held`: how many of the all-programs shards another writer holds meanwhile (PostgreSQL).
+      steps: fc.array(fc.record({ size: fc.integer({ min: 1, max: 40 }), batch: fc.boolean(), held: shardsHeld }), {
         minLength: 1,
         maxLength: 6,
       }),
+      retractHeld: shardsHeld,
       retract: fc.array(fc.nat(), { maxLength: 12 }),
       standards: fc.array(standard, { minLength: zones.length, maxLength: zones.length }),
       // Standards changed after a recording step (or after the retractions: step past the last).
@@ -206,6 +217,30 @@ const genQuery = fc.record({
   by: fc.constantFrom<DimensionKey | 'program' | null>(null, null, 'office', 'channel', 'program'),
   breakdownSeries: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
+
+/**
+ * Another writer, as far as the all-programs shards go: a connection of its own that holds the
+ * first `n` shards' locks (session locks, which the service's transaction locks wait for or skip).
+ */
+interface ShardHolder {
+  hold(n: number): Promise<void>;
+  release(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function shardHolder(schema: string | null): Promise<ShardHolder> {
+  if (!POSTGRES) return { hold: async () => {}, release: async () => {}, close: async () => {} };
+  const client = new pg.Client({ connectionString: runDatabaseUrl() }); // advisory locks are per database
+  await client.connect();
+  return {
+    async hold(n) {
+      for (const key of ALL_PROGRAMS_SHARDS.slice(0, n))
+        await client.query('select pg_advisory_lock(hashtext($1))', [programLockKey(schema, key)]);
+    },
+    release: async () => void (await client.query('select pg_advisory_unlock_all()')),
+    close: () => client.end(),
+  };
+}
 
 /** One database for the whole property; each dataset gets its own programs and a key limited to them. */
 async function openServices(now: { value: number }): Promise<Services> {
@@ -433,6 +468,7 @@ type Recorded = Map<number, ValidEvent>;
 /** Records one dataset under fresh programs in steps, asking its queries between them, then retracts. */
 async function checkDataset(
   services: Services,
+  shards: ShardHolder,
   recorded: Recorded,
   prefix: string,
   data: Dataset,
@@ -555,9 +591,11 @@ async function checkDataset(
     const part = valid.slice(next, next + step.size);
     const resent = data.resend.map((n) => valid[n % Math.max(1, next + part.length)]).filter((e) => e?.idempotencyKey);
     next += part.length;
+    await shards.hold(step.held);
     const outcomes = step.batch
       ? [await recorder.record([...part, ...resent], { keyId: null, indexed: true })]
       : await Promise.all([...part, ...resent].map((e) => recorder.record([e], { keyId: null })));
+    await shards.release();
     const settled = ids.length;
     for (const outcome of outcomes) for (const r of outcome.results) if (!r.duplicate) ids.push(r.event.id);
     settle(settled);
@@ -590,7 +628,9 @@ async function checkDataset(
       recorded.delete(ids[i]);
     }
   };
+  await shards.hold(data.retractHeld);
   await retract(data.retract.filter(() => ids.length > 0).map((n) => n % ids.length));
+  await shards.release();
   await restandard(data.steps.length);
   await ask(data.steps.length + 1);
   if (data.retractLarge) {
@@ -653,6 +693,7 @@ describe('rollups against raw events (property)', () => {
   it(`answer every KPI and series point like a naive recomputation (${DATASETS} datasets × ${QUERIES_PER_DATASET} dashboards)`, async () => {
     const now = { value: 0 };
     const services = await openServices(now);
+    const shards = await shardHolder(services.database.schema);
     let datasets = 0;
     const recorded: Recorded = new Map();
     try {
@@ -662,13 +703,23 @@ describe('rollups against raw events (property)', () => {
           fc.array(genQuery, { minLength: QUERIES_PER_DATASET, maxLength: QUERIES_PER_DATASET }),
           async (data, queries) => {
             now.value = data.windowStart + data.now;
-            await checkDataset(services, recorded, `d${datasets++}`, data, queries);
+            await checkDataset(services, shards, recorded, `d${datasets++}`, data, queries);
           },
         ),
         // No shrinking: the server is shared, so a case replays only as part of the whole run (FC_SEED).
         { numRuns: DATASETS, endOnFailure: true, seed: SEED },
       );
+      // Every shard took writes on PostgreSQL; SQLite's one writer keeps to the first.
+      const used = await services.db
+        .selectFrom('rollups')
+        .select('program_id')
+        .distinct()
+        .where('program_id', 'in', ALL_PROGRAMS_SHARDS)
+        .execute();
+      expect(used.length).toBe(POSTGRES ? ALL_PROGRAMS_SHARDS.length : 1);
+      if (!POSTGRES) expect(used[0].program_id).toBe(ALL_PROGRAMS);
     } finally {
+      await shards.close();
       await services.database.close();
     }
     expect(datasets * QUERIES_PER_DATASET).toBeGreaterThanOrEqual(2_000);

@@ -17,6 +17,7 @@ import type { ValidEvent } from '../src/events/validate.js';
 import { Aggregate } from '../src/kpis/aggregate.js';
 import { applyRollupDeltas, mergeRow, rollupDeltas } from '../src/kpis/rollups.repository.js';
 import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
+import { ALL_PROGRAMS } from '../src/kpis/rollup-levels.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
 import { createEventBus } from '../src/realtime/pubsub.js';
 import { testDialect } from './helpers/app.js';
@@ -60,7 +61,10 @@ async function expectExact(database: OpenDatabase) {
     ['B', 'Asia/Kolkata'],
   ]);
   const expected = new Map(
-    rollupDeltas(raw, zones, 1, new Map()).map((d) => [`${d.programId} ${d.level} ${d.bucketStart}`, d.aggregate]),
+    rollupDeltas(raw, zones, 1, new Map(), ALL_PROGRAMS).map((d) => [
+      `${d.programId} ${d.level} ${d.bucketStart}`,
+      d.aggregate,
+    ]),
   );
   expect(stored.length).toBe(expected.size);
   for (const row of stored) {
@@ -190,7 +194,7 @@ describe.skipIf(testDialect !== 'sqlite')('rollup rows remembered by the SQLite 
     }));
     await expect(
       database.db.transaction().execute(async (trx) => {
-        await applyRollupDeltas(trx, rollupDeltas(doomed, zones, 1, new Map()), database.writtenRollups);
+        await applyRollupDeltas(trx, rollupDeltas(doomed, zones, 1, new Map(), ALL_PROGRAMS), database.writtenRollups);
         throw new Error('fails after the rollups were written');
       }),
     ).rejects.toThrow('fails after');

@@ -22,6 +22,14 @@ export interface OpenDatabase {
    */
   lockPrograms(trx: Executor, programIds: readonly string[]): Promise<void>;
   /**
+   * Locks, until the transaction ends, the first of `keys` that no other transaction holds, and
+   * returns it; only when every one is held does it wait, for one of them at random. Where several
+   * rows may take the same sum (ALL_PROGRAMS's shards), writers that overlap write different rows
+   * and never wait for one another. Never waits while holding another of these keys, so taking one
+   * after lockPrograms cannot deadlock. SQLite has one writer: the first key.
+   */
+  lockAnyOf(trx: Executor, keys: readonly string[]): Promise<string>;
+  /**
    * Rollup rows as this process last wrote them (decoded), so a commit need not read them back;
    * null where other writers may change them (PostgreSQL). See written-rows.ts for when it is sound.
    */
@@ -123,6 +131,7 @@ function openSqlite(path: string): OpenDatabase {
       return Array.from({ length: count }, (_, i) => first + i);
     },
     lockPrograms: async () => {},
+    lockAnyOf: async (_trx, keys) => keys[0],
     writtenRollups,
     close: () => db.destroy(),
   };
@@ -192,6 +201,19 @@ async function openPostgres(url: string, poolMax: number): Promise<OpenDatabase>
       for (const id of [...new Set(programIds)].sort()) {
         await sql`select pg_advisory_xact_lock(hashtext(${programLockKey(schema, id)}))`.execute(trx);
       }
+    },
+    async lockAnyOf(trx, keys) {
+      // One try per key, in order (a single statement could try more than it takes: PostgreSQL's
+      // docs warn that LIMIT does not bound which rows a locking function is evaluated for).
+      for (const key of keys) {
+        const { rows } = await sql<{
+          locked: boolean;
+        }>`select pg_try_advisory_xact_lock(hashtext(${programLockKey(schema, key)})) as locked`.execute(trx);
+        if (rows[0].locked) return key;
+      }
+      const key = keys[Math.floor(Math.random() * keys.length)];
+      await sql`select pg_advisory_xact_lock(hashtext(${programLockKey(schema, key)}))`.execute(trx);
+      return key;
     },
     writtenRollups: null,
     close: () => db.destroy(),

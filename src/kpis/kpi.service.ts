@@ -14,6 +14,7 @@ import {
   levelLength,
   levelsOf,
   type Piece,
+  storedRollupIds,
 } from './rollup-levels.js';
 import { mergeRow, type ProgramStandards, readRollups, standardsOf } from './rollups.repository.js';
 import { fixedFloor, HOUR, type Interval } from './time.js';
@@ -44,8 +45,8 @@ export async function aggregateSpans(
 }
 
 /**
- * One aggregate per span, summed over every program, from the ALL_PROGRAMS rollups: one row per
- * bucket however many programs there are. Only for a caller who may see every program, and
+ * One aggregate per span, summed over every program, from the ALL_PROGRAMS rollups: a row per
+ * bucket and shard in use, however many programs there are. Only for a caller who may see every program, and
  * `programIds` must name them all (their raw events fill the edges).
  */
 export async function aggregateSpansOfAll(
@@ -131,7 +132,9 @@ export async function readSpans(
     const value = isValueRollup(group[0].rollupId!);
     const covered = spans.flatMap((span, i) => cover(span.start, span.end, zone, i, levelsOf(zone, value)));
     const pieces = value ? covered : complementHour(covered, spans, now);
-    const byRollup = new Map(group.map((s) => [s.rollupId!, result.get(s.key)!]));
+    const byRollup = new Map(
+      group.flatMap((s) => storedRollupIds(s.rollupId!).map((id) => [id, result.get(s.key)!] as const)),
+    );
     const byMember = membersOf(group, targetOf);
     // Events to take away are read before the rollups that hold them: an event committed between
     // the two reads is then counted in full, never taken away without having been added.

@@ -6,7 +6,10 @@
  *  - D: a UTC day (all-programs dashboards and other zones; omitted for UTC programs, where it is L)
  *  - H: a UTC hour (edges; every zone whose offset is whole hours aligns with it)
  * Besides one set per program, the pseudo program ALL_PROGRAMS holds the sum of every program in
- * UTC, so an all-programs dashboard reads one row per bucket rather than one per program.
+ * UTC, so an all-programs dashboard reads a few rows per bucket rather than one per program. Its
+ * rows are sharded (ALL_PROGRAMS_SHARDS): each write transaction adds its events to a shard no other
+ * transaction holds, so writers of different programs never wait for one another, and a read sums
+ * the shards.
  */
 import { DAY, HOUR, cachedBucketCeil, cachedBucketStart, fixedCeil, fixedFloor, type Interval } from './time.js';
 
@@ -15,6 +18,23 @@ export type LevelName = 'M' | 'L' | 'D' | 'H';
 /** The rollups of every program summed, kept in UTC (see kpi.service.ts for who may read them). */
 export const ALL_PROGRAMS = '*';
 export const ALL_PROGRAMS_ZONE = 'UTC';
+
+/**
+ * The rollup ids of ALL_PROGRAMS's shards, each its own row per bucket: ALL_PROGRAMS itself (where
+ * every write lands while writers do not overlap, and where one SQLite writer always writes), then
+ * `*1`, `*2`, … for writers that overlap it (program ids start with a letter or digit, so none
+ * collides). A write takes the first shard free (OpenDatabase.lockAnyOf), so the shards in use
+ * follow the most write transactions ever running at once: on PostgreSQL one per instance, plus
+ * retractions. Sixteen let that many overlap before one waits; a read merges at most sixteen rows
+ * per bucket.
+ */
+export const ALL_PROGRAMS_SHARDS: readonly string[] = Array.from({ length: 16 }, (_, k) =>
+  k === 0 ? ALL_PROGRAMS : `${ALL_PROGRAMS}${k}`,
+);
+
+/** The stored rollup ids whose rows sum to a rollup id's answer: ALL_PROGRAMS's shards, or itself. */
+export const storedRollupIds = (rollupId: string): readonly string[] =>
+  rollupId === ALL_PROGRAMS ? ALL_PROGRAMS_SHARDS : [rollupId];
 
 /**
  * The rollup id of the events of a program whose attribute `key` has `value` (issue 18): its rows sit

@@ -4,7 +4,7 @@
  * one transaction, so no reader ever sees rollups of one shape read as another.
  */
 import type { OpenDatabase } from '../db/database.js';
-import { ALL_PROGRAMS } from './rollup-levels.js';
+import { ALL_PROGRAMS, ALL_PROGRAMS_SHARDS } from './rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
 
 /**
@@ -31,7 +31,13 @@ export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) return false;
     const programs = await trx.selectFrom('programs').select(['id', 'timezone', 'resolution_standard_days']).execute();
-    await database.lockPrograms(trx, [...programs.map((p) => p.id), ALL_PROGRAMS]);
+    await database.lockPrograms(
+      trx,
+      programs.map((p) => p.id),
+    );
+    // Then every shard (after the programs, as writers take theirs), so no writer of a program
+    // created since the list was read adds to rows about to be deleted.
+    await database.lockPrograms(trx, ALL_PROGRAMS_SHARDS);
     await trx.deleteFrom('rollups').execute();
     database.writtenRollups?.clear();
     const zones = new Map(programs.map((p) => [p.id, p.timezone]));
@@ -49,7 +55,7 @@ export async function ensureRollups(database: OpenDatabase): Promise<boolean> {
         .limit(CHUNK)
         .execute();
       if (events.length === 0) return true;
-      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1, standards));
+      await applyRollupDeltas(trx, rollupDeltas(events, zones, 1, standards, ALL_PROGRAMS));
       after = Number(events[events.length - 1].id);
     }
   });

@@ -5,7 +5,7 @@ import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
-import { ALL_PROGRAMS, ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, type RollupLevel } from './rollup-levels.js';
+import { ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
   programId: string;
@@ -70,7 +70,8 @@ export type ProgramStandards = ReadonlyMap<string, number | null>;
 
 /**
  * Sums events (sign 1) or retractions (sign -1) into one delta per rollup bucket they touch: the
- * program's own buckets, those of ALL_PROGRAMS, and those of each of its attributes' values. Each
+ * program's own buckets, those of ALL_PROGRAMS (in the shard `total`, which the caller's
+ * transaction holds: see ALL_PROGRAMS_SHARDS), and those of each of its attributes' values. Each
  * resolution time is judged against its program's standard in `standards`.
  */
 export function rollupDeltas(
@@ -78,21 +79,26 @@ export function rollupDeltas(
   zones: ReadonlyMap<string, string>,
   sign: 1 | -1,
   standards: ProgramStandards,
+  total: string,
 ): RollupDelta[] {
-  return foldDeltas(rows, zones, (aggregate, row) =>
-    aggregate.addEvent(row.kind, row.value, sign, standards.get(row.program_id) ?? null),
+  return foldDeltas(
+    rows,
+    zones,
+    (aggregate, row) => aggregate.addEvent(row.kind, row.value, sign, standards.get(row.program_id) ?? null),
+    total,
   );
 }
 
 /**
  * Folds events into one delta per rollup bucket they touch (see rollupDeltas), with `add` saying
- * what an event changes in a bucket's aggregate. Deltas are found by program, then by level and
- * bucket start (numbers), as this runs for every event written.
+ * what an event changes in a bucket's aggregate; ALL_PROGRAMS's in the shard `total`. Deltas are
+ * found by program, then by level and bucket start (numbers), as this runs for every event written.
  */
 export function foldDeltas<R extends RollupEvent>(
   rows: readonly R[],
   zones: ReadonlyMap<string, string>,
   add: (aggregate: Aggregate, row: R) => void,
+  total: string,
 ): RollupDelta[] {
   const deltas: RollupDelta[] = [];
   const byProgram = new Map<
@@ -120,7 +126,7 @@ export function foldDeltas<R extends RollupEvent>(
     const t = Number(row.occurred_at);
     const zone = zones.get(row.program_id)!;
     fold(row.program_id, zone, row, t);
-    fold(ALL_PROGRAMS, ALL_PROGRAMS_ZONE, row, t);
+    fold(total, ALL_PROGRAMS_ZONE, row, t);
     if (row.attributes) {
       const attributes = JSON.parse(row.attributes) as Record<string, string>;
       for (const key in attributes) fold(dimensionRollupId(row.program_id, key, attributes[key]), zone, row, t, true);

@@ -1,13 +1,14 @@
 /**
  * A program's service standard changed: every stored count judged against it is judged again, so
  * past answers agree with the new standard (issue 20). Runs inside the caller's transaction, under
- * the program's lock and ALL_PROGRAMS's, so readers see either the old standard's rollups or the
- * new one's, never a mix (see README "Service standards" for what that costs on a large program).
+ * the program's lock (its share of ALL_PROGRAMS goes to a shard it holds), so readers see either the
+ * old standard's rollups or the new one's, never a mix (see README "Service standards" for what that costs on a large program).
  */
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
 import { withinStandard } from './aggregate.js';
 import type { ProgramRef } from './kpi.service.js';
+import { ALL_PROGRAMS_SHARDS } from './rollup-levels.js';
 import { applyRollupDeltas, foldDeltas, type RollupEvent } from './rollups.repository.js';
 import type { Interval } from './time.js';
 
@@ -33,6 +34,7 @@ export async function rejudgeStandard(
 ): Promise<Interval | null> {
   if (before === after) return null;
   const zones = new Map([[program.id, program.timezone]]);
+  const total = await database.lockAnyOf(trx, ALL_PROGRAMS_SHARDS);
   let changed: Interval | null = null;
   for (let afterId = 0; ; ) {
     let query = trx
@@ -46,12 +48,17 @@ export async function rejudgeStandard(
       query = query.where('value', '>', Math.min(before, after)).where('value', '<=', Math.max(before, after));
     const events: (RollupEvent & { id: number })[] = await query.orderBy('id').limit(CHUNK).execute();
     if (events.length === 0) return changed;
-    const deltas = foldDeltas(events, zones, (aggregate, row) => {
-      const old = judged(row.value!, before);
-      const now = judged(row.value!, after);
-      aggregate.resJudged += now.judged - old.judged;
-      aggregate.resWithin += now.within - old.within;
-    });
+    const deltas = foldDeltas(
+      events,
+      zones,
+      (aggregate, row) => {
+        const old = judged(row.value!, before);
+        const now = judged(row.value!, after);
+        aggregate.resJudged += now.judged - old.judged;
+        aggregate.resWithin += now.within - old.within;
+      },
+      total,
+    );
     await applyRollupDeltas(trx, deltas, database.writtenRollups);
     for (const event of events) {
       const t = Number(event.occurred_at);

@@ -4,7 +4,6 @@
  */
 import type { OpenDatabase } from '../db/database.js';
 import type { ProgramRef } from '../kpis/kpi.service.js';
-import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
 import { rejudgeStandard } from '../kpis/standard-change.js';
 import type { Interval } from '../kpis/time.js';
 import { type Program, programsByIds, updateProgramRow } from './programs.repository.js';
@@ -22,8 +21,9 @@ export async function updateProgram(
   changes: ProgramChanges,
 ): Promise<{ program: Program; changed: Interval | null }> {
   return database.db.transaction().execute(async (trx) => {
-    // Writers of the program and of ALL_PROGRAMS wait, so no event is judged by a standard that is changing.
-    await database.lockPrograms(trx, [program.id, ALL_PROGRAMS]);
+    // Writers of the program wait (they read its standard under its lock), so no event is judged by a
+    // standard that is changing; writers of other programs go on.
+    await database.lockPrograms(trx, [program.id]);
     const before = (await programsByIds(trx, [program.id]))[0];
     const row: Partial<Program> = {};
     if (changes.name !== undefined) row.name = changes.name;

@@ -14,7 +14,7 @@
  *    (PostgreSQL, an in-memory database, SQLITE_WRITER_THREAD=off, or a small group on a SQLite
  *    file while the thread is idle), or in the SQLite writer thread (writer-thread.ts sends the
  *    units packed as columns; writer-thread.worker.ts merges every group waiting into one commit).
- * 4. The transaction (write-units.ts): lock the programs and ALL_PROGRAMS; find stored
+ * 4. The transaction (write-units.ts): lock its programs (and, last, a free shard of ALL_PROGRAMS); find stored
  *    idempotency keys; stage each unit (new, duplicate, or a conflict that refuses that unit
  *    alone); insert the new rows (insert-rows.ts: SQL compiled once per shape, on SQLite one
  *    prepared row statement run row by row); fold them into the rollups (kpis/rollups.repository.ts,

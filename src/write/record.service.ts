@@ -3,7 +3,7 @@
  * handed to the writer, and answered after their commit; then the change notices are published.
  */
 import type { OpenDatabase } from '../db/database.js';
-import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
+import { ALL_PROGRAMS_SHARDS } from '../kpis/rollup-levels.js';
 import { KnownPrograms } from '../programs/known-programs.js';
 import { applyRollupDeltas, rollupDeltas, standardsOf } from '../kpis/rollups.repository.js';
 import type { EventBus } from '../realtime/pubsub.js';
@@ -227,7 +227,7 @@ export class Recorder {
     const { row, notice } = await this.database.db.transaction().execute(async (trx) => {
       const event = await eventById(trx, id);
       if (!event || !canSee(event.program_id)) throw notFound('event', String(id));
-      await this.database.lockPrograms(trx, [event.program_id, ALL_PROGRAMS]);
+      await this.database.lockPrograms(trx, [event.program_id]);
       if (event.retracted_at !== null) return { row: event, notice: null };
       const zone = (await this.programs.zonesOf(trx, [event.program_id])).get(event.program_id)!;
       const retracted = { ...event, retracted_at: this.now() };
@@ -235,9 +235,16 @@ export class Recorder {
       // since. Only the writer whose conditional update changes the row subtracts it.
       if (!(await markRetracted(trx, id, retracted.retracted_at)))
         return { row: (await eventById(trx, id))!, notice: null };
+      const total = await this.database.lockAnyOf(trx, ALL_PROGRAMS_SHARDS);
       await applyRollupDeltas(
         trx,
-        rollupDeltas([retracted], new Map([[event.program_id, zone]]), -1, await standardsOf(trx, [event.program_id])),
+        rollupDeltas(
+          [retracted],
+          new Map([[event.program_id, zone]]),
+          -1,
+          await standardsOf(trx, [event.program_id]),
+          total,
+        ),
         this.database.writtenRollups,
       );
       return { row: retracted, notice: changeNotices([retracted])[0] };

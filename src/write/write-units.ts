@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { OpenDatabase } from '../db/database.js';
 import type { Executor } from '../db/types.js';
-import { ALL_PROGRAMS } from '../kpis/rollup-levels.js';
+import { ALL_PROGRAMS_SHARDS } from '../kpis/rollup-levels.js';
 import { applyRollupDeltas, rollupDeltas, standardsOf } from '../kpis/rollups.repository.js';
 import type { ChangeNotice } from '../realtime/pubsub.js';
 import { conflict, notFound } from '../schema/errors.js';
@@ -63,8 +63,8 @@ export async function writeUnits(
   zones: ProgramZones,
   now: number,
 ): Promise<Written> {
-  // ALL_PROGRAMS too: its rollups take every program's events, so all writers serialise on them.
-  await database.lockPrograms(trx, [...programsOf(units), ALL_PROGRAMS]);
+  // Only these programs: writers of other programs go on meanwhile, on this instance's database or another's.
+  await database.lockPrograms(trx, programsOf(units));
   const known = await storedByKey(trx, units);
   const claims = await ValueClaims.open(database, trx, units);
 
@@ -97,7 +97,9 @@ export async function writeUnits(
   await claims.store(trx, now);
   // Read under the programs' locks, so an updateProgram changing a standard is wholly before or after this write.
   const standards = await standardsOf(trx, [...new Set(fresh.map((e) => e.program_id))]);
-  await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1, standards), database.writtenRollups);
+  // The all-programs sums go to a shard no other transaction holds (taken last, held shortest).
+  const total = await database.lockAnyOf(trx, ALL_PROGRAMS_SHARDS);
+  await applyRollupDeltas(trx, rollupDeltas(fresh, zones, 1, standards, total), database.writtenRollups);
   return { outcomes, notices: changeNotices(fresh), commits: 1 };
 }
 

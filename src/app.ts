@@ -33,7 +33,7 @@ import { serveWebSockets, type LiveSockets } from './realtime/ws.server.js';
 import { corsFor, varyOnOrigin } from './security/cors.js';
 import { PersistedOperations, readPersistedFile } from './security/persisted-operations.js';
 import { securityPlugins } from './security/plugins.js';
-import { TokenBuckets } from './security/rate-limit.js';
+import { RateLimits } from './security/rate-limit.js';
 import { schema } from './schema/index.js';
 
 export interface App {
@@ -138,7 +138,6 @@ async function openServices(config: Config, now: () => number, logger: Logger): 
   const pubsub = createEventBus({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, log: logger });
   return {
     config,
-    rateLimits: new TokenBuckets(config.rateLimit),
     database,
     db: database.db,
     pubsub,
@@ -152,6 +151,15 @@ async function openServices(config: Config, now: () => number, logger: Logger): 
     feed: new LiveFeed(pubsub, { throttleMs: config.liveThrottleMs }),
     alerts: createAlerting(database.db, pubsub, now, config, logger),
     authenticator: new Authenticator(database.db, config.adminApiKey, pubsub),
+    rateLimits: RateLimits.open({
+      perKey: config.rateLimit,
+      unauthenticated: config.unauthenticatedRateLimit,
+      trustedProxies: config.trustedProxies,
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      redisTimeoutMs: config.redisLimitTimeoutMs,
+      log: logger,
+    }),
     now,
   };
 }
@@ -208,25 +216,31 @@ function createGraphQL(
       observers.readiness,
       compiledMutations(),
     ],
-    context: ({ request, connectionParams }) => contextFor(services, request, connectionParams),
+    context: ({ request, connectionParams, req }) => contextFor(services, request, connectionParams, req),
   });
 }
 
-/** The caller from the HTTP Authorization header, or from graphql-ws' connection_init. */
+/**
+ * The caller from the HTTP Authorization header, or from graphql-ws' connection_init. A request
+ * without a valid key counts against its address's allowance (RATE_LIMITED once spent).
+ */
 async function contextFor(
   services: Services,
   request: Request | undefined,
   connectionParams: Record<string, unknown> | undefined,
+  req: IncomingMessage | undefined,
 ): Promise<Context> {
   const authorization =
     typeof connectionParams?.authorization === 'string'
       ? connectionParams.authorization
       : (request?.headers.get('authorization') ?? null);
-  return {
-    services,
-    caller: await services.authenticator.authenticate(authorization),
-    loaders: createLoaders(services),
-  };
+  let caller: Context['caller'];
+  try {
+    caller = await services.authenticator.authenticate(authorization);
+  } catch (error) {
+    throw await services.rateLimits.refuseUnauthenticated(req, error);
+  }
+  return { services, caller, loaders: createLoaders(services) };
 }
 
 function createHttpServer(config: Config, handler: RequestListener): Server {
@@ -283,6 +297,7 @@ async function shutdown({ services, server, sockets, readiness, requests, stopRe
   await closed;
   stopResync();
   services.authenticator.close();
+  await services.rateLimits.close();
   await services.pubsub.close();
   await services.database.close();
 }

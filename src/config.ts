@@ -1,4 +1,6 @@
 /** Environment → typed, validated configuration. A bad value stops start-up with a message naming it. */
+import proxyAddr from 'proxy-addr';
+
 export interface Config {
   port: number;
   host: string;
@@ -55,8 +57,14 @@ export interface Config {
   webhookAllowLoopback: boolean;
   /** Limits on every operation (see src/security/limits.ts); each refuses before any resolver runs. */
   limits: Limits;
-  /** Per-key token bucket over HTTP and WebSocket operations; perMinute 0 turns it off. */
+  /** Per-key limit over HTTP and WebSocket operations (src/security/rate-limit.ts); perMinute 0 turns it off. */
   rateLimit: { perMinute: number; burst: number };
+  /** Per client address, for requests without a valid key; perMinute 0 turns it off. */
+  unauthenticatedRateLimit: { perMinute: number; burst: number };
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDR ranges, or proxy-addr's names); empty: none. */
+  trustedProxies: string[];
+  /** How long a rate limit waits for Redis before the instance's own count decides (ms). */
+  redisLimitTimeoutMs: number;
   /** What bounds WebSocket subscription starts instead of the rate limit (src/realtime/subscription-admission.ts). */
   liveSubscriptions: { perKey: number; perSocket: number; socketBurst: number; socketPerMinute: number };
   /** Connections the kernel queues before the server accepts them: a reconnect of every socket arrives at once. */
@@ -151,6 +159,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
       burst: int(env, 'RATE_LIMIT_BURST', 120, 1, 1_000_000),
     },
+    // A caller without a key has nothing to do but find one: a browser's page load asks a few times.
+    unauthenticatedRateLimit: {
+      perMinute: int(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0, 1_000_000),
+      burst: int(env, 'RATE_LIMIT_UNAUTHENTICATED_BURST', 30, 1, 1_000_000),
+    },
+    trustedProxies: trustedProxies(env),
+    redisLimitTimeoutMs: int(env, 'REDIS_LIMIT_TIMEOUT_MS', 250, 10, 10_000),
     liveSubscriptions: {
       // 20 KB or so each (bench/FANOUT.md): 10,000 open subscriptions of one key hold about 200 MB.
       perKey: int(env, 'LIVE_MAX_SUBSCRIPTIONS_PER_KEY', 10_000, 0, 10_000_000),
@@ -192,6 +207,25 @@ function origins(env: NodeJS.ProcessEnv, name: string): string[] {
       }
       return origin;
     });
+}
+
+/**
+ * TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (`10.0.0.0/8`), or `loopback`,
+ * `linklocal`, `uniquelocal`: the proxies in front of the service, whose X-Forwarded-For is believed.
+ */
+function trustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  try {
+    proxyAddr.compile(list);
+  } catch (error) {
+    throw new ConfigError(
+      `TRUSTED_PROXIES must list addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal: ${(error as Error).message}`,
+    );
+  }
+  return list;
 }
 
 function redisUrl(env: NodeJS.ProcessEnv): string | null {

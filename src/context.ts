@@ -13,7 +13,7 @@ import type { Recorder } from './write/index.js';
 import { programsByIds, type Program } from './programs/programs.repository.js';
 import { loadDimensions, type DimensionWithValues } from './programs/dimensions.repository.js';
 import type { EventBus } from './realtime/pubsub.js';
-import type { TokenBuckets } from './security/rate-limit.js';
+import type { RateLimits } from './security/rate-limit.js';
 
 export interface Services {
   config: Config;
@@ -27,8 +27,8 @@ export interface Services {
   alerts: Alerting;
   /** API keys to callers, with a short cache (see auth/authenticate.ts). */
   authenticator: Authenticator;
-  /** Per-key rate limiting (RATE_LIMIT_PER_MINUTE): GraphQL operations and imports take from the same buckets. */
-  rateLimits: TokenBuckets;
+  /** Per key, and per address for requests without a valid key; shared through Redis when there is one. */
+  rateLimits: RateLimits;
   now: () => number;
 }
 

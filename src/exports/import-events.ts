@@ -158,11 +158,15 @@ class Importer {
     try {
       caller = await services.authenticator.authenticate(req.headers.authorization ?? null);
     } catch (error) {
-      if (error instanceof GraphQLError) throw new Refusal(401, 'UNAUTHENTICATED', error.message);
-      throw error;
+      if (!(error instanceof GraphQLError)) throw error;
+      // Counted against the client's address like every request without a valid key (RATE_LIMITED once spent).
+      const answer = (await services.rateLimits.refuseUnauthenticated(req, error)) as GraphQLError;
+      if (answer === error) throw new Refusal(401, 'UNAUTHENTICATED', error.message);
+      const seconds = String(answer.extensions.retryAfterSeconds);
+      throw new Refusal(429, 'RATE_LIMITED', answer.message, { 'retry-after': seconds });
     }
     if (!canRecord(caller)) throw new Refusal(403, 'FORBIDDEN', 'only INTEGRATION and ADMIN keys may import events');
-    const waitMs = services.rateLimits.take(actorOf(caller));
+    const waitMs = await services.rateLimits.takeKey(actorOf(caller));
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       throw new Refusal(429, 'RATE_LIMITED', `too many requests for this key: retry in ${seconds} s`, {

@@ -79,13 +79,14 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   // A push to many subscribers is serialized once (src/realtime/shared-payloads.ts).
   wss.on('connection', spliceSharedPayloads);
 
-  const graphqlWs = useServer<Record<string, unknown>, { socket: WebSocket; request: unknown }>(
+  const graphqlWs = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
     {
       // A client sending a server's message gets 4400, not 4500 (src/security/ws-guard.ts).
       jsonMessageReviver: onlyClientMessages,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
-      onConnect: (ctx) => admit(services, connections, ctx.extra.socket, ctx.connectionParams?.authorization),
+      onConnect: (ctx) =>
+        admit(services, connections, ctx.extra.socket, ctx.extra.request, ctx.connectionParams?.authorization),
       onClose: (ctx) => {
         connections.delete(ctx.extra.socket);
       },
@@ -127,19 +128,25 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
 
 const forbid = (socket: WebSocket, reason: string) => socket.close(CloseCode.Forbidden, reason);
 
-/** connection_init: a socket without a valid key is refused (graphql-ws closes it with 4403 Forbidden). */
+/**
+ * connection_init: a socket without a valid key is refused (graphql-ws closes it with 4403
+ * Forbidden); once its address has spent its allowance for those, with 4429 instead.
+ */
 async function admit(
   services: Services,
   connections: Connections,
   socket: WebSocket,
+  request: IncomingMessage,
   authorization: unknown,
 ): Promise<boolean> {
-  if (typeof authorization !== 'string') return false;
   try {
+    if (typeof authorization !== 'string') throw new Error('no key');
     const caller = await authenticate(services.db, services.config.adminApiKey, authorization);
     connections.set(socket, { authorization, caller });
     return true;
-  } catch {
+  } catch (error) {
+    const answer = await services.rateLimits.refuseUnauthenticated(request, error);
+    if (answer !== error) socket.close(4429, (answer as Error).message);
     return false;
   }
 }
@@ -148,7 +155,7 @@ async function admit(
 async function prepareOperation(
   yoga: Enveloped,
   persisted: PersistedOperations,
-  ctx: Context<Record<string, unknown>, { socket: WebSocket; request: unknown }>,
+  ctx: Context<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>,
   payload: SubscribePayload,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
   const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({

@@ -13,10 +13,9 @@ import { noSuggestions } from './no-suggestions.js';
 import { inputErrorPlugins } from './input-errors.js';
 import { limitPlugins } from './limits.js';
 import { badRequestOnParseFailure } from './parse-errors.js';
-import { rateLimitPlugin, TokenBuckets } from './rate-limit.js';
+import { rateLimitPlugin, type RateLimits } from './rate-limit.js';
 
-/** `rateLimits`: the per-key buckets, shared with the HTTP routes outside GraphQL (imports). */
-export function securityPlugins(config: Config, rateLimits = new TokenBuckets(config.rateLimit)): Plugin<any>[] {
+export function securityPlugins(config: Config, rateLimits: RateLimits): Plugin<any>[] {
   // Production: no schema for strangers, and no "Did you mean ...?" that leaks field names.
   const production = config.production
     ? [useDisableIntrospection(), blockFieldSuggestionsPlugin(), noSuggestions()]

@@ -7,7 +7,8 @@ import type { EventKind } from '../db/types.js';
 import { badInput } from '../schema/errors.js';
 import { checkedScope } from '../scope/scope.js';
 import { cursorMaker, readCursor } from './event-cursor.js';
-import { countEvents, EVENT_KINDS, type EventOrder, type EventQuery, eventPage, positionOf } from './event-list.js';
+import { EVENT_KINDS } from '../kpis/registry.js';
+import { countEvents, type EventOrder, type EventQuery, eventPage, positionOf } from './event-list.js';
 import type { EventRow } from './events.repository.js';
 
 export const MAX_PAGE = 500;

@@ -13,13 +13,13 @@ import { type SelectQueryBuilder, sql } from 'kysely';
 import { containsText } from '../db/text.js';
 import type { Database, EventKind, Executor } from '../db/types.js';
 import { aggregateFiltered } from '../kpis/filtered.js';
+import { EVENT_KINDS } from '../kpis/registry.js';
 import { eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
 import type { AttributeFilter } from '../scope/filter.js';
 import type { EventRow } from './events.repository.js';
 
 export const EVENT_ORDERS = ['OCCURRED_AT_DESC', 'OCCURRED_AT_ASC', 'VALUE_DESC', 'VALUE_ASC'] as const;
 export type EventOrder = (typeof EVENT_ORDERS)[number];
-export const EVENT_KINDS: readonly EventKind[] = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'];
 
 /** What a list of events asks for, checked (program visible, filter in normal form). */
 export interface EventQuery {

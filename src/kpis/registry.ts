@@ -19,8 +19,8 @@ export type KpiKey =
 export const EVENT_KINDS = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** Resolution times are days, up to a century. */
-const RESOLUTION_DAYS = { min: 0, max: 36_500 };
+/** Resolution times are days, up to a century (service standards too). */
+export const RESOLUTION_DAYS = { min: 0, max: 36_500 };
 const SATISFACTION_SCORE = { min: 1, max: 5 };
 
 /** The values each kind of event carries, inclusive; null for a kind that carries none. */

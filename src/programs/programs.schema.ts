@@ -1,3 +1,4 @@
+import { RESOLUTION_DAYS } from '../kpis/registry.js';
 import { isValidTimeZone } from '../kpis/time.js';
 import { assertEveryProgram, visible } from '../auth/caller.js';
 import { visibleProgram } from './program-access.js';
@@ -48,11 +49,12 @@ const UpdateProgramInput = builder.inputType('UpdateProgramInput', {
   }),
 });
 
-/** A finite number of days from 0 to 36,500 (a hundred years), or null for none. */
+/** A finite number of days within a resolution time's range (the KPI registry), or null for none. */
 function checkStandard(days: number | null | undefined, field: string): number | null {
   if (days === null || days === undefined) return null;
-  if (!Number.isFinite(days) || days < 0 || days > 36_500)
-    throw badInput(field, 'must be a finite number of days from 0 to 36500, or null for none');
+  const { min, max } = RESOLUTION_DAYS;
+  if (!Number.isFinite(days) || days < min || days > max)
+    throw badInput(field, `must be a finite number of days from ${min} to ${max}, or null for none`);
   return days;
 }
 

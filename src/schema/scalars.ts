@@ -91,6 +91,7 @@ function utcOf(
 
 export const formatInstant = (ms: number) => new Date(ms).toISOString();
 
+// Not graphql-scalars' DateTime: it refuses forms we take (no seconds, +0100), errors without BAD_USER_INPUT, and parses ~4x slower.
 builder.scalarType('DateTime', {
   description:
     'An instant, as an ISO-8601 string with an offset. Output is always UTC with milliseconds: 2026-03-01T12:00:00.000Z',

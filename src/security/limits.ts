@@ -82,6 +82,7 @@ function costLimitPlugin(max: number): Plugin {
 /**
  * Refuses a body over `max` bytes with 413: at once when Content-Length says so, else while the
  * body is read, so a chunked upload is cut off at max + 1 bytes rather than buffered whole.
+ * Not yoga's maxRequestBodySize: it re-streams every body, even one counted already (see app.ts).
  */
 function bodyLimitPlugin(max: number): Plugin {
   const tooLarge = () =>

@@ -104,6 +104,8 @@ async function main(): Promise<number> {
   }
   let report: Report | null = null;
   let lastShown = 0;
+  /** Rows the server said it had read: an atomic import refused reports no accepted rows, yet read them all. */
+  let rowsRead = 0;
   for await (const text of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
     if (text === '') continue;
     const message = JSON.parse(text) as {
@@ -117,6 +119,7 @@ async function main(): Promise<number> {
     }
     if (message.report) report = message.report;
     if (message.progress) {
+      rowsRead = Math.max(rowsRead, message.progress.rows);
       const now = performance.now();
       if (now - lastShown < 200 && tty) continue;
       lastShown = now;
@@ -130,7 +133,7 @@ async function main(): Promise<number> {
     return 3;
   }
   const seconds = (performance.now() - started) / 1000;
-  const rows = report.accepted + report.duplicates + report.rejected;
+  const rows = Math.max(rowsRead, report.accepted + report.duplicates + report.rejected);
   show(
     `${number(rows)} rows in ${seconds.toFixed(1)} s, ${number(rows / seconds)} rows/s, ${number(report.rejected)} errors`,
     true,

@@ -257,6 +257,7 @@ class Importer {
       assertComplete(req);
       await spool.finish();
       req.socket.setTimeout(0);
+      this.progress();
       const invalid = this.errors.count > 0;
       // An atomic import with an invalid row stores nothing: no need to write what would roll back.
       if (spool.count === 0 || (invalid && !this.options.dryRun))

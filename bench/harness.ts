@@ -239,6 +239,8 @@ export const COMPRESSION_SECTION = 'compression';
 export const STARTUP_SECTION = 'startup';
 /** The section bench/impact.ts writes. */
 export const IMPACT_SECTION = 'impact';
+/** The section bench/import.ts writes. */
+export const IMPORT_SECTION = 'import';
 
 export function sectionOf(report: string, name: string): string {
   const [open, close] = markers(name);

@@ -17,7 +17,7 @@ import SQLite from 'better-sqlite3';
 import { derivedIdempotencyKey } from '../src/exports/import-key.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { createDatabase, BENCH_ADMIN_KEY, PROGRAMS } from './dataset.js';
-import { dataDir, freshPath, gql, startServer, type Server } from './harness.js';
+import { dataDir, freshPath, gql, IMPORT_SECTION, startServer, withSection, type Server } from './harness.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
 const ROWS = Number(values.rows);
@@ -213,13 +213,7 @@ after a restart (${atomic.stored === 0 ? 'nothing, as required' : 'NOT NOTHING'}
 Goal: ≥ 100,000 rows/s, durable: ${imported.rowsPerSecond >= 100_000 && durable ? 'met' : 'not met'} on this machine.
 `;
   const report = path.join(path.dirname(dataDir), 'REPORT.md');
-  const text = readFileSync(report, 'utf8');
-  const start = text.indexOf('## Import (`npm run bench:import`)');
-  const updated =
-    start === -1
-      ? `${text.trimEnd()}\n\n${section}`
-      : `${text.slice(0, start)}${section}${text.slice(text.indexOf('\n## ', start + 1) === -1 ? text.length : text.indexOf('\n## ', start + 1) + 1)}`;
-  writeFileSync(report, updated);
+  writeFileSync(report, withSection(readFileSync(report, 'utf8'), IMPORT_SECTION, section));
   console.log(section);
 }
 

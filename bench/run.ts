@@ -27,6 +27,7 @@ import {
   ms,
   COMPRESSION_SECTION,
   IMPACT_SECTION,
+  IMPORT_SECTION,
   STARTUP_SECTION,
   sectionOf,
   SPAN,
@@ -435,7 +436,7 @@ ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them 
   const reportFile = path.join(here, 'REPORT.md');
   // Sections other benchmarks write (bench/breakdowns.ts, bench/compression.ts, bench/startup.ts) are kept.
   const old = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
-  const kept = [BREAKDOWNS_SECTION, COMPRESSION_SECTION, STARTUP_SECTION, IMPACT_SECTION]
+  const kept = [BREAKDOWNS_SECTION, COMPRESSION_SECTION, STARTUP_SECTION, IMPACT_SECTION, IMPORT_SECTION]
     .map((name) => sectionOf(old, name))
     .filter(Boolean);
   writeFileSync(reportFile, kept.length ? `${report.trimEnd()}\n\n${kept.join('\n\n')}\n` : report);

@@ -725,6 +725,118 @@ const HTTP_MATRIX: Record<string, HttpRow> = {
       },
     ],
   },
+  '/export/events.csv': {
+    probes: [
+      {
+        name: "bravo's events",
+        key: 'viewerA',
+        method: 'GET',
+        path: () => `/export/events.csv?programId=${B}&includeRetracted=true`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "an admin of alpha exports bravo's events",
+        key: 'adminA',
+        method: 'GET',
+        path: () => `/export/events.csv?programId=${B}`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "an integration key exports alpha's events",
+        key: 'integrationA',
+        method: 'GET',
+        path: () => `/export/events.csv?programId=${A}`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "alpha's events asked for a case of bravo's",
+        key: 'viewerA',
+        method: 'GET',
+        path: () => `/export/events.csv?programId=${A}&caseId=case-bravo-1`,
+        expect: 'NOTHING',
+        check: (text) => expect(text.trim().split('\r\n')).toHaveLength(1),
+      },
+      {
+        name: "alpha's events: alpha's alone",
+        key: 'viewerA',
+        method: 'GET',
+        path: () => `/export/events.csv?programId=${A}&includeRetracted=true`,
+        expect: 'NOTHING',
+        check: (text) => {
+          const rows = text.trim().split('\r\n').slice(1);
+          expect(rows.length).toBeGreaterThanOrEqual(4);
+          for (const row of rows) expect(row.split(',')[1]).toBe(A);
+        },
+      },
+    ],
+  },
+  '/export/events.ndjson': {
+    probes: [
+      {
+        name: "bravo's events",
+        key: 'viewerA',
+        method: 'GET',
+        path: () => `/export/events.ndjson?programId=${B}`,
+        expect: 'REFUSED',
+      },
+      {
+        name: "alpha's events: alpha's alone",
+        key: 'viewerA',
+        method: 'GET',
+        path: () => `/export/events.ndjson?programId=${A}`,
+        expect: 'NOTHING',
+        check: (text) => {
+          const events = text
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line));
+          expect(events.length).toBeGreaterThanOrEqual(4);
+          for (const event of events) expect(event.programId).toBe(A);
+        },
+      },
+    ],
+  },
+  '/export/dashboard.csv': {
+    probes: [
+      {
+        name: "bravo's dashboard",
+        key: 'viewerA',
+        method: 'GET',
+        path: () => `/export/dashboard.csv?programId=${B}`,
+        expect: 'REFUSED',
+      },
+      {
+        name: 'the all-programs ranking by program holds alpha alone',
+        key: 'viewerA',
+        method: 'GET',
+        path: () => '/export/dashboard.csv?from=2026-01-01T00:00:00Z&to=2026-04-01T00:00:00Z&by=program',
+        expect: 'NOTHING',
+        check: (text) =>
+          expect(
+            text
+              .trim()
+              .split('\r\n')
+              .map((line) => line.split(',')[0]),
+          ).toEqual(['value', A]),
+      },
+      {
+        name: 'the all-programs series aggregates alpha alone',
+        key: 'viewerA',
+        method: 'GET',
+        path: () => '/export/dashboard.csv?from=2026-02-01T00:00:00Z&to=2026-02-02T00:00:00Z',
+        expect: 'NOTHING',
+        // One day: alpha's 2 resolutions and 1 score; bravo's 5 and its conflict are not in it.
+        check: (text) => {
+          const [header, row] = text
+            .trim()
+            .split('\r\n')
+            .map((line) => line.split(','));
+          expect(row[header.indexOf('resolvedCases')]).toBe('2');
+          expect(row[header.indexOf('totalConflicts')]).toBe('0');
+        },
+      },
+    ],
+  },
   '*': { none: "the page's built files (web/dist): the same for every caller, data comes only through /graphql" },
 };
 
@@ -1012,6 +1124,8 @@ describe('the isolation matrix over HTTP routes', () => {
       expect(response.status, text).toBeLessThan(300);
       probe.check?.(text, w);
     }
-    expectNothingOf(w, text);
+    // A refusal may name the program the probe itself asked for (`may not access program "bravo"`), nothing more.
+    const asked = probe.expect === 'REFUSED' && probe.path(w).includes(`programId=${B}`);
+    expectNothingOf(w, asked ? text.replaceAll(`program \\"${B}\\"`, 'program') : text);
   });
 });

@@ -3,11 +3,10 @@
  * HTTP exports alike, and one page of the connection.
  */
 import type { Context } from '../context.js';
-import type { EventKind } from '../db/types.js';
+import { EVENT_KINDS, type EventKind } from '../kpis/registry.js';
 import { badInput } from '../schema/errors.js';
 import { checkedScope } from '../scope/scope.js';
 import { cursorMaker, readCursor } from './event-cursor.js';
-import { EVENT_KINDS } from '../kpis/registry.js';
 import { countEvents, type EventOrder, type EventQuery, eventPage, positionOf } from './event-list.js';
 import type { EventRow } from './events.repository.js';
 

@@ -11,10 +11,10 @@
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
 import { containsText } from '../db/text.js';
-import type { Database, EventKind, Executor } from '../db/types.js';
+import type { Database, Executor } from '../db/types.js';
 import { aggregateFiltered } from '../kpis/filtered.js';
-import { EVENT_KINDS } from '../kpis/registry.js';
 import { eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
+import { EVENT_KINDS, type EventKind } from '../kpis/registry.js';
 import type { AttributeFilter } from '../scope/filter.js';
 import type { EventRow } from './events.repository.js';
 

@@ -16,6 +16,8 @@ import type { Services } from '../context.js';
 import type { Logger } from '../metrics/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { IMPORT_PATH, serveImport } from '../exports/import-events.js';
+import { DASHBOARD_CSV_PATH, serveDashboardCsv } from '../exports/dashboard-export.js';
+import { EVENTS_CSV_PATH, EVENTS_NDJSON_PATH, serveEventsCsv, serveEventsNdjson } from '../exports/events-export.js';
 import { serveMetrics } from './metrics-route.js';
 import { serveStatic } from './static-files.js';
 
@@ -60,6 +62,10 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { path: '/metrics', methods: ['GET', 'HEAD'], compress: true, quiet: true, handle: serveMetrics },
   // CSV or NDJSON files of events, streamed (src/exports/import-events.ts).
   { path: IMPORT_PATH, methods: ['POST'], compress: false, streamsBody: true, handle: serveImport },
+  // Exports (issue 19): VIEWER and ADMIN keys within their programs, streamed.
+  { path: EVENTS_CSV_PATH, methods: ['GET', 'HEAD'], compress: true, handle: serveEventsCsv },
+  { path: EVENTS_NDJSON_PATH, methods: ['GET', 'HEAD'], compress: true, handle: serveEventsNdjson },
+  { path: DASHBOARD_CSV_PATH, methods: ['GET', 'HEAD'], compress: true, handle: serveDashboardCsv },
 ];
 
 /** The paths whose body their handler streams (admission leaves it to them). */

@@ -1,0 +1,132 @@
+/**
+ * `GET /export/events.csv` and `GET /export/events.ndjson`: every event `events(…)` would list
+ * for the same arguments, oldest first, streamed. Pages are read by keyset (events/event-list.ts)
+ * one at a time, and the next only once the socket has taken the last: memory stays at one page
+ * whatever the size, and a client that stops reading stops the reads (one that leaves ends them).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Services } from '../context.js';
+import { checkedEventQuery } from '../events/drilldown.service.js';
+import { everyEvent } from '../events/event-list.js';
+import { type Attribute, attributeMap, parseAttributes } from '../events/attributes.js';
+import type { EventRow } from '../events/events.repository.js';
+import { type Cell, csvRecord } from './csv.js';
+import { ExportParams, fileName } from './export-params.js';
+import { answerError, readerContext, write } from './http-answers.js';
+
+export const EVENTS_CSV_PATH = '/export/events.csv';
+export const EVENTS_NDJSON_PATH = '/export/events.ndjson';
+
+/** Events per read: large enough that a query's cost is small beside its rows, small enough to hold. */
+const PAGE = 2_000;
+
+const COLUMNS = ['id', 'programId', 'kind', 'caseId', 'value', 'reason', 'occurredAt', 'recordedAt', 'retractedAt'];
+
+const instant = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+interface Format {
+  contentType: string;
+  extension: string;
+  header(dimensions: readonly string[]): string;
+  rows(events: readonly EventRow[], dimensions: readonly string[]): string;
+}
+
+const CSV: Format = {
+  contentType: 'text/csv; charset=utf-8; header=present',
+  extension: 'csv',
+  header: (dimensions) => csvRecord([...COLUMNS, ...dimensions.map((key) => `attr.${key}`)]),
+  rows(events, dimensions) {
+    let text = '';
+    for (const e of events) {
+      const cells: Cell[] = [
+        Number(e.id),
+        e.program_id,
+        e.kind,
+        e.case_id,
+        e.value === null ? null : Number(e.value),
+        e.reason,
+        instant(e.occurred_at),
+        instant(e.recorded_at),
+        instant(e.retracted_at),
+      ];
+      if (dimensions.length > 0) {
+        const attributes = attributeMap(e.attributes);
+        for (const key of dimensions) cells.push(attributes[key] ?? null);
+      }
+      text += csvRecord(cells);
+    }
+    return text;
+  },
+};
+
+/** One MetricEvent per line, as GraphQL shows it (and as EventInput takes it back, attributes included). */
+const NDJSON: Format = {
+  contentType: 'application/x-ndjson; charset=utf-8',
+  extension: 'ndjson',
+  header: () => '',
+  rows(events) {
+    let text = '';
+    for (const e of events) {
+      const attributes: Attribute[] = parseAttributes(e.attributes);
+      text += `${JSON.stringify({
+        id: String(e.id),
+        programId: e.program_id,
+        kind: e.kind,
+        caseId: e.case_id,
+        value: e.value === null ? null : Number(e.value),
+        reason: e.reason,
+        occurredAt: instant(e.occurred_at),
+        recordedAt: instant(e.recorded_at),
+        retractedAt: instant(e.retracted_at),
+        attributes,
+      })}\n`;
+    }
+    return text;
+  },
+};
+
+export const serveEventsCsv = (req: IncomingMessage, res: ServerResponse, parts: { services: Services }) =>
+  serveEvents(req, res, parts.services, CSV);
+export const serveEventsNdjson = (req: IncomingMessage, res: ServerResponse, parts: { services: Services }) =>
+  serveEvents(req, res, parts.services, NDJSON);
+
+async function serveEvents(req: IncomingMessage, res: ServerResponse, services: Services, format: Format) {
+  let query: Awaited<ReturnType<typeof checkedEventQuery>>;
+  let dimensions: string[];
+  try {
+    const ctx = await readerContext(req, services);
+    const params = ExportParams.of(req.url);
+    const args = {
+      programId: params.required('programId'),
+      from: params.instant('from'),
+      to: params.instant('to'),
+      kinds: params.kinds(),
+      caseId: params.text('caseId'),
+      includeRetracted: params.boolean('includeRetracted'),
+      filter: params.filter(),
+    };
+    params.checkNoOthers();
+    query = { ...(await checkedEventQuery(ctx, args)), orderBy: 'OCCURRED_AT_ASC' };
+    dimensions = (await ctx.loaders.dimensions.load(query.program.id)).map((d) => d.key);
+  } catch (error) {
+    if (answerError(res, error)) return;
+    throw error;
+  }
+  res.writeHead(200, {
+    'content-type': format.contentType,
+    'content-disposition': `attachment; filename="${fileName('events', query.program.id, format.extension)}"`,
+    'cache-control': 'no-store',
+  });
+  if (req.method === 'HEAD') return void res.end();
+  try {
+    if (!(await write(res, format.header(dimensions)))) return;
+    for await (const page of everyEvent(services.db, query, PAGE)) {
+      if (!(await write(res, format.rows(page, dimensions)))) return;
+    }
+    res.end();
+  } catch (error) {
+    // Past the header the status is sent: cut the answer short, so the client sees it incomplete.
+    res.destroy(error as Error);
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What the export routes share: the caller from `Authorization: Bearer`, the context GraphQL
+ * resolvers get (so the same checks run), errors as JSON `{ "error": { code, message } }` with the
+ * HTTP status of their code, and writing with backpressure.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { canRead } from '../auth/caller.js';
+import { type Context, createLoaders, type Services } from '../context.js';
+import { forbidden } from '../schema/errors.js';
+
+const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
+
+/** A reader's context (VIEWER or ADMIN; FORBIDDEN for an INTEGRATION key, UNAUTHENTICATED without a good key). */
+export async function readerContext(req: IncomingMessage, services: Services): Promise<Context> {
+  const caller = await services.authenticator.authenticate(req.headers.authorization ?? null);
+  if (!canRead(caller)) throw forbidden('this key may not read: exports need a VIEWER or ADMIN key');
+  return { services, caller, loaders: createLoaders(services) };
+}
+
+/**
+ * Answers a caller's error as JSON with its status; true when it was one. Anything else is left to
+ * the request handler, which logs it and masks it.
+ */
+export function answerError(res: ServerResponse, error: unknown): boolean {
+  const code = error instanceof GraphQLError ? String(error.extensions.code ?? '') : '';
+  const status = STATUS[code];
+  if (status === undefined || res.headersSent) return false;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  };
+  if (status === 401) headers['www-authenticate'] = 'Bearer';
+  res.writeHead(status, headers).end(JSON.stringify({ error: { code, message: (error as Error).message } }));
+  return true;
+}
+
+/**
+ * Writes `chunk`, and when the socket's buffer is full waits until the client has read it. False
+ * when the client went away: the caller stops reading the database.
+ */
+export async function write(res: ServerResponse, chunk: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return false;
+  if (res.write(chunk)) return true;
+  return new Promise((resolve) => {
+    const done = (open: boolean) => {
+      res.off('drain', drained);
+      res.off('close', closed);
+      resolve(open);
+    };
+    const drained = () => done(!res.destroyed);
+    const closed = () => done(false);
+    res.on('drain', drained);
+    res.on('close', closed);
+  });
+}

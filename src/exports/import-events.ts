@@ -17,6 +17,7 @@ import { GraphQLError } from 'graphql';
 import { actorOf, canRecord, canSeeProgram, type Caller } from '../auth/caller.js';
 import type { Services } from '../context.js';
 import { validateEvent, type ValidEvent } from '../events/validate.js';
+import { exponentialBackoff } from '../client/retry.js';
 import type { Logger } from '../metrics/logger.js';
 import { FirstErrors } from '../write/first-errors.js';
 import { Spool } from '../write/spool.js';
@@ -324,12 +325,13 @@ class Importer {
 
   /** Records one unit, waiting while the write path is full (OVERLOADED) rather than failing the import. */
   private async record(events: ValidEvent[], indexed: boolean) {
-    for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
+    for (let attempt = 0; ; attempt++) {
       try {
         return await this.services.recorder.record(events, { keyId: this.caller.keyId, indexed, returnEvents: false });
       } catch (error) {
         if ((error as GraphQLError).extensions?.code !== 'OVERLOADED') throw error;
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        // 10 ms doubling up to 500 ms, without jitter (fixedShare 1).
+        await new Promise((resolve) => setTimeout(resolve, exponentialBackoff(attempt, 10, 500, 1, Math.random)));
       }
     }
   }

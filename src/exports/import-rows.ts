@@ -10,6 +10,7 @@ import { parse } from 'csv-parse';
 import type { EventKind } from '../db/types.js';
 import type { Attribute } from '../events/attributes.js';
 import type { EventInput } from '../events/validate.js';
+import { EVENT_KINDS } from '../kpis/registry.js';
 import { parseInstant } from '../schema/scalars.js';
 
 export interface RowError {
@@ -30,7 +31,7 @@ export class BadHeader extends Error {}
 /** A row (a CSV record or an NDJSON line) longer than this ends the import: memory stays bounded. */
 export const MAX_ROW_BYTES = 1024 * 1024;
 
-const KINDS = new Set<EventKind>(['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT']);
+const KINDS = new Set<string>(EVENT_KINDS);
 const REQUIRED = ['kind', 'programId', 'caseId'] as const;
 const OPTIONAL = new Set(['value', 'reason', 'occurredAt', 'idempotencyKey']);
 const ATTRIBUTE_COLUMN = /^attr\.(.+)$/;
@@ -58,8 +59,8 @@ function numberOf(text: string, field: string): number | null {
 }
 
 function kindOf(text: unknown): EventKind {
-  if (typeof text !== 'string' || !KINDS.has(text as EventKind))
-    throw new FieldError('kind', 'kind must be one of RESOLUTION_TIME, SATISFACTION, CONFLICT');
+  if (typeof text !== 'string' || !KINDS.has(text))
+    throw new FieldError('kind', `kind must be one of ${EVENT_KINDS.join(', ')}`);
   return text as EventKind;
 }
 

@@ -16,7 +16,14 @@
  * demo again adds nothing twice.
  */
 import { DateTime } from 'luxon';
-import { MonitoringClient, MonitoringError, type AnyEventInput, type Kpi } from '../src/client/index.js';
+import {
+  ClientAlertRulesDocument,
+  ClientCreateAlertRuleDocument,
+  MonitoringClient,
+  MonitoringError,
+  type AnyEventInput,
+  type Kpi,
+} from '../src/client/index.js';
 import { caseProfile, DIMENSIONS, eventsOfDay, logNormal, PROGRAMS } from './demo-data.js';
 import { fiscalInterval, fiscalPeriodOf } from '../src/targets/fiscal-periods.js';
 
@@ -85,6 +92,27 @@ async function setTargets(client: MonitoringClient, now: number) {
   );
 }
 
+/**
+ * An early warning: fires while a running target of average resolution time is less likely than not
+ * to be met (a new installation has no such rule). SNAP's slip makes its quarter's target fire.
+ */
+async function ensureEarlyWarning(client: MonitoringClient) {
+  const name = 'Resolution-time target at risk';
+  const { alertRules } = await client.request(ClientAlertRulesDocument, {});
+  if (alertRules.some((r) => r.name === name)) return;
+  await client.request(ClientCreateAlertRuleDocument, {
+    input: {
+      name,
+      kpi: 'AVG_RESOLUTION_TIME',
+      kind: 'TARGET_AT_RISK',
+      comparator: 'LT',
+      threshold: 0.5,
+      severity: 'WARNING',
+    },
+  });
+  console.log('  early warning: alerts while an average-resolution-time target is under 50% likely to be met');
+}
+
 async function backfill(client: MonitoringClient, now: number) {
   let batch: AnyEventInput[] = [];
   let accepted = 0;
@@ -139,10 +167,11 @@ async function main() {
   await ensurePrograms(client);
   await setTargets(client, now);
   await backfill(client, now);
+  await ensureEarlyWarning(client);
   const page = new URL('/', url);
   console.log(`Done. Open ${page.origin}/#key=${encodeURIComponent(key)} (or ${page.origin}/ and paste the key).`);
   console.log(
-    '  SNAP has slipped past 7 days on average (the default alert fires); VET had a conflict spike about four months ago.',
+    '  SNAP has slipped past 7 days on average (the default alert fires, and its quarter target is at risk); VET had a conflict spike about four months ago.',
   );
   console.log('  Break a program down by office to find the slow one; by channel, mail lags.');
   if (live) await trickle(client);

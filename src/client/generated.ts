@@ -3,6 +3,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AlertRuleKind =
+  /** For each running target of the rule's KPI: the probability of meeting it against the threshold (0 to 1). */
+  | 'TARGET_AT_RISK'
+  /** The KPI over the rolling window against the threshold. */
+  | 'THRESHOLD';
+
 export type AlertState =
   | 'FIRING'
   | 'PENDING'
@@ -23,6 +29,25 @@ export type Comparator =
   | 'GTE'
   | 'LT'
   | 'LTE';
+
+export type CreateAlertRuleInput = {
+  comparator: Comparator;
+  enabled?: boolean | null | undefined;
+  filter?: Array<AttributeFilterInput> | null | undefined;
+  /** Pending period, 0 to 10080 minutes. */
+  forMinutes?: number | null | undefined;
+  groupBy?: string | null | undefined;
+  /** TARGET_AT_RISK: threshold (and recoveryThreshold) are probabilities 0 to 1; windowDays is ignored. */
+  kind?: AlertRuleKind | null | undefined;
+  kpi: Kpi;
+  name: string;
+  programId?: string | null | undefined;
+  /** Hysteresis: on the healthy side of threshold, or null. */
+  recoveryThreshold?: number | null | undefined;
+  severity?: Severity | null | undefined;
+  threshold: number;
+  windowDays?: number | null | undefined;
+};
 
 export type CreateAnnotationInput = {
   at: string;
@@ -211,6 +236,18 @@ export type ClientDeleteAnnotationMutationVariables = Exact<{
 
 
 export type ClientDeleteAnnotationMutation = { deleteAnnotation: boolean };
+
+export type ClientAlertRulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ClientAlertRulesQuery = { alertRules: Array<{ id: string, name: string, kind: AlertRuleKind }> };
+
+export type ClientCreateAlertRuleMutationVariables = Exact<{
+  input: CreateAlertRuleInput;
+}>;
+
+
+export type ClientCreateAlertRuleMutation = { createAlertRule: { id: string, name: string, kind: AlertRuleKind } };
 
 export type DashboardTotalsFragment = { programId: string | null, from: string | null, to: string | null, granularity: Granularity, timezone: string, avgResolutionTime: number | null, medianResolutionTime: number | null, p90ResolutionTime: number | null, resolvedCases: number, avgSatisfaction: number | null, csat: number | null, satisfactionResponses: number, totalConflicts: number, conflictRate: number | null, withinStandard: number | null, filter: Array<{ key: string, values: Array<string> }>, targets: Array<{ id: string, programId: string, kpi: Kpi, from: string, to: string, value: number }> };
 
@@ -694,6 +731,24 @@ export const ClientDeleteAnnotationDocument = new TypedDocumentString(`
   deleteAnnotation(id: $id)
 }
     `) as unknown as TypedDocumentString<ClientDeleteAnnotationMutation, ClientDeleteAnnotationMutationVariables>;
+export const ClientAlertRulesDocument = new TypedDocumentString(`
+    query ClientAlertRules {
+  alertRules {
+    id
+    name
+    kind
+  }
+}
+    `) as unknown as TypedDocumentString<ClientAlertRulesQuery, ClientAlertRulesQueryVariables>;
+export const ClientCreateAlertRuleDocument = new TypedDocumentString(`
+    mutation ClientCreateAlertRule($input: CreateAlertRuleInput!) {
+  createAlertRule(input: $input) {
+    id
+    name
+    kind
+  }
+}
+    `) as unknown as TypedDocumentString<ClientCreateAlertRuleMutation, ClientCreateAlertRuleMutationVariables>;
 export const ClientDashboardDocument = new TypedDocumentString(`
     query ClientDashboard($programId: ID, $from: DateTime, $to: DateTime, $granularity: Granularity, $timezone: String, $filter: [AttributeFilterInput!]) {
   dashboard(

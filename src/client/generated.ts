@@ -297,7 +297,7 @@ export type ClientScorecardQueryVariables = Exact<{
 }>;
 
 
-export type ClientScorecardQuery = { scorecard: { programId: string, from: string, to: string, rows: Array<{ kpi: Kpi, target: number | null, actual: number | null, previous: number | null, status: TargetStatus, trend: Trend }> } };
+export type ClientScorecardQuery = { scorecard: { programId: string, from: string, to: string, rows: Array<{ kpi: Kpi, target: number | null, actual: number | null, previous: number | null, status: TargetStatus, trend: Trend, forecast: { value: number, low: number, high: number, meetsTargetProbability: number | null } | null }> } };
 
 export type ClientKpisQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -979,6 +979,12 @@ export const ClientScorecardDocument = new TypedDocumentString(`
       previous
       status
       trend
+      forecast {
+        value
+        low
+        high
+        meetsTargetProbability
+      }
     }
   }
 }

@@ -1,11 +1,29 @@
 /** One card per KPI of the registry: its value, its target (when one is set for the period) and its trend. */
-import type { DashboardTotalsFragment } from '../../src/client/index.js';
-import { formatValue, meets, trendOf, type KpiInfo } from './format.js';
+import type { ClientScorecardQuery, DashboardTotalsFragment } from '../../src/client/index.js';
+import { formatDate, formatValue, meets, trendOf, type KpiInfo } from './format.js';
 
 type Totals = DashboardTotalsFragment;
+type ScorecardRow = ClientScorecardQuery['scorecard']['rows'][number];
 
 export interface Cards {
   update(current: Totals, previous: Totals | null, running: boolean): void;
+  /**
+   * The forecasts of a running period's scorecard, shown on the cards with a target; null clears
+   * them. `end` is the period's end (exclusive), written as its last day in `zone`.
+   */
+  forecasts(rows: readonly ScorecardRow[] | null, end: number, zone: string): void;
+}
+
+/** "projected 7.9 days by Sep 30, 80% between 7.1 and 8.8; 23% chance of meeting ≤ 7". */
+export function describeForecast(kpi: KpiInfo, row: ScorecardRow, end: number, zone: string): string | null {
+  const f = row.forecast;
+  if (!f || row.target === null) return null;
+  const sign = kpi.better === 'LOWER' ? '≤' : '≥';
+  const chance =
+    f.meetsTargetProbability === null
+      ? ''
+      : `; ${Math.round(100 * f.meetsTargetProbability)}% chance of meeting ${sign} ${formatValue(kpi, row.target)}`;
+  return `projected ${formatValue(kpi, f.value)} by ${formatDate(end - 1, zone)}, 80% between ${formatValue(kpi, f.low)} and ${formatValue(kpi, f.high)}${chance}`;
 }
 
 const TREND_TEXT = { improving: 'Improving', worsening: 'Worsening', steady: 'Steady', none: 'No trend yet' } as const;
@@ -17,7 +35,7 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
     item.className = 'card';
     item.dataset.kpi = kpi.key;
     const id = `kpi-${kpi.key.toLowerCase()}`;
-    item.innerHTML = `<h3 id="${id}"></h3><p class="value" aria-describedby="${id}"></p><p class="target"></p><p class="trend"></p>`;
+    item.innerHTML = `<h3 id="${id}"></h3><p class="value" aria-describedby="${id}"></p><p class="target"></p><p class="forecast" hidden></p><p class="trend"></p>`;
     item.querySelector('h3')!.textContent = kpi.label;
     list.append(item);
     return {
@@ -26,10 +44,22 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
       value: item.querySelector<HTMLElement>('.value')!,
       target: item.querySelector<HTMLElement>('.target')!,
       trend: item.querySelector<HTMLElement>('.trend')!,
+      forecast: item.querySelector<HTMLElement>('.forecast')!,
     };
   });
 
   return {
+    forecasts(rows, end, zone) {
+      for (const card of cards) {
+        const row = rows?.find((r) => r.kpi === card.kpi.key);
+        const text = row ? describeForecast(card.kpi, row, end, zone) : null;
+        card.forecast.textContent = text ?? '';
+        card.forecast.hidden = text === null;
+        if (text !== null && row?.forecast?.meetsTargetProbability != null)
+          card.forecast.dataset.risk = row.forecast.meetsTargetProbability < 0.5 ? 'at-risk' : 'likely';
+        else delete card.forecast.dataset.risk;
+      }
+    },
     update(current, previous, running) {
       for (const card of cards) {
         const { kpi } = card;

@@ -87,7 +87,12 @@ export function createCharts(
   });
   let annotations: readonly Annotation[] = [];
   let markerZone = 'UTC';
-  const markersOf = (u: uPlot) => placeMarkers(u, annotations, markerZone, onAnnotation);
+  /** The bucket that holds now, in seconds (null: none in range): shaded and labelled as partial. */
+  let partial: { start: number; end: number } | null = null;
+  const markersOf = (u: uPlot) => {
+    placeMarkers(u, annotations, markerZone, onAnnotation);
+    placePartial(u, partial);
+  };
 
   const resize = new ResizeObserver(() => {
     for (const chart of built) chart.plot?.setSize({ width: chart.plotBox.clientWidth, height: chartHeight() });
@@ -99,10 +104,17 @@ export function createCharts(
       annotations = dashboard.annotations;
       markerZone = zone;
       const xs = dashboard.series.map((p) => Date.parse(p.start) / 1000);
+      // Buckets that have not begun draw nothing (not a zero bar); the one holding now is partial.
+      const now = Date.now() / 1000;
+      const end = dashboard.to ? Date.parse(dashboard.to) / 1000 : Number.POSITIVE_INFINITY;
+      const i = xs.findIndex((x, k) => x <= now && now < (k + 1 < xs.length ? xs[k + 1] : end));
+      partial = i < 0 ? null : { start: xs[i], end: i + 1 < xs.length ? xs[i + 1] : Math.min(end, now) };
       for (const chart of built) {
         const data: uPlot.AlignedData = [
           xs,
-          ...chart.spec.series.map((s) => dashboard.series.map((p) => p[s.field] as number | null)),
+          ...chart.spec.series.map((s) =>
+            dashboard.series.map((p, k) => (xs[k] > now ? null : (p[s.field] as number | null))),
+          ),
         ];
         // A new zone changes the axis labels, which uPlot fixes at creation: build the chart again.
         if (!chart.plot || chart.zone !== zone) {
@@ -219,6 +231,26 @@ function halfBucketPadded(u: uPlot, min: number, max: number): uPlot.Range.MinMa
   const xs = u.data[0];
   const half = xs && xs.length > 1 ? (xs[xs.length - 1] - xs[0]) / (xs.length - 1) / 2 : 43_200;
   return [min - half, max + half];
+}
+
+/** Shades the bucket that holds now, labelled, so its lower count reads as unfinished, not as a dip. */
+function placePartial(u: uPlot, bucket: { start: number; end: number } | null) {
+  let band = u.over.querySelector<HTMLElement>('.partial-bucket');
+  if (!bucket) {
+    band?.remove();
+    return;
+  }
+  if (!band) {
+    band = document.createElement('div');
+    band.className = 'partial-bucket';
+    band.textContent = 'partial';
+    band.title = 'This period is still running: its value so far';
+    u.over.append(band);
+  }
+  const left = Math.max(0, u.valToPos(bucket.start, 'x'));
+  const right = Math.min(u.over.clientWidth, u.valToPos(bucket.end, 'x'));
+  band.style.left = `${left}px`;
+  band.style.width = `${Math.max(2, right - left)}px`;
 }
 
 /**

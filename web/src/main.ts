@@ -113,6 +113,9 @@ function setLive(text: string) {
   ui.live.dataset.state = text === 'Live' ? 'live' : 'waiting';
 }
 
+/** Forecasts read the program's history: the cards ask for them at most this often. */
+const FORECAST_EVERY_MS = 30_000;
+
 class Session {
   private readonly cards: Cards;
   private readonly charts: Charts;
@@ -123,6 +126,9 @@ class Session {
   private subscriptions: Unsubscribe[] = [];
   private current: DashboardTotalsFragment | null = null;
   private previous: DashboardTotalsFragment | null = null;
+  /** When the cards' forecasts were last asked for (they cost a read of the program's history). */
+  private forecastAskedAt = 0;
+  private forecastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly client: MonitoringClient,
@@ -248,6 +254,10 @@ class Session {
     this.breakdown.stop();
     this.current = null;
     this.previous = null;
+    this.forecastAskedAt = 0;
+    if (this.forecastTimer) clearTimeout(this.forecastTimer);
+    this.forecastTimer = null;
+    this.cards.forecasts(null, 0, this.zone);
     ui.error.textContent = '';
     const range = this.range();
     if (!range) {
@@ -277,6 +287,8 @@ class Session {
           next: (dashboard) => {
             ui.error.textContent = '';
             this.cards.update(dashboard, this.previous, running);
+            if (running && programId !== null && dashboard.targets.length > 0)
+              this.askForecasts(programId, range, filter);
             this.charts.update(dashboard, zone);
             this.annotations.show(dashboard.annotations, zone);
             this.alerts.replace(dashboard.activeAlerts);
@@ -313,6 +325,28 @@ class Session {
       timezone: zone,
       filter,
     });
+  }
+
+  /**
+   * A running period with targets: the scorecard's forecasts on the cards, asked for at most every
+   * FORECAST_EVERY_MS while pushes arrive (the last push is always followed by one).
+   */
+  private askForecasts(programId: string, range: Range, filter: ReturnType<FilterChips['value']>) {
+    const wait = this.forecastAskedAt + FORECAST_EVERY_MS - Date.now();
+    if (this.forecastTimer) return;
+    const ask = () => {
+      this.forecastTimer = null;
+      this.forecastAskedAt = Date.now();
+      const zone = this.zone;
+      this.client
+        .getScorecard(programId, new Date(range.from), new Date(range.to), filter.length ? filter : null)
+        .then((card) => {
+          if (this.programId === programId) this.cards.forecasts(card.rows, range.to, zone);
+        })
+        .catch((error: MonitoringError) => this.showError(error));
+    };
+    if (wait <= 0) ask();
+    else this.forecastTimer = setTimeout(ask, wait);
   }
 
   async signOut(message = '') {

@@ -222,7 +222,7 @@ ${demoRun.rows.join('\n')}
 console.log(section);
 const report = new URL('./REPORT.md', import.meta.url);
 const text = readFileSync(report, 'utf8');
-const marker = /## Forecasts \(`npm run bench:forecast`[^\n]*\n[\s\S]*?(?=\n## |$)/;
+const marker = /## Forecasts \(`npm run bench:forecast`[^\n]*\n[\s\S]*?(?=\n## |\n<!-- |$)/;
 writeFileSync(report, marker.test(text) ? text.replace(marker, section) : `${text.trimEnd()}\n\n${section}`);
 const ok = (t: Result) => {
   const coverage = t.covered / t.backtests;

@@ -88,6 +88,8 @@ export interface Limits {
   cost: number;
   /** Request body bytes: a realistic 10,000-event recordEvents batch is about 2.0 MB. */
   bodyBytes: number;
+  /** Selections of an operation with every fragment spread copied out; checked before validation. */
+  expandedSelections: number;
   /** Values in one list argument or input field (events excepted), far below the databases' variable limits. */
   listLength: number;
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokens: int(env, 'LIMIT_TOKENS', 1_000, 10, 100_000),
       cost: int(env, 'LIMIT_COST', 50_000, 1, 10_000_000),
       bodyBytes: int(env, 'LIMIT_BODY_BYTES', 3 * 1024 * 1024, 1_024, 1024 * 1024 * 1024),
+      expandedSelections: int(env, 'LIMIT_EXPANDED_SELECTIONS', 2_000, 10, 1_000_000),
       // At most 10,000: one list may become an IN-list or a multi-row insert of two values per item.
       listLength: int(env, 'LIMIT_LIST_LENGTH', 1_000, 1, 10_000),
     },

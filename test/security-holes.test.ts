@@ -35,10 +35,25 @@ function fanOut(levels: number, leaf: string, on = 'Query') {
 
 describe('exponential fragment fan-out', () => {
   // 2^60 spreads: the walk before the fix never ended, and the event loop with it.
-  it('costs a fragment spread twice in one selection once, as execution collects it', async () => {
+  it('refuses a chain past LIMIT_EXPANDED_SELECTIONS before validation, with LIMIT_EXCEEDED', async () => {
     const t = await testApp();
     await t.program('A');
     const answer = await send(t, `query { ...F0 }\n${fanOut(60, 'programs { id }')}`);
+    expect(answer.data ?? null).toBeNull();
+    expect(answer.errors).toHaveLength(1);
+    expect(answer.errors![0].extensions).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'expandedSelections',
+      max: 2000,
+    });
+    expect((await send(t, '{ programs { id } }')).data).toEqual({ programs: [{ id: 'A' }] });
+  });
+
+  it('costs a fragment spread twice in one selection once, as execution collects it', async () => {
+    const t = await testApp({ env: { LIMIT_EXPANDED_SELECTIONS: '1000000' } });
+    await t.program('A');
+    // 2^18 selections expanded, under the raised bound: the cost walk still visits each fragment once.
+    const answer = await send(t, `query { ...F0 }\n${fanOut(17, 'programs { id }')}`);
     expect(answer.errors).toBeUndefined();
     expect(answer.data).toEqual({ programs: [{ id: 'A' }] });
   });

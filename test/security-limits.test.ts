@@ -61,6 +61,7 @@ describe('limits on every operation', () => {
       tokens: 1000,
       cost: 50_000,
       bodyBytes: 3 * 1024 * 1024,
+      expandedSelections: 2000,
       listLength: 1000,
     });
     expect(() => loadConfig({ LIMIT_COST: 'lots' })).toThrow(/LIMIT_COST must be an integer/);

@@ -4,6 +4,7 @@
  *
  *   body bytes   while the request is read (413)                 LIMIT_BODY_BYTES
  *   tokens       while the document is parsed                     LIMIT_TOKENS
+ *   expanded selections   before validation (fragment-expansion.ts)   LIMIT_EXPANDED_SELECTIONS
  *   depth, aliases, directives   during validation                LIMIT_DEPTH, LIMIT_ALIASES, LIMIT_DIRECTIVES
  *   list length  after validation, with the variables (list-lengths.ts; BAD_USER_INPUT)   LIMIT_LIST_LENGTH
  *   cost         after validation, with the variables (cost-limit.ts)   LIMIT_COST
@@ -21,6 +22,7 @@ import type { Limits } from '../config.js';
 import { limitExceeded } from '../schema/errors.js';
 import { refuseBeforeExecution } from './before-execution.js';
 import { operationCost } from './cost-limit.js';
+import { expandedSelectionsPlugin } from './fragment-expansion.js';
 import { listLengthPlugin } from './list-lengths.js';
 
 /** Armor's messages ("Syntax Error: Query depth limit of 6 exceeded, found 7.") without the misleading prefix. */
@@ -55,6 +57,8 @@ export function limitPlugins(limits: Limits): Plugin[] {
         },
       ],
     }),
+    // Before validation: a fragment fan-out is refused for the price of one walk.
+    expandedSelectionsPlugin(limits.expandedSelections),
     // Fragments add no depth: depth is about how far the answer nests, not how the query is written.
     maxDepthPlugin({ ...reportTo('depth', limits.depth), flattenFragments: true, ignoreIntrospection: true }),
     maxAliasesPlugin({ ...reportTo('aliases', limits.aliases), allowList: [] }),

@@ -377,6 +377,16 @@ const MATRIX: Record<string, Row> = {
       },
     ],
   },
+  'Mutation.updateProgram': {
+    probes: [
+      {
+        name: "bravo's service standard",
+        key: 'adminA',
+        query: `mutation { updateProgram(id: "${B}", input: { resolutionStandardDays: 1 }) { id resolutionStandardDays } }`,
+        expect: 'REFUSED',
+      },
+    ],
+  },
   'Mutation.createWebhook': {
     probes: [
       {

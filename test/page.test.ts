@@ -184,7 +184,7 @@ describe('the dashboard page', { timeout: 90_000 }, () => {
 
     await record('HA-3', 3, 'South', 'web');
     await expect.poll(() => cell('South', 'AVG_RESOLUTION_TIME').textContent(), WAIT).toBe('6.0 days');
-    expect(await page.locator('#breakdown thead th').count()).toBe(10); // the value, 8 KPIs, the sparkline
+    expect(await page.locator('#breakdown thead th').count()).toBe(11); // the value, 8 KPIs, the sparkline, the events
     expect(await page.locator('#breakdown tbody tr[data-value="South"] td.spark svg path').count()).toBe(1);
 
     // Sorting: ascending by average resolution time puts North first.

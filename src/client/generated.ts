@@ -87,6 +87,13 @@ export type EventKind =
   | 'RESOLUTION_TIME'
   | 'SATISFACTION';
 
+/** Ties are broken by id, in the same direction. In both value orders, events without a value (conflicts) come last. */
+export type EventOrder =
+  | 'OCCURRED_AT_ASC'
+  | 'OCCURRED_AT_DESC'
+  | 'VALUE_ASC'
+  | 'VALUE_DESC';
+
 export type Granularity =
   | 'DAY'
   | 'HOUR'
@@ -369,6 +376,22 @@ export type ClientImpactQueryVariables = Exact<{
 
 
 export type ClientImpactQuery = { impact: { beforeFrom: string, afterTo: string, annotation: { id: string, programId: string, at: string, title: string, description: string | null }, rows: Array<{ kpi: Kpi, before: number | null, after: number | null, change: number | null, low: number | null, high: number | null, significant: boolean | null }> } };
+
+export type ClientEventsQueryVariables = Exact<{
+  programId: string;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  kinds?: Array<EventKind> | EventKind | null | undefined;
+  filter?: Array<AttributeFilterInput> | AttributeFilterInput | null | undefined;
+  caseId?: string | null | undefined;
+  includeRetracted?: boolean | null | undefined;
+  orderBy?: EventOrder | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ClientEventsQuery = { events: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, retractedAt: string | null, attributes: Array<{ key: string, value: string }> } }> } };
 
 export type RecordedEventFragment = { id: string, kind: EventKind, programId: string, caseId: string, value: number | null, reason: string | null, occurredAt: string, recordedAt: string, attributes: Array<{ key: string, value: string }> };
 
@@ -1180,6 +1203,46 @@ export const ClientImpactDocument = new TypedDocumentString(`
   title
   description
 }`) as unknown as TypedDocumentString<ClientImpactQuery, ClientImpactQueryVariables>;
+export const ClientEventsDocument = new TypedDocumentString(`
+    query ClientEvents($programId: ID!, $from: DateTime, $to: DateTime, $kinds: [EventKind!], $filter: [AttributeFilterInput!], $caseId: String, $includeRetracted: Boolean, $orderBy: EventOrder, $first: Int, $after: String) {
+  events(
+    programId: $programId
+    from: $from
+    to: $to
+    kinds: $kinds
+    filter: $filter
+    caseId: $caseId
+    includeRetracted: $includeRetracted
+    orderBy: $orderBy
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        kind
+        programId
+        caseId
+        value
+        reason
+        occurredAt
+        recordedAt
+        retractedAt
+        attributes {
+          key
+          value
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ClientEventsQuery, ClientEventsQueryVariables>;
 export const ClientRecordResolutionTimeDocument = new TypedDocumentString(`
     mutation ClientRecordResolutionTime($input: RecordResolutionTimeInput!) {
   recordResolutionTime(input: $input) {

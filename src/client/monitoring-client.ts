@@ -23,6 +23,7 @@ import {
   ClientUpdateProgramDocument,
   ClientDashboardDocument,
   ClientDashboardUpdatedDocument,
+  ClientEventsDocument,
   ClientKpisDocument,
   ClientMeDocument,
   ClientProgramsDocument,
@@ -37,6 +38,7 @@ import {
   type AttributeInput,
   type ClientBreakdownQueryVariables,
   type ClientDashboardQueryVariables,
+  type ClientEventsQueryVariables,
   type CreateProgramInput,
   type DimensionInput,
   type EventInput,
@@ -73,6 +75,8 @@ export type ConflictInput = WithAttributes<WithWhen<RecordConflictInput, 'occurr
 export type AnyEventInput = WithAttributes<WithWhen<EventInput, 'occurredAt'>>;
 export type DashboardArgs = WithFilter<WithWhen<ClientDashboardQueryVariables, 'from' | 'to'>>;
 /** A dashboard's scope plus the breakdown's own arguments; `series: false` leaves each row's points out. */
+/** The arguments of `events`: one program, the dashboard's range and filter, a kind, a case, an order, a page. */
+export type EventsArgs = WithFilter<WithWhen<ClientEventsQueryVariables, 'from' | 'to'>>;
 export type BreakdownArgs = DashboardArgs &
   Pick<ClientBreakdownQueryVariables, 'by' | 'orderBy' | 'descending' | 'limit'> & { series?: boolean };
 
@@ -173,6 +177,19 @@ export class MonitoringClient {
    */
   getBreakdown(args: BreakdownArgs) {
     return this.request(ClientBreakdownDocument, breakdownVariables(args)).then((d) => d.dashboard);
+  }
+
+  /**
+   * One page of the raw events behind a number (newest first by default; `orderBy: 'VALUE_DESC'`
+   * with `kinds: ['RESOLUTION_TIME']` for the slowest cases). The next page: `after: pageInfo.endCursor`.
+   */
+  events(args: EventsArgs) {
+    return this.request(ClientEventsDocument, {
+      ...args,
+      from: iso(args.from),
+      to: iso(args.to),
+      filter: filterList(args.filter),
+    }).then((d) => d.events);
   }
 
   /** The scorecard of [from, to), of the part of the program that `filter` selects when one is given. */

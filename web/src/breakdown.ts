@@ -55,6 +55,8 @@ export interface Breakdown {
   show(scope: Scope): void;
   /** The dimension shown now ('' for none). */
   by(): string;
+  /** The sort of the rows shown now (for their download). */
+  order(): { orderBy: Kpi | null; descending: boolean };
   /** Shows another dimension (after a click has filtered on this one); null: the default. */
   setBy(by: string | null): void;
   stop(): void;
@@ -66,6 +68,8 @@ export interface BreakdownOptions {
   programName: (id: string) => string;
   /** A row was chosen: `by` is its dimension (or BY_PROGRAM), `value` its value. */
   pick: (by: string, value: string) => void;
+  /** The events behind a row: `by` its dimension (or BY_PROGRAM), `value` its value, `label` its name. */
+  events: (by: string, value: string, label: string) => void;
   /** Values seen in rows, so the filter chips can offer them too. */
   seen: (by: string, value: string) => void;
   onError: (error: MonitoringError) => void;
@@ -136,6 +140,10 @@ export function createBreakdown(section: HTMLElement, options: BreakdownOptions)
     trend.scope = 'col';
     trend.textContent = `Over time (${sortedKpi()?.label ?? ''})`;
     tr.append(trend);
+    const events = document.createElement('th');
+    events.scope = 'col';
+    events.textContent = 'Events';
+    tr.append(events);
     const thead = document.createElement('thead');
     thead.append(tr);
     return thead;
@@ -183,6 +191,21 @@ export function createBreakdown(section: HTMLElement, options: BreakdownOptions)
       if (spark && row.series)
         td.append(sparkline(row.series.map((p) => p[spark.field as keyof typeof p] as number | null)));
       tr.append(td);
+      const cell = document.createElement('td');
+      if (row.value !== null) {
+        const value = row.value;
+        const events = document.createElement('button');
+        events.type = 'button';
+        events.className = 'drill';
+        events.textContent = 'Events';
+        events.setAttribute('aria-label', `Events of ${labelOf(by)}: ${name}`);
+        events.addEventListener('click', (event) => {
+          event.stopPropagation();
+          options.events(by, value, `${labelOf(by)}: ${name}`);
+        });
+        cell.append(events);
+      }
+      tr.append(cell);
       tbody.append(tr);
     }
     return tbody;
@@ -239,6 +262,7 @@ export function createBreakdown(section: HTMLElement, options: BreakdownOptions)
       resubscribe();
     },
     by: () => picker.value,
+    order: () => ({ orderBy, descending }),
     setBy(by) {
       wanted = by;
       fillPicker();

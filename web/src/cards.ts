@@ -29,7 +29,8 @@ export function describeForecast(kpi: KpiInfo, row: ScorecardRow, end: number, z
 const TREND_TEXT = { improving: 'Improving', worsening: 'Worsening', steady: 'Steady', none: 'No trend yet' } as const;
 const TREND_ARROW = { improving: '▲', worsening: '▼', steady: '▶', none: '' } as const;
 
-export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
+/** `open(kpi)`: the reader chose a card, to see the events behind it. */
+export function createCards(list: HTMLElement, kpis: KpiInfo[], open: (kpi: KpiInfo) => void): Cards {
   const cards = kpis.map((kpi) => {
     const item = document.createElement('li');
     item.className = 'card';
@@ -37,6 +38,14 @@ export function createCards(list: HTMLElement, kpis: KpiInfo[]): Cards {
     const id = `kpi-${kpi.key.toLowerCase()}`;
     item.innerHTML = `<h3 id="${id}"></h3><p class="value" aria-describedby="${id}"></p><p class="target"></p><p class="forecast" hidden></p><p class="trend"></p>`;
     item.querySelector('h3')!.textContent = kpi.label;
+    // The whole card opens its events; the button inside gives keyboards and screen readers the same.
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'drill';
+    button.textContent = 'Events';
+    button.setAttribute('aria-label', `Events behind ${kpi.label}`);
+    item.append(button);
+    item.addEventListener('click', () => open(kpi));
     list.append(item);
     return {
       kpi,

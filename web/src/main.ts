@@ -21,6 +21,8 @@ import './annotations.css';
 import { BY_PROGRAM, createBreakdown, type Breakdown } from './breakdown.js';
 import { createCards, type Cards } from './cards.js';
 import { createCharts, type Charts } from './charts.js';
+import { createDrillDown, type DrillDown } from './drilldown.js';
+import { downloadExport, type ExportScope } from './downloads.js';
 import { createFilterChips, mergeDimensions, type Dimension, type FilterChips } from './filters.js';
 import type { KpiInfo } from './format.js';
 import {
@@ -93,7 +95,7 @@ async function start() {
   });
   try {
     const [me, kpis, programs] = await Promise.all([client.me(), client.kpis(), client.programs()]);
-    session = new Session(client, me, kpis, programs);
+    session = new Session(client, apiKey, me, kpis, programs);
   } catch (error) {
     await client.close();
     sessionStorage.removeItem(KEY_STORAGE);
@@ -123,6 +125,9 @@ class Session {
   private readonly annotations: AnnotationsPanel;
   private readonly filters: FilterChips;
   private readonly breakdown: Breakdown;
+  private readonly drillDown: DrillDown;
+  /** What the page shows now: the scope the drill-down and downloads start from. */
+  private shown: (ExportScope & { granularity: string; timezone: string }) | null = null;
   private subscriptions: Unsubscribe[] = [];
   private current: DashboardTotalsFragment | null = null;
   private previous: DashboardTotalsFragment | null = null;
@@ -132,6 +137,7 @@ class Session {
 
   constructor(
     private readonly client: MonitoringClient,
+    private readonly apiKey: string,
     me: ClientMeQuery['me'],
     kpis: KpiInfo[],
     private readonly programs: ClientProgramsQuery['programs'],
@@ -140,7 +146,12 @@ class Session {
     ui.dashboard.hidden = false;
     ui.signOut.hidden = false;
     this.fillFilters();
-    this.cards = createCards(ui.cards, kpis);
+    this.drillDown = createDrillDown($('drilldown'), {
+      client,
+      apiKey: () => this.apiKey,
+      onError: (error) => this.showError(error),
+    });
+    this.cards = createCards(ui.cards, kpis, (kpi) => this.openEvents(kpi.label, kpi.key));
     this.annotations = createAnnotationsPanel($('annotations-section'), {
       client,
       kpis,
@@ -164,9 +175,15 @@ class Session {
       kpis,
       programName: (id) => programs.find((p) => p.id === id)?.name ?? id,
       pick: (by, value) => this.pick(by, value),
+      events: (by, value, label) =>
+        by === BY_PROGRAM
+          ? this.openEvents(label, null, { programId: value })
+          : this.openEvents(label, null, { filter: [{ key: by, values: [value] }] }),
       seen: (by, value) => this.filters.offer(by, value),
       onError: (error) => this.showError(error),
     });
+    $('dashboard-download').addEventListener('click', () => this.download(null));
+    $('breakdown-download').addEventListener('click', () => this.download(this.breakdown.by() || null));
     for (const control of [ui.program, ui.preset, ui.from, ui.to, ui.granularity]) {
       control.addEventListener('change', () => this.onFilterChange(control));
     }
@@ -204,9 +221,37 @@ class Session {
     if (!this.filters.add(by, value)) this.subscribe();
   }
 
-  private showError(error: MonitoringError) {
+  /** The events behind a card (`kpi`) or a breakdown row (`narrower`: its program, or its value as one more filter). */
+  private openEvents(
+    title: string,
+    kpi: string | null,
+    narrower: { programId?: string; filter?: { key: string; values: string[] }[] } = {},
+  ) {
+    const shown = this.shown;
+    if (!shown) return;
+    const filter = [...shown.filter.map((f) => ({ key: f.key, values: [...f.values] })), ...(narrower.filter ?? [])];
+    this.drillDown.open({
+      title,
+      kpi,
+      scope: { programId: narrower.programId ?? shown.programId, from: shown.from, to: shown.to, filter },
+    });
+  }
+
+  /** The dashboard's series as CSV, or with `by` its breakdown. */
+  private download(by: string | null) {
+    const shown = this.shown;
+    if (!shown) return;
+    const scope: ExportScope = by ? { ...shown, by, ...this.breakdown.order() } : shown;
+    const name = `${by ? `breakdown-${by}` : 'dashboard'}-${shown.programId ?? 'all'}.csv`;
+    downloadExport('/export/dashboard.csv', scope, this.apiKey, name).catch((error: Error) => {
+      ui.error.textContent = error.message;
+    });
+  }
+
+  private showError(error: Error) {
     ui.error.textContent = error.message;
-    if (error.code === 'UNAUTHENTICATED') void this.signOut('Your key is no longer accepted. Sign in again.');
+    if (error instanceof MonitoringError && error.code === 'UNAUTHENTICATED')
+      void this.signOut('Your key is no longer accepted. Sign in again.');
   }
 
   private fillFilters() {
@@ -277,6 +322,8 @@ class Session {
     ui.scope.textContent = `${programName}${filtered} · ${describeRange(range, zone)} · ${zone}${running ? ' · period still running' : ''}`;
     const from = new Date(range.from);
     const to = new Date(range.to);
+    this.shown = { programId, from, to, filter, granularity: ui.granularity.value, timezone: zone };
+    this.drillDown.close();
     const before = previousRange(range, now);
     const onError = (error: MonitoringError) => this.showError(error);
 

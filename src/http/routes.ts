@@ -62,10 +62,12 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { path: '/metrics', methods: ['GET', 'HEAD'], compress: true, quiet: true, handle: serveMetrics },
   // CSV or NDJSON files of events, streamed (src/exports/import-events.ts).
   { path: IMPORT_PATH, methods: ['POST'], compress: false, streamsBody: true, handle: serveImport },
-  // Exports (issue 19): VIEWER and ADMIN keys within their programs, streamed.
-  { path: EVENTS_CSV_PATH, methods: ['GET', 'HEAD'], compress: true, handle: serveEventsCsv },
-  { path: EVENTS_NDJSON_PATH, methods: ['GET', 'HEAD'], compress: true, handle: serveEventsNdjson },
-  { path: DASHBOARD_CSV_PATH, methods: ['GET', 'HEAD'], compress: true, handle: serveDashboardCsv },
+  // Exports (issue 19): VIEWER and ADMIN keys within their programs, streamed with backpressure.
+  // Not compressed: the compression library forwards 'drain' listeners to its gzip stream and never
+  // removes them, so every wait for the socket would leak one (and gzip cost ~6x the export's rate).
+  { path: EVENTS_CSV_PATH, methods: ['GET', 'HEAD'], compress: false, handle: serveEventsCsv },
+  { path: EVENTS_NDJSON_PATH, methods: ['GET', 'HEAD'], compress: false, handle: serveEventsNdjson },
+  { path: DASHBOARD_CSV_PATH, methods: ['GET', 'HEAD'], compress: false, handle: serveDashboardCsv },
 ];
 
 /** The paths whose body their handler streams (admission leaves it to them). */

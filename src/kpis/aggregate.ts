@@ -28,6 +28,9 @@ export function binIndex(value: number): number {
   return Math.max(LOWEST_INDEX, Math.ceil(Math.log(value) / LOG_GAMMA));
 }
 
+/** Values a histogram holds unbinned at most (see Histogram.unbinned). */
+const UNBINNED_MAX = 4_096;
+
 /** Counts are whole numbers, but deltas carry sums of floats; anything this close to zero is zero. */
 const EMPTY = 0.5;
 
@@ -44,14 +47,37 @@ export class Histogram {
   private encoded: Uint8Array | null = null;
   /** The encoded histogram's header, once read: a series point asks for two percentiles. */
   private header: Header | null = null;
+  /**
+   * Positive values added (negated when taken away) and not yet in the arrays: a commit adds each
+   * event to a dozen deltas, whose windows would otherwise grow bin by bin; these are binned in
+   * order (the same sums, bit for bit) into a window sized once, before anything reads the arrays.
+   */
+  private unbinned: number[] = [];
 
   add(value: number, sign = 1): void {
-    this.decodePending();
+    if (this.encoded) this.decodePending();
     if (value <= 0) this.zeros += sign;
-    else this.addBin(binIndex(value), sign, sign * value);
+    else if (this.unbinned.push(sign * value) >= UNBINNED_MAX) this.binPending();
+  }
+
+  private binPending(): void {
+    const values = this.unbinned;
+    if (values.length === 0) return;
+    this.unbinned = [];
+    const bins = new Int32Array(values.length);
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < values.length; i++) {
+      const bin = (bins[i] = binIndex(Math.abs(values[i])));
+      if (bin < first) first = bin;
+      if (bin > last) last = bin;
+    }
+    this.reserve(first, last);
+    for (let i = 0; i < values.length; i++) this.addBin(bins[i], Math.sign(values[i]), values[i]);
   }
 
   merge(other: Histogram, sign = 1): void {
+    other.binPending();
     if (other.encoded) {
       this.mergeEncoded(other.encoded, sign);
       return;
@@ -67,7 +93,13 @@ export class Histogram {
   /** Adds (sign 1) or takes away (sign -1) an encoded histogram, without building an object for it. */
   mergeEncoded(bytes: Uint8Array | null | undefined, sign = 1): void {
     if (!bytes || bytes.byteLength === 0) return;
-    if (sign === 1 && this.encoded === null && this.zeros === 0 && this.counts.length === 0) {
+    if (
+      sign === 1 &&
+      this.encoded === null &&
+      this.zeros === 0 &&
+      this.counts.length === 0 &&
+      this.unbinned.length === 0
+    ) {
       this.encoded = bytes;
       this.header = null;
       return;
@@ -87,6 +119,7 @@ export class Histogram {
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
   quantile(q: number): number | null {
+    this.binPending();
     let zeros = this.zeros;
     let total = 0;
     if (this.encoded) {
@@ -136,6 +169,7 @@ export class Histogram {
 
   /** Calls `fn` for every non-empty bin in ascending order; returns the zero count. */
   private eachBin(fn: (index: number, count: number, sum: number) => void): number {
+    this.binPending();
     if (this.encoded) return readBins(this.encoded, fn);
     const { counts, sums, low } = this;
     for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) fn(low + i, counts[i], sums[i]);
@@ -143,6 +177,7 @@ export class Histogram {
   }
 
   private decodePending(): void {
+    this.binPending();
     const bytes = this.encoded;
     if (!bytes) return;
     this.encoded = null;
@@ -189,6 +224,7 @@ export class Histogram {
    * to answer, however many bins it holds (small histograms skip them: scanning those is cheap).
    */
   encode(precomputed: readonly number[] = []): Uint8Array {
+    this.binPending();
     if (this.encoded) return this.encoded;
     const { counts, sums, low } = this;
     let bins = 0;
@@ -228,6 +264,7 @@ export class Histogram {
 
   /** Roughly the bytes this histogram holds. */
   footprint(): number {
+    this.binPending();
     return 64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0);
   }
 

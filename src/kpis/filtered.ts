@@ -121,11 +121,6 @@ export async function breakdown(
   const others = filter.filter((f) => f.key !== by);
   const own = filter.find((f) => f.key === by);
   const rows = new Map<string | null, Aggregate[]>();
-  const rowOf = (value: string | null) => {
-    let row = rows.get(value);
-    if (!row) rows.set(value, (row = spans.map(() => new Aggregate())));
-    return row;
-  };
   const sources: Source[] = [];
   const valueOfSource = new Map<string, string | null>();
   const rest = matcher(others);
@@ -148,21 +143,30 @@ export async function breakdown(
     else sources.push(rawSource(program, key, others, (a) => a[by] === undefined && rest(a)));
   }
   const read = await readSpans(db, sources, spans, now);
+  // Null rows from totals: each program's total less its values (read before any value's
+  // aggregates join a row below, which may add other programs' into them).
   const totals = new Map<string, Aggregate[]>();
+  if (others.length === 0) {
+    for (const source of sources)
+      if (valueOfSource.get(source.key) === null) totals.set(source.members[0], read.get(source.key)!);
+    for (const source of sources) {
+      const total = totals.get(source.members[0]);
+      if (!total || valueOfSource.get(source.key) === null) continue;
+      const aggregates = read.get(source.key)!;
+      for (let i = 0; i < spans.length; i++) total[i].merge(aggregates[i], -1);
+    }
+  }
+  // A row is its first source's aggregates, and the others' are added to them: no copies.
+  const join = (value: string | null, aggregates: Aggregate[]) => {
+    const row = rows.get(value);
+    if (row) addInto(row, aggregates);
+    else rows.set(value, aggregates);
+  };
   for (const source of sources) {
     const value = valueOfSource.get(source.key)!;
-    const aggregates = read.get(source.key)!;
-    if (value === null && others.length === 0) totals.set(source.members[0], aggregates);
-    else addInto(rowOf(value), aggregates);
+    if (value !== null || others.length > 0) join(value, read.get(source.key)!);
   }
-  // Null rows from totals: each program's total less its values.
-  for (const source of sources) {
-    const value = valueOfSource.get(source.key)!;
-    if (value === null || others.length > 0) continue;
-    const total = totals.get(source.members[0]);
-    if (total) for (let i = 0; i < spans.length; i++) total[i].merge(read.get(source.key)![i], -1);
-  }
-  for (const total of totals.values()) addInto(rowOf(null), total);
+  for (const total of totals.values()) join(null, total);
   return [...rows]
     .filter(([, aggregates]) => aggregates.some(hasData))
     .map(([value, aggregates]) => ({ value, aggregates }));

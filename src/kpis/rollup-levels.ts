@@ -79,8 +79,10 @@ const UTC_HOUR = fixed('H', HOUR);
 const ZONED_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_DAY, UTC_HOUR];
 const UTC_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_HOUR];
 
-const ZONED_VALUE_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_DAY];
-const UTC_VALUE_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY];
+// Every level but the hour, the last: a value's levels are the first of its program's, so a commit
+// finds an event's bucket starts once for both (rollupDeltas).
+const ZONED_VALUE_LEVELS: readonly RollupLevel[] = ZONED_LEVELS.slice(0, -1);
+const UTC_VALUE_LEVELS: readonly RollupLevel[] = UTC_LEVELS.slice(0, -1);
 
 /**
  * The levels kept for a program in `zone`, coarsest first. A dimension value's rollups (`value`)

@@ -1,5 +1,6 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
+import { decodeHexColumns, hexOf } from '../db/blob-text.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
@@ -36,7 +37,8 @@ export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggrega
  */
 const answersOf = (level: string) => (level === 'H' ? [] : PERCENTILES);
 
-function rowOf(programId: string, level: string, bucketStart: number, a: Aggregate): RollupTable {
+/** A delta (or a merged aggregate) as the row stored for its bucket. */
+export function rowOf(programId: string, level: string, bucketStart: number, a: Aggregate): RollupTable {
   return {
     program_id: programId,
     level,
@@ -65,6 +67,15 @@ export interface RollupEvent {
   attributes?: string | null;
 }
 
+/** One rollup's deltas of a commit, a map of bucket start to delta per level. */
+interface Folding {
+  id: string;
+  levels: readonly RollupLevel[];
+  buckets: Map<number, RollupDelta>[];
+  /** Per level, the delta the last event went to: events mostly come in time order. */
+  last: (RollupDelta | undefined)[];
+}
+
 /** Each program's service standard in days (null: none), read in the write's transaction. */
 export type ProgramStandards = ReadonlyMap<string, number | null>;
 
@@ -91,8 +102,10 @@ export function rollupDeltas(
 
 /**
  * Folds events into one delta per rollup bucket they touch (see rollupDeltas), with `add` saying
- * what an event changes in a bucket's aggregate; ALL_PROGRAMS's in the shard `total`. Deltas are
- * found by program, then by level and bucket start (numbers), as this runs for every event written.
+ * what an event changes in a bucket's aggregate; ALL_PROGRAMS's in the shard `total`. This runs
+ * for every event written, so each event's bucket starts are computed once for its zone (a value's
+ * levels are the first of its program's: rollup-levels.ts) and a value's rollup is found by
+ * program, key and value in nested maps, without building its id.
  */
 export function foldDeltas<R extends RollupEvent>(
   rows: readonly R[],
@@ -101,23 +114,33 @@ export function foldDeltas<R extends RollupEvent>(
   total: string,
 ): RollupDelta[] {
   const deltas: RollupDelta[] = [];
-  const byProgram = new Map<
-    string,
-    { zone: string; levels: readonly RollupLevel[]; buckets: Map<number, RollupDelta>[] }
-  >();
-  const fold = (programId: string, zone: string, row: R, t: number, value = false) => {
-    let program = byProgram.get(programId);
-    if (!program) {
-      const levels = levelsOf(zone, value);
-      byProgram.set(programId, (program = { zone, levels, buckets: levels.map(() => new Map()) }));
-    }
-    for (let i = 0; i < program.levels.length; i++) {
-      const start = program.levels[i].floor(t, zone);
-      let delta = program.buckets[i].get(start);
-      if (!delta) {
-        delta = { programId, level: program.levels[i].name, bucketStart: start, aggregate: new Aggregate() };
-        program.buckets[i].set(start, delta);
-        deltas.push(delta);
+  const folding = (id: string, levels: readonly RollupLevel[]): Folding => ({
+    id,
+    levels,
+    buckets: levels.map(() => new Map()),
+    last: levels.map(() => undefined),
+  });
+  const programs = new Map<string, { own: Folding; values: Map<string, Map<string, Folding>> }>();
+  const all = folding(total, levelsOf(ALL_PROGRAMS_ZONE));
+  const starts: number[] = [];
+  const allStarts: number[] = [];
+  const fold = (target: Folding, at: readonly number[], row: R) => {
+    for (let i = 0; i < target.levels.length; i++) {
+      const start = at[i];
+      let delta = target.last[i];
+      if (delta?.bucketStart !== start) {
+        delta = target.buckets[i].get(start);
+        if (!delta) {
+          delta = {
+            programId: target.id,
+            level: target.levels[i].name,
+            bucketStart: start,
+            aggregate: new Aggregate(),
+          };
+          target.buckets[i].set(start, delta);
+          deltas.push(delta);
+        }
+        target.last[i] = delta;
       }
       add(delta.aggregate, row);
     }
@@ -125,11 +148,28 @@ export function foldDeltas<R extends RollupEvent>(
   for (const row of rows) {
     const t = Number(row.occurred_at);
     const zone = zones.get(row.program_id)!;
-    fold(row.program_id, zone, row, t);
-    fold(total, ALL_PROGRAMS_ZONE, row, t);
-    if (row.attributes) {
-      const attributes = JSON.parse(row.attributes) as Record<string, string>;
-      for (const key in attributes) fold(dimensionRollupId(row.program_id, key, attributes[key]), zone, row, t, true);
+    let program = programs.get(row.program_id);
+    if (!program)
+      programs.set(row.program_id, (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map() }));
+    const { levels } = program.own;
+    for (let i = 0; i < levels.length; i++) starts[i] = levels[i].floor(t, zone);
+    fold(program.own, starts, row);
+    const allLevels = all.levels;
+    if (zone === ALL_PROGRAMS_ZONE) fold(all, starts, row);
+    else {
+      for (let i = 0; i < allLevels.length; i++) allStarts[i] = allLevels[i].floor(t, ALL_PROGRAMS_ZONE);
+      fold(all, allStarts, row);
+    }
+    if (!row.attributes) continue;
+    const attributes = JSON.parse(row.attributes) as Record<string, string>;
+    for (const key in attributes) {
+      const value = attributes[key];
+      let byValue = program.values.get(key);
+      if (!byValue) program.values.set(key, (byValue = new Map()));
+      let target = byValue.get(value);
+      if (!target)
+        byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
+      fold(target, starts, row);
     }
   }
   return deltas;
@@ -149,7 +189,7 @@ export async function standardsOf(db: Executor, programIds: readonly string[]): 
 }
 
 const CHUNK = 500;
-const ROLLUP_COLUMNS = [
+export const ROLLUP_COLUMNS = [
   'program_id',
   'level',
   'bucket_start',
@@ -277,13 +317,38 @@ function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: n
   );
 }
 
-export function readRollups(db: Executor, level: string, programIds: string[], start: number, end: number) {
-  return db
+const BLOB_COLUMNS = ['res_sum', 'res_squares', 'res_hist', 'sat_sum', 'sat_squares'] as const;
+
+/**
+ * A level's rows of `programIds` in [start, end). The blobs come as hex text and are decoded into
+ * one array per read (db/blob-text.ts): a breakdown's series reads tens of thousands of rows.
+ */
+export async function readRollups(
+  db: Executor,
+  level: string,
+  programIds: string[],
+  start: number,
+  end: number,
+): Promise<RollupTable[]> {
+  const rows = await db
     .selectFrom('rollups')
-    .selectAll()
+    .select([
+      'program_id',
+      'level',
+      'bucket_start',
+      'res_count',
+      'sat_count',
+      'sat_positive',
+      'conflicts',
+      'res_within',
+      'res_judged',
+      ...BLOB_COLUMNS.map((c) => hexOf(db, c).as(c)),
+    ])
     .where('level', '=', level)
     .where('program_id', 'in', programIds)
     .where('bucket_start', '>=', start)
     .where('bucket_start', '<', end)
     .execute();
+  decodeHexColumns(rows, BLOB_COLUMNS);
+  return rows as unknown as RollupTable[];
 }

@@ -289,6 +289,8 @@ async function main() {
   log(`mode: ${quick ? 'quick' : 'full'}, ${fmt(SETTINGS.events)} events`);
   const dataset = await ensureDataset();
   log(dataset.built ? `dataset built in ${fmt(dataset.seconds, 1)} s` : `dataset reused (${dataset.file})`);
+  // `--build-only`: the dataset alone (a long build can run while the code it measures is still changing).
+  if (process.argv.includes('--build-only')) return;
 
   log('reads…');
   const r = await reads(dataset.file);

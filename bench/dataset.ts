@@ -8,9 +8,17 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database, EventKind } from '../src/db/types.js';
-import { applyRollupDeltas, rollupDeltas, type RollupEvent } from '../src/kpis/rollups.repository.js';
+import {
+  applyRollupDeltas,
+  ROLLUP_COLUMNS,
+  type RollupDelta,
+  type RollupEvent,
+  rollupDeltas,
+  rowOf,
+} from '../src/kpis/rollups.repository.js';
 import { ensureRollups } from '../src/kpis/rollups-rebuild.js';
 import { ALL_PROGRAMS } from '../src/kpis/rollup-levels.js';
+import { DAY } from '../src/kpis/time.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
 import { attributesOf } from './dimensions.js';
 
@@ -119,6 +127,12 @@ export const INSERT_EVENT_WITH_ATTRIBUTES =
  * Appends `count` events spread over [start, end) and folds them into the rollups (with
  * `withAttributes`, those of their dimension values too: the programs must have declared the
  * dimensions, and every value must be registered already, as bench/breakdowns.ts does).
+ *
+ * The events are generated in time order, so a bucket that starts well before the latest event
+ * can take no more of them: the deltas of the service's own rollupDeltas are kept and summed
+ * across chunks, and each is encoded by the service's rowOf and inserted once, when its bucket is
+ * complete, with no read. A bucket stored already (a dataset grown, or events recorded through the
+ * API first) is merged into its row by the service's applyRollupDeltas instead.
  */
 export async function addEvents(
   path: string,
@@ -134,13 +148,37 @@ export async function addEvents(
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF'); // a loader, not the measured write path
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   const insert = sqlite.prepare(withAttributes ? INSERT_EVENT_WITH_ATTRIBUTES : INSERT_EVENT);
+  const insertRollup = sqlite.prepare(
+    `insert into rollups (${ROLLUP_COLUMNS.join(', ')}) values (${ROLLUP_COLUMNS.map(() => '?').join(', ')}) ` +
+      'on conflict (program_id, level, bucket_start) do nothing',
+  );
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   const firstId =
     Number((sqlite.prepare('select max(id) as max from events').get() as { max: number | null }).max ?? 0) + 1;
   const zones = new Map(programs.map((p) => [p.id, p.timezone]));
+  const open = new Map<string, RollupDelta>();
   const chunk: BenchEvent[] = [];
   let loaded = 0;
+  /** Writes the deltas whose buckets end before `before` (all of them when it is infinite). */
+  const settle = async (before: number) => {
+    const done: RollupDelta[] = [];
+    for (const [k, d] of open) {
+      // A month is at most 31 days and a day 25 hours, whatever the zone.
+      if (d.bucketStart + (d.level === 'M' ? 32 : 2) * DAY <= before) {
+        done.push(d);
+        open.delete(k);
+      }
+    }
+    const stored: RollupDelta[] = [];
+    sqlite.transaction(() => {
+      for (const d of done) {
+        const row = rowOf(d.programId, d.level, d.bucketStart, d.aggregate);
+        if (insertRollup.run(ROLLUP_COLUMNS.map((c) => row[c])).changes === 0) stored.push(d);
+      }
+    })();
+    if (stored.length > 0) await db.transaction().execute((trx) => applyRollupDeltas(trx, stored));
+  };
   const flush = async () => {
     sqlite.transaction(() => {
       for (const e of chunk) {
@@ -148,17 +186,25 @@ export async function addEvents(
         insert.run(...(withAttributes ? [...row, e.attributes] : row));
       }
     })();
-    const deltas = rollupDeltas(chunk, zones, 1, new Map(), ALL_PROGRAMS);
-    await db.transaction().execute((trx) => applyRollupDeltas(trx, deltas));
+    for (const d of rollupDeltas(chunk, zones, 1, new Map(), ALL_PROGRAMS)) {
+      const k = `${d.level}\u0000${d.programId}\u0000${d.bucketStart}`;
+      const known = open.get(k);
+      if (known) known.aggregate.merge(d.aggregate);
+      else open.set(k, d);
+    }
+    await settle(chunk[chunk.length - 1].occurred_at);
     loaded += chunk.length;
     progress?.(loaded);
     chunk.length = 0;
   };
+  // Chunks of at most a week: a chunk's deltas are a week's buckets however sparse the dataset.
   for (const event of generateEvents(count, start, end, firstId, seed, programs, withAttributes)) {
+    if (chunk.length === 200_000 || (chunk.length > 0 && event.occurred_at - chunk[0].occurred_at >= 7 * DAY))
+      await flush();
     chunk.push(event);
-    if (chunk.length === 200_000) await flush();
   }
   if (chunk.length) await flush();
+  await settle(Number.POSITIVE_INFINITY);
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
   await db.destroy();
 }

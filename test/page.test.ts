@@ -8,6 +8,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WEB_ROOT } from '../src/http/static-files.js';
+import { fiscalInterval, fiscalPeriodOf } from '../src/targets/fiscal-periods.js';
 import {
   CreateProgramDocument,
   DashboardAnnotationsDocument,
@@ -17,6 +18,8 @@ import {
   RecordConflictDocument,
   RecordResolutionTimeDocument,
   RecordSatisfactionDocument,
+  ScorecardDocument,
+  SetTargetDocument,
 } from './generated/operations.js';
 import { ADMIN_KEY, testApp, testDialect } from './helpers/app.js';
 import { CHROMIUM_ARGS, chromiumPath } from './helpers/chromium.js';
@@ -316,6 +319,72 @@ describe('the dashboard page', { timeout: 90_000 }, () => {
       'Conflicts stayed at 0 (+0; no interval for this KPI).',
     );
     await page.screenshot({ path: path.join(ARTIFACTS, `annotations-${testDialect}.png`), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it("draws a running target's forecast beyond now as a dashed band, with the forecast sentence on its card", async () => {
+    const { t, origin } = await pageWithProgram();
+    const zone = 'America/New_York';
+    const DAY = 86_400_000;
+    // 200 days of history, five cases a day around a slow swing of 4 to 8 days: enough for a forecast of this quarter.
+    const now = Date.now();
+    const events = Array.from({ length: 200 * 5 }, (_, i) => {
+      const d = 1 + Math.floor(i / 5);
+      return {
+        programId: 'HA',
+        kind: 'RESOLUTION_TIME' as const,
+        caseId: `HA-${i}`,
+        value: Math.round((6 + 2 * Math.sin(d / 20) + ((i % 5) - 2) / 2) * 10) / 10,
+        occurredAt: new Date(now - d * DAY).toISOString(),
+      };
+    });
+    await t.ok(RecordEventsDocument, { events });
+    const { start, end } = fiscalInterval(fiscalPeriodOf(now, zone), zone);
+    const quarter = { from: new Date(start).toISOString(), to: new Date(end).toISOString() };
+    await t.ok(SetTargetDocument, { input: { programId: 'HA', kpi: 'AVG_RESOLUTION_TIME', value: 7, ...quarter } });
+    const { scorecard } = await t.ok(ScorecardDocument, { programId: 'HA', ...quarter });
+    const forecast = scorecard.rows.find((r) => r.kpi === 'AVG_RESOLUTION_TIME')!.forecast!;
+    expect(forecast).not.toBeNull();
+
+    const page = await (await browser()).newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${origin}/#key=${encodeURIComponent(ADMIN_KEY)}`);
+    await expect.poll(() => page.locator('#live').textContent(), WAIT).toBe('Live');
+    const bands = page.locator('.chart .projection');
+    // The last 30 days have no target: no forecast, nothing drawn beyond now.
+    await expect.poll(() => card(page, 'AVG_RESOLUTION_TIME').textContent(), WAIT).not.toBe('—');
+    expect(await bands.count()).toBe(0);
+
+    await page.locator('#preset').selectOption('quarter');
+    const sentence = page.locator('[data-kpi="AVG_RESOLUTION_TIME"] .forecast');
+    await expect.poll(() => sentence.isVisible(), WAIT).toBe(true);
+    expect(await sentence.textContent()).toMatch(
+      new RegExp(
+        `^projected ${forecast.value.toFixed(1)} days by .+, 80% between \\d+\\.\\d days and \\d+\\.\\d days; \\d+% chance of meeting ≤ 7\\.0 days$`,
+      ),
+    );
+
+    // One band, on the resolution chart, for the KPI with the target; visible, with its dashed line and words.
+    await expect.poll(() => bands.count(), WAIT).toBe(1);
+    const band = page.locator('.chart[data-projected] .projection[data-kpi="AVG_RESOLUTION_TIME"]');
+    expect(await band.isVisible()).toBe(true);
+    expect(await band.textContent()).toBe(`projected ${forecast.value.toFixed(1)} days`);
+    expect(await band.getAttribute('aria-label')).toMatch(
+      /^Average resolution time: projected .+, 80% between .+ and .+$/,
+    );
+    expect(await band.evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe('dashed');
+    expect(await band.locator('.projection-line').evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe('dashed');
+    expect(await page.locator('.chart[data-projected]').count()).toBe(1);
+
+    // It starts where the bucket holding now starts (that bucket is marked partial) and runs right of it.
+    const partial = page.locator('.chart[data-projected] .partial-bucket');
+    expect(await partial.textContent()).toBe('partial');
+    const bandBox = (await band.boundingBox())!;
+    const partialBox = (await partial.boundingBox())!;
+    expect(Math.abs(bandBox.x - partialBox.x)).toBeLessThan(1);
+    expect(bandBox.width).toBeGreaterThan(2);
+    expect(bandBox.height).toBeGreaterThan(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, `forecast-band-${testDialect}.png`), fullPage: true });
     expect(errors).toEqual([]);
   });
 });

@@ -5,8 +5,10 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { DashboardFullFragment } from '../../src/client/index.js';
-import { formatDate, formatDateTime, formatTick, type KpiInfo } from './format.js';
+import type { ClientScorecardQuery, DashboardFullFragment } from '../../src/client/index.js';
+import { formatDate, formatDateTime, formatTick, formatValue, type KpiInfo } from './format.js';
+
+type ScorecardRow = ClientScorecardQuery['scorecard']['rows'][number];
 
 type Point = DashboardFullFragment['series'][number];
 type Field = keyof Omit<Point, 'start' | '__typename'>;
@@ -62,6 +64,21 @@ type Annotation = DashboardFullFragment['annotations'][number];
 
 export interface Charts {
   update(dashboard: DashboardFullFragment, zone: string): void;
+  /**
+   * The running period's forecasts (ScorecardRow.forecast, rows with a target), drawn beyond now as
+   * dashed bands up to `end` (the period's end, epoch ms); null removes them.
+   */
+  forecasts(rows: readonly ScorecardRow[] | null, end: number): void;
+}
+
+/** One KPI's projection on a chart: the forecast's 80% interval and its value, from `start` to `end` (seconds). */
+interface Projection {
+  kpi: KpiInfo;
+  color: string;
+  scale: string;
+  value: number;
+  low: number;
+  high: number;
 }
 
 /** `onAnnotation` is called with an annotation's id when its marker is chosen (click, Enter, Space). */
@@ -89,9 +106,13 @@ export function createCharts(
   let markerZone = 'UTC';
   /** The bucket that holds now, in seconds (null: none in range): shaded and labelled as partial. */
   let partial: { start: number; end: number } | null = null;
-  const markersOf = (u: uPlot) => {
+  /** Per chart id, the projections of its KPIs that have a running target with a forecast. */
+  let projections = new Map<string, Projection[]>();
+  let periodEnd = 0;
+  const markersOf = (u: uPlot, chartId: string) => {
     placeMarkers(u, annotations, markerZone, onAnnotation);
     placePartial(u, partial);
+    placeProjections(u, partial ? (projections.get(chartId) ?? []) : [], partial?.start ?? 0, periodEnd);
   };
 
   const resize = new ResizeObserver(() => {
@@ -100,6 +121,24 @@ export function createCharts(
   resize.observe(container);
 
   return {
+    forecasts(rows, end) {
+      periodEnd = end / 1000;
+      projections = new Map();
+      for (const chart of built) {
+        const drawn: Projection[] = [];
+        for (const s of chart.spec.series) {
+          const kpi = kpis.find((k) => k.field === s.field);
+          const row = kpi && rows?.find((r) => r.kpi === kpi.key);
+          // A count's forecast is the period's total, not a bucket's: on a per-bucket chart it would mislead.
+          if (!kpi || !row?.forecast || row.target === null || kpi.unit === 'COUNT') continue;
+          const { value, low, high } = row.forecast;
+          drawn.push({ kpi, color: s.color, scale: s.scale ?? 'y', value, low, high });
+        }
+        if (drawn.length) projections.set(chart.spec.id, drawn);
+        chart.plot?.redraw(false);
+        chart.plotBox.closest('figure')?.toggleAttribute('data-projected', drawn.length > 0);
+      }
+    },
     update(dashboard, zone) {
       annotations = dashboard.annotations;
       markerZone = zone;
@@ -120,7 +159,7 @@ export function createCharts(
         if (!chart.plot || chart.zone !== zone) {
           chart.plot?.destroy();
           chart.plot = new uPlot(
-            options(chart.spec, chart.plotBox.clientWidth, zone, labelOf, markersOf),
+            options(chart.spec, chart.plotBox.clientWidth, zone, labelOf, (u) => markersOf(u, chart.spec.id)),
             data,
             chart.plotBox,
           );
@@ -251,6 +290,45 @@ function placePartial(u: uPlot, bucket: { start: number; end: number } | null) {
   const right = Math.min(u.over.clientWidth, u.valToPos(bucket.end, 'x'));
   band.style.left = `${left}px`;
   band.style.width = `${Math.max(2, right - left)}px`;
+}
+
+/**
+ * The projection beyond now: from the start of the bucket holding now to the period's end, a dashed
+ * band between the forecast's 80% interval and a dashed line at its value, labelled in words. In the
+ * plot's overlay (like the partial bucket), so it follows every redraw; none without a forecast.
+ */
+function placeProjections(u: uPlot, projections: readonly Projection[], start: number, end: number) {
+  const old = [...u.over.querySelectorAll<HTMLElement>('.projection')];
+  for (const band of old.slice(projections.length)) band.remove();
+  const width = u.over.clientWidth;
+  const height = u.over.clientHeight;
+  const left = Math.max(0, u.valToPos(start, 'x'));
+  const right = Math.min(width, u.valToPos(end, 'x'));
+  projections.forEach((p, i) => {
+    let band = old[i];
+    if (!band) {
+      band = document.createElement('div');
+      band.className = 'projection';
+      band.innerHTML = '<span class="projection-line"></span><span class="projection-label"></span>';
+      u.over.append(band);
+    }
+    const y = (v: number) => Math.min(height, Math.max(0, u.valToPos(v, p.scale)));
+    const top = y(Math.max(p.low, p.high));
+    const bottom = y(Math.min(p.low, p.high));
+    const words = `${p.kpi.label}: projected ${formatValue(p.kpi, p.value)}, 80% between ${formatValue(p.kpi, p.low)} and ${formatValue(p.kpi, p.high)}`;
+    band.dataset.kpi = p.kpi.key;
+    band.title = words;
+    band.style.setProperty('--projection-color', p.color);
+    band.style.left = `${left}px`;
+    band.style.width = `${Math.max(2, right - left)}px`;
+    band.style.top = `${top}px`;
+    band.style.height = `${Math.max(2, bottom - top)}px`;
+    const line = band.querySelector<HTMLElement>('.projection-line')!;
+    line.style.top = `${y(p.value) - top}px`;
+    band.querySelector<HTMLElement>('.projection-label')!.textContent = `projected ${formatValue(p.kpi, p.value)}`;
+    band.setAttribute('aria-label', words);
+    band.setAttribute('role', 'img');
+  });
 }
 
 /**

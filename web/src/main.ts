@@ -303,6 +303,7 @@ class Session {
     if (this.forecastTimer) clearTimeout(this.forecastTimer);
     this.forecastTimer = null;
     this.cards.forecasts(null, 0, this.zone);
+    this.charts.forecasts(null, 0);
     ui.error.textContent = '';
     const range = this.range();
     if (!range) {
@@ -388,7 +389,9 @@ class Session {
       this.client
         .getScorecard(programId, new Date(range.from), new Date(range.to), filter.length ? filter : null)
         .then((card) => {
-          if (this.programId === programId) this.cards.forecasts(card.rows, range.to, zone);
+          if (this.programId !== programId) return;
+          this.cards.forecasts(card.rows, range.to, zone);
+          this.charts.forecasts(card.rows, range.to);
         })
         .catch((error: MonitoringError) => this.showError(error));
     };

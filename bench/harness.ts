@@ -241,6 +241,8 @@ export const STARTUP_SECTION = 'startup';
 export const IMPACT_SECTION = 'impact';
 /** The section bench/import.ts writes. */
 export const IMPORT_SECTION = 'import';
+/** The section bench/drilldown.ts writes. */
+export const DRILLDOWN_SECTION = 'drilldown';
 
 export function sectionOf(report: string, name: string): string {
   const [open, close] = markers(name);

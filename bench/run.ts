@@ -26,6 +26,7 @@ import {
   mb,
   ms,
   COMPRESSION_SECTION,
+  DRILLDOWN_SECTION,
   IMPACT_SECTION,
   IMPORT_SECTION,
   STARTUP_SECTION,
@@ -436,7 +437,14 @@ ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them 
   const reportFile = path.join(here, 'REPORT.md');
   // Sections other benchmarks write (bench/breakdowns.ts, bench/compression.ts, bench/startup.ts) are kept.
   const old = existsSync(reportFile) ? readFileSync(reportFile, 'utf8') : '';
-  const kept = [BREAKDOWNS_SECTION, COMPRESSION_SECTION, STARTUP_SECTION, IMPACT_SECTION, IMPORT_SECTION]
+  const kept = [
+    BREAKDOWNS_SECTION,
+    COMPRESSION_SECTION,
+    STARTUP_SECTION,
+    IMPACT_SECTION,
+    IMPORT_SECTION,
+    DRILLDOWN_SECTION,
+  ]
     .map((name) => sectionOf(old, name))
     .filter(Boolean);
   writeFileSync(reportFile, kept.length ? `${report.trimEnd()}\n\n${kept.join('\n\n')}\n` : report);

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteStatement } from 'kysely';
 import pg from 'pg';
+import { readArraysDirectly } from './array-rows.js';
 import { EmptyInListPlugin } from './empty-in-list.plugin.js';
 import { runRowsDirectly } from '../write/insert-rows.js';
 import type { Database, Executor } from './types.js';
@@ -117,6 +118,18 @@ function openSqlite(path: string): OpenDatabase {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: immediate }) });
   runRowsDirectly(db.getExecutor().adapter, immediate.prepare);
+  // Raw mode belongs to the statement, so these are prepared apart from the cache Kysely uses.
+  const arrayStatements = new Map<string, SQLite.Statement>();
+  readArraysDirectly(db.getExecutor().adapter, (query) => {
+    let statement = arrayStatements.get(query);
+    if (!statement) {
+      if (arrayStatements.size >= 100) arrayStatements.clear();
+      statement = sqlite.prepare(query).raw(true);
+      arrayStatements.set(query, statement);
+    }
+    const prepared = statement;
+    return { all: (parameters) => prepared.all(parameters) as unknown[][] };
+  });
   return {
     db,
     dialect: 'sqlite',

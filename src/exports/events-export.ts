@@ -7,12 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../context.js';
 import { checkedEventQuery } from '../events/drilldown.service.js';
-import { everyEvent } from '../events/event-list.js';
+import { type EventTuple, everyEventTuple } from '../events/event-list.js';
 import { type Attribute, attributeMap, parseAttributes } from '../events/attributes.js';
-import type { EventRow } from '../events/events.repository.js';
-import { type Cell, csvRecord } from './csv.js';
+import { csvCell, csvRecord } from './csv.js';
 import { ExportParams, fileName } from './export-params.js';
 import { answerError, readerContext, write } from './http-answers.js';
+import { isoInstant } from './iso-instant.js';
 
 export const EVENTS_CSV_PATH = '/export/events.csv';
 export const EVENTS_NDJSON_PATH = '/export/events.ndjson';
@@ -22,13 +22,13 @@ const PAGE = 2_000;
 
 const COLUMNS = ['id', 'programId', 'kind', 'caseId', 'value', 'reason', 'occurredAt', 'recordedAt', 'retractedAt'];
 
-const instant = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const instant = (ms: number | null) => (ms === null ? null : isoInstant(Number(ms)));
 
 interface Format {
   contentType: string;
   extension: string;
   header(dimensions: readonly string[]): string;
-  rows(events: readonly EventRow[], dimensions: readonly string[]): string;
+  rows(events: readonly EventTuple[], dimensions: readonly string[]): string;
 }
 
 const CSV: Format = {
@@ -36,24 +36,19 @@ const CSV: Format = {
   extension: 'csv',
   header: (dimensions) => csvRecord([...COLUMNS, ...dimensions.map((key) => `attr.${key}`)]),
   rows(events, dimensions) {
+    // One string per page, no array per row. Text cells go through csvCell (quoting and formula
+    // guard); the id, the kind (a name of capitals) and the value (a number) need neither.
     let text = '';
-    for (const e of events) {
-      const cells: Cell[] = [
-        Number(e.id),
-        e.program_id,
-        e.kind,
-        e.case_id,
-        e.value === null ? null : Number(e.value),
-        e.reason,
-        instant(e.occurred_at),
-        instant(e.recorded_at),
-        instant(e.retracted_at),
-      ];
+    for (const [id, programId, kind, caseId, value, reason, occurredAt, recordedAt, retractedAt, json] of events) {
+      text +=
+        `${id},${csvCell(programId)},${kind},${csvCell(caseId)},` +
+        `${value === null ? '' : csvCell(Number(value))},${csvCell(reason)},${csvCell(instant(occurredAt))},` +
+        `${csvCell(instant(recordedAt))},${csvCell(instant(retractedAt))}`;
       if (dimensions.length > 0) {
-        const attributes = attributeMap(e.attributes);
-        for (const key of dimensions) cells.push(attributes[key] ?? null);
+        const attributes = attributeMap(json);
+        for (const key of dimensions) text += `,${csvCell(attributes[key] ?? null)}`;
       }
-      text += csvRecord(cells);
+      text += '\r\n';
     }
     return text;
   },
@@ -66,18 +61,18 @@ const NDJSON: Format = {
   header: () => '',
   rows(events) {
     let text = '';
-    for (const e of events) {
-      const attributes: Attribute[] = parseAttributes(e.attributes);
+    for (const [id, programId, kind, caseId, value, reason, occurredAt, recordedAt, retractedAt, json] of events) {
+      const attributes: Attribute[] = parseAttributes(json);
       text += `${JSON.stringify({
-        id: String(e.id),
-        programId: e.program_id,
-        kind: e.kind,
-        caseId: e.case_id,
-        value: e.value === null ? null : Number(e.value),
-        reason: e.reason,
-        occurredAt: instant(e.occurred_at),
-        recordedAt: instant(e.recorded_at),
-        retractedAt: instant(e.retracted_at),
+        id: String(id),
+        programId,
+        kind,
+        caseId,
+        value: value === null ? null : Number(value),
+        reason,
+        occurredAt: instant(occurredAt),
+        recordedAt: instant(recordedAt),
+        retractedAt: instant(retractedAt),
         attributes,
       })}\n`;
     }
@@ -120,7 +115,7 @@ async function serveEvents(req: IncomingMessage, res: ServerResponse, services: 
   if (req.method === 'HEAD') return void res.end();
   try {
     if (!(await write(res, format.header(dimensions)))) return;
-    for await (const page of everyEvent(services.db, query, PAGE)) {
+    for await (const page of everyEventTuple(services.db, query, PAGE)) {
       if (!(await write(res, format.rows(page, dimensions)))) return;
     }
     res.end();

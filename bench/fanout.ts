@@ -3,6 +3,8 @@
  *
  *   npm run bench:fanout            (about a minute; writes bench/FANOUT.md)
  *   FANOUT_CASES=one npx tsx bench/fanout.ts   (only the one-scope pair, e.g. for a profile; writes nothing)
+ *   FANOUT_SOCKETS=2000 FANOUT_ROUNDS=10 FANOUT_SIDES=app …   (a smaller run, or one side alone for a
+ *   profile of the server: these write nothing either)
  *
  * This process runs the server: the real app on a fresh SQLite file, and beside it a bare
  * graphql-ws server whose trivial subscription yields a counter. A child process
@@ -22,6 +24,7 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,11 +41,14 @@ import type { Command, Report } from './fanout-clients.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const ONE_SCOPE_SOCKETS = 10_000;
+const ONE_SCOPE_SOCKETS = Number(process.env.FANOUT_SOCKETS ?? 10_000);
 const PER_SOCKET = 2;
 const ONE_SCOPE = ONE_SCOPE_SOCKETS * PER_SOCKET;
 const DISTINCT = 1_000;
-const ROUNDS = 20;
+const ROUNDS = Number(process.env.FANOUT_ROUNDS ?? 20);
+/** A run of another size, or of one side alone, is for iterating and profiling: it writes no report. */
+const SIDES = process.env.FANOUT_SIDES?.split(',');
+const FULL = !process.env.FANOUT_SOCKETS && !process.env.FANOUT_ROUNDS && !SIDES;
 const THROTTLE_MS = 250;
 const GAP_MS = THROTTLE_MS + 150;
 const ADMIN = 'bench-admin-key';
@@ -195,6 +201,30 @@ interface Side {
   computations?: () => number;
 }
 
+/**
+ * FANOUT_PROFILE=DIR: a CPU profile of this (the server's) process during each side's rounds alone,
+ * not its setup, written to DIR/<group>.cpuprofile.
+ */
+async function startProfile() {
+  const dir = process.env.FANOUT_PROFILE;
+  if (!dir) return null;
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<any>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(group: string) {
+      const { profile } = await post('Profiler.stop');
+      session.disconnect();
+      writeFileSync(path.join(dir, `${group}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -216,6 +246,7 @@ async function runPair(sides: Side[]): Promise<CaseResult[]> {
     await pause(500); // the last snapshots' sends and buffers settle before weighing
     const after = memory();
     opened.push({ ready, heap: after.heap - before.heap, rss: after.rss - before.rss });
+    const profile = await startProfile();
     for (let round = 0; round < ROUNDS; round++) {
       const computedBefore = side.computations?.() ?? 0;
       const result = await ask(
@@ -227,6 +258,7 @@ async function runPair(sides: Side[]): Promise<CaseResult[]> {
       results[i].answerMs.push(...result.answerMs);
       results[i].computations += (side.computations?.() ?? 0) - computedBefore;
     }
+    await profile?.stop(side.open.group);
     await ask({ type: 'close', group: side.open.group }, 'closed');
     await pause(1_000); // sockets closed on both ends before the next side opens
   }
@@ -311,7 +343,8 @@ async function main() {
   const rows: CaseResult[] = [];
   const run = async (id: string, sides: Side[]) => {
     if (only && !only.includes(id)) return;
-    rows.push(...(await runPair(sides)));
+    const chosen = sides.filter((side) => !SIDES || SIDES.includes(side.name.startsWith('app') ? 'app' : 'bare'));
+    rows.push(...(await runPair(chosen)));
     await settleScopes(app);
   };
 
@@ -340,6 +373,7 @@ async function main() {
     },
     bareSide('bare-one', ONE_SCOPE, PER_SOCKET),
   ]);
+  if (rows.length === 2) console.log(`one scope: app p99 / bare p99 = ${(rows[0].p99 / rows[1].p99).toFixed(2)}x`);
   await run('many', [
     {
       name: `app: ${DISTINCT} subscribers, ${DISTINCT} distinct scopes`,
@@ -364,7 +398,7 @@ async function main() {
   await app.stop();
   rmSync(dir, { recursive: true, force: true });
   const seconds = (Date.now() - started) / 1000;
-  if (rows.length === 4) {
+  if (rows.length === 4 && FULL) {
     writeReport(rows, seconds, [loadAtStart, os.loadavg()[0]]);
     console.log(`wrote bench/FANOUT.md (${seconds.toFixed(0)} s)`);
   }
@@ -413,7 +447,9 @@ ${rows
 
 The bare server does no work per change but serialize a counter; the app computes each touched scope's
 dashboard once (from rollups), executes each distinct selection once on the shared result, serializes that
-result once (src/realtime/shared-payloads.ts: each subscription's message is spliced around the one JSON), and sends it.
+result once (src/realtime/shared-payloads.ts), and writes each subscription's message (its id around the one JSON)
+straight to its socket, without graphql-ws' async iterator per subscription (src/realtime/direct-delivery.ts), the
+messages of one socket in one write.
 `;
   writeFileSync(new URL('./FANOUT.md', import.meta.url), text);
 }

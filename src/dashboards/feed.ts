@@ -15,7 +15,7 @@
 import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import type { Services } from '../context.js';
 import type { ChangeNotice, EventBus } from '../realtime/pubsub.js';
-import { shareResults } from '../realtime/shared-events.js';
+import { attachSink, shareResults, type Sink, type SinkSource } from '../realtime/shared-events.js';
 import { computeDashboard, scopeKey, type AuthorizedScope, type DashboardView } from './dashboard.service.js';
 
 export interface FeedStats {
@@ -84,8 +84,11 @@ export class LiveFeed {
    * key's subscription is ended by src/realtime/end-on-revocation.ts): yields the current dashboard at once, then the dashboard after each change in the scope. A slow consumer
    * skips intermediate states, never the last one.
    */
-  subscribe(services: Services, scope: AuthorizedScope): AsyncIterableIterator<DashboardView> {
-    return new Repeater<DashboardView>(async (push, stop) => {
+  subscribe(
+    services: Services,
+    scope: AuthorizedScope,
+  ): AsyncIterableIterator<DashboardView> & SinkSource<DashboardView> {
+    const stream = new Repeater<DashboardView>(async (push, stop) => {
       const subscriber: Subscriber = {
         push: (view) => {
           this.pushes++;
@@ -97,6 +100,21 @@ export class LiveFeed {
       await stop;
       this.leave(live, subscriber);
     }, new SlidingBuffer(1));
+    // Or, instead of iterating, a sink joins the scope: the same views, in the same order, each
+    // handed over synchronously (a WebSocket subscription writes them out at once: direct-delivery.ts).
+    return Object.assign(stream, {
+      [attachSink]: (sink: Sink<DashboardView>) => {
+        const subscriber: Subscriber = {
+          push: (view) => {
+            this.pushes++;
+            sink.push(view);
+          },
+          end: () => sink.end(),
+        };
+        const live = this.join(services, scope, subscriber);
+        return () => this.leave(live, subscriber);
+      },
+    });
   }
 
   stats(): FeedStats {

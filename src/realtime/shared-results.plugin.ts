@@ -20,7 +20,8 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { isShared } from './shared-events.js';
+import { deliverDirect, liveChannelOf } from './direct-delivery.js';
+import { hasSink, isShared } from './shared-events.js';
 
 /** Results computed per event: operation key → result. Dropped with the event. */
 const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
@@ -53,14 +54,18 @@ export function useSharedLiveResults(): Plugin<Context> {
         const stream = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in stream)) return stream;
         const key = operationKey(args);
-        return mapEvents(stream[Symbol.asyncIterator](), (event) => {
+        const run = (event: unknown) => {
           if (!isShared(event)) return execute({ ...args, rootValue: event });
           let byOperation = results.get(event);
           if (!byOperation) results.set(event, (byOperation = new Map()));
           let result = byOperation.get(key);
           if (!result) byOperation.set(key, (result = execute({ ...args, rootValue: event })));
           return result;
-        });
+        };
+        // Over WebSocket, a live feed's results are written to the socket as they come (direct-delivery.ts).
+        const channel = liveChannelOf(args.contextValue);
+        if (channel && hasSink(stream)) return deliverDirect(stream, channel, run);
+        return mapEvents(stream[Symbol.asyncIterator](), run);
       });
     },
   };

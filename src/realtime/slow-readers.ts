@@ -1,7 +1,8 @@
 /**
  * A WebSocket reader that stops reading must not grow this process's memory. graphql-ws waits for
  * each message of a subscription to be flushed before sending its next, but a socket may carry
- * many subscriptions, so each socket's unsent bytes are checked before every send: past the bound,
+ * many subscriptions, and live pushes are written without waiting (direct-delivery.ts), so each
+ * socket's unsent bytes are checked before every send: past the bound,
  * the socket is closed with 4008 and nothing more is queued for it. Unsent bytes therefore stay
  * below the bound plus one message.
  */

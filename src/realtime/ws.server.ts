@@ -22,7 +22,7 @@ import { userError } from '../schema/errors.js';
 import { persistedHashOf, type PersistedOperations } from '../security/persisted-operations.js';
 import { limitExceeded } from '../schema/errors.js';
 import { allowedOrigin, onlyClientMessages } from '../security/ws-guard.js';
-import { sharedPayload, spliceSharedPayloads } from './shared-payloads.js';
+import type { LiveChannel } from './direct-delivery.js';
 import { slowReaderGuard, type SlowReaderStats } from './slow-readers.js';
 
 /** Going Away: what every socket hears when the server shuts down. */
@@ -76,8 +76,6 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
   // A socket with more than LIVE_MAX_BUFFERED_BYTES unsent is closed with 4008 (src/realtime/slow-readers.ts).
   const slow = slowReaderGuard(config.liveMaxBufferedBytes);
   wss.on('connection', slow.guard);
-  // A push to many subscribers is serialized once (src/realtime/shared-payloads.ts).
-  wss.on('connection', spliceSharedPayloads);
 
   const graphqlWs = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
     {
@@ -92,7 +90,7 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
       },
       // graphql-ws lists the operation being started among ctx.subscriptions already; past the
       // per-socket cap it is refused with an error of its own, and the socket stays usable.
-      onSubscribe: (ctx, _id, payload) =>
+      onSubscribe: (ctx, id, payload) =>
         Object.keys(ctx.subscriptions).length > config.liveSubscriptions.perSocket
           ? [
               limitExceeded(
@@ -101,8 +99,7 @@ export function serveWebSockets(options: WebSocketOptions): LiveSockets {
                 `a socket may hold at most ${config.liveSubscriptions.perSocket} operations at once; complete one first`,
               ),
             ]
-          : prepareOperation(yoga, persisted, ctx, payload),
-      onNext: (_ctx, _id, _payload, _args, result) => sharedPayload(result) as any,
+          : prepareOperation(yoga, persisted, ctx, id, payload),
     },
     wss,
     keepAliveMs,
@@ -156,12 +153,15 @@ async function prepareOperation(
   yoga: Enveloped,
   persisted: PersistedOperations,
   ctx: Context<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>,
+  id: string,
   payload: SubscribePayload,
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
   const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
     ...ctx,
     req: ctx.extra.request,
     socket: ctx.extra.socket,
+    // Where a live feed's pushes are written without graphql-ws' per-subscription iteration (direct-delivery.ts).
+    liveChannel: { socket: ctx.extra.socket, id } satisfies LiveChannel,
     params: payload,
     connectionParams: ctx.connectionParams,
   });

@@ -9,11 +9,12 @@
  * and must count every row. Writes its section of bench/REPORT.md.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
+import { CHUNK } from '../src/exports/import-events.js';
 import { derivedIdempotencyKey } from '../src/exports/import-key.js';
 import type { ValidEvent } from '../src/events/validate.js';
 import { createDatabase, BENCH_ADMIN_KEY, PROGRAMS } from './dataset.js';
@@ -70,12 +71,39 @@ async function countAfterRestart(file: string): Promise<number> {
   return d.resolvedCases + d.satisfactionResponses + d.totalConflicts;
 }
 
+/** CPU seconds of each thread of process `pid` (Linux), by thread id. */
+function threadCpu(pid: number): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    seconds.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return seconds;
+}
+
+/** The server's CPU a row during the import (µs): its main thread, its busiest other (the SQLite writer thread), the rest. */
+interface CpuPerRow {
+  main: number;
+  writer: number;
+  rest: number;
+}
+
+function cpuPerRow(pid: number, before: Map<number, number>, rows: number): CpuPerRow {
+  const used = [...threadCpu(pid)].map(([tid, s]) => [tid, ((s - (before.get(tid) ?? 0)) * 1e6) / rows] as const);
+  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const others = used.filter(([tid]) => tid !== pid).map(([, us]) => us);
+  const writer = Math.max(0, ...others);
+  return { main, writer, rest: others.reduce((a, b) => a + b, 0) - writer };
+}
+
 async function runImport(
   csv: string,
   atomic = false,
-): Promise<{ rowsPerSecond: number; stored: number; maxRss: number; seconds: number }> {
+): Promise<{ rowsPerSecond: number; stored: number; maxRss: number; seconds: number; cpu: CpuPerRow }> {
   const { server, file } = await freshServer('import.db');
   const base = server.url.replace(/\/graphql$/, '');
+  const pid = server.child.pid!;
+  const cpuBefore = threadCpu(pid);
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -101,9 +129,10 @@ async function runImport(
     ? code === 1 && report.accepted === 0 && report.rejected === 1
     : code === 0 && report.accepted === ROWS;
   if (!expected) throw new Error(`import: exit ${code}, ${stdout}`);
+  const cpu = cpuPerRow(pid, cpuBefore, ROWS);
   const { maxRss } = await server.stats();
   await server.stop();
-  return { rowsPerSecond: ROWS / seconds, stored: await countAfterRestart(file), maxRss, seconds };
+  return { rowsPerSecond: ROWS / seconds, stored: await countAfterRestart(file), maxRss, seconds, cpu };
 }
 
 const RECORD = `mutation ($events: [EventInput!]!) { recordEvents(events: $events) { accepted duplicates } }`;
@@ -174,7 +203,11 @@ async function main() {
   const raws = [];
   for (let round = 0; round < 2; round++) {
     imports.push(await runImport(csv));
-    console.log(`import: ${fmt(imports.at(-1)!.rowsPerSecond)} rows/s, ${fmt(imports.at(-1)!.stored)} stored`);
+    const { cpu } = imports.at(-1)!;
+    console.log(
+      `import: ${fmt(imports.at(-1)!.rowsPerSecond)} rows/s, ${fmt(imports.at(-1)!.stored)} stored; server CPU a row: ` +
+        `main ${fmt(cpu.main, 1)} µs, writer ${fmt(cpu.writer, 1)} µs, rest ${fmt(cpu.rest, 1)} µs`,
+    );
     batches.push(await runBatches());
     console.log(`recordEvents: ${fmt(batches.at(-1)!.rowsPerSecond)} rows/s, ${fmt(batches.at(-1)!.stored)} stored`);
     raws.push(await runRaw());
@@ -201,11 +234,14 @@ rounds, alternating sides; the better run of each. Load average at the end: ${lo
 
 | side | rows/s | ratio |
 | --- | ---: | ---: |
-| \`POST /import/events\` (\`npm run import\`, chunks of 5,000) | ${fmt(imported.rowsPerSecond)} | 1 |
+| \`POST /import/events\` (\`npm run import\`, chunks of ${fmt(CHUNK)}) | ${fmt(imported.rowsPerSecond)} | 1 |
 | baseline: the same events through \`recordEvents\`, batches of 1,000, 4 clients, the same derived keys | ${fmt(batched.rowsPerSecond)} | import ${fmt(imported.rowsPerSecond / batched.rowsPerSecond, 2)}x |
 | baseline: raw better-sqlite3 inserts of the same rows and keys, no rollups, commits of 5,000 | ${fmt(raw.rowsPerSecond)} | import ${fmt(imported.rowsPerSecond / raw.rowsPerSecond, 2)}x |
 
-Server peak RSS during the import: ${fmt(imported.maxRss / 2 ** 20)} MB.
+Server peak RSS during the import: ${fmt(imported.maxRss / 2 ** 20)} MB. Server CPU a row in that run (a steadier
+reading than rows/s on a shared machine): main thread (HTTP, CSV parsing, checks, derived keys)
+${fmt(imported.cpu.main, 1)} µs, SQLite writer thread (the shared write path: idempotency lookups, inserts,
+rollups, commits) ${fmt(imported.cpu.writer, 1)} µs, other threads (garbage collection, I/O) ${fmt(imported.cpu.rest, 1)} µs.
 
 \`?atomic=true\` with the same ${fmt(ROWS)} rows and one invalid row after them (the last line): answered in
 ${fmt(atomic.seconds, 1)} s (${fmt(ROWS / atomic.seconds)} rows/s checked and spooled), ${fmt(atomic.stored)} events stored

@@ -269,6 +269,44 @@ describe('GET /export/events.csv and .ndjson', () => {
     }
   });
 
+  it('counts each export against its key as a GraphQL request is counted, and a failure without a key against the address', async () => {
+    const t = await testApp({
+      env: {
+        RATE_LIMIT_PER_MINUTE: '1',
+        RATE_LIMIT_BURST: '3',
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1',
+        RATE_LIMIT_UNAUTHENTICATED_BURST: '2',
+      },
+    });
+    // One operation of the admin key's three.
+    await t.ok(CreateProgramWithDimensionsDocument, {
+      input: { id: 'HA', name: 'HA', timezone: 'UTC', dimensions: [] },
+    });
+    const origin = new URL((await t.app.start()).url).origin;
+    expect((await get(`${origin}/export/events.csv?programId=HA`)).status).toBe(200);
+    expect((await get(`${origin}/export/dashboard.csv?programId=HA`)).status).toBe(200);
+    const refused = await get(`${origin}/export/events.ndjson?programId=HA`);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(refused.text).error).toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/retry in \d+ s/),
+    });
+    // The allowance is the key's, over exports and GraphQL alike.
+    const graphql = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({ query: '{ me { role } }' }),
+    });
+    expect(graphql.status).toBe(429);
+    // Without a valid key: 401 while the address has allowance, then 429.
+    for (const key of [null, 'not-a-key'])
+      expect((await get(`${origin}/export/events.csv?programId=HA`, key)).status).toBe(401);
+    const spent = await get(`${origin}/export/events.csv?programId=HA`, 'still-not-a-key');
+    expect(spent.status).toBe(429);
+    expect(JSON.parse(spent.text).error.message).toMatch(/without a valid API key from this address/);
+  });
+
   it('reads no further while the client does not read, and stops when it leaves', async () => {
     const t = await setup();
     // 24,000 events of about 1 KB: 12 pages of 2,000, far more than the sockets' buffers hold.

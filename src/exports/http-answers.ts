@@ -5,16 +5,37 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { canRead } from '../auth/caller.js';
+import { actorOf, type Caller, canRead } from '../auth/caller.js';
 import { type Context, createLoaders, type Services } from '../context.js';
-import { forbidden } from '../schema/errors.js';
+import { forbidden, rateLimited } from '../schema/errors.js';
 
-const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
+const STATUS: Record<string, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+};
 
-/** A reader's context (VIEWER or ADMIN; FORBIDDEN for an INTEGRATION key, UNAUTHENTICATED without a good key). */
+/**
+ * A reader's context (VIEWER or ADMIN; FORBIDDEN for an INTEGRATION key, UNAUTHENTICATED without a
+ * good key), within the rate limits a GraphQL request meets: a failure counts against the client's
+ * address, and an export is one operation of its key's allowance (RATE_LIMITED, 429, once spent).
+ */
 export async function readerContext(req: IncomingMessage, services: Services): Promise<Context> {
-  const caller = await services.authenticator.authenticate(req.headers.authorization ?? null);
+  let caller: Caller;
+  try {
+    caller = await services.authenticator.authenticate(req.headers.authorization ?? null);
+  } catch (error) {
+    throw await services.rateLimits.refuseUnauthenticated(req, error);
+  }
   if (!canRead(caller)) throw forbidden('this key may not read: exports need a VIEWER or ADMIN key');
+  const waitMs = await services.rateLimits.takeKey(actorOf(caller));
+  if (waitMs > 0) {
+    const error = rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
+    error.message = `too many requests for this key: retry in ${error.extensions.retryAfterSeconds} s`;
+    throw error;
+  }
   return { services, caller, loaders: createLoaders(services) };
 }
 
@@ -31,6 +52,9 @@ export function answerError(res: ServerResponse, error: unknown): boolean {
     'cache-control': 'no-store',
   };
   if (status === 401) headers['www-authenticate'] = 'Bearer';
+  // Retry-After of RATE_LIMITED, as GraphQL answers it.
+  const extra = (error as GraphQLError).extensions.http as { headers?: Record<string, string> } | undefined;
+  Object.assign(headers, extra?.headers);
   res.writeHead(status, headers).end(JSON.stringify({ error: { code, message: (error as Error).message } }));
   return true;
 }

@@ -287,6 +287,17 @@ async function main() {
   const loadBefore = os.loadavg();
   const log = (s: string) => console.log(`[bench:breakdowns ${fmt((performance.now() - started) / 1000, 0)}s] ${s}`);
   log(`mode: ${quick ? 'quick' : 'full'}, ${fmt(SETTINGS.events)} events`);
+  // `--ingest-only`: batches with attributes against without, alone (no dataset, no report): for
+  // work on the write path, which the ingestion part measures on fresh databases of its own.
+  if (process.argv.includes('--ingest-only')) {
+    for (const order of ['live', 'scattered'] as const) {
+      const i = await ingestion(order);
+      log(
+        `${order}: ${fmt(i.withAttributes.events)} events/s with attributes, ${fmt(i.without.events)} without: ${fmt(i.ratio, 2)}x (load ${os.loadavg()[0].toFixed(1)})`,
+      );
+    }
+    return;
+  }
   const dataset = await ensureDataset();
   log(dataset.built ? `dataset built in ${fmt(dataset.seconds, 1)} s` : `dataset reused (${dataset.file})`);
   // `--build-only`: the dataset alone (a long build can run while the code it measures is still changing).

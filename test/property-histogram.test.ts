@@ -50,6 +50,40 @@ describe('histogram (property)', () => {
     );
   });
 
+  it('keeps percentiles within 1% when parts are merged as histograms, binned or not, and taken away', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(value, { maxLength: 40 }), fc.boolean(), fc.boolean()), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.constantFrom(0.01, 0.5, 0.9, 1),
+        (parts, q) => {
+          // Each part a fresh histogram (as a commit's delta), merged unbinned or after a read binned it;
+          // some added then taken away again (a retraction), which must leave no trace.
+          const merged = new Histogram();
+          const remaining: number[] = [];
+          for (const [part, binned, retracted] of parts) {
+            const h = new Histogram();
+            for (const v of part) h.add(v);
+            if (binned) h.quantile(0.5);
+            merged.merge(h);
+            if (retracted) merged.merge(h, -1);
+            else remaining.push(...part);
+          }
+          remaining.sort((a, b) => a - b);
+          const exact = nearestRank(remaining, q);
+          for (const h of [merged, Histogram.decode(merged.encode([0.5, 0.9]))]) {
+            const got = h.quantile(q);
+            if (exact === null) expect(got).toBeNull();
+            else expect(Math.abs(got! - exact)).toBeLessThanOrEqual(0.01 * exact + 1e-12);
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('answers a value exactly when its bin holds only that value', () => {
     const h = new Histogram();
     for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) h.add(v);

@@ -77,6 +77,15 @@ export class Histogram {
   }
 
   merge(other: Histogram, sign = 1): void {
+    if (other.encoded === null && other.counts.length === 0) {
+      // Only values not binned yet (a commit's delta, a handful per bucket): taken as they are and
+      // binned with this histogram's own, so no window is sized for the few of them alone.
+      if (other.zeros === 0 && other.unbinned.length === 0) return;
+      if (this.encoded) this.decodePending();
+      this.zeros += sign * other.zeros;
+      for (const v of other.unbinned) if (this.unbinned.push(sign * v) >= UNBINNED_MAX) this.binPending();
+      return;
+    }
     other.binPending();
     if (other.encoded) {
       this.mergeEncoded(other.encoded, sign);
@@ -323,13 +332,25 @@ function readBins(
 
 const FORMAT = 4;
 
+/**
+ * Encoding goes through one scratch buffer, and only the bytes written are copied out, into Node's
+ * pooled small buffers: a commit encodes thousands of rows, and two allocations of a fresh
+ * ArrayBuffer each (the buffer, sized for the worst case, and its DataView) cost more than the encoding.
+ */
+let scratch = new Uint8Array(1 << 16);
+let scratchView = new DataView(scratch.buffer);
+
 class Writer {
   private buffer: Uint8Array;
   private view: DataView;
   private at = 0;
   constructor(size: number) {
-    this.buffer = new Uint8Array(size);
-    this.view = new DataView(this.buffer.buffer);
+    if (scratch.byteLength < size) {
+      scratch = new Uint8Array(2 * size);
+      scratchView = new DataView(scratch.buffer);
+    }
+    this.buffer = scratch;
+    this.view = scratchView;
   }
   byte(b: number) {
     this.buffer[this.at++] = b;
@@ -352,8 +373,10 @@ class Writer {
     this.view.setFloat64(this.at, value, true);
     this.at += 8;
   }
-  bytes() {
-    return this.buffer.subarray(0, this.at);
+  bytes(): Uint8Array {
+    const bytes = Buffer.allocUnsafe(this.at);
+    bytes.set(this.buffer.subarray(0, this.at));
+    return bytes;
   }
 }
 

@@ -120,7 +120,8 @@ export class ExactSum {
   /** The parts as little-endian float64s, smallest first; no bytes for 0. */
   encode(): Uint8Array {
     const p = this.parts;
-    const out = new Uint8Array(8 * p.length);
+    // Pooled (Node's small buffers): a commit encodes four sums for each of thousands of rows.
+    const out = Buffer.allocUnsafe(8 * p.length);
     for (let i = 0; i < p.length; i++) {
       SCRATCH[0] = p[i];
       out.set(SCRATCH_BYTES, 8 * i);

@@ -120,7 +120,15 @@ export function foldDeltas<R extends RollupEvent>(
     buckets: levels.map(() => new Map()),
     last: levels.map(() => undefined),
   });
-  const programs = new Map<string, { own: Folding; values: Map<string, Map<string, Folding>> }>();
+  const programs = new Map<
+    string,
+    {
+      own: Folding;
+      values: Map<string, Map<string, Folding>>;
+      /** The value rollups of each attributes JSON met: a commit's events repeat a few combinations. */
+      byAttributes: Map<string, Folding[]>;
+    }
+  >();
   const all = folding(total, levelsOf(ALL_PROGRAMS_ZONE));
   const starts: number[] = [];
   const allStarts: number[] = [];
@@ -150,7 +158,10 @@ export function foldDeltas<R extends RollupEvent>(
     const zone = zones.get(row.program_id)!;
     let program = programs.get(row.program_id);
     if (!program)
-      programs.set(row.program_id, (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map() }));
+      programs.set(
+        row.program_id,
+        (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map(), byAttributes: new Map() }),
+      );
     const { levels } = program.own;
     for (let i = 0; i < levels.length; i++) starts[i] = levels[i].floor(t, zone);
     fold(program.own, starts, row);
@@ -161,16 +172,22 @@ export function foldDeltas<R extends RollupEvent>(
       fold(all, allStarts, row);
     }
     if (!row.attributes) continue;
-    const attributes = JSON.parse(row.attributes) as Record<string, string>;
-    for (const key in attributes) {
-      const value = attributes[key];
-      let byValue = program.values.get(key);
-      if (!byValue) program.values.set(key, (byValue = new Map()));
-      let target = byValue.get(value);
-      if (!target)
-        byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
-      fold(target, starts, row);
+    let targets = program.byAttributes.get(row.attributes);
+    if (!targets) {
+      targets = [];
+      const attributes = JSON.parse(row.attributes) as Record<string, string>;
+      for (const key in attributes) {
+        const value = attributes[key];
+        let byValue = program.values.get(key);
+        if (!byValue) program.values.set(key, (byValue = new Map()));
+        let target = byValue.get(value);
+        if (!target)
+          byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
+        targets.push(target);
+      }
+      program.byAttributes.set(row.attributes, targets);
     }
+    for (const target of targets) fold(target, starts, row);
   }
   return deltas;
 }

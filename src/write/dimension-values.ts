@@ -83,9 +83,14 @@ export class ValueClaims {
     let taken = takenValues.get(database);
     if (!taken) takenValues.set(database, (taken = new TakenValues()));
     const byDimension = new Map<string, { programId: string; key: string; values: Set<string> }>();
+    // Each program's attributes JSON parsed once: a commit's events repeat a few combinations.
+    const seen = new Set<string>();
     for (const unit of units) {
       for (const event of unit.events) {
         if (!event.attributes) continue;
+        const combination = `${event.programId}\u0000${event.attributes}`;
+        if (seen.has(combination)) continue;
+        seen.add(combination);
         for (const [key, value] of Object.entries(JSON.parse(event.attributes) as Record<string, string>)) {
           const k = dimensionKey(event.programId, key);
           let entry = byDimension.get(k);

@@ -247,28 +247,33 @@ export class Histogram {
       last = low + i;
     }
     const answers = bins >= PRECOMPUTE_FROM ? precomputed : [];
-    const out = new Writer(32 + answers.length * 12 + bins * 19);
-    out.byte(FORMAT);
-    out.varint(this.zeros);
-    out.varint(total);
-    out.varint(answers.length);
+    const out = scratchOf(32 + answers.length * 12 + bins * 19);
+    const view = scratchView;
+    out[0] = FORMAT;
+    let at = putVarint(out, 1, this.zeros);
+    at = putVarint(out, at, total);
+    at = putVarint(out, at, answers.length);
     for (const q of answers) {
-      out.varint(answerKey(q));
-      out.float(this.denseQuantile(q, total) ?? Number.NaN);
+      at = putVarint(out, at, answerKey(q));
+      view.setFloat64(at, this.denseQuantile(q, total) ?? Number.NaN, true);
+      at += 8;
     }
-    out.varint(bins);
-    if (bins === 0) return out.bytes();
-    out.varint(first);
-    out.varint(last - first);
-    let previous = first;
-    for (let i = first - low; i <= last - low; i++) {
-      if (counts[i] === 0) continue;
-      out.varint(low + i - previous);
-      previous = low + i;
-      out.varint(counts[i]);
-      out.float(sums[i]);
+    at = putVarint(out, at, bins);
+    if (bins > 0) {
+      at = putVarint(out, at, first);
+      at = putVarint(out, at, last - first);
+      let previous = first;
+      for (let i = first - low; i <= last - low; i++) {
+        const count = counts[i];
+        if (count === 0) continue;
+        at = putVarint(out, at, low + i - previous);
+        previous = low + i;
+        at = putVarint(out, at, count);
+        view.setFloat64(at, sums[i], true);
+        at += 8;
+      }
     }
-    return out.bytes();
+    return copyOut(out, at);
   }
 
   /** Roughly the bytes this histogram holds. */
@@ -333,51 +338,42 @@ function readBins(
 const FORMAT = 4;
 
 /**
- * Encoding goes through one scratch buffer, and only the bytes written are copied out, into Node's
- * pooled small buffers: a commit encodes thousands of rows, and two allocations of a fresh
- * ArrayBuffer each (the buffer, sized for the worst case, and its DataView) cost more than the encoding.
+ * Encoding writes into one scratch buffer, with plain functions that return the next position (a
+ * writer object's methods ran at less than half the speed), and only the bytes written are copied
+ * out, into Node's pooled small buffers: a commit encodes thousands of rows, and a fresh ArrayBuffer
+ * sized for the worst case, with its DataView, cost more than the encoding.
  */
 let scratch = new Uint8Array(1 << 16);
 let scratchView = new DataView(scratch.buffer);
 
-class Writer {
-  private buffer: Uint8Array;
-  private view: DataView;
-  private at = 0;
-  constructor(size: number) {
-    if (scratch.byteLength < size) {
-      scratch = new Uint8Array(2 * size);
-      scratchView = new DataView(scratch.buffer);
-    }
-    this.buffer = scratch;
-    this.view = scratchView;
+function scratchOf(size: number): Uint8Array {
+  if (scratch.byteLength < size) {
+    scratch = new Uint8Array(2 * size);
+    scratchView = new DataView(scratch.buffer);
   }
-  byte(b: number) {
-    this.buffer[this.at++] = b;
+  return scratch;
+}
+
+/** Zigzag varint of an integer up to 2^52 in size, by arithmetic (bit operators stop at 32 bits). */
+function putVarint(out: Uint8Array, at: number, value: number): number {
+  let n = value >= 0 ? value * 2 : -value * 2 - 1;
+  // Most values (bin steps, counts) are small: shifts are cheaper than division while they fit.
+  while (n >= 128 && n < 2 ** 31) {
+    out[at++] = (n & 127) | 128;
+    n >>>= 7;
   }
-  /** Zigzag varint of an integer up to 2^52 in size, by arithmetic (bit operators stop at 32 bits). */
-  varint(value: number) {
-    let n = value >= 0 ? value * 2 : -value * 2 - 1;
-    // Most values (bin steps, counts) are small: shifts are cheaper than division while they fit.
-    while (n >= 128 && n < 2 ** 31) {
-      this.buffer[this.at++] = (n & 127) | 128;
-      n >>>= 7;
-    }
-    while (n >= 128) {
-      this.buffer[this.at++] = (n % 128) | 128;
-      n = Math.floor(n / 128);
-    }
-    this.buffer[this.at++] = n;
+  while (n >= 128) {
+    out[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
   }
-  float(value: number) {
-    this.view.setFloat64(this.at, value, true);
-    this.at += 8;
-  }
-  bytes(): Uint8Array {
-    const bytes = Buffer.allocUnsafe(this.at);
-    bytes.set(this.buffer.subarray(0, this.at));
-    return bytes;
-  }
+  out[at++] = n;
+  return at;
+}
+
+function copyOut(out: Uint8Array, length: number): Uint8Array {
+  const bytes = Buffer.allocUnsafe(length);
+  bytes.set(out.subarray(0, length));
+  return bytes;
 }
 
 class Reader {

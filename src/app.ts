@@ -83,6 +83,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     deliveryQueue: () => countPendingNotifications(services.db),
     refusals: () => ({ requests: requests.refused(), records: services.recorder.refused }),
     slowReadersClosed: () => sockets.slowReaders().closed,
+    rateLimitLocalDecisions: () => services.rateLimits.localDecisions(),
   });
   const subscriptions = subscriptionAdmission(config.liveSubscriptions);
   const { mode, file } = config.persistedOperations;
@@ -170,7 +171,8 @@ function readinessOf(services: Services): Readiness {
   readiness.add('database', databaseCheck(services.database));
   if (services.config.redisUrl) {
     readiness.add('redis', async () => {
-      if (!services.pubsub.redisReady()) throw new NotReady('not connected');
+      // The rate limits' own connection too: until it is ready, this instance counts every key alone.
+      if (!services.pubsub.redisReady() || !services.rateLimits.redisReady()) throw new NotReady('not connected');
     });
   }
   return readiness;

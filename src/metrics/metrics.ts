@@ -26,6 +26,8 @@ export interface MetricsSources {
   refusals?: () => { requests: number; records: number };
   /** WebSocket subscribers closed so far for reading too slowly. */
   slowReadersClosed?: () => number;
+  /** Rate-limit checks answered by this instance alone although REDIS_URL is set. */
+  rateLimitLocalDecisions?: () => number;
 }
 
 /** A counter that mirrors a running total kept elsewhere, read at scrape time. */
@@ -181,6 +183,15 @@ function serviceMetrics(registry: Registry, sources: MetricsSources): void {
       () => ({
         all: sources.slowReadersClosed!(),
       }),
+    );
+  }
+  if (sources.rateLimitLocalDecisions && sources.services.config.redisUrl) {
+    mirroredCounter(
+      registry,
+      'rate_limit_local_decisions_total',
+      "Rate-limit checks this instance answered from its own count, Redis not being ready or not answering within REDIS_LIMIT_TIMEOUT_MS: each allows a key's rate apart from the other instances.",
+      [],
+      () => ({ all: sources.rateLimitLocalDecisions!() }),
     );
   }
   new Gauge({

@@ -12,7 +12,8 @@
  * With REDIS_URL the counters live in Redis, so N instances behind a balancer allow a key the rate
  * once, not N times. Should Redis be unreachable (or slower than REDIS_LIMIT_TIMEOUT_MS), each
  * instance counts in its own memory instead (rate-limiter-flexible's insurance limiter): the
- * service keeps answering, and each instance allows the full rate until Redis is back.
+ * service keeps answering, and each instance allows the full rate until Redis is back. That holds
+ * for a starting instance too, until its connection is ready, so /ready waits for it.
  *
  * Subscriptions over WebSocket are not counted here: a reconnect of every page sharing a key would
  * spend the bucket at once. What bounds them is src/realtime/subscription-admission.ts.
@@ -64,17 +65,29 @@ export class RateLimits {
     private readonly perAddress: Take,
     private readonly trust: (address: string, hop: number) => boolean,
     private readonly redis: Redis | null,
+    private readonly local: { decisions: number },
   ) {}
 
   static open(options: RateLimitOptions): RateLimits {
     const redis = options.redisUrl ? connect(options) : null;
     const prefix = `${options.redisPrefix}ratelimit:`;
+    const local = { decisions: 0 };
     return new RateLimits(
-      limiter(`${prefix}key`, options.perKey, redis, options.log),
-      limiter(`${prefix}address`, options.unauthenticated, redis, options.log),
+      limiter(`${prefix}key`, options.perKey, redis, options.log, local),
+      limiter(`${prefix}address`, options.unauthenticated, redis, options.log, local),
       proxyAddr.compile([...options.trustedProxies]),
       redis,
+      local,
     );
+  }
+
+  /**
+   * With Redis, how many checks this instance's own memory answered since start: while Redis was
+   * not ready (before its connection is, or during an outage) or slower than REDIS_LIMIT_TIMEOUT_MS.
+   * Each such check counts apart from the other instances (rate_limit_local_decisions_total).
+   */
+  localDecisions(): number {
+    return this.local.decisions;
   }
 
   /** Takes one operation of a key's allowance. */
@@ -100,7 +113,7 @@ export class RateLimits {
     return proxyAddr(req, this.trust);
   }
 
-  /** Whether counts go to Redis now (null: no Redis configured). */
+  /** Whether counts go to Redis now (null: no Redis configured); /ready waits for it (app.ts). */
   redisReady(): boolean | null {
     return this.redis ? this.redis.status === 'ready' : null;
   }
@@ -147,12 +160,24 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  * burst limiter for the rest of `burst`, renewed each minute. In Redis when there is one, with the
  * instance's memory as insurance.
  */
-function limiter(prefix: string, settings: RateLimitSettings, redis: Redis | null, log: Logger): Take {
+function limiter(
+  prefix: string,
+  settings: RateLimitSettings,
+  redis: Redis | null,
+  log: Logger,
+  local: { decisions: number },
+): Take {
   if (settings.perMinute === 0) return async () => 0;
   const g = gcd(settings.perMinute, 60);
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });
     if (!redis) return memory;
+    // Counted: each use is a decision this instance made alone (see localDecisions).
+    const consume = memory.consume.bind(memory);
+    memory.consume = (...args) => {
+      local.decisions++;
+      return consume(...args);
+    };
     return new RateLimiterRedis({
       storeClient: redis,
       keyPrefix,

@@ -84,21 +84,38 @@ async function main(): Promise<number> {
       'content-type': CONTENT_TYPES[format],
       accept: 'application/x-ndjson',
       'content-length': String(bytes),
+      // The file goes only once the server has checked the headers (key, role, type) and said 100
+      // Continue: a refusal is read whole, where a large file sent into the socket the server had
+      // closed on refusing it failed here with EPIPE before the answer was read.
+      expect: '100-continue',
     },
   });
-  const response = new Promise<IncomingMessage>((resolve, reject) => {
-    req.once('response', resolve);
-    req.once('error', reject);
-  });
   const body = createReadStream(file);
-  body.pipe(req);
+  let sending = false;
+  const sendBody = () => {
+    if (sending) return;
+    sending = true;
+    clearTimeout(unanswered);
+    body.pipe(req);
+  };
+  // A server or proxy that never says 100 Continue gets the file after a second anyway, as curl does.
+  const unanswered = setTimeout(sendBody, 1_000);
+  req.once('continue', sendBody);
   body.once('error', (error) => req.destroy(error));
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    req.once('response', (res) => {
+      clearTimeout(unanswered);
+      resolve(res);
+    });
+    req.on('error', reject);
+  });
 
   const res = await response;
   if (!String(res.headers['content-type']).startsWith('application/x-ndjson')) {
     let text = '';
     for await (const chunk of res) text += chunk;
     body.destroy();
+    req.destroy();
     console.error(`import refused (${res.statusCode}): ${text}`);
     return 3;
   }

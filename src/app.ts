@@ -256,6 +256,13 @@ function createHttpServer(config: Config, handler: RequestListener): Server {
   // The time a body may take (HTTP_REQUEST_TIMEOUT_MS) is decided per route by admission: an import
   // streams for as long as its file lasts. Node's requestTimeout would cut every route alike.
   server.requestTimeout = 0;
+  // `Expect: 100-continue` (npm run import sends it): a route that streams its body says 100 Continue
+  // itself once the headers pass its checks, so a refused file is never sent (sent into a closed
+  // socket, it failed the client with EPIPE before the refusal was read); any other, at once as Node does.
+  server.on('checkContinue', (req: IncomingMessage, res) => {
+    if (!STREAMED_PATHS.has((req.url ?? '/').split('?')[0])) res.writeContinue();
+    server.emit('request', req, res);
+  });
   return server;
 }
 

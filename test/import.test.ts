@@ -366,13 +366,20 @@ describe('npm run import', { timeout: 120_000 }, () => {
     );
     const again = await run([file, '--url', `${t.url}/graphql`, '--key', ADMIN_KEY, '--format', 'csv']);
     expect(JSON.parse(again.stdout)).toMatchObject({ accepted: 0, duplicates: 2 * CHUNK, rejected: 1 });
-    // A one-row file: the server refuses at the headers, and a large body still being sent would meet a
-    // closed socket (EPIPE) before the client reads the 401.
-    const oneRow = path.join(dir, 'one.csv');
-    writeFileSync(oneRow, csvOf(1));
-    const refused = await run([oneRow, '--url', t.url, '--key', 'nope']);
-    expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/import refused \(401\)/);
+    // A large file refused at the headers: the command says why, and the file is never sent (it waits
+    // for 100 Continue), where it used to meet the socket the server had closed and fail with EPIPE.
+    const large = path.join(dir, 'large.csv');
+    writeFileSync(large, csvOf(200_000));
+    const received: number[] = [];
+    t.app.server.on('connection', (socket) => socket.once('close', () => received.push(socket.bytesRead)));
+    for (let i = 0; i < 3; i++) {
+      const refused = await run([large, '--url', t.url, '--key', 'nope']);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/^import refused \(401\): .*UNAUTHENTICATED/m);
+    }
+    await expect.poll(() => received.length).toBe(3);
+    // Headers only, of a file of about 12 MB.
+    for (const bytes of received) expect(bytes).toBeLessThan(4_096);
     expect((await run([file])).code).toBe(2);
     expect(await stored(t)).toBe(2 * CHUNK);
   });

@@ -88,6 +88,8 @@ export async function serveImport(
     if (error instanceof Refusal) return refuse(req, res, error);
     throw error;
   }
+  // The headers passed (key, role, rate, parameters, type): a client waiting to send the file may now.
+  if (String(req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
   try {
     const report = await importer.run(req);
     if (report === null) return;

@@ -44,6 +44,8 @@ export interface HttpRoute {
   /**
    * The handler reads the body as it streams in, of any length (an import): admission neither reads
    * it first nor bounds it by LIMIT_BODY_BYTES and HTTP_REQUEST_TIMEOUT_MS (src/health/admission.ts).
+   * To a request with `Expect: 100-continue` the handler answers 100 Continue itself,
+   * once it means to read the body.
    */
   streamsBody?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, parts: RouteParts): unknown;
@@ -70,7 +72,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { path: DASHBOARD_CSV_PATH, methods: ['GET', 'HEAD'], compress: false, handle: serveDashboardCsv },
 ];
 
-/** The paths whose body their handler streams (admission leaves it to them). */
+/** The paths whose body their handler streams (admission, and 100 Continue, are left to them). */
 export const STREAMED_PATHS: ReadonlySet<string> = new Set(HTTP_ROUTES.filter((r) => r.streamsBody).map((r) => r.path));
 
 /**

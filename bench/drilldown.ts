@@ -174,7 +174,7 @@ async function main() {
     }
     const best = exports.reduce((a, b) => (b.rate > a.rate ? b : a));
     const rawBest = Math.max(...raws);
-    const maxGrowth = Math.max(...exports.map((e) => e.growth));
+    const [firstGrowth, secondGrowth] = exports.map((e) => e.growth);
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(', ');
     const met = (ok: boolean) => (ok ? 'met' : 'not met');
     const section = `## Drill-down and export (issue 19): \`npm run bench:drilldown\`
@@ -188,11 +188,18 @@ file. Load average at the end: ${load} (2 cores, shared). Every figure sits besi
 | \`events\` page of 50 after ${fmt(DEEP)} events, p95 of ${RUNS} | ${ms(deep)} ms (${fmt(deep / first, 2)}x the first page) | as above | < 20 ms at 10M: ${met(deep < 20 && N >= 10_000_000 && DEEP >= 1_000_000)} |
 | CSV export of the ${fmt(best.rows)} oldest events (better of 2) | ${fmt(best.rate)} rows/s | raw better-sqlite3 read of the same rows and columns, as arrays: ${fmt(rawBest)} rows/s (export ${fmt(best.rate / rawBest, 2)}x) | ≥ 200,000 rows/s for 1,000,000: ${met(best.rate >= 200_000 && best.rows >= 1_000_000)} |
 | CPU time a row (the server's, and the raw read's; less than 1 s of CPU is read to 10 ms) | ${fmt(Math.min(...exports.map((e) => e.cpuPerRow)), 2)} µs | ${fmt(Math.min(...rawCpu), 2)} µs (export ${fmt(Math.min(...exports.map((e) => e.cpuPerRow)) / Math.min(...rawCpu), 2)}x) | |
-| server RSS growth during the export (peak over the start, worse of 2) | ${fmt(maxGrowth / 1e6, 1)} MB | | < 50 MB: ${met(maxGrowth < 50e6 && best.rows >= 1_000_000)} |
+| server RSS growth during the export (peak over the RSS just before it) | first export after start ${fmt(firstGrowth / 1e6, 1)} MB, second ${fmt(secondGrowth / 1e6, 1)} MB | | < 50 MB: ${met(Math.max(firstGrowth, secondGrowth) < 50e6 && best.rows >= 1_000_000)} |
+`;
+    const notes = `
+Most of the growth is V8's heap taking the size a sustained allocation rate keeps, whatever the
+export's length: measured in-process (v8.getHeapSpaceStatistics), its young generation grew to its
+2 × 16 MB maximum during a 1,000,000-row export. The second export starts from the heap the first
+left, so it shows what stays. Wall rows/s on a shared machine follow the others' load; the server's
+CPU a row says what the export costs.
 `;
     const report = path.join(path.dirname(dataDir), 'REPORT.md');
-    writeFileSync(report, withSection(readFileSync(report, 'utf8'), DRILLDOWN_SECTION, section));
-    console.log(section);
+    writeFileSync(report, withSection(readFileSync(report, 'utf8'), DRILLDOWN_SECTION, section + notes));
+    console.log(section + notes);
   } finally {
     raw.close();
     await server.stop();

@@ -20,6 +20,13 @@ export const EVENTS_NDJSON_PATH = '/export/events.ndjson';
 /** Events per read: large enough that a query's cost is small beside its rows, small enough to hold. */
 const PAGE = 2_000;
 
+/**
+ * Rows per write: their text (~60 KB) stays a young object that dies young. A page's whole text
+ * (~230 KB) went to V8's large-object space, freed only by full collections: a 1,000,000-row export
+ * grew the server's RSS by 54-57 MB, 48 MB of it heap.
+ */
+const WRITE_ROWS = 500;
+
 const COLUMNS = ['id', 'programId', 'kind', 'caseId', 'value', 'reason', 'occurredAt', 'recordedAt', 'retractedAt'];
 
 const instant = (ms: number | null) => (ms === null ? null : isoInstant(Number(ms)));
@@ -116,7 +123,8 @@ async function serveEvents(req: IncomingMessage, res: ServerResponse, services: 
   try {
     if (!(await write(res, format.header(dimensions)))) return;
     for await (const page of everyEventTuple(services.db, query, PAGE)) {
-      if (!(await write(res, format.rows(page, dimensions)))) return;
+      for (let at = 0; at < page.length; at += WRITE_ROWS)
+        if (!(await write(res, format.rows(page.slice(at, at + WRITE_ROWS), dimensions)))) return;
     }
     res.end();
   } catch (error) {

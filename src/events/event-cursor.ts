@@ -44,16 +44,17 @@ function queryText(q: EventQuery): string {
   ]);
 }
 
-function mac(secret: Buffer, q: EventQuery, payload: string): Buffer {
-  return createHmac('sha256', secret).update(queryText(q)).update('\n').update(payload).digest().subarray(0, MAC_BYTES);
+function mac(secret: Buffer, query: string, payload: string): Buffer {
+  return createHmac('sha256', secret).update(query).update('\n').update(payload).digest().subarray(0, MAC_BYTES);
 }
 
 /** A function that makes the cursors of one query's edges. */
 export async function cursorMaker(db: Executor, q: EventQuery): Promise<(position: Position) => string> {
   const secret = await secretOf(db);
+  const query = queryText(q); // once for the page's edges, not once an edge
   return (position) => {
     const payload = JSON.stringify([position.key, position.id]);
-    return `${Buffer.from(payload).toString('base64url')}.${mac(secret, q, payload).toString('base64url')}`;
+    return `${Buffer.from(payload).toString('base64url')}.${mac(secret, query, payload).toString('base64url')}`;
   };
 }
 
@@ -65,7 +66,7 @@ export async function readCursor(db: Executor, q: EventQuery, cursor: string, fi
   if (!match) throw refused();
   const payload = Buffer.from(match[1], 'base64url').toString('utf8');
   const given = Buffer.from(match[2], 'base64url');
-  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(await secretOf(db), q, payload))) throw refused();
+  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(await secretOf(db), queryText(q), payload))) throw refused();
   const [key, id] = JSON.parse(payload) as [number | null, number];
   return { key, id };
 }

@@ -66,7 +66,8 @@ export async function readCursor(db: Executor, q: EventQuery, cursor: string, fi
   if (!match) throw refused();
   const payload = Buffer.from(match[1], 'base64url').toString('utf8');
   const given = Buffer.from(match[2], 'base64url');
-  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(await secretOf(db), queryText(q), payload))) throw refused();
+  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(await secretOf(db), queryText(q), payload)))
+    throw refused();
   const [key, id] = JSON.parse(payload) as [number | null, number];
   return { key, id };
 }

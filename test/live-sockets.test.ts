@@ -88,7 +88,9 @@ describe('live sockets', () => {
   });
 
   it('drops a client that stops answering pings, and frees what it held', async () => {
-    const { t, url, feed } = await liveApp({ LIVE_KEEPALIVE_MS: '100' });
+    // A ping a second, answered within the next: with 100 ms a loaded machine dropped the silent socket
+    // before its first result (the test then waited 30 s) or the answering client with it.
+    const { t, url, feed } = await liveApp({ LIVE_KEEPALIVE_MS: '1000' });
     const silent = await rawSocket(url, { autoPong: false });
     await silent.init(await t.key('VIEWER'));
     await silent.subscribeFirst('1', LiveDashboardDocument, { programId: 'A' });

@@ -116,10 +116,24 @@ const EventInputType = builder.inputType('EventInput', {
   }),
 });
 
-/** Checks that each attribute names a dimension of the event's program (`prefix`: `events[3].` in a batch). */
-async function checkAttributes(ctx: Context, event: ValidEvent, input: EventInput, prefix: string): Promise<void> {
+/**
+ * Checks that each attribute names a dimension of the event's program (`prefix`: `events[3].` in a
+ * batch). Without a wait when every key is known already: a batch of 10,000 events holds 30,000.
+ */
+function checkAttributes(
+  ctx: Context,
+  event: ValidEvent,
+  input: EventInput,
+  prefix: string,
+): Promise<void> | undefined {
   if (!input.attributes) return;
-  for (const [i, { key }] of input.attributes.entries()) {
+  const programs = ctx.services.recorder.programs;
+  for (const { key } of input.attributes)
+    if (!programs.knownDimension(event.programId, key)) return readAttributeKeys(ctx, event, input, prefix);
+}
+
+async function readAttributeKeys(ctx: Context, event: ValidEvent, input: EventInput, prefix: string): Promise<void> {
+  for (const [i, { key }] of (input.attributes ?? []).entries()) {
     if (!(await ctx.services.recorder.programs.dimension(ctx.services.db, event.programId, key)))
       throw fieldError(`${prefix}attributes[${i}].key`, `"${key}" is not a dimension of program "${event.programId}"`);
   }
@@ -180,7 +194,10 @@ builder.mutationFields((t) => ({
         await visibleProgram(ctx, event.programId, { field: `events[${i}].programId` });
         checked.add(event.programId);
       }
-      for (const [i, event] of events.entries()) await checkAttributes(ctx, event, args.events[i], `events[${i}].`);
+      for (const [i, event] of events.entries()) {
+        const reading = checkAttributes(ctx, event, args.events[i], `events[${i}].`);
+        if (reading) await reading;
+      }
       const { accepted, duplicates } = await ctx.services.recorder.record(events, {
         keyId: ctx.caller.keyId,
         indexed: true,

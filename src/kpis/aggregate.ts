@@ -16,6 +16,9 @@ import { ExactSum, sampleVariance } from './exact-sum.js';
  * of rollups and an array add is far cheaper than a map lookup. Zero has a count of its own.
  */
 const GAMMA = 1.01;
+const NO_BINS = new Float64Array(0);
+/** binPending's bin indexes, reused: it runs once per row a commit writes. */
+let binScratch = new Int32Array(64);
 const LOG_GAMMA = Math.log(GAMMA);
 /**
  * Positive values below this (86 ns) share the lowest bin, which keeps the window bounded; their
@@ -38,8 +41,11 @@ export class Histogram {
   private zeros = 0;
   /** Index of slot 0 of `counts` and `sums`. */
   private low = 0;
-  private counts = new Float64Array(0);
-  private sums = new Float64Array(0);
+  // Every histogram starts with the one empty window: a commit makes one per bucket it touches, and
+  // most never bin anything (their values go unbinned into a stored row's histogram). reserve()
+  // replaces it before anything is written.
+  private counts = NO_BINS;
+  private sums = NO_BINS;
   /**
    * An encoded histogram not decoded yet, held only while it is all there is: a series point is
    * usually one rollup row, whose percentiles can be read from its bytes directly.
@@ -64,7 +70,8 @@ export class Histogram {
     const values = this.unbinned;
     if (values.length === 0) return;
     this.unbinned = [];
-    const bins = new Int32Array(values.length);
+    if (binScratch.length < values.length) binScratch = new Int32Array(Math.max(2 * values.length, 64));
+    const bins = binScratch;
     let first = Number.POSITIVE_INFINITY;
     let last = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < values.length; i++) {

@@ -34,6 +34,11 @@ export class KnownPrograms {
     return found;
   }
 
+  /** The program's dimension `key` when known already (undefined: ask dimension()). */
+  knownDimension(programId: string, key: string): Dimension | undefined {
+    return this.dimensions.get(programId)?.get(key);
+  }
+
   /** The program's dimension `key`, or undefined when it declares none such (read again before saying so). */
   async dimension(db: Executor, programId: string, key: string): Promise<Dimension | undefined> {
     const known = this.dimensions.get(programId)?.get(key);

@@ -105,7 +105,7 @@ describe('direct delivery of live pushes', () => {
     expect(await t.stream.next()).toEqual({ done: true, value: undefined });
   });
 
-  it('ends an execution that throws through the iterator, as graphql-ws reports a failed stream', async () => {
+  it('ends an execution that throws through the iterator, as graphql-ws reports a failed stream, and leaves the scope', async () => {
     const t = setup(() => {
       throw new Error('broken');
     });
@@ -113,5 +113,7 @@ describe('direct delivery of live pushes', () => {
     t.push(1);
     await expect(taken).rejects.toThrow('broken');
     expect(t.sent).toEqual([]);
+    // graphql-ws calls no return() after a failure: the scope is left all the same.
+    expect(t.counts().detached).toBe(1);
   });
 });

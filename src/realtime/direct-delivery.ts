@@ -58,7 +58,10 @@ export function deliverDirect<T>(
 
   const handOut = (outcome: Outcome): Promise<IteratorResult<ExecutionResult>> => {
     handedOut = true;
-    return 'error' in outcome ? Promise.reject(outcome.error) : Promise.resolve({ done: false, value: outcome.result });
+    if (!('error' in outcome)) return Promise.resolve({ done: false, value: outcome.result });
+    // graphql-ws reports the failure and ends the operation without calling return(): leave the scope here.
+    stop();
+    return Promise.reject(outcome.error);
   };
 
   function settle(seq: number, outcome: Outcome) {

@@ -196,7 +196,7 @@ builder.mutationFields((t) => ({
       }
       for (const [i, event] of events.entries()) {
         const reading = checkAttributes(ctx, event, args.events[i], `events[${i}].`);
-        if (reading) await reading;
+        if (reading !== undefined) await reading;
       }
       const { accepted, duplicates } = await ctx.services.recorder.record(events, {
         keyId: ctx.caller.keyId,

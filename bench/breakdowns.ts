@@ -17,7 +17,16 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { DAY } from '../src/kpis/time.js';
 import { addEvents, BENCH_ADMIN_KEY, createDatabase, PROGRAMS } from './dataset.js';
-import { BREAKDOWNS_SECTION, CASE_TYPES, CHANNELS, DIMENSIONS, OFFICES } from './dimensions.js';
+import {
+  BREAKDOWN,
+  BREAKDOWN_TOTALS,
+  BREAKDOWNS_SECTION,
+  CASE_TYPES,
+  CHANNELS,
+  DIMENSIONS,
+  FILTERED,
+  OFFICES,
+} from './dimensions.js';
 import {
   BATCH,
   BATCH_CLIENTS,
@@ -57,15 +66,6 @@ if (!Number.isSafeInteger(SETTINGS.events) || SETTINGS.events < 10_000)
   throw new Error('--events takes a whole number of at least 10,000');
 /** Bumped when the dataset's contents change, so an old file is never reused. */
 const DATASET_VERSION = 3;
-
-const KPIS =
-  'avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate';
-const SERIES = `series { start ${KPIS} }`;
-const SCOPE = '$programId: ID, $from: DateTime, $to: DateTime, $filter: [AttributeFilterInput!]';
-const ARGS = 'programId: $programId, from: $from, to: $to, granularity: DAY, filter: $filter';
-const FILTERED = `query (${SCOPE}) { dashboard(${ARGS}) { ${KPIS} ${SERIES} } }`;
-const BREAKDOWN = `query (${SCOPE}) { dashboard(${ARGS}) { breakdown(by: "office", limit: 50) { value ${KPIS} ${SERIES} } } }`;
-const BREAKDOWN_TOTALS = `query (${SCOPE}) { dashboard(${ARGS}) { breakdown(by: "office", limit: 50) { value ${KPIS} } } }`;
 
 /** The program asked about: Asia/Kolkata, whose days have a fixed offset, so the naive query can cut them too. */
 const PROGRAM = PROGRAMS.find((p) => p.timezone === 'Asia/Kolkata')!;

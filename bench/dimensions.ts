@@ -24,5 +24,15 @@ export function attributesOf(a: number, b: number, c: number): Record<string, st
   };
 }
 
+/** The reads the targets name (bench/breakdowns.ts measures them, bench/read-paths.ts too): one program's year, a DAY series. */
+const KPIS =
+  'avgResolutionTime medianResolutionTime p90ResolutionTime resolvedCases avgSatisfaction csat satisfactionResponses totalConflicts conflictRate';
+const SERIES = `series { start ${KPIS} }`;
+const SCOPE = '$programId: ID, $from: DateTime, $to: DateTime, $filter: [AttributeFilterInput!]';
+const ARGS = 'programId: $programId, from: $from, to: $to, granularity: DAY, filter: $filter';
+export const FILTERED = `query (${SCOPE}) { dashboard(${ARGS}) { ${KPIS} ${SERIES} } }`;
+export const BREAKDOWN = `query (${SCOPE}) { dashboard(${ARGS}) { breakdown(by: "office", limit: 50) { value ${KPIS} ${SERIES} } } }`;
+export const BREAKDOWN_TOTALS = `query (${SCOPE}) { dashboard(${ARGS}) { breakdown(by: "office", limit: 50) { value ${KPIS} } } }`;
+
 /** The part of bench/REPORT.md that `npm run bench:breakdowns` writes. */
 export const BREAKDOWNS_SECTION = 'breakdowns';

@@ -15,7 +15,7 @@ import { LiveFeed } from './dashboards/feed.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { ensureRollups } from './kpis/rollups-rebuild.js';
-import { compiledMutations } from './schema/compiled-mutations.js';
+import { compiledExecution } from './schema/compiled-execution.js';
 import { openEventWriter, Recorder } from './write/index.js';
 import { admission } from './health/admission.js';
 import { databaseCheck, NotReady, Readiness, useReadiness } from './health/readiness.js';
@@ -216,7 +216,7 @@ function createGraphQL(
       // After them too: ends each subscriber's own stream when its key is revoked (SSE and WebSocket).
       endSubscriptionsOnRevocation(services.pubsub),
       observers.readiness,
-      compiledMutations(),
+      compiledExecution(),
     ],
     context: ({ request, connectionParams, req }) => contextFor(services, request, connectionParams, req),
   });

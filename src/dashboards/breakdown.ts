@@ -71,7 +71,9 @@ export async function dashboardBreakdown(
   ).slice(0, args.limit);
 
   // One read of every answered row's series, made when the first row asks for its own.
-  let seriesOfAll: Promise<Map<string | null, Aggregate[]>> | undefined;
+  let seriesOfAll:
+    | Promise<{ buckets: ReturnType<typeof seriesSpans>; rows: Map<string | null, Aggregate[]> }>
+    | undefined;
   const readSeries = () =>
     (seriesOfAll ??= (async () => {
       const buckets = seriesSpans(scope);
@@ -89,13 +91,13 @@ export async function dashboardBreakdown(
         ctx.services.now(),
         chosen.has(null),
       );
-      return new Map(parts.map((p) => [p.value, p.aggregates]));
+      return { buckets, rows: new Map(parts.map((p) => [p.value, p.aggregates])) };
     })());
   return ranked.map((row) => ({
     ...row,
     async series() {
-      const buckets = seriesSpans(scope);
-      const aggregates = (await readSeries()).get(row.value);
+      const { buckets, rows } = await readSeries();
+      const aggregates = rows.get(row.value);
       return buckets.map((b, i) => ({ start: b.start, aggregate: aggregates?.[i] ?? new Aggregate() }));
     },
   }));

@@ -15,13 +15,10 @@ export function hexOf(db: Executor, column: string): RawBuilder<string | null> {
     : sql<string | null>`hex(${sql.ref(column)})`;
 }
 
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
-for (let i = 0; i < 6; i++) NIBBLE[65 + i] = NIBBLE[97 + i] = 10 + i;
-
 /**
  * Replaces, in every row, each of `columns` (hex text) by its bytes: views of one array holding
  * them all, or null for an empty or missing blob. The views keep that array alive while any is held.
+ * Buffer#write decodes the hex natively, several times faster than a loop over the characters.
  */
 export function decodeHexColumns<Column extends string>(
   rows: Record<Column, unknown>[],
@@ -29,7 +26,7 @@ export function decodeHexColumns<Column extends string>(
 ): void {
   let total = 0;
   for (const row of rows) for (const c of columns) total += ((row[c] as string | null)?.length ?? 0) >> 1;
-  const bytes = new Uint8Array(total);
+  const bytes = Buffer.allocUnsafeSlow(total);
   let at = 0;
   for (const row of rows) {
     for (const c of columns) {
@@ -39,8 +36,7 @@ export function decodeHexColumns<Column extends string>(
         continue;
       }
       const start = at;
-      for (let i = 0; i < text.length; i += 2)
-        bytes[at++] = (NIBBLE[text.charCodeAt(i)] << 4) | NIBBLE[text.charCodeAt(i + 1)];
+      at += bytes.write(text, at, 'hex');
       row[c] = bytes.subarray(start, at);
     }
   }

@@ -11,13 +11,22 @@
  * days hold 1 to 4. Kept by hand rather than taken from a library: the published packages
  * (robust-sum and the like) build a new array per operation, and this runs for every event written.
  */
+const NO_PARTS: number[] = [];
+
 export class ExactSum {
-  /** Non-overlapping, ascending in magnitude, no zeros; empty for 0. */
-  private parts: number[] = [];
+  /**
+   * Non-overlapping, ascending in magnitude, no zeros; empty for 0. Shared NO_PARTS until the
+   * first part: a read makes four sums per series point, and many stay 0.
+   */
+  private parts: number[] = NO_PARTS;
 
   /** Adds `x` exactly. */
   add(x: number): void {
     const p = this.parts;
+    if (p === NO_PARTS) {
+      if (x !== 0) this.parts = [x];
+      return;
+    }
     let kept = 0;
     for (let j = 0; j < p.length; j++) {
       let y = p[j];
@@ -32,7 +41,7 @@ export class ExactSum {
       x = hi;
     }
     if (x !== 0) p[kept++] = x;
-    p.length = kept;
+    if (p.length !== kept) p.length = kept;
   }
 
   /** Adds `sign` × x² exactly. */
@@ -85,6 +94,8 @@ export class ExactSum {
    * with the exact sum, because the correction is itself rounded and can miss a near-tie.
    */
   dividedBy(n: number): number {
+    // A sum that is one double: IEEE division rounds its quotient once, to nearest, ties to even.
+    if (this.parts.length <= 1) return (this.parts[0] ?? 0) / n;
     let q = this.value() / n;
     if (!Number.isFinite(q) || q === 0) return q;
     // sum − q·n, exactly.

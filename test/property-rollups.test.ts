@@ -727,6 +727,8 @@ describe('rollups against raw events (property)', () => {
     expect(checked.combinations).toBeGreaterThan(100);
     expect(checked.breakdownRows).toBeGreaterThan(500);
     expect(checked.standardChanges).toBeGreaterThan(20);
-    expect(checked.withinStandard).toBeGreaterThan(1_000);
+    // A floor that says the path ran, not a promise: the count follows the random datasets (781 seen
+    // once on PostgreSQL's 50 datasets against a usual count well above 1,000), so a fixed 1,000 failed by chance.
+    expect(checked.withinStandard).toBeGreaterThan(300);
   }, 1_800_000);
 });

@@ -136,17 +136,6 @@ async function valuePage(db: Executor, q: EventQuery, limit: number, after: Posi
     .slice(0, limit);
 }
 
-/** Every matching event, page by page (a page is read only when the consumer asks for it). */
-export async function* everyEvent(db: Executor, q: EventQuery, pageSize = 2_000): AsyncGenerator<EventRow[]> {
-  let after: Position | null = null;
-  for (;;) {
-    const page = await eventPage(db, q, pageSize, after);
-    if (page.rows.length > 0) yield page.rows;
-    if (!page.hasNextPage) return;
-    after = positionOf(page.rows[page.rows.length - 1], q.orderBy);
-  }
-}
-
 /** What an export writes of an event, in the order of EventTuple. */
 const TUPLE_COLUMNS = [
   'id',
@@ -175,7 +164,8 @@ export type EventTuple = [
 ];
 
 /**
- * Every matching event in time order, page by page as everyEvent reads them, each an EventTuple:
+ * Every matching event in time order, page by page (a page is read only when the consumer asks for
+ * it), each an EventTuple:
  * for exports, where a million rows read as arrays cost far less than as objects (db/array-rows.ts).
  */
 export async function* everyEventTuple(db: Executor, q: EventQuery, pageSize = 2_000): AsyncGenerator<EventTuple[]> {

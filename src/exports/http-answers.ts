@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { actorOf, type Caller, canRead } from '../auth/caller.js';
 import { type Context, createLoaders, type Services } from '../context.js';
-import { forbidden, rateLimited } from '../schema/errors.js';
+import { forbidden, keyRateLimited } from '../schema/errors.js';
 
 const STATUS: Record<string, number> = {
   BAD_USER_INPUT: 400,
@@ -31,11 +31,7 @@ export async function readerContext(req: IncomingMessage, services: Services): P
   }
   if (!canRead(caller)) throw forbidden('this key may not read: exports need a VIEWER or ADMIN key');
   const waitMs = await services.rateLimits.takeKey(actorOf(caller));
-  if (waitMs > 0) {
-    const error = rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
-    error.message = `too many requests for this key: retry in ${error.extensions.retryAfterSeconds} s`;
-    throw error;
-  }
+  if (waitMs > 0) throw keyRateLimited(waitMs);
   return { services, caller, loaders: createLoaders(services) };
 }
 

@@ -18,6 +18,7 @@ import { actorOf, canRecord, canSeeProgram, type Caller } from '../auth/caller.j
 import type { Services } from '../context.js';
 import { type EventInput, validateEvent, type ValidEvent } from '../events/validate.js';
 import { exponentialBackoff } from '../client/retry.js';
+import { keyRateLimited } from '../schema/errors.js';
 import type { Logger } from '../metrics/logger.js';
 import { FirstErrors } from '../write/first-errors.js';
 import { Spool } from '../write/spool.js';
@@ -60,6 +61,10 @@ class Refusal extends Error {
     super(message);
   }
 }
+
+/** A rate limit's GraphQL answer as this route's 429, with its Retry-After. */
+const rateRefusal = (answer: GraphQLError) =>
+  new Refusal(429, 'RATE_LIMITED', answer.message, { 'retry-after': String(answer.extensions.retryAfterSeconds) });
 
 const FORMATS: Record<string, 'csv' | 'ndjson'> = {
   'text/csv': 'csv',
@@ -168,17 +173,11 @@ class Importer {
       // Counted against the client's address like every request without a valid key (RATE_LIMITED once spent).
       const answer = (await services.rateLimits.refuseUnauthenticated(req, error)) as GraphQLError;
       if (answer === error) throw new Refusal(401, 'UNAUTHENTICATED', error.message);
-      const seconds = String(answer.extensions.retryAfterSeconds);
-      throw new Refusal(429, 'RATE_LIMITED', answer.message, { 'retry-after': seconds });
+      throw rateRefusal(answer);
     }
     if (!canRecord(caller)) throw new Refusal(403, 'FORBIDDEN', 'only INTEGRATION and ADMIN keys may import events');
     const waitMs = await services.rateLimits.takeKey(actorOf(caller));
-    if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      throw new Refusal(429, 'RATE_LIMITED', `too many requests for this key: retry in ${seconds} s`, {
-        'retry-after': String(seconds),
-      });
-    }
+    if (waitMs > 0) throw rateRefusal(keyRateLimited(waitMs));
     const options = optionsOf(req);
     const importer = new Importer(services, caller, options, onProgress);
     if (options.programId !== null) {

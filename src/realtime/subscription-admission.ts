@@ -23,7 +23,7 @@
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { actorOf, type Caller } from '../auth/caller.js';
-import { limitExceeded, rateLimited } from '../schema/errors.js';
+import { limitExceeded, rateLimited, secondsToWait } from '../schema/errors.js';
 import { TokenBuckets } from '../security/rate-limit.js';
 
 export interface SubscriptionLimits {
@@ -75,7 +75,7 @@ export function subscriptionAdmission(limits: SubscriptionLimits): SubscriptionA
         `this key holds ${limits.perKey} open subscriptions on this server, the most it may (LIVE_MAX_SUBSCRIPTIONS_PER_KEY): close some first`,
       );
     const waitMs = socketBucket(socket).take('') || keyStarts.take(key);
-    if (waitMs > 0) return rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
+    if (waitMs > 0) return rateLimited(secondsToWait(waitMs));
     open.set(key, (open.get(key) ?? 0) + 1);
     return null;
   }

@@ -69,17 +69,28 @@ export const unauthenticated = (message: string) => userError('UNAUTHENTICATED',
 /** `limit` names the limit (depth, aliases, ...), `max` its value; a body too large answers 413. */
 export const limitExceeded = (limit: string, max: number, message: string, httpStatus = status.LIMIT_EXCEEDED) =>
   new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED', limit, max, http: { status: httpStatus } } });
-export const rateLimited = (retryAfterSeconds: number) =>
-  new GraphQLError(
-    `too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`,
-    {
-      extensions: {
-        code: 'RATE_LIMITED',
-        retryAfterSeconds,
-        http: { status: status.RATE_LIMITED, headers: { 'Retry-After': String(retryAfterSeconds) } },
-      },
+/** A limiter's wait in milliseconds as the whole seconds a Retry-After says: at least 1. */
+export const secondsToWait = (waitMs: number) => Math.max(1, Math.ceil(waitMs / 1000));
+/**
+ * An allowance spent, with its Retry-After; `message` where the advice to send batches does not fit
+ * (a route other than GraphQL's, a caller without a valid key).
+ */
+export const rateLimited = (
+  retryAfterSeconds: number,
+  message = `too many requests for this key: retry in ${retryAfterSeconds} s, and send events in batches (recordEvents)`,
+) =>
+  new GraphQLError(message, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfterSeconds,
+      http: { status: status.RATE_LIMITED, headers: { 'Retry-After': String(retryAfterSeconds) } },
     },
-  );
+  });
+/** RATE_LIMITED for a key on a route other than GraphQL (an export, an import), after the limiter's wait. */
+export const keyRateLimited = (waitMs: number) => {
+  const seconds = secondsToWait(waitMs);
+  return rateLimited(seconds, `too many requests for this key: retry in ${seconds} s`);
+};
 /** Refused for load, not for anything the caller did: the same request may succeed after `retryAfterSeconds`. */
 export const overloaded = (what: string, retryAfterSeconds = 1) =>
   new GraphQLError(`the server is overloaded (${what}): nothing was stored; retry in ${retryAfterSeconds} s`, {

@@ -20,7 +20,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
-import { getOperationAST, GraphQLError } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import proxyAddr from 'proxy-addr';
@@ -34,7 +34,7 @@ import {
 import { actorOf, type Caller } from '../auth/caller.js';
 import type { Logger } from '../metrics/logger.js';
 import { socketOf } from '../realtime/subscription-admission.js';
-import { rateLimited } from '../schema/errors.js';
+import { rateLimited, secondsToWait } from '../schema/errors.js';
 
 export interface RateLimitSettings {
   /** Operations per minute; 0 turns the limit off. */
@@ -102,7 +102,7 @@ export class RateLimits {
   async refuseUnauthenticated(req: IncomingMessage | undefined, failure: unknown): Promise<unknown> {
     if (!req) return failure;
     const waitMs = await this.perAddress(this.clientAddress(req));
-    return waitMs === 0 ? failure : unauthenticatedRateLimited(seconds(waitMs));
+    return waitMs === 0 ? failure : unauthenticatedRateLimited(secondsToWait(waitMs));
   }
 
   /**
@@ -203,15 +203,11 @@ function limiter(
   };
 }
 
-const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
-
-const unauthenticatedRateLimited = (retryAfterSeconds: number) => {
-  const error = rateLimited(retryAfterSeconds);
-  return new GraphQLError(
+const unauthenticatedRateLimited = (retryAfterSeconds: number) =>
+  rateLimited(
+    retryAfterSeconds,
     `too many requests without a valid API key from this address: retry in ${retryAfterSeconds} s`,
-    { extensions: error.extensions },
   );
-};
 
 /** Refuses an operation whose key has spent its allowance, with RATE_LIMITED and a Retry-After. */
 export function rateLimitPlugin(limits: RateLimits): Plugin {
@@ -224,7 +220,7 @@ export function rateLimitPlugin(limits: RateLimits): Plugin {
     if (!caller) return null;
     if (socketOf(contextValue) && getOperationAST(document, operationName)?.operation === 'subscription') return null;
     const waitMs = await limits.takeKey(actorOf(caller));
-    return waitMs === 0 ? null : rateLimited(seconds(waitMs));
+    return waitMs === 0 ? null : rateLimited(secondsToWait(waitMs));
   };
   return {
     async onExecute({ args, setResultAndStopExecution }) {

@@ -89,32 +89,28 @@ export class LiveFeed {
     scope: AuthorizedScope,
   ): AsyncIterableIterator<DashboardView> & SinkSource<DashboardView> {
     const stream = new Repeater<DashboardView>(async (push, stop) => {
-      const subscriber: Subscriber = {
-        push: (view) => {
-          this.pushes++;
-          void push(view);
-        },
-        end: () => stop(),
-      };
-      const live = this.join(services, scope, subscriber);
+      const detach = this.attach(services, scope, { push: (view) => void push(view), end: () => stop() });
       await stop;
-      this.leave(live, subscriber);
+      detach();
     }, new SlidingBuffer(1));
     // Or, instead of iterating, a sink joins the scope: the same views, in the same order, each
     // handed over synchronously (a WebSocket subscription writes them out at once: direct-delivery.ts).
     return Object.assign(stream, {
-      [attachSink]: (sink: Sink<DashboardView>) => {
-        const subscriber: Subscriber = {
-          push: (view) => {
-            this.pushes++;
-            sink.push(view);
-          },
-          end: () => sink.end(),
-        };
-        const live = this.join(services, scope, subscriber);
-        return () => this.leave(live, subscriber);
-      },
+      [attachSink]: (sink: Sink<DashboardView>) => this.attach(services, scope, sink),
     });
+  }
+
+  /** Joins `sink` to the live scope of `scope`; the returned function makes it leave. */
+  private attach(services: Services, scope: AuthorizedScope, sink: Sink<DashboardView>): () => void {
+    const subscriber: Subscriber = {
+      push: (view) => {
+        this.pushes++;
+        sink.push(view);
+      },
+      end: () => sink.end(),
+    };
+    const live = this.join(services, scope, subscriber);
+    return () => this.leave(live, subscriber);
   }
 
   stats(): FeedStats {

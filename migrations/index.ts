@@ -9,6 +9,7 @@ import * as idempotencyIndexPartial from './2026-11-29-11-idempotency-index-part
 import * as exactSums from './2026-12-01-10-exact-sums.js';
 import * as dimensions from './2026-12-01-30-dimensions.js';
 import * as drilldownIndexes from './2026-12-07-19-drilldown-indexes.js';
+import * as importKeysInTimeOrder from './2026-12-07-19-import-keys-in-time-order.js';
 import * as serviceStandards from './2026-12-07-20-service-standards.js';
 import * as annotations from './2026-12-07-21-annotations.js';
 
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-10-exact-sums': exactSums,
   '2026-12-01-30-dimensions': dimensions,
   '2026-12-07-19-drilldown-indexes': drilldownIndexes,
+  '2026-12-07-19-import-keys-in-time-order': importKeysInTimeOrder,
   '2026-12-07-20-service-standards': serviceStandards,
   '2026-12-07-21-annotations': annotations,
 };

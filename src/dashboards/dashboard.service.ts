@@ -12,7 +12,7 @@ import { createLoaders, type Context, type Services } from '../context.js';
 import { listPrograms, programsByIds, type Program } from '../programs/programs.repository.js';
 import { type BreakdownArgs, type BreakdownRow, dashboardBreakdown } from './breakdown.js';
 import { Aggregate } from '../kpis/aggregate.js';
-import { aggregateFiltered } from '../kpis/filtered.js';
+import { aggregateFilteredSets } from '../kpis/filtered.js';
 import { aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
 import { type AttributeFilter, filterKey } from '../scope/filter.js';
 import { checkedScope, type Scope, type ScopeArgs } from '../scope/scope.js';
@@ -26,6 +26,7 @@ import {
   type Interval,
 } from '../kpis/time.js';
 import { badInput } from '../schema/errors.js';
+import { groupBy } from '../util/group-by.js';
 
 export const MAX_BUCKETS = 2_000;
 
@@ -207,18 +208,41 @@ const spansKey = (key: BlockKey) =>
 
 /**
  * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans
- * is answered by one pass over the rollups, however many programs it names.
+ * is answered by one pass over the rollups, however many programs it names. Blocks of the same
+ * programs and filter over other spans (a dashboard's totals and its series) are read together,
+ * so a combination of filters reads its raw events once.
  */
 export function createBlockLoader(db: Services['db'], now: () => number) {
   return new DataLoader<BlockKey, Aggregate[], string>(
     async (keys) => {
-      const groups = new Map<string, BlockKey[]>();
-      for (const key of keys) groups.set(spansKey(key), [...(groups.get(spansKey(key)) ?? []), key]);
+      const bySpans = new Map<
+        string,
+        { spans: readonly Interval[]; filter: readonly AttributeFilter[]; programs: Map<string, ProgramRef> }
+      >();
+      for (const key of keys) {
+        const sk = spansKey(key);
+        let group = bySpans.get(sk);
+        if (!group) bySpans.set(sk, (group = { spans: key.spans, filter: key.filter ?? [], programs: new Map() }));
+        group.programs.set(key.program.id, key.program);
+      }
+      // Span sets asked for the same programs under the same filter: one read for them all.
+      const reads = groupBy(
+        bySpans,
+        ([, group]) => `${[...group.programs.keys()].sort().join(',')}|${filterKey(group.filter)}`,
+      );
       const answers = new Map<string, Aggregate[]>();
-      for (const [sk, group] of groups) {
-        const programs = [...new Map(group.map((k) => [k.program.id, k.program])).values()];
-        const blocks = await aggregateFiltered(db, programs, group[0].filter ?? [], group[0].spans, now());
-        for (const [programId, aggregates] of blocks) answers.set(`${programId}|${sk}`, aggregates);
+      for (const sets of reads.values()) {
+        const { programs, filter } = sets[0][1];
+        const blocks = await aggregateFilteredSets(
+          db,
+          [...programs.values()],
+          filter,
+          sets.map(([, group]) => group.spans),
+          now(),
+        );
+        sets.forEach(([sk], set) => {
+          for (const [programId, aggregates] of blocks[set]) answers.set(`${programId}|${sk}`, aggregates);
+        });
       }
       return keys.map((key) => answers.get(`${key.program.id}|${spansKey(key)}`)!);
     },

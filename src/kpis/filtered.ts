@@ -11,7 +11,14 @@
 import type { Executor } from '../db/types.js';
 import { type AttributeFilter, matcher } from '../scope/filter.js';
 import { Aggregate } from './aggregate.js';
-import { aggregateSpans, aggregateSpansOfAll, type ProgramRef, readSpans, type Source } from './kpi.service.js';
+import {
+  aggregateSpans,
+  aggregateSpansOfAll,
+  type ProgramRef,
+  readSpanSets,
+  readSpans,
+  type Source,
+} from './kpi.service.js';
 import { dimensionRollupId } from './rollup-levels.js';
 import type { Interval } from './time.js';
 
@@ -23,17 +30,38 @@ export async function aggregateFiltered(
   spans: readonly Interval[],
   now?: number,
 ): Promise<Map<string, Aggregate[]>> {
-  if (filter.length === 0) return aggregateSpans(db, programs, spans, now);
+  return (await aggregateFilteredSets(db, programs, filter, [spans], now))[0];
+}
+
+/**
+ * aggregateFiltered for several sets of spans (a dashboard's range and its series): one answer
+ * per set, the same as asking for each alone. A combination of filters reads its raw events once
+ * for all the sets, not once per set.
+ */
+export async function aggregateFilteredSets(
+  db: Executor,
+  programs: readonly ProgramRef[],
+  filter: readonly AttributeFilter[],
+  spanSets: readonly (readonly Interval[])[],
+  now?: number,
+): Promise<Map<string, Aggregate[]>[]> {
+  if (filter.length === 0) {
+    const answers: Map<string, Aggregate[]>[] = [];
+    for (const spans of spanSets) answers.push(await aggregateSpans(db, programs, spans, now));
+    return answers;
+  }
   const sources = programs.flatMap((p) => filteredSources(p, filter, p.id));
-  const read = await readSpans(db, sources, spans, now);
-  const result = new Map<string, Aggregate[]>();
-  for (const p of programs)
-    result.set(
-      p.id,
-      spans.map(() => new Aggregate()),
-    );
-  for (const source of sources) addInto(result.get(source.members[0])!, read.get(source.key)!);
-  return result;
+  const reads = await readSpanSets(db, sources, spanSets, now);
+  return reads.map((read, set) => {
+    const result = new Map<string, Aggregate[]>();
+    for (const p of programs)
+      result.set(
+        p.id,
+        spanSets[set].map(() => new Aggregate()),
+      );
+    for (const source of sources) addInto(result.get(source.members[0])!, read.get(source.key)!);
+    return result;
+  });
 }
 
 /** The spans summed over every program, from ALL_PROGRAMS's rollups when the caller sees them all and nothing is filtered. */

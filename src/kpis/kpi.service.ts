@@ -102,32 +102,56 @@ export async function readSpans(
   spans: readonly Interval[],
   now = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, Aggregate[]>> {
-  const result = new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())]));
+  return (await readSpanSets(db, sources, [spans], now))[0];
+}
+
+/**
+ * readSpans for several sets of spans at once (a dashboard's whole range and its series buckets):
+ * one answer per set. Sources without a rollup read each event in range once for all the sets,
+ * and each set takes it in the order readSpans alone would (the same query, in index order), so
+ * its aggregates are the same to the last bit.
+ */
+export async function readSpanSets(
+  db: Executor,
+  sources: Source[],
+  spanSets: readonly (readonly Interval[])[],
+  now = Number.POSITIVE_INFINITY,
+): Promise<Map<string, Aggregate[]>[]> {
+  const results = spanSets.map((spans) => new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())])));
   // Raw events are judged against their program's service standard, read once per call when needed.
   let standards: Promise<ProgramStandards> | null = null;
   const standardsOfMembers = () => (standards ??= standardsOf(db, [...new Set(sources.flatMap((s) => s.members))]));
-  const targetOf = (s: Source): Target => ({
-    aggregates: result.get(s.key)!,
-    match: s.match,
-    prefilter: filterKey(s.prefilter ?? []),
-    filters: s.prefilter ?? [],
-  });
   const rawOnly = sources.filter((s) => s.rollupId === null);
   if (rawOnly.length > 0) {
-    const pieces = spans.map(
-      (span, i): Piece => ({ source: 'raw', start: span.start, end: span.end, span: i, sign: 1 }),
-    );
-    const sorted = [...pieces].sort((a, b) => a.start - b.start);
-    for (const run of runsOf(sorted, 0))
-      await readRaw(db, membersOf(rawOnly, targetOf), sorted, run, 1, standardsOfMembers);
+    const layers = spanSets.map((spans, set): Layer => {
+      const pieces = spans.map(
+        (span, i): Piece => ({ source: 'raw', start: span.start, end: span.end, span: i, sign: 1 }),
+      );
+      return { pieces: pieces.sort((a, b) => a.start - b.start), byMember: membersOf(rawOnly, results[set]) };
+    });
+    const all = layers.flatMap((l) => l.pieces).sort((a, b) => a.start - b.start);
+    for (const run of runsOf(all, 0)) await readRaw(db, layers, run, 1, standardsOfMembers);
   }
+  const withRollup = sources.filter((s) => s.rollupId !== null);
+  if (withRollup.length > 0)
+    for (let set = 0; set < spanSets.length; set++)
+      await readRollupSources(db, withRollup, spanSets[set], now, results[set], standardsOfMembers);
+  return results;
+}
+
+/** The sources with a rollup: whole buckets from it, raw events at the edges. */
+async function readRollupSources(
+  db: Executor,
+  sources: Source[],
+  spans: readonly Interval[],
+  now: number,
+  result: Map<string, Aggregate[]>,
+  standardsOfMembers: () => Promise<ProgramStandards>,
+) {
   // Sources that share a time zone need the same pieces, so they share every query.
   // Value rollups keep no hours (rollup-levels.ts), so they are covered apart, and their present
   // hour is read from raw events.
-  for (const group of groupBy(
-    sources.filter((s) => s.rollupId !== null),
-    (s) => `${s.zone}\u0000${isValueRollup(s.rollupId!)}`,
-  ).values()) {
+  for (const group of groupBy(sources, (s) => `${s.zone}\u0000${isValueRollup(s.rollupId!)}`).values()) {
     const { zone } = group[0];
     const value = isValueRollup(group[0].rollupId!);
     const covered = spans.flatMap((span, i) => cover(span.start, span.end, zone, i, levelsOf(zone, value)));
@@ -135,7 +159,7 @@ export async function readSpans(
     const byRollup = new Map(
       group.flatMap((s) => storedRollupIds(s.rollupId!).map((id) => [id, result.get(s.key)!] as const)),
     );
-    const byMember = membersOf(group, targetOf);
+    const byMember = membersOf(group, result);
     // Events to take away are read before the rollups that hold them: an event committed between
     // the two reads is then counted in full, never taken away without having been added.
     const groups = [...groupBy(pieces, (p) => `${p.sign < 0 ? 0 : 1}${p.source}`).values()].sort(
@@ -146,7 +170,7 @@ export async function readSpans(
       // Nearby pieces are read by one query; the rows between them are skipped below.
       const gap = source === 'raw' ? 0 : 4 * levelLength(source);
       for (const run of runsOf(list, gap)) {
-        if (source === 'raw') await readRaw(db, byMember, list, run, sign, standardsOfMembers);
+        if (source === 'raw') await readRaw(db, [{ pieces: list, byMember }], run, sign, standardsOfMembers);
         else {
           for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(row.bucket_start));
@@ -156,13 +180,18 @@ export async function readSpans(
       }
     }
   }
-  return result;
 }
 
-function membersOf(sources: Source[], targetOf: (s: Source) => Target): Map<string, Target[]> {
+/** The targets each member's raw events go to: the sources that hold it, with their aggregates in `result`. */
+function membersOf(sources: Source[], result: Map<string, Aggregate[]>): Map<string, Target[]> {
   const byMember = new Map<string, Target[]>();
   for (const source of sources) {
-    const target = targetOf(source);
+    const target: Target = {
+      aggregates: result.get(source.key)!,
+      match: source.match,
+      prefilter: filterKey(source.prefilter ?? []),
+      filters: source.prefilter ?? [],
+    };
     for (const member of source.members) {
       const list = byMember.get(member);
       if (list) list.push(target);
@@ -172,15 +201,24 @@ function membersOf(sources: Source[], targetOf: (s: Source) => Target): Map<stri
   return byMember;
 }
 
-/** Adds (or takes away) the raw events of a run to every target they belong to. */
+/** One set of spans a raw read answers: its pieces (sorted, disjoint) and the targets of each member. */
+interface Layer {
+  pieces: Piece[];
+  byMember: Map<string, Target[]>;
+}
+
+/**
+ * Adds (or takes away) the raw events of a run to every target they belong to, in each layer. The
+ * layers hold the same sources (so the same members and filters), each with aggregates of its own.
+ */
 async function readRaw(
   db: Executor,
-  byMember: Map<string, Target[]>,
-  pieces: Piece[],
+  layers: Layer[],
   run: Interval,
   sign: number,
   standardsOfMembers: () => Promise<ProgramStandards>,
 ) {
+  const { byMember } = layers[0];
   let withAttributes = false;
   let prefilter: readonly AttributeFilter[] | null = null;
   for (const targets of byMember.values()) {
@@ -193,15 +231,18 @@ async function readRaw(
   const events = await readLiveEvents(db, [...byMember.keys()], run.start, run.end, withAttributes, prefilter ?? []);
   const standards = events.some((e) => e.kind === 'RESOLUTION_TIME') ? await standardsOfMembers() : null;
   for (const event of events) {
-    const piece = pieceAt(pieces, Number(event.occurred_at));
-    if (!piece) continue;
+    const at = Number(event.occurred_at);
     let attributes: Record<string, string> | undefined;
-    for (const target of byMember.get(event.program_id)!) {
-      if (target.match) {
-        attributes ??= event.attributes ? (JSON.parse(event.attributes) as Record<string, string>) : {};
-        if (!target.match(attributes)) continue;
+    for (const layer of layers) {
+      const piece = pieceAt(layer.pieces, at);
+      if (!piece) continue;
+      for (const target of layer.byMember.get(event.program_id)!) {
+        if (target.match) {
+          attributes ??= event.attributes ? (JSON.parse(event.attributes) as Record<string, string>) : {};
+          if (!target.match(attributes)) continue;
+        }
+        target.aggregates[piece.span].addEvent(event.kind, event.value, sign, standards?.get(event.program_id) ?? null);
       }
-      target.aggregates[piece.span].addEvent(event.kind, event.value, sign, standards?.get(event.program_id) ?? null);
     }
   }
 }

@@ -118,9 +118,7 @@ export async function readSpanSets(
   now = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, Aggregate[]>[]> {
   const results = spanSets.map((spans) => new Map(sources.map((s) => [s.key, spans.map(() => new Aggregate())])));
-  // Raw events are judged against their program's service standard, read once per call when needed.
-  let standards: Promise<ProgramStandards> | null = null;
-  const standardsOfMembers = () => (standards ??= standardsOf(db, [...new Set(sources.flatMap((s) => s.members))]));
+  const reads = rawReads(db, sources);
   const rawOnly = sources.filter((s) => s.rollupId === null);
   if (rawOnly.length > 0) {
     const layers = spanSets.map((spans, set): Layer => {
@@ -130,23 +128,23 @@ export async function readSpanSets(
       return { pieces: pieces.sort((a, b) => a.start - b.start), byMember: membersOf(rawOnly, results[set]) };
     });
     const all = layers.flatMap((l) => l.pieces).sort((a, b) => a.start - b.start);
-    for (const run of runsOf(all, 0)) await readRaw(db, layers, run, 1, standardsOfMembers);
+    for (const run of runsOf(all, 0)) await readRaw(reads, layers, run, 1);
   }
   const withRollup = sources.filter((s) => s.rollupId !== null);
   if (withRollup.length > 0)
     for (let set = 0; set < spanSets.length; set++)
-      await readRollupSources(db, withRollup, spanSets[set], now, results[set], standardsOfMembers);
+      await readRollupSources(db, reads, withRollup, spanSets[set], now, results[set]);
   return results;
 }
 
 /** The sources with a rollup: whole buckets from it, raw events at the edges. */
 async function readRollupSources(
   db: Executor,
+  reads: RawReads,
   sources: Source[],
   spans: readonly Interval[],
   now: number,
   result: Map<string, Aggregate[]>,
-  standardsOfMembers: () => Promise<ProgramStandards>,
 ) {
   // Sources that share a time zone need the same pieces, so they share every query.
   // Value rollups keep no hours (rollup-levels.ts), so they are covered apart, and their present
@@ -170,7 +168,7 @@ async function readRollupSources(
       // Nearby pieces are read by one query; the rows between them are skipped below.
       const gap = source === 'raw' ? 0 : 4 * levelLength(source);
       for (const run of runsOf(list, gap)) {
-        if (source === 'raw') await readRaw(db, [{ pieces: list, byMember }], run, sign, standardsOfMembers);
+        if (source === 'raw') await readRaw(reads, [{ pieces: list, byMember }], run, sign);
         else {
           for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
             const piece = pieceAt(list, Number(row.bucket_start));
@@ -201,6 +199,36 @@ function membersOf(sources: Source[], result: Map<string, Aggregate[]>): Map<str
   return byMember;
 }
 
+/** What the raw reads of one readSpanSets call share. */
+interface RawReads {
+  /** The members' service standards (raw events are judged against them), read once when needed. */
+  standards(): Promise<ProgramStandards>;
+  /**
+   * readLiveEvents, each distinct read once: the span sets of a dashboard (its range and its
+   * series) have the same partial days at their edges. Rows are never changed by their readers.
+   */
+  events(
+    members: string[],
+    run: Interval,
+    withAttributes: boolean,
+    prefilter: readonly AttributeFilter[],
+  ): ReturnType<typeof readLiveEvents>;
+}
+
+function rawReads(db: Executor, sources: Source[]): RawReads {
+  let standards: Promise<ProgramStandards> | null = null;
+  const events = new Map<string, ReturnType<typeof readLiveEvents>>();
+  return {
+    standards: () => (standards ??= standardsOf(db, [...new Set(sources.flatMap((s) => s.members))])),
+    events(members, run, withAttributes, prefilter) {
+      const key = JSON.stringify([members, run.start, run.end, withAttributes, filterKey(prefilter)]);
+      let read = events.get(key);
+      if (!read) events.set(key, (read = readLiveEvents(db, members, run.start, run.end, withAttributes, prefilter)));
+      return read;
+    },
+  };
+}
+
 /** One set of spans a raw read answers: its pieces (sorted, disjoint) and the targets of each member. */
 interface Layer {
   pieces: Piece[];
@@ -211,13 +239,7 @@ interface Layer {
  * Adds (or takes away) the raw events of a run to every target they belong to, in each layer. The
  * layers hold the same sources (so the same members and filters), each with aggregates of its own.
  */
-async function readRaw(
-  db: Executor,
-  layers: Layer[],
-  run: Interval,
-  sign: number,
-  standardsOfMembers: () => Promise<ProgramStandards>,
-) {
+async function readRaw(reads: RawReads, layers: Layer[], run: Interval, sign: number) {
   const { byMember } = layers[0];
   let withAttributes = false;
   let prefilter: readonly AttributeFilter[] | null = null;
@@ -228,8 +250,8 @@ async function readRaw(
       else if (filterKey(prefilter) !== target.prefilter) prefilter = [];
     }
   }
-  const events = await readLiveEvents(db, [...byMember.keys()], run.start, run.end, withAttributes, prefilter ?? []);
-  const standards = events.some((e) => e.kind === 'RESOLUTION_TIME') ? await standardsOfMembers() : null;
+  const events = await reads.events([...byMember.keys()], run, withAttributes, prefilter ?? []);
+  const standards = events.some((e) => e.kind === 'RESOLUTION_TIME') ? await reads.standards() : null;
   for (const event of events) {
     const at = Number(event.occurred_at);
     let attributes: Record<string, string> | undefined;

@@ -7,6 +7,11 @@
  * raw, then again) and each figure is the better of its two runs, so a burst of load on this shared
  * machine hurts no side alone. Every run is checked durable: the service is stopped and restarted
  * and must count every row. Writes its section of bench/REPORT.md.
+ *
+ * `--order time` (the default) writes the rows in time order, as a nightly file comes; derived keys
+ * begin with occurredAt (src/exports/import-key.ts), so such a file appends to the idempotency
+ * index. `--order shuffled` writes the same rows in a fixed random order (every side gets the same
+ * order), the worst case for every index on time, key or case.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,8 +25,21 @@ import type { ValidEvent } from '../src/events/validate.js';
 import { createDatabase, BENCH_ADMIN_KEY, PROGRAMS } from './dataset.js';
 import { dataDir, freshPath, gql, IMPORT_SECTION, startServer, withSection, type Server } from './harness.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, order: { type: 'string', default: 'time' } },
+});
 const ROWS = Number(values.rows);
+if (values.order !== 'time' && values.order !== 'shuffled') throw new Error('--order is time or shuffled');
+/** Position k of the file holds row ORDER[k]: the rows in time order, or shuffled (a fixed seed, Park-Miller). */
+const ORDER = Array.from({ length: ROWS }, (_, i) => i);
+if (values.order === 'shuffled') {
+  let seed = 1;
+  for (let i = ROWS - 1; i > 0; i--) {
+    seed = (seed * 16_807) % 2_147_483_647;
+    const j = seed % (i + 1);
+    [ORDER[i], ORDER[j]] = [ORDER[j], ORDER[i]];
+  }
+}
 const PROGRAM_IDS = PROGRAMS.slice(0, 4).map((p) => p.id);
 /** Rows end here (in the past, so none is in the future), one every 2.5 seconds going back. */
 const END = Date.UTC(2026, 9, 14, 13, 37, 21, 123);
@@ -45,8 +63,8 @@ function event(i: number): ValidEvent {
 async function writeCsv(file: string): Promise<void> {
   const out = createWriteStream(file);
   out.write('kind,programId,caseId,value,occurredAt\n');
-  for (let i = 0; i < ROWS; i++) {
-    const e = event(i);
+  for (let k = 0; k < ROWS; k++) {
+    const e = event(ORDER[k]);
     if (!out.write(`${e.kind},${e.programId},${e.caseId},${e.value ?? ''},${new Date(e.occurredAt).toISOString()}\n`))
       await once(out, 'drain');
   }
@@ -147,8 +165,8 @@ async function runBatches(): Promise<{ rowsPerSecond: number; stored: number }> 
       if (from >= ROWS) return;
       next = Math.min(ROWS, from + 1_000);
       const events = [];
-      for (let i = from; i < next; i++) {
-        const e = event(i);
+      for (let k = from; k < next; k++) {
+        const e = event(ORDER[k]);
         events.push({
           kind: e.kind,
           programId: e.programId,
@@ -179,9 +197,9 @@ async function runRaw(): Promise<{ rowsPerSecond: number }> {
       'values (?, ?, ?, ?, ?, null, ?, ?, null, ?, null, null)',
   );
   const write = sqlite.transaction((from: number, to: number) => {
-    for (let i = from; i < to; i++) {
-      const e = event(i);
-      insert.run(i + 1, e.programId, e.kind, e.caseId, e.value, e.occurredAt, e.occurredAt, derivedIdempotencyKey(e));
+    for (let k = from; k < to; k++) {
+      const e = event(ORDER[k]);
+      insert.run(k + 1, e.programId, e.kind, e.caseId, e.value, e.occurredAt, e.occurredAt, derivedIdempotencyKey(e));
     }
   });
   const started = performance.now();
@@ -227,7 +245,7 @@ async function main() {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(', ');
   const section = `## Import (\`npm run bench:import\`)
 
-${fmt(ROWS)} rows of CSV (4 programs, kinds mixed, no idempotency keys: the server derives them) streamed by
+${fmt(ROWS)} rows of CSV (4 programs, kinds mixed, ${values.order === 'time' ? 'in time order, as a nightly file comes' : 'in a random order'}, no idempotency keys: the server derives them) streamed by
 \`npm run import\` to a server in its own process on a fresh SQLite file; every run then stopped, started again
 on the same file, and counted (${durable ? 'every row stored in every run' : 'ROWS MISSING in some run'}). Two
 rounds, alternating sides; the better run of each. Load average at the end: ${load} (2 cores, shared).

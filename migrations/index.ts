@@ -12,6 +12,7 @@ import * as drilldownIndexes from './2026-12-07-19-drilldown-indexes.js';
 import * as importKeysInTimeOrder from './2026-12-07-19-import-keys-in-time-order.js';
 import * as serviceStandards from './2026-12-07-20-service-standards.js';
 import * as annotations from './2026-12-07-21-annotations.js';
+import * as eventsLiveCovering from './2026-12-07-22-events-live-covering.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-19-import-keys-in-time-order': importKeysInTimeOrder,
   '2026-12-07-20-service-standards': serviceStandards,
   '2026-12-07-21-annotations': annotations,
+  '2026-12-07-22-events-live-covering': eventsLiveCovering,
 };

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 /**
  * Derived import keys (src/exports/import-key.ts) now begin with the event's occurredAt, so that a
@@ -68,18 +68,43 @@ async function rewrite(db: Kysely<any>, change: (row: Row) => string | null): Pr
       .limit(BATCH)
       .execute()) as Row[];
     if (rows.length === 0) return;
-    for (const row of rows) {
-      const key = change(row);
-      if (key !== null) await db.updateTable('events').set({ idempotency_key: key }).where('id', '=', row.id).execute();
-    }
+    // A transaction a batch where the migrator gives none (SQLite): else each row is a durable
+    // commit of its own, an fsync a row. Stopped half way, a run again finds the rewritten keys
+    // no longer in the old form and leaves them.
+    const update = async (trx: Kysely<any>) => {
+      for (const row of rows) {
+        const key = change(row);
+        if (key !== null)
+          await trx.updateTable('events').set({ idempotency_key: key }).where('id', '=', row.id).execute();
+      }
+    };
+    if (db.isTransaction) await update(db);
+    else await db.transaction().execute(update);
     after = Number(rows[rows.length - 1].id);
   }
 }
 
+/**
+ * The unique index is dropped while keys are rewritten and built again after: each rewritten key
+ * moves from a random place in it to another, and building it once, sorted, costs far less than
+ * that many moves. Building it checks again that no program has a key twice.
+ */
+async function withoutKeyIndex(db: Kysely<any>, change: () => Promise<void>): Promise<void> {
+  await db.schema.dropIndex('events_program_idempotency').ifExists().execute();
+  await change();
+  await db.schema
+    .createIndex('events_program_idempotency')
+    .on('events')
+    .columns(['program_id', 'idempotency_key'])
+    .unique()
+    .where(sql.ref('idempotency_key'), 'is not', null)
+    .execute();
+}
+
 export async function up(db: Kysely<any>): Promise<void> {
-  await rewrite(db, timeFirst);
+  await withoutKeyIndex(db, () => rewrite(db, timeFirst));
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await rewrite(db, digestOnly);
+  await withoutKeyIndex(db, () => rewrite(db, digestOnly));
 }

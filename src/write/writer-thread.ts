@@ -138,6 +138,16 @@ function threadEntry(): { file: URL; workerData: Record<string, string> } {
   return { file: new URL('./writer-thread.worker.mjs', import.meta.url), workerData: {} };
 }
 
+/**
+ * The writer thread's young generation: 4 MB semi-spaces (V8 counts three of them), not V8's
+ * default 16 MB. What it keeps lives in its old generation (rollup rows it wrote, written-rows.ts);
+ * what a commit makes dies with the commit, and left to grow, the young generation took 32 MB of
+ * the ingesting server's RSS for nothing (bench/rss-ingest.ts: the thread's new space 32 MB, 8 MB
+ * capped). The writer's CPU an event did not move with 2 or 4 MB semi-spaces (bench/write-cpu.ts
+ * under `node --max-semi-space-size`, within the noise of a loaded machine).
+ */
+const WRITER_YOUNG_GENERATION_MB = 12;
+
 export class ThreadWriter implements EventWriter {
   readonly depth = Number.POSITIVE_INFINITY;
   private worker: Worker | null = null;
@@ -180,7 +190,10 @@ export class ThreadWriter implements EventWriter {
   private start(): Worker {
     if (this.worker) return this.worker;
     const entry = threadEntry();
-    const worker = new Worker(entry.file, { workerData: { ...entry.workerData, databaseUrl: this.databaseUrl } });
+    const worker = new Worker(entry.file, {
+      workerData: { ...entry.workerData, databaseUrl: this.databaseUrl },
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     worker.unref();
     worker.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);

@@ -1,12 +1,15 @@
 /**
  * What makes exports fast, held to what it replaces: instants written as toISOString writes them,
- * and rows read as arrays that are the rows Kysely reads, never one a transaction has not committed.
+ * cells written as bytes as csvCell writes them, and rows read as arrays that are the rows Kysely
+ * reads, never one a transaction has not committed.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectArrays } from '../src/db/array-rows.js';
 import { openDatabase, type OpenDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { csvCell } from '../src/exports/csv.js';
+import { ExportBuffer } from '../src/exports/export-buffer.js';
 import { isoInstant } from '../src/exports/iso-instant.js';
 import { insertProgram } from '../src/programs/programs.repository.js';
 import { freshDatabaseUrl } from './helpers/app.js';
@@ -32,6 +35,44 @@ describe('isoInstant', () => {
       -1,
     ])
       expect(isoInstant(ms)).toBe(new Date(ms).toISOString());
+  });
+});
+
+describe('ExportBuffer', () => {
+  it('writes every cell as csvCell writes it, and every instant as toISOString does', () => {
+    const YEAR_10000 = 253_402_300_800_000;
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('=1+1', '-x', '+3', '@a', '\tq', '\rr', 'a,b', 'q"q', 'l\nm', 'é', '日本'),
+    );
+    const number = fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.constantFrom(0, -0, 1e21, 5e-324, 2 ** 53 + 2),
+    );
+    const instant = fc.oneof(
+      fc.integer({ min: 0, max: 2_000_000_000_000 }),
+      fc.integer({ min: -YEAR_10000, max: 2 * YEAR_10000 }),
+    );
+    const out = new ExportBuffer(16);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.option(text), number, fc.option(instant))), (cells) => {
+        out.clear();
+        let expected = '';
+        for (const [cell, n, ms] of cells) {
+          out.cell(cell);
+          out.comma();
+          out.number(n);
+          out.comma();
+          out.instant(ms);
+          out.endRecord();
+          expected += `${csvCell(cell)},${csvCell(n)},${csvCell(ms === null ? null : isoInstant(ms))}\r\n`;
+        }
+        expect(out.written().toString('utf8')).toBe(expected);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });
 

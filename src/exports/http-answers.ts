@@ -74,3 +74,21 @@ export async function write(res: ServerResponse, chunk: string): Promise<boolean
     res.on('close', closed);
   });
 }
+
+/**
+ * Writes `chunk` and waits until the socket has taken it (its write callback), so the caller may
+ * write into the same memory again: the CSV export reuses its buffers (csv-buffer.ts). False when
+ * the client went away; a client that stops reading holds the export here, as `write` does.
+ */
+export function send(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (open: boolean) => {
+      res.off('close', closed);
+      resolve(open);
+    };
+    const closed = () => done(false);
+    res.on('close', closed);
+    res.write(chunk, (error) => done(!error && !res.destroyed));
+  });
+}

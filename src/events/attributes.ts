@@ -62,6 +62,26 @@ export function encodeAttributes(attributes: readonly Attribute[] | null | undef
   return JSON.stringify(object);
 }
 
+/** Most attribute texts attributeEntries keeps parsed; all are forgotten once it holds this many. */
+const PARSED_MAX = 10_000;
+const parsed = new Map<string, readonly (readonly [string, string])[]>();
+
+/**
+ * The stored attributes' [key, value] pairs, in the caller's order, shared: the caller must not
+ * change them. The write path reads each event's attributes twice (the values a commit claims, the
+ * rollups it folds them into), and a program's events repeat a bounded set of combinations (the
+ * bench's: 5,000), so each text is parsed once and kept, up to PARSED_MAX of them (about 3 MB).
+ */
+export function attributeEntries(json: string): readonly (readonly [string, string])[] {
+  let entries = parsed.get(json);
+  if (entries === undefined) {
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    entries = Object.entries(JSON.parse(json) as Record<string, string>);
+    parsed.set(json, entries);
+  }
+  return entries;
+}
+
 /** The same attributes in one order whatever the caller's: what idempotency compares. */
 export function sortedAttributes(json: string): [string, string][] {
   return Object.entries(JSON.parse(json) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

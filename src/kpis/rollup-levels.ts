@@ -78,6 +78,8 @@ const UTC_HOUR = fixed('H', HOUR);
 
 const ZONED_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_DAY, UTC_HOUR];
 const UTC_LEVELS: readonly RollupLevel[] = [LOCAL_MONTH, LOCAL_DAY, UTC_HOUR];
+/** The most levels a rollup keeps (a zoned program's). */
+export const MOST_LEVELS = ZONED_LEVELS.length;
 
 // Every level but the hour, the last: a value's levels are the first of its program's, so a commit
 // finds an event's bucket starts once for both (rollupDeltas).

@@ -1,12 +1,13 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
 import { decodeHexColumns, hexOf } from '../db/blob-text.js';
+import { attributeEntries } from '../events/attributes.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
-import { ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, type RollupLevel } from './rollup-levels.js';
+import { ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, MOST_LEVELS, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
   programId: string;
@@ -74,6 +75,8 @@ interface Folding {
   buckets: Map<number, RollupDelta>[];
   /** Per level, the delta the last event went to: events mostly come in time order. */
   last: (RollupDelta | undefined)[];
+  /** A value rollup's events, by index, folded once all are known (see foldDeltas). */
+  events: number[];
 }
 
 /** Each program's service standard in days (null: none), read in the write's transaction. */
@@ -106,6 +109,13 @@ export function rollupDeltas(
  * for every event written, so each event's bucket starts are computed once for its zone (a value's
  * levels are the first of its program's: rollup-levels.ts) and a value's rollup is found by
  * program, key and value in nested maps, without building its id.
+ *
+ * A value's rollups are folded after the events' loop, rollup by rollup and level by level, each
+ * delta taking its events in order (the same sums as event by event): a commit touches a few deltas
+ * of its own per program but those of its values by the thousand, and adding each event to nine of
+ * them in turn reached each from memory anew. In-process, this against the fold event by event,
+ * on 2,000 events of the bench's batches with three attributes (load average 13): 17-20 µs of CPU
+ * an event live (23-25 scattered), 15-16 (16-17) this way.
  */
 export function foldDeltas<R extends RollupEvent>(
   rows: readonly R[],
@@ -119,41 +129,42 @@ export function foldDeltas<R extends RollupEvent>(
     levels,
     buckets: levels.map(() => new Map()),
     last: levels.map(() => undefined),
+    events: [],
   });
   const programs = new Map<
     string,
     {
       own: Folding;
       values: Map<string, Map<string, Folding>>;
-      /** The value rollups of each attributes JSON met: a commit's events repeat a few combinations. */
-      byAttributes: Map<string, Folding[]>;
+      /** The value rollups of each combination met (attributeEntries gives one array per attributes text). */
+      byAttributes: Map<readonly (readonly [string, string])[], Folding[]>;
     }
   >();
   const all = folding(total, levelsOf(ALL_PROGRAMS_ZONE));
+  const valueTargets: Folding[] = [];
+  // Each event's bucket starts, for its values' rollups folded after the loop (once one has any).
+  let eventStarts: Float64Array | null = null;
   const starts: number[] = [];
   const allStarts: number[] = [];
+  const deltaOf = (target: Folding, i: number, start: number): RollupDelta => {
+    let delta = target.buckets[i].get(start);
+    if (!delta) {
+      delta = { programId: target.id, level: target.levels[i].name, bucketStart: start, aggregate: new Aggregate() };
+      target.buckets[i].set(start, delta);
+      deltas.push(delta);
+    }
+    return delta;
+  };
   const fold = (target: Folding, at: readonly number[], row: R) => {
     for (let i = 0; i < target.levels.length; i++) {
       const start = at[i];
       let delta = target.last[i];
-      if (delta?.bucketStart !== start) {
-        delta = target.buckets[i].get(start);
-        if (!delta) {
-          delta = {
-            programId: target.id,
-            level: target.levels[i].name,
-            bucketStart: start,
-            aggregate: new Aggregate(),
-          };
-          target.buckets[i].set(start, delta);
-          deltas.push(delta);
-        }
-        target.last[i] = delta;
-      }
+      if (delta?.bucketStart !== start) target.last[i] = delta = deltaOf(target, i, start);
       add(delta.aggregate, row);
     }
   };
-  for (const row of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
     const t = Number(row.occurred_at);
     const zone = zones.get(row.program_id)!;
     let program = programs.get(row.program_id);
@@ -172,22 +183,35 @@ export function foldDeltas<R extends RollupEvent>(
       fold(all, allStarts, row);
     }
     if (!row.attributes) continue;
-    let targets = program.byAttributes.get(row.attributes);
+    const entries = attributeEntries(row.attributes);
+    let targets = program.byAttributes.get(entries);
     if (!targets) {
       targets = [];
-      const attributes = JSON.parse(row.attributes) as Record<string, string>;
-      for (const key in attributes) {
-        const value = attributes[key];
+      for (const [key, value] of entries) {
         let byValue = program.values.get(key);
         if (!byValue) program.values.set(key, (byValue = new Map()));
         let target = byValue.get(value);
-        if (!target)
+        if (!target) {
           byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
+          valueTargets.push(target);
+        }
         targets.push(target);
       }
-      program.byAttributes.set(row.attributes, targets);
+      program.byAttributes.set(entries, targets);
     }
-    for (const target of targets) fold(target, starts, row);
+    eventStarts ??= new Float64Array(MOST_LEVELS * rows.length);
+    for (let i = 0; i < levels.length; i++) eventStarts[MOST_LEVELS * r + i] = starts[i];
+    for (const target of targets) target.events.push(r);
+  }
+  for (const target of valueTargets) {
+    for (let i = 0; i < target.levels.length; i++) {
+      let delta: RollupDelta | undefined;
+      for (const r of target.events) {
+        const start = eventStarts![MOST_LEVELS * r + i];
+        if (delta?.bucketStart !== start) delta = deltaOf(target, i, start);
+        add(delta.aggregate, rows[r]);
+      }
+    }
   }
   return deltas;
 }

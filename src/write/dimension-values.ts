@@ -8,7 +8,7 @@
 import type { Executor } from '../db/types.js';
 import type { OpenDatabase } from '../db/database.js';
 import { addValues, dimensionKey, knownValues, valueCounts } from '../programs/dimensions.repository.js';
-import { fieldError } from '../events/attributes.js';
+import { attributeEntries, fieldError } from '../events/attributes.js';
 import type { EventRow } from '../events/events.repository.js';
 import type { ValidEvent } from '../events/validate.js';
 
@@ -83,15 +83,17 @@ export class ValueClaims {
     let taken = takenValues.get(database);
     if (!taken) takenValues.set(database, (taken = new TakenValues()));
     const byDimension = new Map<string, { programId: string; key: string; values: Set<string> }>();
-    // Each program's attributes JSON parsed once: a commit's events repeat a few combinations.
-    const seen = new Set<string>();
+    // Each program's combinations once: attributeEntries gives one array per attributes text.
+    const seen = new Map<string, Set<readonly (readonly [string, string])[]>>();
     for (const unit of units) {
       for (const event of unit.events) {
         if (!event.attributes) continue;
-        const combination = `${event.programId}\u0000${event.attributes}`;
-        if (seen.has(combination)) continue;
-        seen.add(combination);
-        for (const [key, value] of Object.entries(JSON.parse(event.attributes) as Record<string, string>)) {
+        const entries = attributeEntries(event.attributes);
+        let ofProgram = seen.get(event.programId);
+        if (!ofProgram) seen.set(event.programId, (ofProgram = new Set()));
+        if (ofProgram.has(entries)) continue;
+        ofProgram.add(entries);
+        for (const [key, value] of entries) {
           const k = dimensionKey(event.programId, key);
           let entry = byDimension.get(k);
           if (!entry) byDimension.set(k, (entry = { programId: event.programId, key, values: new Set() }));
@@ -124,7 +126,7 @@ export class ValueClaims {
     };
     for (const [i, { event, duplicate }] of results.entries()) {
       if (duplicate || !event.attributes) continue;
-      const entries = Object.entries(JSON.parse(event.attributes) as Record<string, string>);
+      const entries = attributeEntries(event.attributes);
       for (const [j, [key, value]] of entries.entries()) {
         const k = dimensionKey(event.program_id, key);
         if (!this.fresh.get(k)?.has(value)) continue;

@@ -51,8 +51,6 @@ export class Histogram {
    * usually one rollup row, whose percentiles can be read from its bytes directly.
    */
   private encoded: Uint8Array | null = null;
-  /** The encoded histogram's header, once read: a series point asks for two percentiles. */
-  private header: Header | null = null;
   /**
    * Positive values added (negated when taken away) and not yet in the arrays: a commit adds each
    * event to a dozen deltas, whose windows would otherwise grow bin by bin; these are binned in
@@ -117,7 +115,6 @@ export class Histogram {
       this.unbinned.length === 0
     ) {
       this.encoded = bytes;
-      this.header = null;
       return;
     }
     this.decodePending();
@@ -139,11 +136,10 @@ export class Histogram {
     let zeros = this.zeros;
     let total = 0;
     if (this.encoded) {
-      const header = (this.header ??= readHeader(this.encoded));
-      const stored = header.answers.get(answerKey(q));
+      const stored = scanHeader(this.encoded, answerKey(q));
       if (stored !== undefined) return stored;
-      zeros = header.zeros;
-      total = header.total;
+      zeros = scanned.zeros;
+      total = scanned.total;
     } else {
       total = zeros;
       const { counts } = this;
@@ -197,7 +193,6 @@ export class Histogram {
     const bytes = this.encoded;
     if (!bytes) return;
     this.encoded = null;
-    this.header = null;
     this.decode(bytes, 1);
   }
 
@@ -299,27 +294,30 @@ export class Histogram {
 const PRECOMPUTE_FROM = 8;
 const answerKey = (q: number) => Math.round(q * 10_000);
 
-interface Header {
-  zeros: number;
-  total: number;
-  /** Stored percentile answers by answerKey. */
-  answers: Map<number, number | null>;
-  /** The reader, positioned at the bin count. */
-  input: Reader;
-}
+/**
+ * What scanHeader read last: the zero count, the total count, and where the bins begin. One
+ * record for every read rather than an object per header: a breakdown's series asks two
+ * percentiles of each of thousands of rows.
+ */
+const scanned = { zeros: 0, total: 0, end: 0 };
 
-function readHeader(bytes: Uint8Array): Header {
-  const input = new Reader(bytes);
+/**
+ * Reads an encoded histogram's header into `scanned`; returns its stored answer for the
+ * percentile `key` (answerKey), null for a stored "none", undefined when it stores none for it.
+ */
+function scanHeader(bytes: Uint8Array, key: number): number | null | undefined {
+  const input = READER.over(bytes);
   if (input.byte() !== FORMAT) throw new Error('unknown histogram format: rebuild the rollups');
-  const zeros = input.varint();
-  const total = input.varint();
-  const answers = new Map<number, number | null>();
+  scanned.zeros = input.varint();
+  scanned.total = input.varint();
+  let found: number | null | undefined;
   for (let n = input.varint(); n > 0; n--) {
-    const key = input.varint();
+    const stored = input.varint();
     const answer = input.float();
-    answers.set(key, Number.isNaN(answer) ? null : answer);
+    if (stored === key) found = Number.isNaN(answer) ? null : answer;
   }
-  return { zeros, total, answers, input };
+  scanned.end = input.at;
+  return found;
 }
 
 /** Reads an encoded histogram: `range` once with its lowest and highest index, `fn` per bin; returns the zero count. */
@@ -328,7 +326,10 @@ function readBins(
   fn: (index: number, count: number, sum: number) => void,
   range?: (first: number, last: number) => void,
 ): number {
-  const { zeros, input } = readHeader(bytes);
+  scanHeader(bytes, -1);
+  const zeros = scanned.zeros;
+  // Its own reader, so `fn` may read other histograms.
+  const input = new Reader().over(bytes, scanned.end);
   const bins = input.varint();
   if (bins === 0) return zeros;
   let index = input.varint();
@@ -383,11 +384,17 @@ function copyOut(out: Uint8Array, length: number): Uint8Array {
   return bytes;
 }
 
+/**
+ * A position in an encoded histogram. Floats are copied out byte by byte (as ExactSum's are) rather
+ * than read through a DataView, which would be one more object per histogram read.
+ */
 class Reader {
-  private view: DataView;
-  private at = 0;
-  constructor(private readonly buffer: Uint8Array) {
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  private buffer: Uint8Array = NO_BYTES;
+  at = 0;
+  over(buffer: Uint8Array, at = 0): this {
+    this.buffer = buffer;
+    this.at = at;
+    return this;
   }
   byte() {
     return this.buffer[this.at++];
@@ -404,11 +411,19 @@ class Reader {
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
   float() {
-    const value = this.view.getFloat64(this.at, true);
+    const { buffer } = this;
+    for (let b = 0; b < 8; b++) FLOAT_BYTES[b] = buffer[this.at + b];
     this.at += 8;
-    return value;
+    return FLOAT[0];
   }
 }
+
+const NO_BYTES = new Uint8Array(0);
+const FLOAT = new Float64Array(1);
+/** Float64Array is little-endian on every platform Node runs on (x64, arm64), as the encoding is. */
+const FLOAT_BYTES = new Uint8Array(FLOAT.buffer);
+/** scanHeader's reader: it reads no other histogram while it reads. */
+const READER = new Reader();
 
 /** A resolution time meets a service standard when it is at most that many days. */
 export const withinStandard = (days: number, standard: number) => days <= standard;

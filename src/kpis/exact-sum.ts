@@ -140,10 +140,13 @@ export class ExactSum {
     return out;
   }
 
-  /** Adds (sign 1) or subtracts (sign -1) an encoded sum, without building an object for it. */
-  mergeEncoded(bytes: Uint8Array | null | undefined, sign = 1): void {
+  /**
+   * Adds (sign 1) or subtracts (sign -1) an encoded sum, without building an object for it: the
+   * bytes from `start` to `end` (a rollup read decodes every row's blobs into one array).
+   */
+  mergeEncoded(bytes: Uint8Array | null | undefined, sign = 1, start = 0, end = bytes?.byteLength ?? 0): void {
     if (!bytes) return;
-    for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
+    for (let at = start; at + 8 <= end; at += 8) {
       for (let b = 0; b < 8; b++) SCRATCH_BYTES[b] = bytes[at + b];
       this.add(sign * SCRATCH[0]);
     }

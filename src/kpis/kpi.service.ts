@@ -16,7 +16,7 @@ import {
   type Piece,
   storedRollupIds,
 } from './rollup-levels.js';
-import { mergeRow, type ProgramStandards, readRollups, standardsOf } from './rollups.repository.js';
+import { mergeRollups, type ProgramStandards, standardsOf } from './rollups.repository.js';
 import { fixedFloor, HOUR, type Interval } from './time.js';
 import { groupBy } from '../util/group-by.js';
 
@@ -170,10 +170,10 @@ async function readRollupSources(
       for (const run of runsOf(list, gap)) {
         if (source === 'raw') await readRaw(reads, [{ pieces: list, byMember }], run, sign);
         else {
-          for (const row of await readRollups(db, source, [...byRollup.keys()], run.start, run.end)) {
-            const piece = pieceAt(list, Number(row.bucket_start));
-            if (piece) mergeRow(byRollup.get(row.program_id)![piece.span], row);
-          }
+          await mergeRollups(db, source, [...byRollup.keys()], run.start, run.end, (id, bucketStart) => {
+            const piece = pieceAt(list, bucketStart);
+            return piece && byRollup.get(id)![piece.span];
+          });
         }
       }
     }

@@ -1,6 +1,7 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
-import { decodeHexColumns, hexOf } from '../db/blob-text.js';
+import { selectArrays } from '../db/array-rows.js';
+import { hexOf } from '../db/blob-text.js';
 import { attributeEntries } from '../events/attributes.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
@@ -358,38 +359,79 @@ function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: n
   );
 }
 
-const BLOB_COLUMNS = ['res_sum', 'res_squares', 'res_hist', 'sat_sum', 'sat_squares'] as const;
-
 /**
- * A level's rows of `programIds` in [start, end). The blobs come as hex text and are decoded into
- * one array per read (db/blob-text.ts): a breakdown's series reads tens of thousands of rows.
+ * Adds a level's rows of `programIds` in [start, end) to the aggregates `targetOf` names (a row it
+ * names none for is skipped). A breakdown's series reads tens of thousands of rows, so they come
+ * as arrays (db/array-rows.ts) with their blobs as hex text (db/blob-text.ts), decoded into one
+ * array per read and merged from it: no object per row, nor per blob but the histogram's view.
+ * As arrays and hex, a year of 50 values (18,250 rows) read in a third of the CPU time of objects.
  */
-export async function readRollups(
+export async function mergeRollups(
   db: Executor,
   level: string,
   programIds: string[],
   start: number,
   end: number,
-): Promise<RollupTable[]> {
-  const rows = await db
-    .selectFrom('rollups')
-    .select([
-      'program_id',
-      'level',
-      'bucket_start',
-      'res_count',
-      'sat_count',
-      'sat_positive',
-      'conflicts',
-      'res_within',
-      'res_judged',
-      ...BLOB_COLUMNS.map((c) => hexOf(db, c).as(c)),
-    ])
-    .where('level', '=', level)
-    .where('program_id', 'in', programIds)
-    .where('bucket_start', '>=', start)
-    .where('bucket_start', '<', end)
-    .execute();
-  decodeHexColumns(rows, BLOB_COLUMNS);
-  return rows as unknown as RollupTable[];
+  targetOf: (programId: string, bucketStart: number) => Aggregate | undefined,
+): Promise<void> {
+  const rows = (await selectArrays(
+    db,
+    db
+      .selectFrom('rollups')
+      .select([
+        'program_id',
+        'bucket_start',
+        'res_count',
+        'sat_count',
+        'sat_positive',
+        'conflicts',
+        'res_within',
+        'res_judged',
+        hexOf(db, 'res_sum').as('res_sum'),
+        hexOf(db, 'res_squares').as('res_squares'),
+        hexOf(db, 'res_hist').as('res_hist'),
+        hexOf(db, 'sat_sum').as('sat_sum'),
+        hexOf(db, 'sat_squares').as('sat_squares'),
+      ])
+      .where('level', '=', level)
+      .where('program_id', 'in', programIds)
+      .where('bucket_start', '>=', start)
+      .where('bucket_start', '<', end),
+  )) as RollupArray[];
+  let total = 0;
+  for (const row of rows)
+    for (let c = FIRST_BLOB; c < row.length; c++) total += ((row[c] as string | null)?.length ?? 0) >> 1;
+  const bytes = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  /** Decodes column `c` of `row` into `bytes`; returns where it starts (it ends at `at`). */
+  const decode = (row: RollupArray, c: number) => {
+    const from = at;
+    const text = row[c] as string | null;
+    if (text) at += bytes.write(text, at, 'hex');
+    return from;
+  };
+  for (const row of rows) {
+    const target = targetOf(row[0] as string, Number(row[1]));
+    if (!target) continue;
+    target.resCount += Number(row[2]);
+    target.satCount += Number(row[3]);
+    target.satPositive += Number(row[4]);
+    target.conflicts += Number(row[5]);
+    target.resWithin += Number(row[6]);
+    target.resJudged += Number(row[7]);
+    let from = decode(row, 8);
+    target.resSum.mergeEncoded(bytes, 1, from, at);
+    from = decode(row, 9);
+    target.resSquares.mergeEncoded(bytes, 1, from, at);
+    from = decode(row, 10);
+    if (at > from) target.resHist.mergeEncoded(bytes.subarray(from, at));
+    from = decode(row, 11);
+    target.satSum.mergeEncoded(bytes, 1, from, at);
+    from = decode(row, 12);
+    target.satSquares.mergeEncoded(bytes, 1, from, at);
+  }
 }
+
+/** A rollup row as mergeRollups selects it: ids and counts, then the five blobs as hex. */
+type RollupArray = (string | number | null)[];
+const FIRST_BLOB = 8;

@@ -121,13 +121,26 @@ export class Histogram {
     this.decode(bytes, sign);
   }
 
+  /**
+   * addBin for every bin, inlined into one loop over a window sized once: a breakdown's totals
+   * decode thousands of month rows of a hundred bins and more.
+   */
   private decode(bytes: Uint8Array, sign: number): void {
-    const zeros = readBins(
-      bytes,
-      (index, count, sum) => this.addBin(index, sign * count, sign * sum),
-      (first, last) => this.reserve(first, last),
-    );
-    this.zeros += sign * zeros;
+    scanHeader(bytes, -1);
+    this.zeros += sign * scanned.zeros;
+    const input = READER.over(bytes, scanned.end);
+    const bins = input.varint();
+    if (bins === 0) return;
+    let index = input.varint();
+    this.reserve(index, index + input.varint());
+    const { counts, sums, low } = this;
+    for (let b = 0; b < bins; b++) {
+      index += input.varint();
+      const slot = index - low;
+      const c = (counts[slot] += sign * input.varint());
+      sums[slot] += sign * input.binFloat();
+      if (Math.abs(c) < EMPTY) counts[slot] = sums[slot] = 0;
+    }
   }
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
@@ -338,7 +351,7 @@ function readBins(
   for (let b = 0; b < bins; b++) {
     index += input.varint();
     const count = input.varint();
-    fn(index, count, input.float());
+    fn(index, count, input.binFloat());
   }
   return zeros;
 }
@@ -384,15 +397,14 @@ function copyOut(out: Uint8Array, length: number): Uint8Array {
   return bytes;
 }
 
-/**
- * A position in an encoded histogram. Floats are copied out byte by byte (as ExactSum's are) rather
- * than read through a DataView, which would be one more object per histogram read.
- */
+/** A position in an encoded histogram. */
 class Reader {
   private buffer: Uint8Array = NO_BYTES;
+  private view: DataView | null = null;
   at = 0;
   over(buffer: Uint8Array, at = 0): this {
     this.buffer = buffer;
+    this.view = null;
     this.at = at;
     return this;
   }
@@ -410,11 +422,22 @@ class Reader {
     } while (b >= 128);
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
+  /**
+   * A header's float, copied out byte by byte (as ExactSum's are): a series point reads a header's
+   * two stored percentiles, and a DataView for them would be one more object per row.
+   */
   float() {
     const { buffer } = this;
     for (let b = 0; b < 8; b++) FLOAT_BYTES[b] = buffer[this.at + b];
     this.at += 8;
     return FLOAT[0];
+  }
+  /** A bin's float, through a DataView made once per histogram: past a few floats, 5x faster than copying bytes. */
+  binFloat() {
+    const view = (this.view ??= new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength));
+    const value = view.getFloat64(this.at, true);
+    this.at += 8;
+    return value;
   }
 }
 
@@ -422,7 +445,7 @@ const NO_BYTES = new Uint8Array(0);
 const FLOAT = new Float64Array(1);
 /** Float64Array is little-endian on every platform Node runs on (x64, arm64), as the encoding is. */
 const FLOAT_BYTES = new Uint8Array(FLOAT.buffer);
-/** scanHeader's reader: it reads no other histogram while it reads. */
+/** The reader of scanHeader and decode, which read no other histogram meanwhile. */
 const READER = new Reader();
 
 /** A resolution time meets a service standard when it is at most that many days. */

@@ -77,7 +77,7 @@ export async function write(res: ServerResponse, chunk: string): Promise<boolean
 
 /**
  * Writes `chunk` and waits until the socket has taken it (its write callback), so the caller may
- * write into the same memory again: the CSV export reuses its buffers (csv-buffer.ts). False when
+ * write into the same memory again: the events export reuses its buffers (export-buffer.ts). False when
  * the client went away; a client that stops reading holds the export here, as `write` does.
  */
 export function send(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {

@@ -709,6 +709,33 @@ describe('rollups against raw events (property)', () => {
         // No shrinking: the server is shared, so a case replays only as part of the whole run (FC_SEED).
         { numRuns: DATASETS, endOnFailure: true, seed: SEED },
       );
+      // The random steps need not draw every count of held shards: one write a count, each with
+      // the shards before it held, makes sure every shard is offered one (PostgreSQL).
+      if (POSTGRES) {
+        await insertProgram(services.db, {
+          id: 'shards',
+          name: 'Shards',
+          timezone: 'UTC',
+          created_at: 0,
+          resolution_standard_days: null,
+        });
+        for (let n = 0; n < ALL_PROGRAMS_SHARDS.length; n++) {
+          await shards.hold(n);
+          const event: ValidEvent = {
+            kind: 'RESOLUTION_TIME',
+            programId: 'shards',
+            caseId: `s${n}`,
+            value: 1,
+            reason: null,
+            occurredAt: now.value,
+            occurredAtGiven: true,
+            idempotencyKey: null,
+            attributes: null,
+          };
+          await services.recorder.record([event], { keyId: null });
+          await shards.release();
+        }
+      }
       // Every shard took writes on PostgreSQL; SQLite's one writer keeps to the first.
       const used = await services.db
         .selectFrom('rollups')

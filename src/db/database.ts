@@ -128,7 +128,10 @@ function openSqlite(path: string): OpenDatabase {
       arrayStatements.set(query, statement);
     }
     const prepared = statement;
-    return { all: (parameters) => prepared.all(parameters) as unknown[][] };
+    return {
+      all: (parameters) => prepared.all(parameters) as unknown[][],
+      iterate: (parameters) => prepared.iterate(parameters) as IterableIterator<unknown[]>,
+    };
   });
   return {
     db,

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAST_FROM_BYTES } from '../src/http/compression.js';
 import { addEvents, createDatabase } from './dataset.js';
 import {
   COMPRESSION_SECTION,
@@ -123,7 +124,8 @@ function writeSection(dashboard: Row[], page: Row[]) {
 ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${new Date().toISOString().slice(0, 10)}; ${RUNS} requests per row
 over loopback, the three encodings taking turns, after 10 rounds of warm-up; times are to the last byte received, the
 client's decoding excluded. Answers above 1 KiB are compressed (gzip level 6, br quality 4:
-\`compression\`'s defaults); the server picks br when both are offered.
+\`compression\`'s defaults; from ${fmt(FAST_FROM_BYTES / 1024)} KiB up gzip level 1 and br quality 1, see
+src/http/compression.ts); the server picks br when both are offered.
 
 The year's all-programs dashboard (${fmt(EVENTS)} events, DAY series, every KPI):
 

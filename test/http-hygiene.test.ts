@@ -7,8 +7,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAST_FROM_BYTES } from '../src/http/compression.js';
 import { WEB_ROOT } from '../src/http/static-files.js';
 import { RecordEventsDocument } from './generated/operations.js';
 import { ADMIN_KEY, testApp } from './helpers/app.js';
@@ -107,6 +108,29 @@ describe('compression', () => {
       expect(JSON.parse(identity.body.toString()), unknown).toEqual(expected);
     }
     expect(String(gzip.headers.vary)).toMatch(/accept-encoding/i);
+  });
+
+  it('encodes answers from FAST_FROM_BYTES up once, at the fastest levels (gzip 1, br 1)', async () => {
+    const { url } = await serverWithAYear();
+    // The year's series under enough aliases to pass FAST_FROM_BYTES.
+    const fields = 'start resolvedCases avgResolutionTime medianResolutionTime p90ResolutionTime avgSatisfaction csat';
+    const aliases = Array.from({ length: 12 }, (_, i) => `s${i}: series { ${fields} }`).join(' ');
+    const body = JSON.stringify({
+      query: `{ dashboard(from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { ${aliases} } }`,
+    });
+    const plain = await graphql(url, null, body);
+    expect(plain.body.length, plain.body.toString().slice(0, 300)).toBeGreaterThan(FAST_FROM_BYTES);
+    for (const [encoding, fastest] of [
+      ['gzip', (b: Buffer) => gzipSync(b, { level: 1 })],
+      ['br', (b: Buffer) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } })],
+    ] as const) {
+      const answer = await graphql(url, `${encoding}, deflate`, body);
+      expect(answer.headers['content-encoding'], encoding).toBe(encoding);
+      expect(decode(answer).equals(plain.body), encoding).toBe(true);
+      // The bytes of one pass at the fastest level (the default level's would be fewer).
+      expect(answer.body.length, encoding).toBe(fastest(plain.body).length);
+      expect(String(answer.headers.vary), encoding).toMatch(/accept-encoding/i);
+    }
   });
 
   it('leaves small answers alone and never holds back a live stream', async () => {

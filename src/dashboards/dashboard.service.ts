@@ -265,7 +265,7 @@ export async function dashboardTotals(ctx: DashboardReader, scope: DashboardScop
   const blocks = await ctx.loaders.blocks.loadMany(
     scope.programs.map((program) => ({ program, spans: [scope.range!], filter: scope.filter })),
   );
-  return Aggregate.sum(blocks.map((b) => unwrap(b)[0]));
+  return sumOf(blocks.map((b) => unwrap(b)[0]));
 }
 
 /** One point per series bucket, oldest first, empty buckets included. */
@@ -287,7 +287,15 @@ export async function dashboardSeries(
   const blocks = (
     await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans, filter: scope.filter })))
   ).map(unwrap);
-  return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: Aggregate.sum(blocks.map((b) => b[i])) }));
+  return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: sumOf(blocks.map((b) => b[i])) }));
+}
+
+/**
+ * The blocks' sum; one program's block is its own sum, answered as it is rather than copied (a
+ * series point each). Readers only compute KPIs from it, which leaves it as it was.
+ */
+function sumOf(parts: Aggregate[]): Aggregate {
+  return parts.length === 1 ? parts[0] : Aggregate.sum(parts);
 }
 
 function unwrap<T>(value: T | Error): T {

@@ -21,6 +21,7 @@ import {
 } from './kpi.service.js';
 import { dimensionRollupId } from './rollup-levels.js';
 import type { Interval } from './time.js';
+import { groupBy } from '../util/group-by.js';
 
 /** One aggregate per program and span, counting only the events that match `filter`. */
 export async function aggregateFiltered(
@@ -52,14 +53,24 @@ export async function aggregateFilteredSets(
   }
   const sources = programs.flatMap((p) => filteredSources(p, filter, p.id));
   const reads = await readSpanSets(db, sources, spanSets, now);
+  const byProgram = groupBy(sources, (s) => s.members[0]);
   return reads.map((read, set) => {
+    // A program's first source's aggregates are its answer, the others' added to them: no copies
+    // (a DAY series is 365 aggregates per source). Each read's aggregates belong to this call alone.
     const result = new Map<string, Aggregate[]>();
-    for (const p of programs)
-      result.set(
-        p.id,
-        spanSets[set].map(() => new Aggregate()),
-      );
-    for (const source of sources) addInto(result.get(source.members[0])!, read.get(source.key)!);
+    for (const p of programs) {
+      const own = byProgram.get(p.id);
+      if (!own)
+        result.set(
+          p.id,
+          spanSets[set].map(() => new Aggregate()),
+        );
+      else {
+        const answer = read.get(own[0].key)!;
+        for (let i = 1; i < own.length; i++) addInto(answer, read.get(own[i].key)!);
+        result.set(p.id, answer);
+      }
+    }
     return result;
   });
 }

@@ -1,19 +1,22 @@
 /** The Dashboard type and the dashboard query; the loading is in dashboard.service.ts. */
 import type { Aggregate } from '../kpis/aggregate.js';
-import { GranularityEnum, KpiEnum, kpiFields } from '../kpis/kpi.schema.js';
+import { GranularityEnum, KpiEnum, kpiFields, type KpiPoint, kpiPoint, kpiPointFields } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
 import type { BreakdownRow } from './breakdown.js';
 import { builder } from '../schema/builder.js';
 import { dashboardId, loadDashboard, type DashboardView } from './dashboard.service.js';
 
-const DashboardPoint = builder.objectRef<{ start: number; aggregate: Aggregate }>('DashboardPoint').implement({
+const DashboardPoint = builder.objectRef<KpiPoint>('DashboardPoint').implement({
   description: 'One bucket of a dashboard series.',
   fields: (t) => ({
-    start: t.field({ type: 'DateTime', resolve: (p) => p.start }),
-    ...kpiFields(t, (p) => p.aggregate),
+    start: t.expose('start', { type: 'DateTime' }),
+    ...kpiPointFields(t),
   }),
 });
+
+const pointsOf = async (series: Promise<{ start: number; aggregate: Aggregate }[]>) =>
+  (await series).map((p) => kpiPoint(p.start, p.aggregate));
 
 const BreakdownRowRef = builder.objectRef<BreakdownRow>('BreakdownRow').implement({
   description: "One value of a dimension (or one program) in a dashboard's scope: every KPI, and a series.",
@@ -27,7 +30,7 @@ const BreakdownRowRef = builder.objectRef<BreakdownRow>('BreakdownRow').implemen
     series: t.field({
       type: [DashboardPoint],
       description: "The row's points, in the dashboard's buckets.",
-      resolve: (r) => r.series(),
+      resolve: (r) => pointsOf(r.series()),
     }),
   }),
 });
@@ -49,7 +52,7 @@ export const DashboardRef = builder.objectRef<DashboardView>('Dashboard').implem
     granularity: t.field({ type: GranularityEnum, resolve: (d) => d.scope.granularity }),
     timezone: t.string({ description: 'The zone the series buckets are cut in.', resolve: (d) => d.scope.timezone }),
     ...kpiFields(t, (d) => d.totals()),
-    series: t.field({ type: [DashboardPoint], resolve: (d) => d.series() }),
+    series: t.field({ type: [DashboardPoint], resolve: (d) => pointsOf(d.series()) }),
     filter: t.field({
       type: [AttributeFilterRef],
       description: 'The filter the dashboard was asked with (empty: none).',

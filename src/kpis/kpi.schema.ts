@@ -48,6 +48,27 @@ builder.queryField('kpis', (t) =>
   }),
 );
 
+/** Every KPI field an object that shows KPIs has: its name, GraphQL type, description and value. */
+const KPI_FIELDS: readonly {
+  field: string;
+  int: boolean;
+  description: string;
+  value(a: Aggregate): number | null;
+}[] = [
+  ...KPIS.map((k) =>
+    k.unit === 'count'
+      ? { field: k.field, int: true, description: k.label, value: (a: Aggregate) => k.compute(a) ?? 0 }
+      : {
+          field: k.field,
+          int: false,
+          description: `${k.label} (${k.unit}); null without data.`,
+          value: (a: Aggregate) => k.compute(a),
+        },
+  ),
+  { field: 'resolvedCases', int: true, description: 'RESOLUTION_TIME events.', value: (a) => a.resCount },
+  { field: 'satisfactionResponses', int: true, description: 'SATISFACTION events.', value: (a) => a.satCount },
+];
+
 /**
  * Adds one field per registry KPI to an object whose aggregate `of(parent)` yields, so every
  * object that shows KPIs shows all of them, computed the same way.
@@ -56,8 +77,7 @@ export function kpiFields<Parent>(
   t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<any>, Parent>,
   of: (parent: Parent) => Aggregate | Promise<Aggregate>,
 ) {
-  // Synchronous when the aggregate is at hand (series points): a 365-point series has thousands of
-  // KPI fields, and a promise for each would cost more than computing them.
+  // Synchronous when the aggregate is at hand: a promise for each field would cost more than computing it.
   const from =
     <T>(compute: (a: Aggregate) => T) =>
     (p: Parent): T | Promise<T> => {
@@ -65,17 +85,48 @@ export function kpiFields<Parent>(
       return aggregate instanceof Promise ? aggregate.then(compute) : compute(aggregate);
     };
   const fields: Record<string, any> = {};
-  for (const k of KPIS) {
-    fields[k.field] =
-      k.unit === 'count'
-        ? t.int({ description: k.label, resolve: from((a) => k.compute(a) ?? 0) })
-        : t.float({
-            nullable: true,
-            description: `${k.label} (${k.unit}); null without data.`,
-            resolve: from((a) => k.compute(a)),
-          });
+  for (const { field, int, description, value } of KPI_FIELDS)
+    fields[field] = int
+      ? t.int({ description, resolve: from(value) })
+      : t.float({ nullable: true, description, resolve: from(value) });
+  return fields;
+}
+
+/** A series point as its GraphQL type reads it: its start, and each KPI field as a property. */
+export type KpiPoint = { readonly start: number } & { readonly [field: string]: number | null };
+
+const AGGREGATE = Symbol('aggregate');
+
+/** The KPI fields are getters: computed when a query reads them, and only those it selects. */
+class Point {
+  readonly [AGGREGATE]: Aggregate;
+  constructor(
+    readonly start: number,
+    aggregate: Aggregate,
+  ) {
+    this[AGGREGATE] = aggregate;
   }
-  fields.resolvedCases = t.int({ description: 'RESOLUTION_TIME events.', resolve: from((a) => a.resCount) });
-  fields.satisfactionResponses = t.int({ description: 'SATISFACTION events.', resolve: from((a) => a.satCount) });
+}
+for (const { field, value } of KPI_FIELDS)
+  Object.defineProperty(Point.prototype, field, {
+    get(this: Point) {
+      return value(this[AGGREGATE]);
+    },
+  });
+
+export const kpiPoint = (start: number, aggregate: Aggregate): KpiPoint => new Point(start, aggregate) as never;
+
+/**
+ * kpiFields for series points (kpiPoint), as fields without resolvers. A compiled query
+ * (schema/compiled-execution.ts) reads such a field inline, where a resolver costs a call through
+ * graphql-jit's machinery (closures, a response path, an arguments object) per field: a 365-point
+ * series is 3,650 fields, a breakdown's series fifty times that.
+ */
+export function kpiPointFields(
+  t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<any>, KpiPoint>,
+) {
+  const fields: Record<string, any> = {};
+  for (const { field, int, description } of KPI_FIELDS)
+    fields[field] = int ? t.exposeInt(field, { description }) : t.exposeFloat(field, { nullable: true, description });
   return fields;
 }

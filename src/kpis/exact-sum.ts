@@ -99,7 +99,7 @@ export class ExactSum {
     let q = this.value() / n;
     if (!Number.isFinite(q) || q === 0) return q;
     // sum − q·n, exactly.
-    const remainder = this.copy();
+    const remainder = REMAINDER.copyOf(this);
     addProduct(remainder, q, n, -1);
     q += remainder.value() / n;
     const up = nextAfter(q, 1);
@@ -115,7 +115,7 @@ export class ExactSum {
 
   /** The sign of sum/n − (a + b)/2, exactly: of 2·sum − a·n − b·n. */
   private sideOfMidpoint(a: number, b: number, n: number): number {
-    const twice = this.copy();
+    const twice = TWICE.copyOf(this);
     twice.merge(this);
     addProduct(twice, a, n, -1);
     addProduct(twice, b, n, -1);
@@ -126,6 +126,17 @@ export class ExactSum {
     const copy = new ExactSum();
     copy.parts = this.parts.slice();
     return copy;
+  }
+
+  /** Makes this sum `other`'s copy, in this sum's own array (dividedBy's scratch sums). */
+  private copyOf(other: ExactSum): this {
+    if (this.parts === NO_PARTS) this.parts = [];
+    const p = this.parts;
+    const q = other.parts;
+    // Emptied and pushed, never lengthened: an array with holes would make add() polymorphic.
+    p.length = 0;
+    for (let i = 0; i < q.length; i++) p.push(q[i]);
+    return this;
   }
 
   /** The parts as little-endian float64s, smallest first; no bytes for 0. */
@@ -163,6 +174,13 @@ export class ExactSum {
     return 32 + 8 * this.parts.length;
   }
 }
+
+/**
+ * dividedBy's working sums, reused: a breakdown's series divides two sums for each of 18,250
+ * points, and copies of them were most of what it allocated. dividedBy calls nothing that uses them.
+ */
+const REMAINDER = new ExactSum();
+const TWICE = new ExactSum();
 
 const BITS = new Float64Array(1);
 const BITS_INT = new BigInt64Array(BITS.buffer);

@@ -133,9 +133,13 @@ export class ExactSum {
     if (this.parts === NO_PARTS) this.parts = [];
     const p = this.parts;
     const q = other.parts;
-    // Emptied and pushed, never lengthened: an array with holes would make add() polymorphic.
-    p.length = 0;
-    for (let i = 0; i < q.length; i++) p.push(q[i]);
+    // Overwritten in place and pushed, never lengthened (an array with holes would make add()
+    // polymorphic) nor emptied (that drops its store, and each push after would allocate anew).
+    for (let i = 0; i < q.length; i++) {
+      if (i < p.length) p[i] = q[i];
+      else p.push(q[i]);
+    }
+    if (p.length > q.length) p.length = q.length;
     return this;
   }
 
@@ -183,20 +187,29 @@ const REMAINDER = new ExactSum();
 const TWICE = new ExactSum();
 
 const BITS = new Float64Array(1);
-const BITS_INT = new BigInt64Array(BITS.buffer);
+/** The double's bits as two 32-bit words, low word first (little-endian, as above). */
+const WORDS = new Uint32Array(BITS.buffer);
 
 /** The neighbouring double of a finite, non-zero `x` towards +∞ (direction 1) or −∞ (direction -1). */
 function nextAfter(x: number, direction: 1 | -1): number {
   BITS[0] = x;
   // A double's bits, read as an integer, step by one ulp: up in magnitude on x's own side of zero.
-  BITS_INT[0] += x > 0 === direction > 0 ? 1n : -1n;
+  // The 64-bit step is taken on two words, with the carry: BigInt arithmetic allocates each value.
+  const low = WORDS[0];
+  if (x > 0 === direction > 0) {
+    WORDS[0] = low + 1;
+    if (low === 0xffffffff) WORDS[1] += 1;
+  } else {
+    WORDS[0] = low - 1;
+    if (low === 0) WORDS[1] -= 1;
+  }
   return BITS[0];
 }
 
 /** Of two neighbouring doubles, the one whose last mantissa bit is 0. */
 function even(a: number, b: number): number {
   BITS[0] = a;
-  return (BITS_INT[0] & 1n) === 0n ? a : b;
+  return (WORDS[0] & 1) === 0 ? a : b;
 }
 
 /** 2^27 + 1: splits a double into two halves of 26 bits whose products are exact. */

@@ -8,9 +8,17 @@
 import { PostgresAdapter, type RawBuilder, sql } from 'kysely';
 import type { Executor } from './types.js';
 
-/** `column` as hex text: '' or null for an empty or missing blob (SQLite's hex(), PostgreSQL's encode()). */
-export function hexOf(db: Executor, column: string): RawBuilder<string | null> {
+/**
+ * The blobs of `columns` (none null), one after another, as one hex text: one string per row for
+ * the driver to make and the reader to decode, rather than one per column (a rollup row has five).
+ * Both databases concatenate blobs byte for byte with ||.
+ */
+export function hexOfConcatenated(db: Executor, columns: readonly string[]): RawBuilder<string> {
+  const joined = sql.join(
+    columns.map((c) => sql.ref(c)),
+    sql` || `,
+  );
   return db.getExecutor().adapter instanceof PostgresAdapter
-    ? sql<string | null>`encode(${sql.ref(column)}, 'hex')`
-    : sql<string | null>`hex(${sql.ref(column)})`;
+    ? sql<string>`encode(${joined}, 'hex')`
+    : sql<string>`hex(${joined})`;
 }

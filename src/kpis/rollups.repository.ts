@@ -1,7 +1,7 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
 import { eachArray } from '../db/array-rows.js';
-import { hexOf } from '../db/blob-text.js';
+import { hexOfConcatenated } from '../db/blob-text.js';
 import { attributeEntries } from '../events/attributes.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
@@ -362,10 +362,13 @@ function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: n
 /**
  * Adds a level's rows of `programIds` in [start, end) to the aggregates `targetOf` names (a row it
  * names none for is skipped). A breakdown's series reads tens of thousands of rows, so they come
- * as arrays (db/array-rows.ts) with their blobs as hex text (db/blob-text.ts), each row's decoded
- * into a shared slab and merged from it as the database steps to it: no object per row, nor per
- * blob but the histogram's view, and no row's strings outlive it.
+ * as arrays (db/array-rows.ts) with their five blobs as one hex text (db/blob-text.ts) and the
+ * lengths of the first four, each row's decoded into a shared slab and merged from it as the
+ * database steps to it: no object per row, nor per blob but the histogram's view, and no row's
+ * strings outlive it.
  * As arrays and hex, a year of 50 values (18,250 rows) read in a third of the CPU time of objects.
+ * One hex text per row rather than five: a year's totals by office (2,000 value rows) read and
+ * decoded in ~8.7 ms of CPU rather than ~9.4 (SQLite, in-process, load ~6).
  */
 export async function mergeRollups(
   db: Executor,
@@ -381,13 +384,6 @@ export async function mergeRollups(
   let bytes = Buffer.allocUnsafeSlow(0);
   let slab = SLAB >> 6;
   let at = 0;
-  /** Decodes column `c` of `row` into `bytes`; returns where it starts (it ends at `at`). */
-  const decode = (row: RollupArray, c: number) => {
-    const from = at;
-    const text = row[c] as string | null;
-    if (text) at += bytes.write(text, at, 'hex');
-    return from;
-  };
   await eachArray(
     db,
     db
@@ -401,11 +397,8 @@ export async function mergeRollups(
         'conflicts',
         'res_within',
         'res_judged',
-        hexOf(db, 'res_sum').as('res_sum'),
-        hexOf(db, 'res_squares').as('res_squares'),
-        hexOf(db, 'res_hist').as('res_hist'),
-        hexOf(db, 'sat_sum').as('sat_sum'),
-        hexOf(db, 'sat_squares').as('sat_squares'),
+        ...BLOBS.slice(0, -1).map((c) => sql<number>`length(${sql.ref(c)})`.as(`${c}_bytes`)),
+        hexOfConcatenated(db, BLOBS).as('blobs'),
       ])
       .where('level', '=', level)
       .where('program_id', 'in', programIds)
@@ -415,8 +408,8 @@ export async function mergeRollups(
       const row = array as RollupArray;
       const target = targetOf(row[0] as string, Number(row[1]));
       if (!target) return;
-      let size = 0;
-      for (let c = FIRST_BLOB; c < row.length; c++) size += ((row[c] as string | null)?.length ?? 0) >> 1;
+      const text = row[BLOBS_HEX] as string;
+      const size = text.length >> 1;
       if (at + size > bytes.byteLength) {
         bytes = Buffer.allocUnsafeSlow(Math.max(slab, size));
         slab = Math.min(2 * slab, SLAB);
@@ -428,16 +421,21 @@ export async function mergeRollups(
       target.conflicts += Number(row[5]);
       target.resWithin += Number(row[6]);
       target.resJudged += Number(row[7]);
-      let from = decode(row, 8);
-      target.resSum.mergeEncoded(bytes, 1, from, at);
-      from = decode(row, 9);
-      target.resSquares.mergeEncoded(bytes, 1, from, at);
-      from = decode(row, 10);
-      if (at > from) target.resHist.mergeEncoded(bytes.subarray(from, at));
-      from = decode(row, 11);
-      target.satSum.mergeEncoded(bytes, 1, from, at);
-      from = decode(row, 12);
-      target.satSquares.mergeEncoded(bytes, 1, from, at);
+      // The five blobs, one after another, from `at`; the last ends where the text does.
+      let from = at;
+      if (size > 0) at += bytes.write(text, at, 'hex');
+      let to = from + Number(row[8]);
+      target.resSum.mergeEncoded(bytes, 1, from, to);
+      from = to;
+      to += Number(row[9]);
+      target.resSquares.mergeEncoded(bytes, 1, from, to);
+      from = to;
+      to += Number(row[10]);
+      if (to > from) target.resHist.mergeEncoded(bytes.subarray(from, to));
+      from = to;
+      to += Number(row[11]);
+      target.satSum.mergeEncoded(bytes, 1, from, to);
+      target.satSquares.mergeEncoded(bytes, 1, to, at);
     },
   );
 }
@@ -445,6 +443,9 @@ export async function mergeRollups(
 /** The most bytes of a slab rows are decoded into: a few thousand rows of a few hundred bytes. */
 const SLAB = 1 << 20;
 
-/** A rollup row as mergeRollups selects it: ids and counts, then the five blobs as hex. */
+/** The blob columns, in the order mergeRollups concatenates them. */
+const BLOBS = ['res_sum', 'res_squares', 'res_hist', 'sat_sum', 'sat_squares'] as const;
+
+/** A rollup row as mergeRollups selects it: ids and counts, the lengths of the first four blobs, then all five as hex. */
 type RollupArray = (string | number | null)[];
-const FIRST_BLOB = 8;
+const BLOBS_HEX = 12;

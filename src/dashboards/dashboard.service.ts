@@ -203,8 +203,18 @@ interface BlockKey {
   filter?: readonly AttributeFilter[];
 }
 
-const spansKey = (key: BlockKey) =>
-  `${key.spans.map((s) => `${s.start}-${s.end}`).join(',')}|${filterKey(key.filter ?? [])}`;
+/**
+ * The text of a set of spans, kept for as long as the set lives: the loader asks it of each key
+ * three times, and a DAY series is 365 spans.
+ */
+const spansTexts = new WeakMap<readonly Interval[], string>();
+function spansText(spans: readonly Interval[]): string {
+  let text = spansTexts.get(spans);
+  if (text === undefined) spansTexts.set(spans, (text = spans.map((s) => `${s.start}-${s.end}`).join(',')));
+  return text;
+}
+
+const spansKey = (key: BlockKey) => `${spansText(key.spans)}|${filterKey(key.filter ?? [])}`;
 
 /**
  * Per-request loader of KPI blocks: every dashboard in one request that asks for the same spans

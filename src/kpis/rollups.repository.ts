@@ -14,50 +14,8 @@ export interface RollupDelta {
   programId: string;
   level: string;
   bucketStart: number;
-  /** What the delta adds to its bucket. */
-  readonly aggregate: Aggregate;
-  /** Adds `aggregate` to `target`, as target.merge(aggregate) would. */
-  addTo?(target: Aggregate): void;
+  aggregate: Aggregate;
 }
-
-/**
- * A delta of a dimension value's rollup, held as its events and folded only when applied: straight
- * into the stored row's aggregate (addTo), with no aggregate of its own. A commit makes these by the
- * thousand (a value's rollup takes a handful of its events), and building, filling and then merging
- * an aggregate for each was most of what the values cost it (in-process, bench/write-cpu.ts: see
- * foldDeltas). The same sums as merging: each event is added to the target in order, so the
- * histogram bins its values in the same order, and the exact sums reach the same values.
- */
-class EventsDelta<R> implements RollupDelta {
-  private folded: Aggregate | null = null;
-
-  constructor(
-    readonly programId: string,
-    readonly level: string,
-    readonly bucketStart: number,
-    private readonly rows: readonly R[],
-    /** Indexes into `rows`, in order. */
-    private readonly events: readonly number[],
-    private readonly add: (aggregate: Aggregate, row: R) => void,
-  ) {}
-
-  get aggregate(): Aggregate {
-    if (!this.folded) {
-      this.folded = new Aggregate();
-      for (const r of this.events) this.add(this.folded, this.rows[r]);
-    }
-    return this.folded;
-  }
-
-  addTo(target: Aggregate): void {
-    // A delta of many values bins them itself before merging (Histogram: UNBINNED_MAX): merged as such.
-    if (this.folded || this.events.length >= DIRECT_MAX) target.merge(this.aggregate);
-    else for (const r of this.events) this.add(target, this.rows[r]);
-  }
-}
-
-/** Most events an EventsDelta adds one by one: under the histogram's UNBINNED_MAX, so none bins alone. */
-const DIRECT_MAX = 4_000;
 
 /** Adds a stored rollup row to `target` (decoding its histogram straight into the target's). */
 export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggregate {
@@ -153,12 +111,12 @@ export function rollupDeltas(
  * levels are the first of its program's: rollup-levels.ts) and a value's rollup is found by
  * program, key and value in nested maps, without building its id.
  *
- * A value's deltas are made after the events' loop, rollup by rollup and level by level, each
- * holding its events in order (EventsDelta), which applyRollupDeltas adds straight into the stored
- * row's aggregate: a commit touches a few deltas of its own per program but those of its values by
- * the thousand, and an aggregate built, filled and merged for each was most of the values' cost.
- * In-process (bench/write-cpu.ts --rounds 3, alternate runs, load 4-7), CPU an event with three
- * attributes: scattered 98, 97 -> 89, 91 µs; live 45, 45 -> 43, 44 µs.
+ * A value's rollups are folded after the events' loop, rollup by rollup and level by level, each
+ * delta taking its events in order (the same sums as event by event): a commit touches a few deltas
+ * of its own per program but those of its values by the thousand, and adding each event to nine of
+ * them in turn reached each from memory anew. In-process, this against the fold event by event,
+ * on 2,000 events of the bench's batches with three attributes (load average 13): 17-20 µs of CPU
+ * an event live (23-25 scattered), 15-16 (16-17) this way.
  */
 export function foldDeltas<R extends RollupEvent>(
   rows: readonly R[],
@@ -167,11 +125,10 @@ export function foldDeltas<R extends RollupEvent>(
   total: string,
 ): RollupDelta[] {
   const deltas: RollupDelta[] = [];
-  // A value's deltas are made after the events' loop, from its events (no maps of buckets).
-  const folding = (id: string, levels: readonly RollupLevel[], value = false): Folding => ({
+  const folding = (id: string, levels: readonly RollupLevel[]): Folding => ({
     id,
     levels,
-    buckets: value ? [] : levels.map(() => new Map()),
+    buckets: levels.map(() => new Map()),
     last: levels.map(() => undefined),
     events: [],
   });
@@ -236,10 +193,7 @@ export function foldDeltas<R extends RollupEvent>(
         if (!byValue) program.values.set(key, (byValue = new Map()));
         let target = byValue.get(value);
         if (!target) {
-          byValue.set(
-            value,
-            (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true), true)),
-          );
+          byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
           valueTargets.push(target);
         }
         targets.push(target);
@@ -251,25 +205,13 @@ export function foldDeltas<R extends RollupEvent>(
     for (const target of targets) target.events.push(r);
   }
   for (const target of valueTargets) {
-    const { events } = target;
     for (let i = 0; i < target.levels.length; i++) {
-      const level = target.levels[i].name;
-      const first = eventStarts![MOST_LEVELS * events[0] + i];
-      let one = true;
-      for (let k = 1; k < events.length && one; k++) one = eventStarts![MOST_LEVELS * events[k] + i] === first;
-      // Mostly one bucket a level (live events): its delta takes the rollup's list of events as it is.
-      if (one) {
-        deltas.push(new EventsDelta(target.id, level, first, rows, events, add));
-        continue;
-      }
-      const byStart = new Map<number, number[]>();
-      for (const r of events) {
+      let delta: RollupDelta | undefined;
+      for (const r of target.events) {
         const start = eventStarts![MOST_LEVELS * r + i];
-        const list = byStart.get(start);
-        if (list) list.push(r);
-        else byStart.set(start, [r]);
+        if (delta?.bucketStart !== start) delta = deltaOf(target, i, start);
+        add(delta.aggregate, rows[r]);
       }
-      for (const [start, list] of byStart) deltas.push(new EventsDelta(target.id, level, start, rows, list, add));
     }
   }
   return deltas;
@@ -350,13 +292,10 @@ export async function applyRollupDeltas(
     }
     for (const delta of group) {
       let merged = remembered.get(delta);
-      const row = merged ? undefined : stored.get(`${delta.programId} ${delta.bucketStart}`);
-      // A new row of a delta with an aggregate of its own is that aggregate.
-      if (!merged && !row && !delta.addTo) merged = delta.aggregate;
+      if (merged) merged.merge(delta.aggregate);
       else {
-        merged ??= row ? mergeRow(new Aggregate(), row) : new Aggregate();
-        if (delta.addTo) delta.addTo(merged);
-        else merged.merge(delta.aggregate);
+        const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
+        merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
       }
       // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it.
       written?.set(writtenKey(level, delta), merged);

@@ -270,14 +270,18 @@ export async function applyRollupDeltas(
   }
   const rows: RollupTable[] = [];
   for (const [level, group] of byLevel) {
-    const remembered = new Map<RollupDelta, Aggregate>();
-    const unknown = written
-      ? group.filter((d) => {
-          const aggregate = written.get(writtenKey(level, d)) as Aggregate | undefined;
-          if (aggregate) remembered.set(d, aggregate);
-          return !aggregate;
-        })
-      : group;
+    // Per delta, its key and the row remembered for it: a commit of attributed events has thousands.
+    const keys = written ? group.map((d) => writtenKey(level, d)) : null;
+    const remembered: (Aggregate | undefined)[] = new Array(group.length);
+    let unknown = group;
+    if (written) {
+      unknown = [];
+      for (let i = 0; i < group.length; i++) {
+        const aggregate = written.get(keys![i]) as Aggregate | undefined;
+        if (aggregate) remembered[i] = aggregate;
+        else unknown.push(group[i]);
+      }
+    }
     const stored = new Map<string, RollupTable>();
     for (const query of unknown.length > 0 ? storedRowQueries(unknown) : []) {
       for (const row of await trx
@@ -290,15 +294,16 @@ export async function applyRollupDeltas(
         stored.set(`${row.program_id} ${Number(row.bucket_start)}`, row);
       }
     }
-    for (const delta of group) {
-      let merged = remembered.get(delta);
+    for (let i = 0; i < group.length; i++) {
+      const delta = group[i];
+      let merged = remembered[i];
       if (merged) merged.merge(delta.aggregate);
       else {
         const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
         merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
       }
       // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it.
-      written?.set(writtenKey(level, delta), merged);
+      written?.set(keys![i], merged);
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
     }
   }

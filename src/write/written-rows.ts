@@ -32,13 +32,20 @@ export class WrittenRows<V> {
    */
   set(key: string, value: V): void {
     const old = this.rows.get(key);
-    if (old) {
-      this.bytes -= old.size;
-      this.rows.delete(key);
-    }
     const size = this.sizeOf(value);
-    this.rows.set(key, { value, size });
-    this.bytes += size;
+    if (old?.value === value) {
+      // The same value changed in place, just read by get(), which made it the most recent: only
+      // its size is counted anew (a commit sets thousands of rows it has just read).
+      this.bytes += size - old.size;
+      old.size = size;
+    } else {
+      if (old) {
+        this.bytes -= old.size;
+        this.rows.delete(key);
+      }
+      this.rows.set(key, { value, size });
+      this.bytes += size;
+    }
     while (this.bytes > this.budget && this.rows.size > 0) {
       const [oldest, entry] = this.rows.entries().next().value!;
       this.rows.delete(oldest);

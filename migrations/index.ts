@@ -13,6 +13,7 @@ import * as importKeysInTimeOrder from './2026-12-07-19-import-keys-in-time-orde
 import * as serviceStandards from './2026-12-07-20-service-standards.js';
 import * as annotations from './2026-12-07-21-annotations.js';
 import * as eventsLiveCovering from './2026-12-07-22-events-live-covering.js';
+import * as rollupAnswers from './2026-12-07-23-rollup-answers.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-26-01-initial': initial,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-20-service-standards': serviceStandards,
   '2026-12-07-21-annotations': annotations,
   '2026-12-07-22-events-live-covering': eventsLiveCovering,
+  '2026-12-07-23-rollup-answers': rollupAnswers,
 };

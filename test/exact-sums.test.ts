@@ -82,6 +82,10 @@ describe('ExactSum', () => {
             conflicts: 0,
             res_within: 0,
             res_judged: 0,
+            res_mean: null,
+            res_p50: null,
+            res_p90: null,
+            sat_mean: null,
           };
           const merged = mergeRow(new Aggregate().merge(extra), {
             program_id: 'p',

@@ -7,9 +7,10 @@ import type { Context } from '../context.js';
 
 /** What a breakdown reads with: no caller (a live view is computed once for all its subscribers). */
 type Reader = Pick<Context, 'services' | 'loaders'>;
-import { Aggregate } from '../kpis/aggregate.js';
-import { breakdown } from '../kpis/filtered.js';
-import { kpi, type KpiKey } from '../kpis/registry.js';
+import type { Aggregate } from '../kpis/aggregate.js';
+import { NO_ANSWERS } from '../kpis/row-answers.js';
+import { breakdown, breakdownSeries } from '../kpis/filtered.js';
+import { type KpiInputs, kpi, type KpiKey } from '../kpis/registry.js';
 import { badInput } from '../schema/errors.js';
 import { declaresDimension } from '../scope/scope.js';
 import { type DashboardScope, seriesSpans } from './dashboard.service.js';
@@ -26,7 +27,7 @@ export interface BreakdownArgs {
 export interface BreakdownRow {
   value: string | null;
   aggregate: Aggregate;
-  series(): Promise<{ start: number; aggregate: Aggregate }[]>;
+  series(): Promise<{ start: number; aggregate: KpiInputs }[]>;
 }
 
 export async function checkBreakdownArgs(ctx: Reader, scope: DashboardScope, args: BreakdownArgs): Promise<void> {
@@ -72,7 +73,7 @@ export async function dashboardBreakdown(
 
   // One read of every answered row's series, made when the first row asks for its own.
   let seriesOfAll:
-    | Promise<{ buckets: ReturnType<typeof seriesSpans>; rows: Map<string | null, Aggregate[]> }>
+    | Promise<{ buckets: ReturnType<typeof seriesSpans>; rows: Map<string | null, KpiInputs[]> }>
     | undefined;
   const readSeries = () =>
     (seriesOfAll ??= (async () => {
@@ -81,7 +82,7 @@ export async function dashboardBreakdown(
       // The null row is its program's total less every value, so it needs all of them.
       const subset = (id: string) => (chosen.has(null) ? valuesOf(id) : valuesOf(id).filter((v) => chosen.has(v)));
       const programs = args.by === 'program' ? scope.programs.filter((p) => chosen.has(p.id)) : scope.programs;
-      const parts = await breakdown(
+      const parts = await breakdownSeries(
         db,
         programs,
         scope.filter,
@@ -91,14 +92,14 @@ export async function dashboardBreakdown(
         ctx.services.now(),
         chosen.has(null),
       );
-      return { buckets, rows: new Map(parts.map((p) => [p.value, p.aggregates])) };
+      return { buckets, rows: new Map(parts.map((p) => [p.value, p.points])) };
     })());
   return ranked.map((row) => ({
     ...row,
     async series() {
       const { buckets, rows } = await readSeries();
       const aggregates = rows.get(row.value);
-      return buckets.map((b, i) => ({ start: b.start, aggregate: aggregates?.[i] ?? new Aggregate() }));
+      return buckets.map((b, i) => ({ start: b.start, aggregate: aggregates?.[i] ?? NO_ANSWERS }));
     },
   }));
 }

@@ -1,5 +1,5 @@
 /** The Dashboard type and the dashboard query; the loading is in dashboard.service.ts. */
-import type { Aggregate } from '../kpis/aggregate.js';
+import type { KpiInputs } from '../kpis/registry.js';
 import { GranularityEnum, KpiEnum, kpiFields, type KpiPoint, kpiPoint, kpiPointFields } from '../kpis/kpi.schema.js';
 import type { KpiKey } from '../kpis/registry.js';
 import { AttributeFilterInput, AttributeFilterRef } from '../scope/filter.schema.js';
@@ -15,7 +15,7 @@ const DashboardPoint = builder.objectRef<KpiPoint>('DashboardPoint').implement({
   }),
 });
 
-const pointsOf = async (series: Promise<{ start: number; aggregate: Aggregate }[]>) =>
+const pointsOf = async (series: Promise<{ start: number; aggregate: KpiInputs }[]>) =>
   (await series).map((p) => kpiPoint(p.start, p.aggregate));
 
 const BreakdownRowRef = builder.objectRef<BreakdownRow>('BreakdownRow').implement({

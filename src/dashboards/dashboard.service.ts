@@ -12,7 +12,8 @@ import { createLoaders, type Context, type Services } from '../context.js';
 import { listPrograms, programsByIds, type Program } from '../programs/programs.repository.js';
 import { type BreakdownArgs, type BreakdownRow, dashboardBreakdown } from './breakdown.js';
 import { Aggregate } from '../kpis/aggregate.js';
-import { aggregateFilteredSets } from '../kpis/filtered.js';
+import { aggregateFilteredSets, seriesAnswers } from '../kpis/filtered.js';
+import type { KpiInputs } from '../kpis/registry.js';
 import { aggregateSpansOfAll, eventTimeBounds, type ProgramRef } from '../kpis/kpi.service.js';
 import { type AttributeFilter, filterKey } from '../scope/filter.js';
 import { checkedScope, type Scope, type ScopeArgs } from '../scope/scope.js';
@@ -119,7 +120,7 @@ export type DashboardReader = Pick<Context, 'services' | 'loaders'>;
 /** A dashboard being answered: its KPI blocks are read once, whichever fields ask for them. */
 export class DashboardView {
   private totalsPromise?: Promise<Aggregate>;
-  private seriesPromise?: Promise<{ start: number; aggregate: Aggregate }[]>;
+  private seriesPromise?: Promise<{ start: number; aggregate: KpiInputs }[]>;
   private readonly breakdowns = new Map<string, Promise<BreakdownRow[]>>();
   constructor(
     private readonly reader: DashboardReader,
@@ -282,7 +283,7 @@ export async function dashboardTotals(ctx: DashboardReader, scope: DashboardScop
 export async function dashboardSeries(
   ctx: DashboardReader,
   scope: DashboardScope,
-): Promise<{ start: number; aggregate: Aggregate }[]> {
+): Promise<{ start: number; aggregate: KpiInputs }[]> {
   const buckets = seriesSpans(scope);
   const spans = buckets.map((b) => b.span);
   if (scope.everyProgram && scope.filter.length === 0) {
@@ -293,6 +294,11 @@ export async function dashboardSeries(
       ctx.services.now(),
     );
     return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: totals[i] }));
+  }
+  if (scope.programs.length === 1) {
+    const [program] = scope.programs;
+    const points = await seriesAnswers(ctx.services.db, program, scope.filter, spans, ctx.services.now());
+    if (points) return buckets.map((bucket, i) => ({ start: bucket.start, aggregate: points[i] }));
   }
   const blocks = (
     await ctx.loaders.blocks.loadMany(scope.programs.map((program) => ({ program, spans, filter: scope.filter })))

@@ -8,8 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from '../context.js';
 import { MAX_BREAKDOWN_ROWS } from '../dashboards/breakdown.js';
 import { loadDashboard } from '../dashboards/dashboard.service.js';
-import type { Aggregate } from '../kpis/aggregate.js';
-import { KPI_KEYS, KPIS, type KpiKey } from '../kpis/registry.js';
+import { KPI_KEYS, KPIS, type KpiInputs, type KpiKey } from '../kpis/registry.js';
 import { GRANULARITIES } from '../kpis/time.js';
 import { type Cell, csvRecord } from './csv.js';
 import { ExportParams, fileName } from './export-params.js';
@@ -20,7 +19,7 @@ export const DASHBOARD_CSV_PATH = '/export/dashboard.csv';
 /** Every KPI column, as the Dashboard type names them, then the two counts it adds. */
 const KPI_COLUMNS = [...KPIS.map((k) => k.field), 'resolvedCases', 'satisfactionResponses'];
 
-function kpiCells(a: Aggregate): Cell[] {
+function kpiCells(a: KpiInputs): Cell[] {
   return [...KPIS.map((k) => (k.unit === 'count' ? (k.compute(a) ?? 0) : k.compute(a))), a.resCount, a.satCount];
 }
 

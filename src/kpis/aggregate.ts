@@ -548,6 +548,11 @@ export class Aggregate {
     return this.satCount > 0 ? this.satSum.dividedBy(this.satCount) : null;
   }
 
+  /** A percentile of resolution days (see Histogram.quantile); null without cases. */
+  resPercentile(q: number): number | null {
+    return this.resHist.quantile(q);
+  }
+
   /** Sample variance of resolution days; null below two cases. */
   resVariance(): number | null {
     return sampleVariance(this.resSum, this.resSquares, this.resCount);

@@ -15,11 +15,14 @@ import {
   aggregateSpans,
   aggregateSpansOfAll,
   type ProgramRef,
+  readSpanAnswers,
   readSpanSets,
   readSpans,
   type Source,
 } from './kpi.service.js';
+import type { KpiInputs } from './registry.js';
 import { dimensionRollupId } from './rollup-levels.js';
+import { NO_ANSWERS } from './row-answers.js';
 import type { Interval } from './time.js';
 import { groupBy } from '../util/group-by.js';
 
@@ -73,6 +76,28 @@ export async function aggregateFilteredSets(
     }
     return result;
   });
+}
+
+/**
+ * One program's events matching `filter`, per span, as what their KPIs are computed from (a
+ * dashboard's series), where one rollup holds them (no filter, or one value of one key): each
+ * span that is one stored bucket is read as its row's answers (readSpanAnswers). Null otherwise.
+ */
+export async function seriesAnswers(
+  db: Executor,
+  program: ProgramRef,
+  filter: readonly AttributeFilter[],
+  spans: readonly Interval[],
+  now?: number,
+): Promise<KpiInputs[] | null> {
+  if (filter.length > 1 || (filter.length === 1 && filter[0].values.length > 1)) return null;
+  const [source] =
+    filter.length === 0
+      ? [{ key: program.id, rollupId: program.id, zone: program.timezone, members: [program.id], match: null }]
+      : filteredSources(program, filter, program.id);
+  // A key given twice with no value in common: nothing matches.
+  if (!source) return spans.map(() => NO_ANSWERS);
+  return (await readSpanAnswers(db, [source], spans, now)).get(source.key)!;
 }
 
 /** The spans summed over every program, from ALL_PROGRAMS's rollups when the caller sees them all and nothing is filtered. */
@@ -211,4 +236,63 @@ export async function breakdown(
     .map(([value, aggregates]) => ({ value, aggregates }));
 }
 
-export const hasData = (a: Aggregate) => a.resCount + a.satCount + a.conflicts > 0;
+export const hasData = (a: KpiInputs) => a.resCount + a.satCount + a.conflicts > 0;
+
+/** breakdown's rows per span as what their KPIs are computed from: a breakdown's series. */
+export interface BreakdownSeriesPart {
+  value: string | null;
+  points: KpiInputs[];
+}
+
+/**
+ * breakdown's answer per span, for KPIs only. Where every row is one rollup's (each program's
+ * own, or the values of one program's dimension with no null row to take them from), each span
+ * that is one stored bucket is read as its row's answers (readSpanAnswers); otherwise as breakdown.
+ */
+export async function breakdownSeries(
+  db: Executor,
+  programs: readonly ProgramRef[],
+  filter: readonly AttributeFilter[],
+  by: string,
+  valuesOf: (programId: string) => readonly string[],
+  spans: readonly Interval[],
+  now?: number,
+  withNull = true,
+): Promise<BreakdownSeriesPart[]> {
+  const rows = rowSources(programs, filter, by, valuesOf, withNull);
+  if (!rows) {
+    const parts = await breakdown(db, programs, filter, by, valuesOf, spans, now, withNull);
+    return parts.map((p) => ({ value: p.value, points: p.aggregates }));
+  }
+  const read = await readSpanAnswers(
+    db,
+    rows.map((r) => r.source),
+    spans,
+    now,
+  );
+  return rows.map((r) => ({ value: r.value, points: read.get(r.source.key)! })).filter((p) => p.points.some(hasData));
+}
+
+/** The one source of each breakdown row, or null where a row sums several or is a difference. */
+function rowSources(
+  programs: readonly ProgramRef[],
+  filter: readonly AttributeFilter[],
+  by: string,
+  valuesOf: (programId: string) => readonly string[],
+  withNull: boolean,
+): { value: string; source: Source }[] | null {
+  if (by === 'program')
+    return filter.length > 0
+      ? null
+      : programs.map((p) => ({
+          value: p.id,
+          source: { key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id], match: null },
+        }));
+  const own = filter.find((f) => f.key === by);
+  if (programs.length !== 1 || filter.some((f) => f.key !== by) || (withNull && !own)) return null;
+  const [program] = programs;
+  const allowed = own ? new Set(own.values) : null;
+  return valuesOf(program.id)
+    .filter((v) => !allowed || allowed.has(v))
+    .map((value) => ({ value, source: valueSource(program, by, value, `${program.id}\u0000${value}`) }));
+}

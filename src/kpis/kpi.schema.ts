@@ -1,7 +1,6 @@
 /** The GraphQL face of the KPI registry and of time buckets. */
 import { builder } from '../schema/builder.js';
-import type { Aggregate } from './aggregate.js';
-import { KPIS, KPI_KEYS, type KpiDefinition, type KpiKey } from './registry.js';
+import { KPIS, KPI_KEYS, type KpiDefinition, type KpiInputs, type KpiKey } from './registry.js';
 import { GRANULARITIES } from './time.js';
 
 export const KpiEnum = builder.enumType('Kpi', { values: KPI_KEYS as KpiKey[] });
@@ -53,16 +52,16 @@ const KPI_FIELDS: readonly {
   field: string;
   int: boolean;
   description: string;
-  value(a: Aggregate): number | null;
+  value(a: KpiInputs): number | null;
 }[] = [
   ...KPIS.map((k) =>
     k.unit === 'count'
-      ? { field: k.field, int: true, description: k.label, value: (a: Aggregate) => k.compute(a) ?? 0 }
+      ? { field: k.field, int: true, description: k.label, value: (a: KpiInputs) => k.compute(a) ?? 0 }
       : {
           field: k.field,
           int: false,
           description: `${k.label} (${k.unit}); null without data.`,
-          value: (a: Aggregate) => k.compute(a),
+          value: (a: KpiInputs) => k.compute(a),
         },
   ),
   { field: 'resolvedCases', int: true, description: 'RESOLUTION_TIME events.', value: (a) => a.resCount },
@@ -75,11 +74,11 @@ const KPI_FIELDS: readonly {
  */
 export function kpiFields<Parent>(
   t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<any>, Parent>,
-  of: (parent: Parent) => Aggregate | Promise<Aggregate>,
+  of: (parent: Parent) => KpiInputs | Promise<KpiInputs>,
 ) {
   // Synchronous when the aggregate is at hand: a promise for each field would cost more than computing it.
   const from =
-    <T>(compute: (a: Aggregate) => T) =>
+    <T>(compute: (a: KpiInputs) => T) =>
     (p: Parent): T | Promise<T> => {
       const aggregate = of(p);
       return aggregate instanceof Promise ? aggregate.then(compute) : compute(aggregate);
@@ -99,10 +98,10 @@ const AGGREGATE = Symbol('aggregate');
 
 /** The KPI fields are getters: computed when a query reads them, and only those it selects. */
 class Point {
-  readonly [AGGREGATE]: Aggregate;
+  readonly [AGGREGATE]: KpiInputs;
   constructor(
     readonly start: number,
-    aggregate: Aggregate,
+    aggregate: KpiInputs,
   ) {
     this[AGGREGATE] = aggregate;
   }
@@ -114,7 +113,7 @@ for (const { field, value } of KPI_FIELDS)
     },
   });
 
-export const kpiPoint = (start: number, aggregate: Aggregate): KpiPoint => new Point(start, aggregate) as never;
+export const kpiPoint = (start: number, aggregate: KpiInputs): KpiPoint => new Point(start, aggregate) as never;
 
 /**
  * kpiFields for series points (kpiPoint), as fields without resolvers. A compiled query

@@ -16,7 +16,15 @@ import {
   type Piece,
   storedRollupIds,
 } from './rollup-levels.js';
-import { mergeRollups, type ProgramStandards, standardsOf } from './rollups.repository.js';
+import type { KpiInputs } from './registry.js';
+import { NO_ANSWERS } from './row-answers.js';
+import {
+  mergeRollups,
+  type ProgramStandards,
+  readRowAnswers,
+  standardsOf,
+  storesAnswers,
+} from './rollups.repository.js';
 import { fixedFloor, HOUR, type Interval } from './time.js';
 import { groupBy } from '../util/group-by.js';
 
@@ -135,6 +143,67 @@ export async function readSpanSets(
     for (let set = 0; set < spanSets.length; set++)
       await readRollupSources(db, reads, withRollup, spanSets[set], now, results[set]);
   return results;
+}
+
+/**
+ * readSpans for sources each answered alone (nothing sums them after), as what their KPIs are
+ * computed from. A span that is one whole bucket of a level its source stores (a DAY series in
+ * its program's zone: every day) is that row's stored answers (row-answers.ts); the other spans,
+ * and sources that keep no single row per bucket (ALL_PROGRAMS's are sharded), are aggregated as
+ * readSpans does.
+ */
+export async function readSpanAnswers(
+  db: Executor,
+  sources: Source[],
+  spans: readonly Interval[],
+  now = Number.POSITIVE_INFINITY,
+): Promise<Map<string, KpiInputs[]>> {
+  const result = new Map<string, KpiInputs[]>(sources.map((s) => [s.key, new Array(spans.length)]));
+  const stored = (s: Source) => s.rollupId !== null && storedRollupIds(s.rollupId).length === 1;
+  const aggregated = sources.filter((s) => !stored(s));
+  if (aggregated.length > 0)
+    for (const [key, aggregates] of await readSpans(db, aggregated, spans, now)) result.set(key, aggregates);
+  // Sources that share a zone and kind of rollup share the levels, so the same spans are whole buckets.
+  const single = groupBy(sources.filter(stored), (s) => `${s.zone}\u0000${isValueRollup(s.rollupId!)}`);
+  for (const group of single.values()) {
+    const { zone } = group[0];
+    const levels = levelsOf(zone, isValueRollup(group[0].rollupId!));
+    const rest: number[] = [];
+    const byLevel = new Map<string, Map<number, number>>();
+    spans.forEach((span, i) => {
+      // One piece may be a run of buckets (a week of days): one bucket ends at the next boundary.
+      const pieces = cover(span.start, span.end, zone, i, levels);
+      const level = pieces.length === 1 ? levels.find((l) => l.name === pieces[0].source) : undefined;
+      if (!level || !storesAnswers(level.name) || level.ceil(span.start + 1, zone) !== span.end) return rest.push(i);
+      const starts = byLevel.get(level.name) ?? new Map<number, number>();
+      byLevel.set(level.name, starts.set(span.start, i));
+    });
+    const byRollup = new Map(group.map((s) => [s.rollupId!, result.get(s.key)!]));
+    for (const [level, starts] of byLevel) {
+      const keys = [...starts.keys()];
+      await readRowAnswers(
+        db,
+        level,
+        [...byRollup.keys()],
+        Math.min(...keys),
+        Math.max(...keys),
+        (id, start, answers) => {
+          const span = starts.get(start);
+          if (span !== undefined) byRollup.get(id)![span] = answers;
+        },
+      );
+      for (const points of byRollup.values()) for (const span of starts.values()) points[span] ??= NO_ANSWERS;
+    }
+    if (rest.length === 0) continue;
+    const read = await readSpans(
+      db,
+      group,
+      rest.map((i) => spans[i]),
+      now,
+    );
+    for (const s of group) read.get(s.key)!.forEach((aggregate, j) => (result.get(s.key)![rest[j]] = aggregate));
+  }
+  return result;
 }
 
 /** The sources with a rollup: whole buckets from it, raw events at the edges. */

@@ -19,6 +19,22 @@ export type KpiKey =
 export const EVENT_KINDS = ['RESOLUTION_TIME', 'SATISFACTION', 'CONFLICT'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+/**
+ * What a KPI is computed from: an Aggregate, or the answers a rollup row stores beside its sums
+ * (kpis/row-answers.ts), which a series point that is one stored row is read as.
+ */
+export interface KpiInputs {
+  readonly resCount: number;
+  readonly satCount: number;
+  readonly satPositive: number;
+  readonly conflicts: number;
+  readonly resJudged: number;
+  readonly resWithin: number;
+  resMean(): number | null;
+  satMean(): number | null;
+  resPercentile(q: Percentile): number | null;
+}
+
 /** Resolution times are days, up to a century (service standards too). */
 export const RESOLUTION_DAYS = { min: 0, max: 36_500 };
 const SATISFACTION_SCORE = { min: 1, max: 5 };
@@ -40,7 +56,7 @@ export interface KpiDefinition {
   better: 'lower' | 'higher';
   /** Values a target may take. */
   range: { min: number; max: number };
-  compute(aggregate: Aggregate): number | null;
+  compute(inputs: KpiInputs): number | null;
   /**
    * How the 95% interval of a change in it is had (impact, kpis/intervals.ts): Welch's for a mean
    * (from its sample), Newcombe's for a percentage of yes/no outcomes (from its counts; the KPI is
@@ -67,7 +83,7 @@ export interface Parts {
 
 const mean = (sum: number, count: number): Parts => ({ part: sum, whole: count, scale: 1 });
 const percent = (part: number, whole: number): Parts => ({ part, whole, scale: 100 });
-const percentile = (q: number) => (a: Aggregate) => mean((a.resHist.quantile(q) ?? 0) * a.resCount, a.resCount);
+const percentile = (q: Percentile) => (a: Aggregate) => mean((a.resPercentile(q) ?? 0) * a.resCount, a.resCount);
 
 /**
  * The percentiles KPIs ask of the resolution-time histogram. Rollup rows store their answers
@@ -75,6 +91,7 @@ const percentile = (q: number) => (a: Aggregate) => mean((a.resHist.quantile(q) 
  * a percentile not listed here is still answered, from the bins.
  */
 export const PERCENTILES = [0.5, 0.9] as const;
+export type Percentile = (typeof PERCENTILES)[number];
 
 const ratio = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
 
@@ -98,7 +115,7 @@ export const KPIS: readonly KpiDefinition[] = [
     unit: 'days',
     better: 'lower',
     range: RESOLUTION_DAYS,
-    compute: (a) => a.resHist.quantile(PERCENTILES[0]),
+    compute: (a) => a.resPercentile(PERCENTILES[0]),
     interval: null,
     parts: percentile(PERCENTILES[0]),
   },
@@ -109,7 +126,7 @@ export const KPIS: readonly KpiDefinition[] = [
     unit: 'days',
     better: 'lower',
     range: RESOLUTION_DAYS,
-    compute: (a) => a.resHist.quantile(PERCENTILES[1]),
+    compute: (a) => a.resPercentile(PERCENTILES[1]),
     interval: null,
     parts: percentile(PERCENTILES[1]),
   },

@@ -13,8 +13,9 @@ import { applyRollupDeltas, rollupDeltas } from './rollups.repository.js';
  * 6: rollups per dimension value (issue 18).
  * 7: dimension values keep no hour rollups.
  * 8: resolution times within their program's service standard, and those judged (issue 20).
+ * 9: the KPIs a row answers, stored with it (kpis/row-answers.ts).
  */
-export const ROLLUP_VERSION = 8;
+export const ROLLUP_VERSION = 9;
 const CHUNK = 50_000;
 
 /** Rebuilds the rollups unless they already have this shape; true when it rebuilt them. */

@@ -8,6 +8,7 @@ import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
+import { RowAnswers } from './row-answers.js';
 import { ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, MOST_LEVELS, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
@@ -35,12 +36,14 @@ export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggrega
 
 /**
  * Hour rows are mostly read merged into longer spans (range edges, alert windows), so they store no
- * percentile answers (see Histogram.encode): they are four in five of the rows a commit writes.
+ * answers: no percentiles in the histogram (see Histogram.encode), nor the row's KPIs
+ * (kpis/row-answers.ts). They are four in five of the rows a commit writes.
  */
-const answersOf = (level: string) => (level === 'H' ? [] : PERCENTILES);
+export const storesAnswers = (level: string) => level !== 'H';
 
 /** A delta (or a merged aggregate) as the row stored for its bucket. */
 export function rowOf(programId: string, level: string, bucketStart: number, a: Aggregate): RollupTable {
+  const answers = storesAnswers(level);
   return {
     program_id: programId,
     level,
@@ -48,7 +51,7 @@ export function rowOf(programId: string, level: string, bucketStart: number, a: 
     res_count: a.resCount,
     res_sum: a.resSum.encode(),
     res_squares: a.resSquares.encode(),
-    res_hist: a.resHist.encode(answersOf(level)),
+    res_hist: a.resHist.encode(answers ? PERCENTILES : []),
     sat_count: a.satCount,
     sat_sum: a.satSum.encode(),
     sat_squares: a.satSquares.encode(),
@@ -56,6 +59,10 @@ export function rowOf(programId: string, level: string, bucketStart: number, a: 
     conflicts: a.conflicts,
     res_within: a.resWithin,
     res_judged: a.resJudged,
+    res_mean: answers ? a.resMean() : null,
+    res_p50: answers ? a.resPercentile(PERCENTILES[0]) : null,
+    res_p90: answers ? a.resPercentile(PERCENTILES[1]) : null,
+    sat_mean: answers ? a.satMean() : null,
   };
 }
 
@@ -246,6 +253,10 @@ export const ROLLUP_COLUMNS = [
   'conflicts',
   'res_within',
   'res_judged',
+  'res_mean',
+  'res_p50',
+  'res_p90',
+  'sat_mean',
 ] as const satisfies readonly (keyof RollupTable)[];
 
 /**
@@ -307,7 +318,7 @@ export async function applyRollupDeltas(
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
     }
   }
-  // 14 parameters a row: 7,000 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
+  // 18 parameters a row: 9,000 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.
   for (let i = 0; i < rows.length; i += CHUNK) {
     await insertRows(trx, 'rollups upsert', ROLLUP_COLUMNS, rows.slice(i, i + CHUNK), (template) =>
       trx
@@ -326,6 +337,10 @@ export async function applyRollupDeltas(
             conflicts: sql`excluded.conflicts`,
             res_within: sql`excluded.res_within`,
             res_judged: sql`excluded.res_judged`,
+            res_mean: sql`excluded.res_mean`,
+            res_p50: sql`excluded.res_p50`,
+            res_p90: sql`excluded.res_p90`,
+            sat_mean: sql`excluded.sat_mean`,
           }),
         ),
     );
@@ -441,6 +456,63 @@ export async function mergeRollups(
       to += Number(row[11]);
       target.satSum.mergeEncoded(bytes, 1, from, to);
       target.satSquares.mergeEncoded(bytes, 1, to, at);
+    },
+  );
+}
+
+/**
+ * The stored answers (kpis/row-answers.ts) of a level's rows of `programIds` with bucket_start in
+ * [first, last], each given to `take`: the counts and four answers, none of the sums or histograms.
+ */
+export async function readRowAnswers(
+  db: Executor,
+  level: string,
+  programIds: string[],
+  first: number,
+  last: number,
+  take: (programId: string, bucketStart: number, answers: RowAnswers) => void,
+): Promise<void> {
+  await eachArray(
+    db,
+    db
+      .selectFrom('rollups')
+      .select([
+        'program_id',
+        'bucket_start',
+        'res_count',
+        'sat_count',
+        'sat_positive',
+        'conflicts',
+        'res_within',
+        'res_judged',
+        'res_mean',
+        'res_p50',
+        'res_p90',
+        'sat_mean',
+      ])
+      .where('level', '=', level)
+      .where('program_id', 'in', programIds)
+      .where('bucket_start', '>=', first)
+      .where('bucket_start', '<=', last),
+    (row) => {
+      const number = (i: number) => Number(row[i]);
+      const answer = (i: number) => (row[i] === null ? null : Number(row[i]));
+      take(
+        row[0] as string,
+        number(1),
+        new RowAnswers(
+          number(2),
+          number(3),
+          number(4),
+          number(5),
+          number(6),
+          number(7),
+          answer(8),
+          answer(9),
+          answer(10),
+          answer(11),
+        ),
+      );
     },
   );
 }

@@ -82,10 +82,7 @@ describe('ExactSum', () => {
             conflicts: 0,
             res_within: 0,
             res_judged: 0,
-            res_mean: null,
-            res_p50: null,
-            res_p90: null,
-            sat_mean: null,
+            answers: null,
           };
           const merged = mergeRow(new Aggregate().merge(extra), {
             program_id: 'p',

@@ -85,13 +85,10 @@ export interface RollupTable {
   res_judged: number;
   /**
    * The KPIs the row's aggregate answers that its counts do not (kpis/row-answers.ts): mean and
-   * percentiles of resolution days, mean satisfaction. Null without data, and on hour rows, which
-   * are read merged into longer spans.
+   * percentiles of resolution days, mean satisfaction. Null on hour rows, which are read merged
+   * into longer spans.
    */
-  res_mean: number | null;
-  res_p50: number | null;
-  res_p90: number | null;
-  sat_mean: number | null;
+  answers: Uint8Array | null;
 }
 
 /** One row: the shape the rollups were built for (kpis/rollups-rebuild.ts). */

@@ -146,31 +146,16 @@ export class Histogram {
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
   quantile(q: number): number | null {
     this.binPending();
-    let zeros = this.zeros;
-    let total = 0;
-    if (this.encoded) {
-      const stored = scanHeader(this.encoded, answerKey(q));
-      if (stored !== undefined) return stored;
-      zeros = scanned.zeros;
-      total = scanned.total;
-    } else {
-      total = zeros;
-      const { counts } = this;
-      for (let i = 0; i < counts.length; i++) total += counts[i];
-      return this.denseQuantile(q, total);
-    }
-    total = Math.round(total);
-    if (total < 1) return null;
-    const rank = Math.max(1, Math.ceil(q * total - 1e-9));
-    if (zeros >= rank - EMPTY) return 0;
-    let seen = zeros;
-    let answer: number | null = null;
-    this.eachBin((_, count, sum) => {
-      if (answer !== null || count < EMPTY) return;
-      seen += count;
-      if (seen >= rank - EMPTY) answer = sum / count;
-    });
-    return answer;
+    if (this.encoded) return encodedQuantile(this.encoded, q);
+    let total = this.zeros;
+    const { counts } = this;
+    for (let i = 0; i < counts.length; i++) total += counts[i];
+    return this.denseQuantile(q, total);
+  }
+
+  /** quantile() of an encoded histogram, as its stored row answers it (its stored answer, if it has one). */
+  static quantileOf(bytes: Uint8Array, q: number): number | null {
+    return encodedQuantile(bytes, q);
   }
 
   /**
@@ -352,6 +337,24 @@ function scanHeader(bytes: Uint8Array, key: number): number | null | undefined {
   }
   scanned.end = input.at;
   return found;
+}
+
+function encodedQuantile(bytes: Uint8Array, q: number): number | null {
+  const stored = scanHeader(bytes, answerKey(q));
+  if (stored !== undefined) return stored;
+  const zeros = scanned.zeros;
+  const total = Math.round(scanned.total);
+  if (total < 1) return null;
+  const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+  if (zeros >= rank - EMPTY) return 0;
+  let seen = zeros;
+  let answer: number | null = null;
+  readBins(bytes, (_, count, sum) => {
+    if (answer !== null || count < EMPTY) return;
+    seen += count;
+    if (seen >= rank - EMPTY) answer = sum / count;
+  });
+  return answer;
 }
 
 /** Reads an encoded histogram: `range` once with its lowest and highest index, `fn` per bin; returns the zero count. */

@@ -44,6 +44,7 @@ export const storesAnswers = (level: string) => level !== 'H';
 /** A delta (or a merged aggregate) as the row stored for its bucket. */
 export function rowOf(programId: string, level: string, bucketStart: number, a: Aggregate): RollupTable {
   const answers = storesAnswers(level);
+  const histogram = a.resHist.encode(answers ? PERCENTILES : []);
   return {
     program_id: programId,
     level,
@@ -51,7 +52,7 @@ export function rowOf(programId: string, level: string, bucketStart: number, a: 
     res_count: a.resCount,
     res_sum: a.resSum.encode(),
     res_squares: a.resSquares.encode(),
-    res_hist: a.resHist.encode(answers ? PERCENTILES : []),
+    res_hist: histogram,
     sat_count: a.satCount,
     sat_sum: a.satSum.encode(),
     sat_squares: a.satSquares.encode(),
@@ -59,7 +60,7 @@ export function rowOf(programId: string, level: string, bucketStart: number, a: 
     conflicts: a.conflicts,
     res_within: a.resWithin,
     res_judged: a.resJudged,
-    answers: answers ? encodeAnswers(a) : null,
+    answers: answers ? encodeAnswers(a, histogram) : null,
   };
 }
 

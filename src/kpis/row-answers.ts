@@ -6,7 +6,7 @@
  * rows, and reading their sums and histograms to compute the same four numbers again was most of
  * its cost.
  */
-import type { Aggregate } from './aggregate.js';
+import { type Aggregate, Histogram } from './aggregate.js';
 import { type KpiInputs, PERCENTILES, type Percentile } from './registry.js';
 
 export class RowAnswers implements KpiInputs {
@@ -42,12 +42,16 @@ export const NO_ANSWERS = new RowAnswers(0, 0, 0, 0, 0, 0, null, null, null, nul
 /** The answers column: four float64, little-endian, NaN for none (no data). */
 export const ANSWERS_BYTES = 32;
 
-export function encodeAnswers(a: Aggregate): Uint8Array {
+/**
+ * The answers of `a`, whose histogram encodes as `histogram` (the row's res_hist): its percentiles
+ * are read from those bytes, which store them when the histogram is large (Histogram.encode).
+ */
+export function encodeAnswers(a: Aggregate, histogram: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(ANSWERS_BYTES);
   const view = new DataView(bytes.buffer);
   view.setFloat64(0, a.resMean() ?? Number.NaN, true);
-  view.setFloat64(8, a.resPercentile(PERCENTILES[0]) ?? Number.NaN, true);
-  view.setFloat64(16, a.resPercentile(PERCENTILES[1]) ?? Number.NaN, true);
+  view.setFloat64(8, Histogram.quantileOf(histogram, PERCENTILES[0]) ?? Number.NaN, true);
+  view.setFloat64(16, Histogram.quantileOf(histogram, PERCENTILES[1]) ?? Number.NaN, true);
   view.setFloat64(24, a.satMean() ?? Number.NaN, true);
   return bytes;
 }

@@ -23,16 +23,6 @@ export function hexOfConcatenated(db: Executor, columns: readonly string[]): Raw
     : sql<string>`hex(${joined})`;
 }
 
-/** Integer columns as text: each 16 hex digits, 64-bit two's complement, one after another. */
-export function hexOfIntegers(db: Executor, columns: readonly string[]): RawBuilder<string> {
-  if (db.getExecutor().adapter instanceof PostgresAdapter)
-    return sql<string>`${sql.join(
-      columns.map((c) => sql`lpad(to_hex(${sql.ref(c)}::bigint), 16, '0')`),
-      sql` || `,
-    )}`;
-  return sql<string>`printf(${'%016x'.repeat(columns.length)}, ${sql.join(columns.map((c) => sql.ref(c)))})`;
-}
-
 /** An aggregate: the texts of a group's rows one after another, in no particular order. */
 export function concatenatedText(db: Executor, text: RawBuilder<string>): RawBuilder<string> {
   return db.getExecutor().adapter instanceof PostgresAdapter

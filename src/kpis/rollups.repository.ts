@@ -1,14 +1,14 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
 import { eachArray } from '../db/array-rows.js';
-import { concatenatedText, hexOfConcatenated, hexOfIntegers } from '../db/blob-text.js';
+import { concatenatedText, hexOfConcatenated } from '../db/blob-text.js';
 import { attributeEntries } from '../events/attributes.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
-import { encodeAnswers, PACKED_ROW_BYTES, packedBucketStart, type RowAnswers, unpackAnswers } from './row-answers.js';
+import { ANSWERS_BYTES, answersBucketStart, decodeAnswers, encodeAnswers, type RowAnswers } from './row-answers.js';
 import { ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, MOST_LEVELS, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
@@ -60,7 +60,7 @@ export function rowOf(programId: string, level: string, bucketStart: number, a: 
     conflicts: a.conflicts,
     res_within: a.resWithin,
     res_judged: a.resJudged,
-    answers: answers ? encodeAnswers(a, histogram) : null,
+    answers: answers ? encodeAnswers(bucketStart, a, histogram) : null,
   };
 }
 
@@ -454,10 +454,10 @@ export async function mergeRollups(
 
 /**
  * The stored answers (kpis/row-answers.ts) of a level's rows of `programIds` with bucket_start in
- * [first, last], each given to `take`: the counts and the answers column, none of the sums or
- * histograms. A year of days of 50 values is 18,000 rows of a few numbers each, which cost more
- * made into arrays of JavaScript values than read (40 ms against 3 in SQLite alone): so each
- * program's rows come as one text, their numbers in hex, decoded into one buffer and read from it.
+ * [first, last], each given to `take`: the answers column alone, none of the sums or histograms.
+ * A year of days of 50 values is 18,000 rows of a few numbers each, which cost more made into
+ * arrays of JavaScript values than read (40 ms against 3 in SQLite alone): so each program's
+ * columns come as one hex text, decoded into one buffer and read from it.
  */
 export async function readRowAnswers(
   db: Executor,
@@ -467,13 +467,12 @@ export async function readRowAnswers(
   last: number,
   take: (programId: string, bucketStart: number, answers: RowAnswers) => void,
 ): Promise<void> {
-  const packed = sql<string>`${hexOfIntegers(db, PACKED_COLUMNS)} || ${hexOfConcatenated(db, ['answers'])}`;
   let bytes = Buffer.allocUnsafeSlow(0);
   await eachArray(
     db,
     db
       .selectFrom('rollups')
-      .select(['program_id', concatenatedText(db, packed).as('rows')])
+      .select(['program_id', concatenatedText(db, hexOfConcatenated(db, ['answers'])).as('answers')])
       .where('level', '=', level)
       .where('program_id', 'in', programIds)
       .where('bucket_start', '>=', first)
@@ -483,22 +482,11 @@ export async function readRowAnswers(
       const size = (text as string).length >> 1;
       if (bytes.byteLength < size) bytes = Buffer.allocUnsafeSlow(size);
       bytes.write(text as string, 0, 'hex');
-      for (let at = 0; at < size; at += PACKED_ROW_BYTES)
-        take(programId as string, packedBucketStart(bytes, at), unpackAnswers(bytes, at));
+      for (let at = 0; at < size; at += ANSWERS_BYTES)
+        take(programId as string, answersBucketStart(bytes, at), decodeAnswers(bytes, at));
     },
   );
 }
-
-/** The integer columns readRowAnswers packs before the answers, in the order row-answers.ts reads them. */
-const PACKED_COLUMNS = [
-  'bucket_start',
-  'res_count',
-  'sat_count',
-  'sat_positive',
-  'conflicts',
-  'res_within',
-  'res_judged',
-] as const;
 
 /** The most bytes of a slab rows are decoded into: a few thousand rows of a few hundred bytes. */
 const SLAB = 1 << 20;

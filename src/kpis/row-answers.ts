@@ -39,45 +39,55 @@ export class RowAnswers implements KpiInputs {
 /** A bucket without a stored row: no events. */
 export const NO_ANSWERS = new RowAnswers(0, 0, 0, 0, 0, 0, null, null, null, null);
 
-/** The answers column: four float64, little-endian, NaN for none (no data). */
-export const ANSWERS_BYTES = 32;
+/**
+ * The answers column: everything a point reads of its row, so that a series is read from this
+ * column alone: the bucket start, the six counts and the four answers, each a float64
+ * (little-endian; NaN for an answer without data). Counts are whole numbers far below 2^53.
+ */
+export const ANSWERS_BYTES = 11 * 8;
 
 /**
- * The answers of `a`, whose histogram encodes as `histogram` (the row's res_hist): its percentiles
- * are read from those bytes, which store them when the histogram is large (Histogram.encode).
+ * The answers of `a`, stored in the row of the bucket at `bucketStart` whose histogram encodes as
+ * `histogram` (its res_hist): the percentiles are read from those bytes, which store them when
+ * the histogram is large (Histogram.encode).
  */
-export function encodeAnswers(a: Aggregate, histogram: Uint8Array): Uint8Array {
+export function encodeAnswers(bucketStart: number, a: Aggregate, histogram: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(ANSWERS_BYTES);
   const view = new DataView(bytes.buffer);
-  view.setFloat64(0, a.resMean() ?? Number.NaN, true);
-  view.setFloat64(8, Histogram.quantileOf(histogram, PERCENTILES[0]) ?? Number.NaN, true);
-  view.setFloat64(16, Histogram.quantileOf(histogram, PERCENTILES[1]) ?? Number.NaN, true);
-  view.setFloat64(24, a.satMean() ?? Number.NaN, true);
+  const values = [
+    bucketStart,
+    a.resCount,
+    a.satCount,
+    a.satPositive,
+    a.conflicts,
+    a.resWithin,
+    a.resJudged,
+    a.resMean(),
+    Histogram.quantileOf(histogram, PERCENTILES[0]),
+    Histogram.quantileOf(histogram, PERCENTILES[1]),
+    a.satMean(),
+  ];
+  for (let i = 0; i < values.length; i++) view.setFloat64(8 * i, values[i] ?? Number.NaN, true);
   return bytes;
 }
 
-/**
- * A row as readRowAnswers packs it, at `at` in `bytes`: its bucket start and six counts, each
- * 64-bit big-endian two's complement (as SQL prints them in hex), then its answers column.
- */
-export const PACKED_ROW_BYTES = 7 * 8 + ANSWERS_BYTES;
-
-const int64 = (bytes: Buffer, at: number) => bytes.readInt32BE(at) * 2 ** 32 + bytes.readUInt32BE(at + 4);
 const answer = (bytes: Buffer, at: number) => {
   const value = bytes.readDoubleLE(at);
   return Number.isNaN(value) ? null : value;
 };
 
-export const packedBucketStart = (bytes: Buffer, at: number) => int64(bytes, at);
+/** The bucket start of the answers column at `at` in `bytes`. */
+export const answersBucketStart = (bytes: Buffer, at: number) => bytes.readDoubleLE(at);
 
-export function unpackAnswers(bytes: Buffer, at: number): RowAnswers {
+/** The answers column at `at` in `bytes`. */
+export function decodeAnswers(bytes: Buffer, at: number): RowAnswers {
   return new RowAnswers(
-    int64(bytes, at + 8),
-    int64(bytes, at + 16),
-    int64(bytes, at + 24),
-    int64(bytes, at + 32),
-    int64(bytes, at + 40),
-    int64(bytes, at + 48),
+    bytes.readDoubleLE(at + 8),
+    bytes.readDoubleLE(at + 16),
+    bytes.readDoubleLE(at + 24),
+    bytes.readDoubleLE(at + 32),
+    bytes.readDoubleLE(at + 40),
+    bytes.readDoubleLE(at + 48),
     answer(bytes, at + 56),
     answer(bytes, at + 64),
     answer(bytes, at + 72),

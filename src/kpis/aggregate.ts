@@ -177,15 +177,6 @@ export class Histogram {
     return null;
   }
 
-  /** Calls `fn` for every non-empty bin in ascending order; returns the zero count. */
-  private eachBin(fn: (index: number, count: number, sum: number) => void): number {
-    this.binPending();
-    if (this.encoded) return readBins(this.encoded, fn);
-    const { counts, sums, low } = this;
-    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) fn(low + i, counts[i], sums[i]);
-    return this.zeros;
-  }
-
   private decodePending(): void {
     this.binPending();
     const bytes = this.encoded;

@@ -14,6 +14,7 @@ import {
   levelLength,
   levelsOf,
   type Piece,
+  type RollupLevel,
   storedRollupIds,
 } from './rollup-levels.js';
 import type { KpiInputs } from './registry.js';
@@ -166,33 +167,21 @@ export async function readSpanAnswers(
   // Sources that share a zone and kind of rollup share the levels, so the same spans are whole buckets.
   const single = groupBy(sources.filter(stored), (s) => `${s.zone}\u0000${isValueRollup(s.rollupId!)}`);
   for (const group of single.values()) {
-    const { zone } = group[0];
-    const levels = levelsOf(zone, isValueRollup(group[0].rollupId!));
-    const rest: number[] = [];
-    const byLevel = new Map<string, Map<number, number>>();
-    spans.forEach((span, i) => {
-      // One piece may be a run of buckets (a week of days): one bucket ends at the next boundary.
-      const pieces = cover(span.start, span.end, zone, i, levels);
-      const level = pieces.length === 1 ? levels.find((l) => l.name === pieces[0].source) : undefined;
-      if (!level || !storesAnswers(level.name) || level.ceil(span.start + 1, zone) !== span.end) return rest.push(i);
-      const starts = byLevel.get(level.name) ?? new Map<number, number>();
-      byLevel.set(level.name, starts.set(span.start, i));
-    });
+    const { buckets, rest } = oneBucketSpans(
+      spans,
+      group[0].zone,
+      levelsOf(group[0].zone, isValueRollup(group[0].rollupId!)),
+    );
     const byRollup = new Map(group.map((s) => [s.rollupId!, result.get(s.key)!]));
-    for (const [level, starts] of byLevel) {
-      const keys = [...starts.keys()];
-      await readRowAnswers(
-        db,
-        level,
-        [...byRollup.keys()],
-        Math.min(...keys),
-        Math.max(...keys),
-        (id, start, answers) => {
-          const span = starts.get(start);
-          if (span !== undefined) byRollup.get(id)![span] = answers;
-        },
-      );
-      for (const points of byRollup.values()) for (const span of starts.values()) points[span] ??= NO_ANSWERS;
+    for (const [level, spanAt] of buckets) {
+      let first = Number.POSITIVE_INFINITY;
+      let last = Number.NEGATIVE_INFINITY;
+      for (const start of spanAt.keys()) [first, last] = [Math.min(first, start), Math.max(last, start)];
+      await readRowAnswers(db, level, [...byRollup.keys()], first, last, (id, start, answers) => {
+        const span = spanAt.get(start);
+        if (span !== undefined) byRollup.get(id)![span] = answers;
+      });
+      for (const points of byRollup.values()) for (const span of spanAt.values()) points[span] ??= NO_ANSWERS;
     }
     if (rest.length === 0) continue;
     const read = await readSpans(
@@ -201,9 +190,32 @@ export async function readSpanAnswers(
       rest.map((i) => spans[i]),
       now,
     );
-    for (const s of group) read.get(s.key)!.forEach((aggregate, j) => (result.get(s.key)![rest[j]] = aggregate));
+    for (const s of group) {
+      const aggregates = read.get(s.key)!;
+      for (let j = 0; j < rest.length; j++) result.get(s.key)![rest[j]] = aggregates[j];
+    }
   }
   return result;
+}
+
+/**
+ * Which spans are one whole bucket of a level that stores answers: per level, the span index of
+ * each such bucket by its start; the indexes of the others in `rest`.
+ */
+function oneBucketSpans(spans: readonly Interval[], zone: string, levels: readonly RollupLevel[]) {
+  const buckets = new Map<string, Map<number, number>>();
+  const rest: number[] = [];
+  spans.forEach((span, i) => {
+    const pieces = cover(span.start, span.end, zone, i, levels);
+    const level = pieces.length === 1 ? levels.find((l) => l.name === pieces[0].source) : undefined;
+    // One piece may be a run of buckets (a week of days): one bucket ends at the next boundary.
+    if (!level || !storesAnswers(level.name) || level.ceil(span.start + 1, zone) !== span.end) rest.push(i);
+    else {
+      const spanAt = buckets.get(level.name) ?? new Map<number, number>();
+      buckets.set(level.name, spanAt.set(span.start, i));
+    }
+  });
+  return { buckets, rest };
 }
 
 /** The sources with a rollup: whole buckets from it, raw events at the edges. */

@@ -1,7 +1,7 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
 import { eachArray } from '../db/array-rows.js';
-import { concatenatedText, hexOfConcatenated } from '../db/blob-text.js';
+import { concatenatedBlobs, concatenatedText, hexOfConcatenated } from '../db/blob-text.js';
 import { attributeEntries } from '../events/attributes.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
@@ -373,14 +373,13 @@ function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: n
 
 /**
  * Adds a level's rows of `programIds` in [start, end) to the aggregates `targetOf` names (a row it
- * names none for is skipped). A breakdown's series reads tens of thousands of rows, so they come
- * as arrays (db/array-rows.ts) with their five blobs as one hex text (db/blob-text.ts) and the
- * lengths of the first four, each row's decoded into a shared slab and merged from it as the
- * database steps to it: no object per row, nor per blob but the histogram's view, and no row's
- * strings outlive it.
- * As arrays and hex, a year of 50 values (18,250 rows) read in a third of the CPU time of objects.
- * One hex text per row rather than five: a year's totals by office (2,000 value rows) read and
- * decoded in ~8.7 ms of CPU rather than ~9.4 (SQLite, in-process, load ~6).
+ * names none for is skipped). A breakdown's totals read thousands of rows, so they come as arrays
+ * (db/array-rows.ts) with their five blobs as one (db/blob-text.ts) and the lengths of the first
+ * four, each row's merged as the database steps to it: no object per row, and no row outlives it
+ * but for the views its histogram keeps.
+ * One blob a row rather than its hex text: a year's totals by office (600 month rows of ~3 KB and
+ * 1,450 day rows) spent most of its time encoding, copying and decoding the hex; the month rows
+ * read in a third of the time as blobs, the day rows in about the same.
  */
 export async function mergeRollups(
   db: Executor,
@@ -390,12 +389,6 @@ export async function mergeRollups(
   end: number,
   targetOf: (programId: string, bucketStart: number) => Aggregate | undefined,
 ): Promise<void> {
-  // Histograms keep views of the slab they were decoded into (Histogram.mergeEncoded): a full
-  // slab is left to them, and a new one taken, twice the size up to SLAB, so a read of a few rows
-  // takes a few kilobytes and one of thousands a few slabs.
-  let bytes = Buffer.allocUnsafeSlow(0);
-  let slab = SLAB >> 6;
-  let at = 0;
   await eachArray(
     db,
     db
@@ -410,7 +403,7 @@ export async function mergeRollups(
         'res_within',
         'res_judged',
         ...BLOBS.slice(0, -1).map((c) => sql<number>`length(${sql.ref(c)})`.as(`${c}_bytes`)),
-        hexOfConcatenated(db, BLOBS).as('blobs'),
+        concatenatedBlobs(db, BLOBS).as('blobs'),
       ])
       .where('level', '=', level)
       .where('program_id', 'in', programIds)
@@ -420,23 +413,16 @@ export async function mergeRollups(
       const row = array as RollupArray;
       const target = targetOf(row[0] as string, Number(row[1]));
       if (!target) return;
-      const text = row[BLOBS_HEX] as string;
-      const size = text.length >> 1;
-      if (at + size > bytes.byteLength) {
-        bytes = Buffer.allocUnsafeSlow(Math.max(slab, size));
-        slab = Math.min(2 * slab, SLAB);
-        at = 0;
-      }
+      const bytes = row[BLOBS_AT] as Uint8Array;
       target.resCount += Number(row[2]);
       target.satCount += Number(row[3]);
       target.satPositive += Number(row[4]);
       target.conflicts += Number(row[5]);
       target.resWithin += Number(row[6]);
       target.resJudged += Number(row[7]);
-      // The five blobs, one after another, from `at`; the last ends where the text does.
-      let from = at;
-      if (size > 0) at += bytes.write(text, at, 'hex');
-      let to = from + Number(row[8]);
+      // The five blobs, one after another; the last ends where the row's bytes do.
+      let from = 0;
+      let to = Number(row[8]);
       target.resSum.mergeEncoded(bytes, 1, from, to);
       from = to;
       to += Number(row[9]);
@@ -447,7 +433,7 @@ export async function mergeRollups(
       from = to;
       to += Number(row[11]);
       target.satSum.mergeEncoded(bytes, 1, from, to);
-      target.satSquares.mergeEncoded(bytes, 1, to, at);
+      target.satSquares.mergeEncoded(bytes, 1, to, bytes.byteLength);
     },
   );
 }
@@ -488,12 +474,9 @@ export async function readRowAnswers(
   );
 }
 
-/** The most bytes of a slab rows are decoded into: a few thousand rows of a few hundred bytes. */
-const SLAB = 1 << 20;
-
 /** The blob columns, in the order mergeRollups concatenates them. */
 const BLOBS = ['res_sum', 'res_squares', 'res_hist', 'sat_sum', 'sat_squares'] as const;
 
-/** A rollup row as mergeRollups selects it: ids and counts, the lengths of the first four blobs, then all five as hex. */
-type RollupArray = (string | number | null)[];
-const BLOBS_HEX = 12;
+/** A rollup row as mergeRollups selects it: ids and counts, the lengths of the first four blobs, then all five as one. */
+type RollupArray = (string | number | Uint8Array | null)[];
+const BLOBS_AT = 12;

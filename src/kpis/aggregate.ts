@@ -163,9 +163,8 @@ export class Histogram {
    * encode asks this for every rollup row written, with the total it has counted already.
    */
   private denseQuantile(q: number, total: number): number | null {
-    total = Math.round(total);
-    if (total < 1) return null;
-    const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+    const rank = nearestRank(q, total);
+    if (rank === 0) return null;
     if (this.zeros >= rank - EMPTY) return 0;
     let seen = this.zeros;
     const { counts, sums } = this;
@@ -271,9 +270,8 @@ export class Histogram {
 
   /** denseQuantile over the slots of the non-empty bins only (encode's `slots`, the first `bins` of them). */
   private occupiedQuantile(q: number, total: number, slots: Int32Array, bins: number): number | null {
-    total = Math.round(total);
-    if (total < 1) return null;
-    const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+    const rank = nearestRank(q, total);
+    if (rank === 0) return null;
     if (this.zeros >= rank - EMPTY) return 0;
     let seen = this.zeros;
     const { counts, sums } = this;
@@ -330,13 +328,18 @@ function scanHeader(bytes: Uint8Array, key: number): number | null | undefined {
   return found;
 }
 
+/** The nearest rank of percentile q among `total` values (rounded: deltas carry sums of floats); 0 when none. */
+function nearestRank(q: number, total: number): number {
+  const n = Math.round(total);
+  return n < 1 ? 0 : Math.max(1, Math.ceil(q * n - 1e-9));
+}
+
 function encodedQuantile(bytes: Uint8Array, q: number): number | null {
   const stored = scanHeader(bytes, answerKey(q));
   if (stored !== undefined) return stored;
   const zeros = scanned.zeros;
-  const total = Math.round(scanned.total);
-  if (total < 1) return null;
-  const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+  const rank = nearestRank(q, scanned.total);
+  if (rank === 0) return null;
   if (zeros >= rank - EMPTY) return 0;
   let seen = zeros;
   let answer: number | null = null;

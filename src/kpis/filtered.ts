@@ -14,6 +14,7 @@ import { Aggregate } from './aggregate.js';
 import {
   aggregateSpans,
   aggregateSpansOfAll,
+  ownSource,
   type ProgramRef,
   readSpanAnswers,
   readSpanSets,
@@ -91,10 +92,7 @@ export async function seriesAnswers(
   now?: number,
 ): Promise<KpiInputs[] | null> {
   if (filter.length > 1 || (filter.length === 1 && filter[0].values.length > 1)) return null;
-  const [source] =
-    filter.length === 0
-      ? [{ key: program.id, rollupId: program.id, zone: program.timezone, members: [program.id], match: null }]
-      : filteredSources(program, filter, program.id);
+  const [source] = filter.length === 0 ? [ownSource(program)] : filteredSources(program, filter, program.id);
   // A key given twice with no value in common: nothing matches.
   if (!source) return spans.map(() => NO_ANSWERS);
   return (await readSpanAnswers(db, [source], spans, now)).get(source.key)!;
@@ -281,13 +279,7 @@ function rowSources(
   valuesOf: (programId: string) => readonly string[],
   withNull: boolean,
 ): { value: string; source: Source }[] | null {
-  if (by === 'program')
-    return filter.length > 0
-      ? null
-      : programs.map((p) => ({
-          value: p.id,
-          source: { key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id], match: null },
-        }));
+  if (by === 'program') return filter.length > 0 ? null : programs.map((p) => ({ value: p.id, source: ownSource(p) }));
   const own = filter.find((f) => f.key === by);
   if (programs.length !== 1 || filter.some((f) => f.key !== by) || (withNull && !own)) return null;
   const [program] = programs;

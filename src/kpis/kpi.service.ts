@@ -45,13 +45,17 @@ export async function aggregateSpans(
   spans: readonly Interval[],
   now?: number,
 ): Promise<Map<string, Aggregate[]>> {
-  return readSpans(
-    db,
-    programs.map((p) => ({ key: p.id, rollupId: p.id, zone: p.timezone, members: [p.id], match: null })),
-    spans,
-    now,
-  );
+  return readSpans(db, programs.map(ownSource), spans, now);
 }
+
+/** A program's own rollups, all its events, keyed by its id. */
+export const ownSource = (program: ProgramRef): Source => ({
+  key: program.id,
+  rollupId: program.id,
+  zone: program.timezone,
+  members: [program.id],
+  match: null,
+});
 
 /**
  * One aggregate per span, summed over every program, from the ALL_PROGRAMS rollups: a row per

@@ -3,7 +3,8 @@
  * from raw events only at partial edges. Cost grows with the buckets answered, not the events stored.
  */
 import { sql } from 'kysely';
-import type { Executor } from '../db/types.js';
+import { selectArrays } from '../db/array-rows.js';
+import type { EventKind, Executor } from '../db/types.js';
 import { type AttributeFilter, filterKey } from '../scope/filter.js';
 import { Aggregate } from './aggregate.js';
 import {
@@ -336,19 +337,25 @@ async function readRaw(reads: RawReads, layers: Layer[], run: Interval, sign: nu
     }
   }
   const events = await reads.events([...byMember.keys()], run, withAttributes, prefilter ?? []);
-  const standards = events.some((e) => e.kind === 'RESOLUTION_TIME') ? await reads.standards() : null;
+  const standards = events.some((e) => e[KIND] === 'RESOLUTION_TIME') ? await reads.standards() : null;
   for (const event of events) {
-    const at = Number(event.occurred_at);
+    const at = Number(event[OCCURRED_AT]);
+    const programId = event[PROGRAM_ID] as string;
     let attributes: Record<string, string> | undefined;
     for (const layer of layers) {
       const piece = pieceAt(layer.pieces, at);
       if (!piece) continue;
-      for (const target of layer.byMember.get(event.program_id)!) {
+      for (const target of layer.byMember.get(programId)!) {
         if (target.match) {
-          attributes ??= event.attributes ? (JSON.parse(event.attributes) as Record<string, string>) : {};
+          attributes ??= event[ATTRIBUTES] ? (JSON.parse(event[ATTRIBUTES] as string) as Record<string, string>) : {};
           if (!target.match(attributes)) continue;
         }
-        target.aggregates[piece.span].addEvent(event.kind, event.value, sign, standards?.get(event.program_id) ?? null);
+        target.aggregates[piece.span].addEvent(
+          event[KIND] as EventKind,
+          event[VALUE] as number | null,
+          sign,
+          standards?.get(programId) ?? null,
+        );
       }
     }
   }
@@ -380,6 +387,10 @@ function complementHour(pieces: Piece[], spans: readonly Interval[], now: number
   });
 }
 
+/**
+ * The live events of `programIds` in [start, end), as arrays (db/array-rows.ts: an object per row
+ * cost most of a breakdown's edge read): program, kind, value, time, attributes (null without).
+ */
 function readLiveEvents(
   db: Executor,
   programIds: string[],
@@ -409,8 +420,10 @@ function readLiveEvents(
       eb.or(f.values.map((v) => sql<boolean>`${eb.ref('attributes')} like ${likePattern(f.key, v)} escape '!'`)),
     );
   }
-  return query.execute();
+  return selectArrays(db, query);
 }
+
+const [PROGRAM_ID, KIND, VALUE, OCCURRED_AT, ATTRIBUTES] = [0, 1, 2, 3, 4];
 
 /** `%"key":"value"%` with LIKE's own characters escaped by `!`. */
 function likePattern(key: string, value: string): string {

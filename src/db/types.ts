@@ -84,9 +84,9 @@ export interface RollupTable {
   res_within: number;
   res_judged: number;
   /**
-   * The KPIs the row's aggregate answers that its counts do not (kpis/row-answers.ts): mean and
-   * percentiles of resolution days, mean satisfaction. Null on hour rows, which are read merged
-   * into longer spans.
+   * All a series point reads of the row (kpis/row-answers.ts): its bucket start and counts, and
+   * the KPIs its aggregate answers that the counts do not (mean and percentiles of resolution days,
+   * mean satisfaction). Null on hour rows, which are read merged into longer spans.
    */
   answers: Uint8Array | null;
 }

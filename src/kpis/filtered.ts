@@ -187,10 +187,8 @@ export async function breakdown(
   const valueOfSource = new Map<string, string | null>();
   const rest = matcher(others);
   for (const program of programs) {
-    const allowed = own ? new Set(own.values) : null;
-    const values = valuesOf(program.id).filter((v) => !allowed || allowed.has(v));
-    for (const value of values) {
-      const key = `${program.id}\u0000${value}`;
+    for (const value of rowValues(program, own, valuesOf)) {
+      const key = valueKey(program, value);
       valueOfSource.set(key, value);
       if (others.length === 0) sources.push(valueSource(program, by, value, key));
       else sources.push(rawSource(program, key, others, (a) => a[by] === value && rest(a)));
@@ -201,7 +199,7 @@ export async function breakdown(
     valueOfSource.set(key, null);
     if (others.length === 0)
       // The program's own rollups: the null row is what its values leave of them (aggregates subtract exactly).
-      sources.push({ key, rollupId: program.id, zone: program.timezone, members: [program.id], match: null });
+      sources.push({ ...ownSource(program), key });
     else sources.push(rawSource(program, key, others, (a) => a[by] === undefined && rest(a)));
   }
   const read = await readSpans(db, sources, spans, now);
@@ -283,8 +281,22 @@ function rowSources(
   const own = filter.find((f) => f.key === by);
   if (programs.length !== 1 || filter.some((f) => f.key !== by) || (withNull && !own)) return null;
   const [program] = programs;
-  const allowed = own ? new Set(own.values) : null;
-  return valuesOf(program.id)
-    .filter((v) => !allowed || allowed.has(v))
-    .map((value) => ({ value, source: valueSource(program, by, value, `${program.id}\u0000${value}`) }));
+  return rowValues(program, own, valuesOf).map((value) => ({
+    value,
+    source: valueSource(program, by, value, valueKey(program, value)),
+  }));
 }
+
+/** The values a breakdown has a row for in `program`: those it has taken, narrowed by a filter on the dimension. */
+function rowValues(
+  program: ProgramRef,
+  own: AttributeFilter | undefined,
+  valuesOf: (programId: string) => readonly string[],
+): readonly string[] {
+  if (!own) return valuesOf(program.id);
+  const allowed = new Set(own.values);
+  return valuesOf(program.id).filter((v) => allowed.has(v));
+}
+
+/** The source key of a breakdown's row for `value` in `program`. */
+const valueKey = (program: ProgramRef, value: string) => `${program.id}\u0000${value}`;

@@ -1,14 +1,21 @@
 /** Reading and writing rollup rows. */
 import { sql } from 'kysely';
 import { eachArray } from '../db/array-rows.js';
-import { concatenatedBlobs, concatenatedText, hexOfConcatenated } from '../db/blob-text.js';
+import { blobLengths, concatenatedBlobs, concatenatedBlobsOfGroup, joinedBlobs } from '../db/blob-text.js';
 import { attributeEntries } from '../events/attributes.js';
 import { insertRows } from '../write/insert-rows.js';
 import type { WrittenRows } from '../write/written-rows.js';
 import type { EventKind, Executor, RollupTable } from '../db/types.js';
 import { Aggregate } from './aggregate.js';
 import { PERCENTILES } from './registry.js';
-import { ANSWERS_BYTES, answersBucketStart, decodeAnswers, encodeAnswers, type RowAnswers } from './row-answers.js';
+import {
+  ANSWERS_BYTES,
+  answersBucketStart,
+  decodeAnswers,
+  addAnsweredCounts,
+  encodeAnswers,
+  type RowAnswers,
+} from './row-answers.js';
 import { ALL_PROGRAMS_ZONE, dimensionRollupId, levelsOf, MOST_LEVELS, type RollupLevel } from './rollup-levels.js';
 
 export interface RollupDelta {
@@ -373,15 +380,73 @@ function storedRowQueries(group: RollupDelta[]): { programs: string[]; starts: n
 
 /**
  * Adds a level's rows of `programIds` in [start, end) to the aggregates `targetOf` names (a row it
- * names none for is skipped). A breakdown's totals read thousands of rows, so they come as arrays
- * (db/array-rows.ts) with their five blobs as one (db/blob-text.ts) and the lengths of the first
- * four, each row's merged as the database steps to it: no object per row, and no row outlives it
- * but for the views its histogram keeps.
- * One blob a row rather than its hex text: a year's totals by office (600 month rows of ~3 KB and
- * 1,450 day rows) spent most of its time encoding, copying and decoding the hex; the month rows
- * read in a third of the time as blobs, the day rows in about the same.
+ * names none for is skipped). A breakdown's totals read thousands of rows: each program's come as
+ * one blob (db/blob-text.ts), every row in it its answers column (bucket start and counts), the
+ * lengths of its five blobs, then the blobs, merged as they are split off. No object per row, and
+ * no row outlives the read but for the views its histogram keeps. Hour rows store no answers, so
+ * each comes as a row of its own (mergeRollupRows).
  */
 export async function mergeRollups(
+  db: Executor,
+  level: string,
+  programIds: string[],
+  start: number,
+  end: number,
+  targetOf: (programId: string, bucketStart: number) => Aggregate | undefined,
+): Promise<void> {
+  if (!storesAnswers(level)) return mergeRollupRows(db, level, programIds, start, end, targetOf);
+  const row = joinedBlobs([sql.ref('answers'), blobLengths(db, BLOBS), ...BLOBS.map((c) => sql.ref(c))]);
+  await eachArray(
+    db,
+    db
+      .selectFrom('rollups')
+      .select([
+        'program_id',
+        (eb) => eb.fn.countAll<number>().as('rows'),
+        concatenatedBlobsOfGroup(db, row).as('rows_bytes'),
+      ])
+      .where('level', '=', level)
+      .where('program_id', 'in', programIds)
+      .where('bucket_start', '>=', start)
+      .where('bucket_start', '<', end)
+      .groupBy('program_id'),
+    ([programId, rows, blob]) => {
+      const bytes = blob as Buffer;
+      let at = 0;
+      let read = 0;
+      for (; at < bytes.byteLength; read++) {
+        const lengths = at + ANSWERS_BYTES;
+        let from = lengths + 4 * BLOBS.length;
+        const ends = ROW_ENDS;
+        for (let i = 0; i < BLOBS.length; i++) ends[i] = from += bytes.readUInt32BE(lengths + 4 * i);
+        const target = targetOf(programId as string, answersBucketStart(bytes, at));
+        if (target) {
+          addAnsweredCounts(target, bytes, at);
+          mergeBlobs(target, bytes, lengths + 4 * BLOBS.length, ends);
+        }
+        at = ends[BLOBS.length - 1];
+      }
+      // A row without answers would be missing from its program's blob, not merged.
+      if (read !== Number(rows) || at !== bytes.byteLength)
+        throw new Error(`rollup rows of level ${level} without answers: rebuild the rollups`);
+    },
+  );
+}
+
+/** Where each of a row's five blobs ends in the bytes read, reused row after row. */
+const ROW_ENDS = new Array<number>(5).fill(0);
+
+/** Adds a row's five blobs (BLOBS) to `target`: the first from `from` on, each ending where `ends` says. */
+function mergeBlobs(target: Aggregate, bytes: Uint8Array, from: number, ends: readonly number[]) {
+  target.resSum.mergeEncoded(bytes, 1, from, ends[0]);
+  target.resSquares.mergeEncoded(bytes, 1, ends[0], ends[1]);
+  if (ends[2] > ends[1]) target.resHist.mergeEncoded(bytes.subarray(ends[1], ends[2]));
+  target.satSum.mergeEncoded(bytes, 1, ends[2], ends[3]);
+  target.satSquares.mergeEncoded(bytes, 1, ends[3], ends[4]);
+}
+
+/** mergeRollups for a level whose rows store no answers: each row read as one, with its blobs joined. */
+async function mergeRollupRows(
   db: Executor,
   level: string,
   programIds: string[],
@@ -420,20 +485,11 @@ export async function mergeRollups(
       target.conflicts += Number(row[5]);
       target.resWithin += Number(row[6]);
       target.resJudged += Number(row[7]);
-      // The five blobs, one after another; the last ends where the row's bytes do.
-      let from = 0;
-      let to = Number(row[8]);
-      target.resSum.mergeEncoded(bytes, 1, from, to);
-      from = to;
-      to += Number(row[9]);
-      target.resSquares.mergeEncoded(bytes, 1, from, to);
-      from = to;
-      to += Number(row[10]);
-      if (to > from) target.resHist.mergeEncoded(bytes.subarray(from, to));
-      from = to;
-      to += Number(row[11]);
-      target.satSum.mergeEncoded(bytes, 1, from, to);
-      target.satSquares.mergeEncoded(bytes, 1, to, bytes.byteLength);
+      const ends = ROW_ENDS;
+      let to = 0;
+      for (let i = 0; i < BLOBS.length - 1; i++) ends[i] = to += Number(row[BLOB_LENGTHS_AT + i]);
+      ends[BLOBS.length - 1] = bytes.byteLength;
+      mergeBlobs(target, bytes, 0, ends);
     },
   );
 }
@@ -443,7 +499,7 @@ export async function mergeRollups(
  * [first, last], each given to `take`: the answers column alone, none of the sums or histograms.
  * A year of days of 50 values is 18,000 rows of a few numbers each, which cost more made into
  * arrays of JavaScript values than read (40 ms against 3 in SQLite alone): so each program's
- * columns come as one hex text, decoded into one buffer and read from it.
+ * come as one blob (db/blob-text.ts), read in place.
  */
 export async function readRowAnswers(
   db: Executor,
@@ -453,22 +509,19 @@ export async function readRowAnswers(
   last: number,
   take: (programId: string, bucketStart: number, answers: RowAnswers) => void,
 ): Promise<void> {
-  let bytes = Buffer.allocUnsafeSlow(0);
   await eachArray(
     db,
     db
       .selectFrom('rollups')
-      .select(['program_id', concatenatedText(db, hexOfConcatenated(db, ['answers'])).as('answers')])
+      .select(['program_id', concatenatedBlobsOfGroup(db, sql.ref('answers')).as('answers')])
       .where('level', '=', level)
       .where('program_id', 'in', programIds)
       .where('bucket_start', '>=', first)
       .where('bucket_start', '<=', last)
       .groupBy('program_id'),
-    ([programId, text]) => {
-      const size = (text as string).length >> 1;
-      if (bytes.byteLength < size) bytes = Buffer.allocUnsafeSlow(size);
-      bytes.write(text as string, 0, 'hex');
-      for (let at = 0; at < size; at += ANSWERS_BYTES)
+    ([programId, blob]) => {
+      const bytes = blob as Buffer;
+      for (let at = 0; at < bytes.byteLength; at += ANSWERS_BYTES)
         take(programId as string, answersBucketStart(bytes, at), decodeAnswers(bytes, at));
     },
   );
@@ -479,4 +532,5 @@ const BLOBS = ['res_sum', 'res_squares', 'res_hist', 'sat_sum', 'sat_squares'] a
 
 /** A rollup row as mergeRollups selects it: ids and counts, the lengths of the first four blobs, then all five as one. */
 type RollupArray = (string | number | Uint8Array | null)[];
+const BLOB_LENGTHS_AT = 8;
 const BLOBS_AT = 12;

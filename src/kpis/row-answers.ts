@@ -94,3 +94,16 @@ export function decodeAnswers(bytes: Buffer, at: number): RowAnswers {
     answer(bytes, at + 80),
   );
 }
+
+/**
+ * Adds the six counts of the answers column at `at` to `target`: a read that merges a row's sums
+ * and histogram takes its counts from here (they are the row's count columns, as numbers).
+ */
+export function addAnsweredCounts(target: Aggregate, bytes: Buffer, at: number): void {
+  target.resCount += bytes.readDoubleLE(at + 8);
+  target.satCount += bytes.readDoubleLE(at + 16);
+  target.satPositive += bytes.readDoubleLE(at + 24);
+  target.conflicts += bytes.readDoubleLE(at + 32);
+  target.resWithin += bytes.readDoubleLE(at + 40);
+  target.resJudged += bytes.readDoubleLE(at + 48);
+}

@@ -440,9 +440,9 @@ const ROW_ENDS = new Array<number>(5).fill(0);
 function mergeBlobs(target: Aggregate, bytes: Uint8Array, from: number, ends: readonly number[]) {
   target.resSum.mergeEncoded(bytes, 1, from, ends[0]);
   target.resSquares.mergeEncoded(bytes, 1, ends[0], ends[1]);
-  if (ends[2] > ends[1]) target.resHist.mergeEncoded(bytes.subarray(ends[1], ends[2]));
-  target.satSum.mergeEncoded(bytes, 1, ends[2], ends[3]);
-  target.satSquares.mergeEncoded(bytes, 1, ends[3], ends[4]);
+  target.satSum.mergeEncoded(bytes, 1, ends[1], ends[2]);
+  target.satSquares.mergeEncoded(bytes, 1, ends[2], ends[3]);
+  if (ends[4] > ends[3]) target.resHist.mergeEncoded(bytes.subarray(ends[3], ends[4]));
 }
 
 /** mergeRollups for a level whose rows store no answers: each row read as one, with its blobs joined. */
@@ -527,8 +527,11 @@ export async function readRowAnswers(
   );
 }
 
-/** The blob columns, in the order mergeRollups concatenates them. */
-const BLOBS = ['res_sum', 'res_squares', 'res_hist', 'sat_sum', 'sat_squares'] as const;
+/**
+ * The blob columns, in the order mergeRollups concatenates them: the histogram, the long one, last,
+ * since each || copies all that is joined so far (a year's month rows by office: 1.14 -> 0.99 ms in SQLite).
+ */
+const BLOBS = ['res_sum', 'res_squares', 'sat_sum', 'sat_squares', 'res_hist'] as const;
 
 /** A rollup row as mergeRollups selects it: ids and counts, the lengths of the first four blobs, then all five as one. */
 type RollupArray = (string | number | Uint8Array | null)[];

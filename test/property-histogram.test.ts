@@ -84,6 +84,46 @@ describe('histogram (property)', () => {
     );
   });
 
+  it('encodes a histogram kept as its bytes, then given more values, byte for byte as one given them all', () => {
+    // A row a commit rewrites is kept encoded, and its next values spliced into its bytes (Histogram.encode).
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    fc.assert(
+      fc.property(
+        fc.array(value, { maxLength: 300 }),
+        fc.array(fc.array(fc.tuple(value, fc.boolean(), fc.nat(), fc.boolean()), { maxLength: 30 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.constantFrom([], [0.5, 0.9]),
+        (base, rounds, precomputed) => {
+          const kept = new Histogram();
+          const whole = new Histogram();
+          for (const v of base) {
+            kept.add(v);
+            whole.add(v);
+          }
+          kept.encode(precomputed);
+          for (const round of rounds) {
+            // Some values added one by one, the others as a commit's delta; some taken away again.
+            const delta = new Histogram();
+            const later: [number, number][] = [];
+            for (const [v, retract, n, direct] of round) {
+              const [x, sign] = retract && base.length > 0 ? [base[n % base.length], -1] : [v, 1];
+              (direct ? kept : delta).add(x, sign);
+              if (direct) whole.add(x, sign);
+              else later.push([x, sign]);
+            }
+            kept.merge(delta);
+            for (const [x, sign] of later) whole.add(x, sign);
+            kept.encode(precomputed);
+          }
+          expect(hex(kept.encode(precomputed))).toBe(hex(whole.encode(precomputed)));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('answers a value exactly when its bin holds only that value', () => {
     const h = new Histogram();
     for (const v of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) h.add(v);

@@ -47,10 +47,13 @@ export class Histogram {
   private counts = NO_BINS;
   private sums = NO_BINS;
   /**
-   * An encoded histogram not decoded yet, held only while it is all there is: a series point is
-   * usually one rollup row, whose percentiles can be read from its bytes directly.
+   * An encoded histogram not decoded yet: a series point is usually one rollup row, whose
+   * percentiles can be read from its bytes directly. While it is held the window is empty, and
+   * `zeros` and `unbinned` hold what was added since (see encode: a row a commit rewrites).
    */
   private encoded: Uint8Array | null = null;
+  /** The percentiles `encoded` stores answers to, when encode made it (null: as given, stored). */
+  private heldFor: readonly number[] | null = null;
   /**
    * Positive values added (negated when taken away) and not yet in the arrays: a commit adds each
    * event to a dozen deltas, whose windows would otherwise grow bin by bin; these are binned in
@@ -59,7 +62,6 @@ export class Histogram {
   private unbinned: number[] = [];
 
   add(value: number, sign = 1): void {
-    if (this.encoded) this.decodePending();
     if (value <= 0) this.zeros += sign;
     else if (this.unbinned.push(sign * value) >= UNBINNED_MAX) this.binPending();
   }
@@ -67,6 +69,8 @@ export class Histogram {
   private binPending(): void {
     const values = this.unbinned;
     if (values.length === 0) return;
+    // Added after the encoded bins, so binned after them (the same sums, bit for bit).
+    if (this.encoded) this.decodeHeld();
     this.unbinned = [];
     if (binScratch.length < values.length) binScratch = new Int32Array(Math.max(2 * values.length, 64));
     const bins = binScratch;
@@ -86,12 +90,11 @@ export class Histogram {
       // Only values not binned yet (a commit's delta, a handful per bucket): taken as they are and
       // binned with this histogram's own, so no window is sized for the few of them alone.
       if (other.zeros === 0 && other.unbinned.length === 0) return;
-      if (this.encoded) this.decodePending();
       this.zeros += sign * other.zeros;
       for (const v of other.unbinned) if (this.unbinned.push(sign * v) >= UNBINNED_MAX) this.binPending();
       return;
     }
-    other.binPending();
+    other.settle();
     if (other.encoded) {
       this.mergeEncoded(other.encoded, sign);
       return;
@@ -115,6 +118,7 @@ export class Histogram {
       this.unbinned.length === 0
     ) {
       this.encoded = bytes;
+      this.heldFor = null;
       return;
     }
     this.decodePending();
@@ -167,7 +171,7 @@ export class Histogram {
 
   /** Nearest-rank percentile: the smallest value v with at least q of all values ≤ v. */
   quantile(q: number): number | null {
-    this.binPending();
+    this.settle();
     if (this.encoded) return encodedQuantile(this.encoded, q);
     let total = this.zeros;
     const { counts } = this;
@@ -198,10 +202,20 @@ export class Histogram {
     return null;
   }
 
+  /** Everything into the window: the encoded bins, then what was added since. */
   private decodePending(): void {
+    if (this.encoded) this.decodeHeld();
     this.binPending();
-    const bytes = this.encoded;
-    if (!bytes) return;
+  }
+
+  /** Encoded bins with nothing added since stay as they are; otherwise everything goes into the window. */
+  private settle(): void {
+    if (this.encoded && this.zeros === 0 && this.unbinned.length === 0) return;
+    this.decodePending();
+  }
+
+  private decodeHeld(): void {
+    const bytes = this.encoded!;
     this.encoded = null;
     this.decode(bytes, 1);
   }
@@ -245,8 +259,37 @@ export class Histogram {
    * to answer, however many bins it holds (small histograms skip them: scanning those is cheap).
    */
   encode(precomputed: readonly number[] = []): Uint8Array {
-    this.binPending();
-    if (this.encoded) return this.encoded;
+    if (this.encoded) {
+      if (
+        this.zeros === 0 &&
+        this.unbinned.length === 0 &&
+        (this.heldFor === null || sameList(this.heldFor, precomputed))
+      )
+        return this.encoded;
+      if (this.unbinned.length <= SPLICE_MAX)
+        return this.hold(SPLICER.splice(this.encoded, this.zeros, this.unbinned, precomputed), precomputed);
+    }
+    return this.hold(this.encodeWindow(precomputed), precomputed);
+  }
+
+  /**
+   * Keeps the histogram as `bytes`, its encoding: a row a commit rewrites is kept in memory
+   * (write/written-rows.ts) and rewritten by the next commit with a few values more, which
+   * Splicer adds to these bytes, copying the bins they leave as they are, rather than
+   * encoding every bin of a window again.
+   */
+  private hold(bytes: Uint8Array, precomputed: readonly number[]): Uint8Array {
+    this.encoded = bytes;
+    this.heldFor = precomputed;
+    this.zeros = 0;
+    this.unbinned = [];
+    this.low = 0;
+    this.counts = this.sums = NO_BINS;
+    return bytes;
+  }
+
+  private encodeWindow(precomputed: readonly number[]): Uint8Array {
+    this.decodePending();
     // One pass over the window finds its bins; the answers and the bytes then walk those alone. A
     // window is several times wider than the bins it holds (a value rollup's day: ~450 slots for
     // ~50 bins), and a commit encodes thousands of rows: four passes over it were most of the cost.
@@ -308,8 +351,9 @@ export class Histogram {
 
   /** Roughly the bytes this histogram holds. */
   footprint(): number {
-    this.binPending();
-    return 64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0);
+    return (
+      64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0) + 8 * this.unbinned.length
+    );
   }
 
   static decode(bytes: Uint8Array | null | undefined): Histogram {
@@ -320,6 +364,7 @@ export class Histogram {
 }
 
 const PRECOMPUTE_FROM = 8;
+const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 /** encode's slots of the non-empty bins, reused: it runs once per row a commit writes. */
 let occupied = new Int32Array(1024);
 const answerKey = (q: number) => Math.round(q * 10_000);
@@ -401,8 +446,10 @@ const FORMAT = 4;
 /**
  * Encoding writes into one scratch buffer, with plain functions that return the next position (a
  * writer object's methods ran at less than half the speed), and only the bytes written are copied
- * out, into Node's pooled small buffers: a commit encodes thousands of rows, and a fresh ArrayBuffer
- * sized for the worst case, with its DataView, cost more than the encoding.
+ * out, into a buffer of their own size: a commit encodes thousands of rows, and a fresh ArrayBuffer
+ * sized for the worst case, with its DataView, cost more than the encoding. Not into Node's pooled
+ * small buffers: a histogram stays held as its bytes (Histogram.hold), and a row remembered long
+ * after the others of its pool (write/written-rows.ts counts its bytes alone) would keep all 8 KB.
  */
 let scratch = new Uint8Array(1 << 16);
 let scratchView = new DataView(scratch.buffer);
@@ -413,6 +460,265 @@ function scratchOf(size: number): Uint8Array {
     scratchView = new DataView(scratch.buffer);
   }
   return scratch;
+}
+
+/** Most values Splicer adds to encoded bins; a histogram given more is encoded from its window. */
+const SPLICE_MAX = 512;
+
+/**
+ * Writes the encoding (Histogram.encode) of a histogram held encoded, with `zeros` and `values`
+ * added after it as Histogram.add and addBin add them: byte for byte what decoding, binning and
+ * encoding the window would give. A bin no value falls in is copied as it is, runs of such bins
+ * copied whole, so a row rewritten with a few values more costs a walk over its bytes rather than
+ * a window's encoding; the answers to the percentiles asked are found on the way. One, reused (a
+ * commit splices thousands of rows): its state lives in fields, not closures.
+ */
+class Splicer {
+  /** The values' bins, and their order by bin. */
+  private bins = new Int32Array(64);
+  private order = new Int32Array(64);
+  /** Where the bins are written, before the header (known once they are) goes in front. */
+  private out = new Uint8Array(1 << 16);
+  private view = new DataView(this.out.buffer);
+  private old: Uint8Array = NO_BYTES;
+  private values: readonly number[] = [];
+  private next = 0;
+  private at = 0;
+  private written = 0;
+  private first = 0;
+  private previous = 0;
+  /** Old bytes not copied yet, from `run` on (-1: none): bins kept as they are, each after the same one as before. */
+  private run = -1;
+  private seen = 0;
+  private answerAt = 0;
+  private readonly ranks: number[] = [];
+  /** Per percentile asked, its answer (null: none), undefined until found. */
+  private readonly answers: (number | null | undefined)[] = [];
+
+  splice(old: Uint8Array, zeros: number, values: readonly number[], precomputed: readonly number[]): Uint8Array {
+    const n = values.length;
+    if (this.bins.length < n) {
+      this.bins = new Int32Array(2 * n);
+      this.order = new Int32Array(2 * n);
+    }
+    const { bins, order } = this;
+    let added = zeros;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      bins[i] = binIndex(Math.abs(v));
+      added += Math.sign(v);
+      // Insertion sort by bin, stable: a bin's values are added in the order they came.
+      let j = i;
+      while (j > 0 && bins[order[j - 1]] > bins[i]) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = i;
+    }
+    scanHeader(old, -1);
+    zeros += scanned.zeros;
+    const total = scanned.total + added;
+    const asked = precomputed.length;
+    this.ranks.length = this.answers.length = asked;
+    for (let a = 0; a < asked; a++) {
+      const rank = nearestRank(precomputed[a], total);
+      this.ranks[a] = rank;
+      this.answers[a] = rank === 0 ? null : zeros >= rank - EMPTY ? 0 : undefined;
+    }
+    this.seen = zeros;
+    this.nextAnswerAt();
+    const input = READER.over(old, scanned.end);
+    const oldBins = input.varint();
+    let index = 0;
+    let oldLast = 0;
+    if (oldBins > 0) {
+      index = input.varint();
+      oldLast = index + input.varint();
+    }
+    let at = input.at;
+    if (this.out.byteLength < old.byteLength + 19 * n) {
+      this.out = new Uint8Array(2 * (old.byteLength + 19 * n));
+      this.view = new DataView(this.out.buffer);
+    }
+    this.old = old;
+    this.values = values;
+    this.next = this.at = this.written = 0;
+    this.run = -1;
+    let oldIndex = index;
+    for (let b = 0; b < oldBins; b++) {
+      const start = at;
+      // The bin's step and count, read in place when one byte (nearly all are), as decode does.
+      let z = old[at];
+      if (z < 128) {
+        at++;
+        index = oldIndex + ((z >> 1) ^ -(z & 1));
+      } else {
+        index = oldIndex + input.varintAt(at);
+        at = input.at;
+      }
+      z = old[at];
+      let count: number;
+      if (z < 128) {
+        at++;
+        count = (z >> 1) ^ -(z & 1);
+      } else {
+        count = input.varintAt(at);
+        at = input.at;
+      }
+      const sumAt = at;
+      at += 8;
+      while (this.next < n && bins[order[this.next]] < index) {
+        this.flush(start);
+        this.addValues(bins[order[this.next]], 0, 0);
+      }
+      if (this.next < n && bins[order[this.next]] === index) {
+        this.flush(start);
+        this.addValues(index, count, readFloat(old, sumAt));
+      } else if (this.written > 0 ? this.previous === oldIndex && b > 0 : b === 0) {
+        // As it was, after the same bin as before: its bytes are what encoding it would write.
+        if (this.run < 0) this.run = start;
+        if (this.written === 0) this.first = index;
+        this.previous = index;
+        this.written++;
+        this.answer(count, 0, sumAt);
+        // So are the bins after it up to the next value's: copied with it, their counts read for
+        // the answers in a loop of their own, and not read at all once no value nor answer is left.
+        const stop = this.next < n ? bins[order[this.next]] : Number.POSITIVE_INFINITY;
+        if (stop === Number.POSITIVE_INFINITY && this.answerAt === Number.POSITIVE_INFINITY) {
+          this.written += oldBins - 1 - b;
+          this.previous = oldLast;
+          at = old.byteLength;
+          break;
+        }
+        oldIndex = index;
+        while (b + 1 < oldBins) {
+          let p = at;
+          z = old[p];
+          let bin: number;
+          if (z < 128) {
+            p++;
+            bin = oldIndex + ((z >> 1) ^ -(z & 1));
+          } else {
+            bin = oldIndex + input.varintAt(p);
+            p = input.at;
+          }
+          if (bin >= stop) break;
+          z = old[p];
+          let c: number;
+          if (z < 128) {
+            p++;
+            c = (z >> 1) ^ -(z & 1);
+          } else {
+            c = input.varintAt(p);
+            p = input.at;
+          }
+          b++;
+          oldIndex = this.previous = bin;
+          this.written++;
+          this.answer(c, 0, p);
+          at = p + 8;
+        }
+        continue;
+      } else {
+        this.flush(start);
+        const sum = readFloat(old, sumAt);
+        this.put(index, count, sum);
+        this.answer(count, sum, -1);
+      }
+      oldIndex = index;
+    }
+    this.flush(at);
+    while (this.next < n) this.addValues(bins[order[this.next]], 0, 0);
+    const bytes = this.withHeader(zeros, total, this.written >= PRECOMPUTE_FROM ? precomputed : []);
+    this.old = NO_BYTES;
+    this.values = [];
+    return bytes;
+  }
+
+  private flush(end: number): void {
+    const { run, old, out } = this;
+    if (run < 0) return;
+    if (end - run > 64) out.set(old.subarray(run, end), this.at);
+    else for (let b = run, at = this.at; b < end; b++, at++) out[at] = old[b];
+    this.at += end - run;
+    this.run = -1;
+  }
+
+  /** Writes a bin anew: its step from the bin before, its count and its sum. */
+  private put(bin: number, count: number, sum: number): void {
+    if (this.written === 0) this.first = this.previous = bin;
+    let at = putVarint(this.out, this.at, bin - this.previous);
+    at = putVarint(this.out, at, count);
+    this.view.setFloat64(at, sum, true);
+    this.at = at + 8;
+    this.previous = bin;
+    this.written++;
+  }
+
+  /** Adds the values of bin `bin` (from the next in order on) to its count and sum, as addBin does; writes it unless emptied. */
+  private addValues(bin: number, count: number, sum: number): void {
+    const { bins, order, values } = this;
+    while (this.next < values.length && bins[order[this.next]] === bin) {
+      const v = values[order[this.next++]];
+      count += Math.sign(v);
+      sum += v;
+      if (Math.abs(count) < EMPTY) count = sum = 0;
+    }
+    if (count === 0) return;
+    this.put(bin, count, sum);
+    this.answer(count, sum, -1);
+  }
+
+  /**
+   * The answers a bin of `count` gives, as occupiedQuantile finds them: its sum is `sum`, or the old
+   * bytes' float at `sumAt` (read only if it answers one).
+   */
+  private answer(count: number, sum: number, sumAt: number): void {
+    if (count < EMPTY) return;
+    this.seen += count;
+    if (this.seen < this.answerAt) return;
+    for (let a = 0; a < this.ranks.length; a++) {
+      if (this.answers[a] !== undefined || this.seen < this.ranks[a] - EMPTY) continue;
+      this.answers[a] = (sumAt < 0 ? sum : readFloat(this.old, sumAt)) / count;
+    }
+    this.nextAnswerAt();
+  }
+
+  /** The count seen at which the next answer is found (infinite once all are). */
+  private nextAnswerAt(): void {
+    this.answerAt = Number.POSITIVE_INFINITY;
+    for (let a = 0; a < this.ranks.length; a++)
+      if (this.answers[a] === undefined) this.answerAt = Math.min(this.answerAt, this.ranks[a] - EMPTY);
+  }
+
+  /** The header, then the bins written. */
+  private withHeader(zeros: number, total: number, answers: readonly number[]): Uint8Array {
+    const header = scratchOf(32 + answers.length * 12);
+    header[0] = FORMAT;
+    let h = putVarint(header, 1, zeros);
+    h = putVarint(header, h, total);
+    h = putVarint(header, h, answers.length);
+    for (let a = 0; a < answers.length; a++) {
+      h = putVarint(header, h, answerKey(answers[a]));
+      scratchView.setFloat64(h, this.answers[a] ?? Number.NaN, true);
+      h += 8;
+    }
+    h = putVarint(header, h, this.written);
+    if (this.written > 0) {
+      h = putVarint(header, h, this.first);
+      h = putVarint(header, h, this.previous - this.first);
+    }
+    const bytes = Buffer.allocUnsafeSlow(h + this.at);
+    bytes.set(header.subarray(0, h));
+    bytes.set(this.out.subarray(0, this.at), h);
+    return bytes;
+  }
+}
+
+/** The little-endian float64 at `at` in `bytes`. */
+function readFloat(bytes: Uint8Array, at: number): number {
+  for (let b = 0; b < 8; b++) FLOAT_BYTES[b] = bytes[at + b];
+  return FLOAT[0];
 }
 
 /** Zigzag varint of an integer up to 2^52 in size, by arithmetic (bit operators stop at 32 bits). */
@@ -432,7 +738,7 @@ function putVarint(out: Uint8Array, at: number, value: number): number {
 }
 
 function copyOut(out: Uint8Array, length: number): Uint8Array {
-  const bytes = Buffer.allocUnsafe(length);
+  const bytes = Buffer.allocUnsafeSlow(length);
   bytes.set(out.subarray(0, length));
   return bytes;
 }
@@ -507,6 +813,7 @@ const FLOAT = new Float64Array(1);
 const FLOAT_BYTES = new Uint8Array(FLOAT.buffer);
 /** The reader of scanHeader and decode, which read no other histogram meanwhile. */
 const READER = new Reader();
+const SPLICER = new Splicer();
 
 /** A resolution time meets a service standard when it is at most that many days. */
 export const withinStandard = (days: number, standard: number) => days <= standard;

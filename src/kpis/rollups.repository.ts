@@ -315,9 +315,10 @@ export async function applyRollupDeltas(
         const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
         merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
       }
-      // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it.
-      written?.set(keys![i], merged);
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
+      // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it. Set
+      // once encoded, which leaves its histogram held as its bytes (Histogram.encode): its size then.
+      written?.set(keys![i], merged);
     }
   }
   // 15 parameters a row: 7,500 a statement, under SQLite's 32,766 and PostgreSQL's 65,535.

@@ -52,7 +52,7 @@ function commit(events: RollupEvent[]) {
     const key = `${delta.level} ${delta.programId} ${delta.bucketStart}`;
     let merged = written.get(key);
     if (merged) merged.merge(delta.aggregate);
-    else merged = delta.aggregate;
+    else merged = delta.shared ? delta.aggregate.copy() : delta.aggregate;
     const row = rowOf(delta.programId, delta.level, delta.bucketStart, merged);
     written.set(key, merged);
     rows++;

@@ -356,6 +356,19 @@ export class Histogram {
     );
   }
 
+  /** A copy, in the same state (values pending stay pending, in order). */
+  copy(): Histogram {
+    const copy = new Histogram();
+    copy.zeros = this.zeros;
+    copy.low = this.low;
+    copy.counts = this.counts.length === 0 ? NO_BINS : this.counts.slice();
+    copy.sums = this.sums.length === 0 ? NO_BINS : this.sums.slice();
+    copy.encoded = this.encoded;
+    copy.heldFor = this.heldFor;
+    copy.unbinned = this.unbinned.slice();
+    return copy;
+  }
+
   static decode(bytes: Uint8Array | null | undefined): Histogram {
     const histogram = new Histogram();
     histogram.mergeEncoded(bytes);
@@ -882,6 +895,23 @@ export class Aggregate {
     this.resJudged += sign * other.resJudged;
     this.resWithin += sign * other.resWithin;
     return this;
+  }
+
+  /** A copy that shares nothing this aggregate changes: the same sums, part for part, and histogram. */
+  copy(): Aggregate {
+    return Object.assign(new Aggregate(), {
+      resCount: this.resCount,
+      resSum: this.resSum.copy(),
+      resSquares: this.resSquares.copy(),
+      resHist: this.resHist.copy(),
+      satCount: this.satCount,
+      satSum: this.satSum.copy(),
+      satSquares: this.satSquares.copy(),
+      satPositive: this.satPositive,
+      conflicts: this.conflicts,
+      resJudged: this.resJudged,
+      resWithin: this.resWithin,
+    });
   }
 
   /** Mean resolution days, rounded once from the exact sum; null without cases. */

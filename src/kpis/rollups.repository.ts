@@ -22,7 +22,10 @@ export interface RollupDelta {
   programId: string;
   level: string;
   bucketStart: number;
+  /** Read only: the rollups a commit adds the same events to share one (see foldDeltas). */
   aggregate: Aggregate;
+  /** Whether another delta has this aggregate too: kept as a new row's only as a copy. */
+  shared?: boolean;
 }
 
 /** Adds a stored rollup row to `target` (decoding its histogram straight into the target's). */
@@ -159,10 +162,15 @@ export function foldDeltas<R extends RollupEvent>(
   let eventStarts: Float64Array | null = null;
   const starts: number[] = [];
   const allStarts: number[] = [];
-  const deltaOf = (target: Folding, i: number, start: number): RollupDelta => {
+  const deltaOf = (target: Folding, i: number, start: number, aggregate?: Aggregate): RollupDelta => {
     let delta = target.buckets[i].get(start);
     if (!delta) {
-      delta = { programId: target.id, level: target.levels[i].name, bucketStart: start, aggregate: new Aggregate() };
+      delta = {
+        programId: target.id,
+        level: target.levels[i].name,
+        bucketStart: start,
+        aggregate: aggregate ?? new Aggregate(),
+      };
       target.buckets[i].set(start, delta);
       deltas.push(delta);
     }
@@ -217,16 +225,33 @@ export function foldDeltas<R extends RollupEvent>(
     for (const target of targets) target.events.push(r);
   }
   for (const target of valueTargets) {
+    // A level whose events all fall in one bucket, as all of a level folded before do, takes that
+    // level's delta (the same events in the same order): in live order every level of a value does.
+    let single: RollupDelta | undefined;
     for (let i = 0; i < target.levels.length; i++) {
+      const start = oneBucket(eventStarts!, target.events, i);
+      if (single && start !== null) {
+        const delta = deltaOf(target, i, start, single.aggregate);
+        delta.shared = single.shared = true;
+        continue;
+      }
       let delta: RollupDelta | undefined;
       for (const r of target.events) {
         const start = eventStarts![MOST_LEVELS * r + i];
         if (delta?.bucketStart !== start) delta = deltaOf(target, i, start);
         add(delta.aggregate, rows[r]);
       }
+      if (start !== null) single = delta;
     }
   }
   return deltas;
+}
+
+/** The bucket start at level `level` of all `events` (indexes into `starts`), when they share one; else null. */
+function oneBucket(starts: Float64Array, events: readonly number[], level: number): number | null {
+  const start = starts[MOST_LEVELS * events[0] + level];
+  for (let e = 1; e < events.length; e++) if (starts[MOST_LEVELS * events[e] + level] !== start) return null;
+  return start;
 }
 
 /** The service standard of each program named, read with the caller's executor (inside its transaction). */
@@ -313,7 +338,8 @@ export async function applyRollupDeltas(
       if (merged) merged.merge(delta.aggregate);
       else {
         const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
-        merged = row ? mergeRow(new Aggregate(), row).merge(delta.aggregate) : delta.aggregate;
+        if (row) merged = mergeRow(new Aggregate(), row).merge(delta.aggregate);
+        else merged = delta.shared ? delta.aggregate.copy() : delta.aggregate;
       }
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
       // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it. Set

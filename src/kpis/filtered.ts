@@ -199,7 +199,7 @@ export async function breakdown(
     valueOfSource.set(key, null);
     if (others.length === 0)
       // The program's own rollups: the null row is what its values leave of them (aggregates subtract exactly).
-      sources.push({ ...ownSource(program), key });
+      sources.push({ ...ownSource(program), key, valueLevels: true });
     else sources.push(rawSource(program, key, others, (a) => a[by] === undefined && rest(a)));
   }
   const read = await readSpans(db, sources, spans, now);

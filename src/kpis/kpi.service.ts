@@ -96,7 +96,16 @@ export interface Source {
    * combination of filters parses the few events that may match, not all in range.
    */
   prefilter?: readonly AttributeFilter[];
+  /**
+   * Covered with the levels a value rollup keeps (no hours), though its own rollup keeps more: a
+   * breakdown's null row, its program's total, is then read by the same queries as the values
+   * beside it, raw edges included, rather than by queries of its own.
+   */
+  valueLevels?: boolean;
 }
+
+/** Whether a source is covered with the levels of value rollups (rollup-levels.ts). */
+const coveredAsValue = (s: Source) => s.valueLevels === true || isValueRollup(s.rollupId!);
 
 interface Target {
   aggregates: Aggregate[];
@@ -235,9 +244,9 @@ async function readRollupSources(
   // Sources that share a time zone need the same pieces, so they share every query.
   // Value rollups keep no hours (rollup-levels.ts), so they are covered apart, and their present
   // hour is read from raw events.
-  for (const group of groupBy(sources, (s) => `${s.zone}\u0000${isValueRollup(s.rollupId!)}`).values()) {
+  for (const group of groupBy(sources, (s) => `${s.zone}\u0000${coveredAsValue(s)}`).values()) {
     const { zone } = group[0];
-    const value = isValueRollup(group[0].rollupId!);
+    const value = coveredAsValue(group[0]);
     const covered = spans.flatMap((span, i) => cover(span.start, span.end, zone, i, levelsOf(zone, value)));
     const pieces = value ? covered : complementHour(covered, spans, now);
     const byRollup = new Map(

@@ -8,6 +8,7 @@
  *   NODE_ENV=production npx tsx bench/read-paths.ts [--events 200000] [--runs 20] [--encoding gzip]
  *     [--dense 480000]   # that many more events for the program asked about: its density at 10M
  *   NODE_ENV=production node --cpu-prof --import tsx bench/read-paths.ts   # where the time goes
+ *   ... --client   # also what a client spends decoding and parsing each answer
  *
  * The client reads the bytes and does not parse them, so its own cost stays out of the figures. On
  * a loaded machine wall times swing widely: the CPU time this process spent on each request (GC
@@ -16,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../src/app.js';
@@ -34,6 +36,8 @@ const RUNS = Number(flag('runs', '20'));
 /** What the client accepts: bench/breakdowns.ts asks with fetch, which sends gzip, deflate, br. */
 const ENCODING = flag('encoding', 'gzip, deflate, br');
 const ONLY = flag('only', '');
+/** Also time what a client does with each answer beyond its bytes (bench:breakdowns' fetch does both). */
+const CLIENT = process.argv.includes('--client');
 
 const DENSE = Number(flag('dense', '0'));
 const PROGRAM = PROGRAMS.find((p) => p.timezone === 'Asia/Kolkata')!;
@@ -124,6 +128,24 @@ function ask(query: string, filter: unknown) {
   });
 }
 
+/** The client's own work on an answer: brotli decoding (of the server's encoding, quality 1 above 256 KB) and JSON.parse. */
+function clientCosts(identity: Buffer): string {
+  const quality = identity.byteLength >= 256 * 1024 ? 1 : 4;
+  const encoded = zlib.brotliCompressSync(identity, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: quality } });
+  const timed = (fn: () => unknown) => {
+    const list: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      fn();
+      list.push(performance.now() - t0);
+    }
+    return list.sort((a, b) => a - b)[Math.floor(list.length / 2)].toFixed(1);
+  };
+  const decode = timed(() => zlib.brotliDecompressSync(encoded));
+  const parse = timed(() => JSON.parse(identity.toString('utf8')));
+  return `brotli decoding ${decode} ms, UTF-8 decoding and JSON.parse ${parse} ms`;
+}
+
 const loadBefore = os.loadavg();
 console.log(`${EVENTS} events, ${RUNS} runs each, accept-encoding: ${ENCODING}`);
 console.log(
@@ -159,6 +181,7 @@ for (const [name, query, filter] of READS) {
   const p = (list: number[], q: number) =>
     [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.ceil(q * list.length) - 1)].toFixed(1);
   console.log(`| ${name} | ${p(times, 0.5)} | ${p(times, 0.95)} | ${p(cpu, 0.5)} | ${bytes} | ${digest} |`);
+  if (CLIENT) console.log(`  client, p50 of ${RUNS}: ${clientCosts(identity)}`);
 }
 console.log(
   `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (client included)`,

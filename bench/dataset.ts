@@ -205,7 +205,8 @@ export async function addEvents(
       const k = keyOf(d.level, d.programId, d.bucketStart);
       const known = open.get(k);
       if (known) known.aggregate.merge(d.aggregate);
-      else open.set(k, d);
+      // Deltas may share one aggregate (RollupDelta.shared); the one kept open is summed into.
+      else open.set(k, d.shared ? { ...d, aggregate: d.aggregate.copy(), shared: false } : d);
     }
     await settle(chunk[chunk.length - 1].occurred_at);
     loaded += chunk.length;

@@ -147,6 +147,7 @@ function valueSource(program: ProgramRef, key: string, value: string, sourceKey:
     zone: program.timezone,
     members: [program.id],
     match: (attributes) => attributes[key] === value,
+    equals: { key, value },
   };
 }
 

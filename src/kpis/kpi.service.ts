@@ -91,6 +91,11 @@ export interface Source {
   /** Which raw events of its members belong to it, by their attributes; null: all of them. */
   match: ((attributes: Record<string, string>) => boolean) | null;
   /**
+   * Set where `match` is exactly "attribute `key` is `value`": a raw event then goes straight to
+   * the source of its value rather than through the match of each (a breakdown has one per value).
+   */
+  equals?: { key: string; value: string };
+  /**
    * Filters every event of the source satisfies. When all sources of a read share them, the read
    * asks the database for those events only (a text test on the stored attributes), so a
    * combination of filters parses the few events that may match, not all in range.
@@ -112,6 +117,13 @@ interface Target {
   match: Source['match'];
   prefilter: string;
   filters: readonly AttributeFilter[];
+}
+
+/** A member's targets: all of them, those its raw events are tested against, and those of one attribute value, by key and value. */
+interface MemberTargets {
+  all: Target[];
+  tested: Target[];
+  byAttribute: Map<string, Map<string, Target[]>>;
 }
 
 /**
@@ -276,8 +288,8 @@ async function readRollupSources(
 }
 
 /** The targets each member's raw events go to: the sources that hold it, with their aggregates in `result`. */
-function membersOf(sources: Source[], result: Map<string, Aggregate[]>): Map<string, Target[]> {
-  const byMember = new Map<string, Target[]>();
+function membersOf(sources: Source[], result: Map<string, Aggregate[]>): Map<string, MemberTargets> {
+  const byMember = new Map<string, MemberTargets>();
   for (const source of sources) {
     const target: Target = {
       aggregates: result.get(source.key)!,
@@ -286,9 +298,15 @@ function membersOf(sources: Source[], result: Map<string, Aggregate[]>): Map<str
       filters: source.prefilter ?? [],
     };
     for (const member of source.members) {
-      const list = byMember.get(member);
-      if (list) list.push(target);
-      else byMember.set(member, [target]);
+      let targets = byMember.get(member);
+      if (!targets) byMember.set(member, (targets = { all: [], tested: [], byAttribute: new Map() }));
+      targets.all.push(target);
+      if (!source.equals) targets.tested.push(target);
+      else {
+        const { key, value } = source.equals;
+        const byValue = targets.byAttribute.get(key) ?? new Map<string, Target[]>();
+        targets.byAttribute.set(key, byValue.set(value, [...(byValue.get(value) ?? []), target]));
+      }
     }
   }
   return byMember;
@@ -327,7 +345,7 @@ function rawReads(db: Executor, sources: Source[]): RawReads {
 /** One set of spans a raw read answers: its pieces (sorted, disjoint) and the targets of each member. */
 interface Layer {
   pieces: Piece[];
-  byMember: Map<string, Target[]>;
+  byMember: Map<string, MemberTargets>;
 }
 
 /**
@@ -339,7 +357,7 @@ async function readRaw(reads: RawReads, layers: Layer[], run: Interval, sign: nu
   let withAttributes = false;
   let prefilter: readonly AttributeFilter[] | null = null;
   for (const targets of byMember.values()) {
-    for (const target of targets) {
+    for (const target of targets.all) {
       if (target.match !== null) withAttributes = true;
       if (prefilter === null) prefilter = target.filters;
       else if (filterKey(prefilter) !== target.prefilter) prefilter = [];
@@ -354,17 +372,20 @@ async function readRaw(reads: RawReads, layers: Layer[], run: Interval, sign: nu
     for (const layer of layers) {
       const piece = pieceAt(layer.pieces, at);
       if (!piece) continue;
-      for (const target of layer.byMember.get(programId)!) {
+      const targets = layer.byMember.get(programId)!;
+      for (const target of targets.tested) {
         if (target.match) {
-          attributes ??= event[ATTRIBUTES] ? (JSON.parse(event[ATTRIBUTES] as string) as Record<string, string>) : {};
+          attributes ??= attributesOf(event);
           if (!target.match(attributes)) continue;
         }
-        target.aggregates[piece.span].addEvent(
-          event[KIND] as EventKind,
-          event[VALUE] as number | null,
-          sign,
-          standards?.get(programId) ?? null,
-        );
+        addRawEvent(target, piece.span, event, sign, standards);
+      }
+      if (targets.byAttribute.size === 0) continue;
+      attributes ??= attributesOf(event);
+      for (const [key, byValue] of targets.byAttribute) {
+        const value = attributes[key];
+        if (value !== undefined)
+          for (const target of byValue.get(value) ?? []) addRawEvent(target, piece.span, event, sign, standards);
       }
     }
   }
@@ -433,6 +454,18 @@ function readLiveEvents(
 }
 
 const [PROGRAM_ID, KIND, VALUE, OCCURRED_AT, ATTRIBUTES] = [0, 1, 2, 3, 4];
+
+const attributesOf = (event: unknown[]): Record<string, string> =>
+  event[ATTRIBUTES] ? (JSON.parse(event[ATTRIBUTES] as string) as Record<string, string>) : {};
+
+function addRawEvent(target: Target, span: number, event: unknown[], sign: number, standards: ProgramStandards | null) {
+  target.aggregates[span].addEvent(
+    event[KIND] as EventKind,
+    event[VALUE] as number | null,
+    sign,
+    standards?.get(event[PROGRAM_ID] as string) ?? null,
+  );
+}
 
 /** `%"key":"value"%` with LIKE's own characters escaped by `!`. */
 function likePattern(key: string, value: string): string {

@@ -8,7 +8,14 @@
  * instances write the same rows, gets none.
  */
 export class WrittenRows<V> {
-  private readonly rows = new Map<string, { value: V; size: number }>();
+  /**
+   * In the order last inserted. `used`: got since inserted or since the eviction last passed it,
+   * which then moves it to the end rather than forget it (a second chance, the clock algorithm's
+   * approximation of least recently used): a get only marks its entry, where moving it to the end
+   * on every get cost a deletion, an insertion and a key kept anew for each of the thousands of rows
+   * a commit reads.
+   */
+  private readonly rows = new Map<string, { value: V; size: number; used: boolean }>();
   private bytes = 0;
 
   /** `sizeOf` tells roughly how many bytes a value holds; the oldest go once all pass `budget`. */
@@ -20,9 +27,7 @@ export class WrittenRows<V> {
   get(key: string): V | undefined {
     const entry = this.rows.get(key);
     if (entry === undefined) return undefined;
-    // Most recently used last, so the oldest go first when the budget is spent.
-    this.rows.delete(key);
-    this.rows.set(key, entry);
+    entry.used = true;
     return entry.value;
   }
 
@@ -34,22 +39,32 @@ export class WrittenRows<V> {
     const old = this.rows.get(key);
     const size = this.sizeOf(value);
     if (old?.value === value) {
-      // The same value changed in place, just read by get(), which made it the most recent: only
-      // its size is counted anew (a commit sets thousands of rows it has just read).
+      // The same value changed in place, just read by get(): only its size is counted anew (a
+      // commit sets thousands of rows it has just read).
       this.bytes += size - old.size;
       old.size = size;
+      old.used = true;
     } else {
       if (old) {
         this.bytes -= old.size;
         this.rows.delete(key);
       }
-      this.rows.set(key, { value, size });
+      // Unmarked: its place at the end is its recency.
+      this.rows.set(key, { value, size, used: false });
       this.bytes += size;
     }
-    while (this.bytes > this.budget && this.rows.size > 0) {
-      const [oldest, entry] = this.rows.entries().next().value!;
-      this.rows.delete(oldest);
-      this.bytes -= entry.size;
+    if (this.bytes > this.budget) this.evict();
+  }
+
+  /** Forgets the least recently used, roughly, till all fit the budget (see `rows`). */
+  private evict(): void {
+    for (const [key, entry] of this.rows) {
+      if (this.bytes <= this.budget) return;
+      this.rows.delete(key);
+      if (entry.used) {
+        entry.used = false;
+        this.rows.set(key, entry);
+      } else this.bytes -= entry.size;
     }
   }
 

@@ -55,6 +55,14 @@ export class Histogram {
   /** The percentiles `encoded` stores answers to, when encode made it (null: as given, stored). */
   private heldFor: readonly number[] | null = null;
   /**
+   * A buffer of this histogram's own, which encode writes its bytes into, and `encoded` is the start
+   * of when `inRoom`: a row a commit rewrites is kept as its bytes (hold), and a buffer for them at
+   * each commit cost the allocation and, as it outlived the commit, its promotion to the old generation.
+   * Never given out but through encodeInPlace.
+   */
+  private room: Uint8Array | null = null;
+  private inRoom = false;
+  /**
    * Positive values added (negated when taken away) and not yet in the arrays: a commit adds each
    * event to a dozen deltas, whose windows would otherwise grow bin by bin; these are binned in
    * order (the same sums, bit for bit) into a window sized once, before anything reads the arrays.
@@ -96,7 +104,8 @@ export class Histogram {
     }
     other.settle();
     if (other.encoded) {
-      this.mergeEncoded(other.encoded, sign);
+      // A copy of bytes in the other's room, which its next encode rewrites.
+      this.mergeEncoded(other.inRoom ? other.encoded.slice() : other.encoded, sign);
       return;
     }
     // Nothing to add (a delta of satisfaction or conflict events only): a stored row stays encoded.
@@ -119,6 +128,7 @@ export class Histogram {
     ) {
       this.encoded = bytes;
       this.heldFor = null;
+      this.inRoom = false;
       return;
     }
     this.decodePending();
@@ -217,6 +227,7 @@ export class Histogram {
   private decodeHeld(): void {
     const bytes = this.encoded!;
     this.encoded = null;
+    this.inRoom = false;
     this.decode(bytes, 1);
   }
 
@@ -259,6 +270,15 @@ export class Histogram {
    * to answer, however many bins it holds (small histograms skip them: scanning those is cheap).
    */
   encode(precomputed: readonly number[] = []): Uint8Array {
+    const bytes = this.encodeInPlace(precomputed);
+    return this.inRoom ? bytes.slice() : bytes;
+  }
+
+  /**
+   * encode, as bytes valid only till this histogram next changes (they may be its own buffer's,
+   * which the next encode rewrites): for a row written at once (kpis/rollups.repository.ts rowOf).
+   */
+  encodeInPlace(precomputed: readonly number[] = []): Uint8Array {
     if (this.encoded) {
       if (
         this.zeros === 0 &&
@@ -266,29 +286,44 @@ export class Histogram {
         (this.heldFor === null || sameList(this.heldFor, precomputed))
       )
         return this.encoded;
-      if (this.unbinned.length <= SPLICE_MAX)
-        return this.hold(SPLICER.splice(this.encoded, this.zeros, this.unbinned, precomputed), precomputed);
+      if (this.unbinned.length <= SPLICE_MAX) {
+        const length = SPLICER.splice(this.encoded, this.zeros, this.unbinned, precomputed);
+        const room = this.roomFor(length);
+        SPLICER.copyTo(room);
+        return this.hold(room, length, precomputed);
+      }
     }
-    return this.hold(this.encodeWindow(precomputed), precomputed);
+    const length = this.encodeWindow(precomputed);
+    const room = this.roomFor(length);
+    room.set(scratch.subarray(0, length));
+    return this.hold(room, length, precomputed);
+  }
+
+  /** This histogram's own buffer, grown if need be to hold `length` bytes. */
+  private roomFor(length: number): Uint8Array {
+    if (this.room === null || this.room.byteLength < length) this.room = new Uint8Array(length + (length >> 2) + 32);
+    return this.room;
   }
 
   /**
-   * Keeps the histogram as `bytes`, its encoding: a row a commit rewrites is kept in memory
-   * (write/written-rows.ts) and rewritten by the next commit with a few values more, which
-   * Splicer adds to these bytes, copying the bins they leave as they are, rather than
+   * Keeps the histogram as its encoding, the first `length` bytes of `room`: a row a commit rewrites
+   * is kept in memory (write/written-rows.ts) and rewritten by the next commit with a few values
+   * more, which Splicer adds to these bytes, copying the bins they leave as they are, rather than
    * encoding every bin of a window again.
    */
-  private hold(bytes: Uint8Array, precomputed: readonly number[]): Uint8Array {
-    this.encoded = bytes;
+  private hold(room: Uint8Array, length: number, precomputed: readonly number[]): Uint8Array {
+    this.encoded = room.subarray(0, length);
+    this.inRoom = true;
     this.heldFor = precomputed;
     this.zeros = 0;
-    this.unbinned = [];
+    this.unbinned.length = 0;
     this.low = 0;
     this.counts = this.sums = NO_BINS;
-    return bytes;
+    return this.encoded;
   }
 
-  private encodeWindow(precomputed: readonly number[]): Uint8Array {
+  /** Encodes the window (everything decoded into it first) into `scratch`; returns the length. */
+  private encodeWindow(precomputed: readonly number[]): number {
     this.decodePending();
     // One pass over the window finds its bins; the answers and the bytes then walk those alone. A
     // window is several times wider than the bins it holds (a value rollup's day: ~450 slots for
@@ -330,7 +365,7 @@ export class Histogram {
         at += 8;
       }
     }
-    return copyOut(out, at);
+    return at;
   }
 
   /** denseQuantile over the slots of the non-empty bins only (encode's `slots`, the first `bins` of them). */
@@ -351,8 +386,14 @@ export class Histogram {
 
   /** Roughly the bytes this histogram holds. */
   footprint(): number {
+    const encoded = this.inRoom ? 0 : (this.encoded?.byteLength ?? 0);
     return (
-      64 + this.counts.byteLength + this.sums.byteLength + (this.encoded?.byteLength ?? 0) + 8 * this.unbinned.length
+      64 +
+      this.counts.byteLength +
+      this.sums.byteLength +
+      (this.room?.byteLength ?? 0) +
+      encoded +
+      8 * this.unbinned.length
     );
   }
 
@@ -363,7 +404,7 @@ export class Histogram {
     copy.low = this.low;
     copy.counts = this.counts.length === 0 ? NO_BINS : this.counts.slice();
     copy.sums = this.sums.length === 0 ? NO_BINS : this.sums.slice();
-    copy.encoded = this.encoded;
+    copy.encoded = this.inRoom ? this.encoded!.slice() : this.encoded;
     copy.heldFor = this.heldFor;
     copy.unbinned = this.unbinned.slice();
     return copy;
@@ -459,10 +500,8 @@ const FORMAT = 4;
 /**
  * Encoding writes into one scratch buffer, with plain functions that return the next position (a
  * writer object's methods ran at less than half the speed), and only the bytes written are copied
- * out, into a buffer of their own size: a commit encodes thousands of rows, and a fresh ArrayBuffer
- * sized for the worst case, with its DataView, cost more than the encoding. Not into Node's pooled
- * small buffers: a histogram stays held as its bytes (Histogram.hold), and a row remembered long
- * after the others of its pool (write/written-rows.ts counts its bytes alone) would keep all 8 KB.
+ * out, into the histogram's own buffer (Histogram.roomFor): a commit encodes thousands of rows, and
+ * a fresh ArrayBuffer sized for the worst case, with its DataView, cost more than the encoding.
  */
 let scratch = new Uint8Array(1 << 16);
 let scratchView = new DataView(scratch.buffer);
@@ -504,11 +543,12 @@ class Splicer {
   private run = -1;
   private seen = 0;
   private answerAt = 0;
+  private headerLength = 0;
   private readonly ranks: number[] = [];
   /** Per percentile asked, its answer (null: none), undefined until found. */
   private readonly answers: (number | null | undefined)[] = [];
 
-  splice(old: Uint8Array, zeros: number, values: readonly number[], precomputed: readonly number[]): Uint8Array {
+  splice(old: Uint8Array, zeros: number, values: readonly number[], precomputed: readonly number[]): number {
     const n = values.length;
     if (this.bins.length < n) {
       this.bins = new Int32Array(2 * n);
@@ -642,10 +682,16 @@ class Splicer {
     }
     this.flush(at);
     while (this.next < n) this.addValues(bins[order[this.next]], 0, 0);
-    const bytes = this.withHeader(zeros, total, this.written >= PRECOMPUTE_FROM ? precomputed : []);
+    this.headerLength = this.writeHeader(zeros, total, this.written >= PRECOMPUTE_FROM ? precomputed : []);
     this.old = NO_BYTES;
     this.values = [];
-    return bytes;
+    return this.headerLength + this.at;
+  }
+
+  /** Copies the last splice's bytes (its length, as splice returned it) to the start of `target`. */
+  copyTo(target: Uint8Array): void {
+    target.set(scratch.subarray(0, this.headerLength));
+    target.set(this.out.subarray(0, this.at), this.headerLength);
   }
 
   private flush(end: number): void {
@@ -704,8 +750,8 @@ class Splicer {
       if (this.answers[a] === undefined) this.answerAt = Math.min(this.answerAt, this.ranks[a] - EMPTY);
   }
 
-  /** The header, then the bins written. */
-  private withHeader(zeros: number, total: number, answers: readonly number[]): Uint8Array {
+  /** Writes the header into `scratch`; returns its length. */
+  private writeHeader(zeros: number, total: number, answers: readonly number[]): number {
     const header = scratchOf(32 + answers.length * 12);
     header[0] = FORMAT;
     let h = putVarint(header, 1, zeros);
@@ -721,10 +767,7 @@ class Splicer {
       h = putVarint(header, h, this.first);
       h = putVarint(header, h, this.previous - this.first);
     }
-    const bytes = Buffer.allocUnsafeSlow(h + this.at);
-    bytes.set(header.subarray(0, h));
-    bytes.set(this.out.subarray(0, this.at), h);
-    return bytes;
+    return h;
   }
 }
 
@@ -748,12 +791,6 @@ function putVarint(out: Uint8Array, at: number, value: number): number {
   }
   out[at++] = n;
   return at;
-}
-
-function copyOut(out: Uint8Array, length: number): Uint8Array {
-  const bytes = Buffer.allocUnsafeSlow(length);
-  bytes.set(out.subarray(0, length));
-  return bytes;
 }
 
 /** A position in an encoded histogram. */

@@ -51,10 +51,13 @@ export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggrega
  */
 export const storesAnswers = (level: string) => level !== 'H';
 
-/** A delta (or a merged aggregate) as the row stored for its bucket. */
+/**
+ * A delta (or a merged aggregate) as the row stored for its bucket, to be written before `a`
+ * changes: its histogram's bytes may be the histogram's own buffer (Histogram.encodeInPlace).
+ */
 export function rowOf(programId: string, level: string, bucketStart: number, a: Aggregate): RollupTable {
   const answers = storesAnswers(level);
-  const histogram = a.resHist.encode(answers ? PERCENTILES : []);
+  const histogram = a.resHist.encodeInPlace(answers ? PERCENTILES : []);
   return {
     program_id: programId,
     level,

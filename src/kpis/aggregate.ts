@@ -150,31 +150,12 @@ export class Histogram {
     const { counts, sums, low } = this;
     const view = viewOf(bytes);
     const base = bytes.byteOffset;
-    // The reader's steps inlined, with one-byte varints (nearly every bin step and count) decoded
-    // in place: this loop is most of a breakdown's totals once the rows are read.
-    let at = input.at;
     for (let b = 0; b < bins; b++) {
-      let z = bytes[at];
-      if (z < 128) {
-        at++;
-        index += (z >> 1) ^ -(z & 1);
-      } else {
-        index += input.varintAt(at);
-        at = input.at;
-      }
+      index += input.varint();
       const slot = index - low;
-      z = bytes[at];
-      let count: number;
-      if (z < 128) {
-        at++;
-        count = (z >> 1) ^ -(z & 1);
-      } else {
-        count = input.varintAt(at);
-        at = input.at;
-      }
-      const c = (counts[slot] += sign * count);
-      sums[slot] += sign * view.getFloat64(base + at, true);
-      at += 8;
+      const c = (counts[slot] += sign * input.varint());
+      sums[slot] += sign * view.getFloat64(base + input.at, true);
+      input.at += 8;
       if (Math.abs(c) < EMPTY) counts[slot] = sums[slot] = 0;
     }
   }
@@ -600,24 +581,10 @@ class Splicer {
     let oldIndex = index;
     for (let b = 0; b < oldBins; b++) {
       const start = at;
-      // The bin's step and count, read in place when one byte (nearly all are), as decode does.
-      let z = old[at];
-      if (z < 128) {
-        at++;
-        index = oldIndex + ((z >> 1) ^ -(z & 1));
-      } else {
-        index = oldIndex + input.varintAt(at);
-        at = input.at;
-      }
-      z = old[at];
-      let count: number;
-      if (z < 128) {
-        at++;
-        count = (z >> 1) ^ -(z & 1);
-      } else {
-        count = input.varintAt(at);
-        at = input.at;
-      }
+      index = oldIndex + input.varintAt(at);
+      at = input.at;
+      const count = input.varintAt(at);
+      at = input.at;
       const sumAt = at;
       at += 8;
       while (this.next < n && bins[order[this.next]] < index) {
@@ -646,25 +613,11 @@ class Splicer {
         oldIndex = index;
         while (b + 1 < oldBins) {
           let p = at;
-          z = old[p];
-          let bin: number;
-          if (z < 128) {
-            p++;
-            bin = oldIndex + ((z >> 1) ^ -(z & 1));
-          } else {
-            bin = oldIndex + input.varintAt(p);
-            p = input.at;
-          }
+          const bin = oldIndex + input.varintAt(p);
+          p = input.at;
           if (bin >= stop) break;
-          z = old[p];
-          let c: number;
-          if (z < 128) {
-            p++;
-            c = (z >> 1) ^ -(z & 1);
-          } else {
-            c = input.varintAt(p);
-            p = input.at;
-          }
+          const c = input.varintAt(p);
+          p = input.at;
           b++;
           oldIndex = this.previous = bin;
           this.written++;
@@ -807,15 +760,23 @@ class Reader {
   byte() {
     return this.buffer[this.at++];
   }
-  /** The varint at `at`, leaving the reader after it. */
-  varintAt(at: number) {
-    this.at = at;
-    return this.varint();
-  }
   varint() {
+    return this.varintAt(this.at);
+  }
+  /**
+   * The varint at `at`, leaving the reader after it. One byte (nearly every bin step and count) is
+   * decoded in place: the loops over a histogram's bins, decode's most of all, step with this.
+   */
+  varintAt(at: number) {
+    const z = this.buffer[at];
+    if (z < 128) {
+      this.at = at + 1;
+      return (z >> 1) ^ -(z & 1);
+    }
     let n = 0;
     let scale = 1;
     let b: number;
+    this.at = at;
     do {
       b = this.buffer[this.at++];
       n += (b & 127) * scale;

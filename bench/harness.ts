@@ -243,6 +243,8 @@ export const IMPACT_SECTION = 'impact';
 export const IMPORT_SECTION = 'import';
 /** The section bench/drilldown.ts writes. */
 export const DRILLDOWN_SECTION = 'drilldown';
+/** The section bench/series-floor.ts writes. */
+export const SERIES_FLOOR_SECTION = 'series-floor';
 
 export function sectionOf(report: string, name: string): string {
   const [open, close] = markers(name);

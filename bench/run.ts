@@ -28,6 +28,7 @@ import {
   COMPRESSION_SECTION,
   DRILLDOWN_SECTION,
   IMPACT_SECTION,
+  SERIES_FLOOR_SECTION,
   IMPORT_SECTION,
   STARTUP_SECTION,
   sectionOf,
@@ -444,6 +445,7 @@ ${full ? '' : '\nQuick mode uses smaller sizes than the targets name; read them 
     IMPACT_SECTION,
     IMPORT_SECTION,
     DRILLDOWN_SECTION,
+    SERIES_FLOOR_SECTION,
   ]
     .map((name) => sectionOf(old, name))
     .filter(Boolean);

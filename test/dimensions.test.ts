@@ -254,18 +254,26 @@ describe('the maxValues bound', () => {
 
   it('counts values across mutations that share a commit', async () => {
     const t = await setup(2);
+    const offices = ['a', 'b', 'c', 'a'];
     const results = await Promise.all(
-      ['a', 'b', 'c', 'a'].map((office, i) =>
+      offices.map((office, i) =>
         t.run(RecordAttributedDocument, {
           input: { programId: 'HA', caseId: `c${i}`, days: 1, attributes: [{ key: 'office', value: office }] },
         }),
       ),
     );
+    // Which two values come first depends on the order the writes arrive in (on PostgreSQL they
+    // may reach the writer in another order than sent): a, b or a, c refuse one mutation, b, c the two of a.
+    const values = (await t.ok(ProgramDimensionsDocument, { id: 'HA' })).program?.dimensions[0].values ?? [];
+    expect(values).toHaveLength(2);
+    const refused = offices.filter((_, i) => results[i].errors);
+    expect(refused.length).toBeGreaterThan(0);
     // The refusals' messages, so that a failure says what else was refused, and why.
-    const refused = results.filter((r) => r.errors).map((r) => onlyError(r).message);
-    expect(refused).toEqual([expect.stringContaining('past its limit of 2 values')]);
-    expect(await count(t, 'events')).toBe(3);
-    expect((await t.ok(ProgramDimensionsDocument, { id: 'HA' })).program?.dimensions[0].values).toHaveLength(2);
+    for (const [i, result] of results.entries())
+      if (result.errors) expect(onlyError(result).message).toContain('past its limit of 2 values');
+      else expect(values).toContain(offices[i]);
+    for (const office of refused) expect(values).not.toContain(office);
+    expect(await count(t, 'events')).toBe(offices.length - refused.length);
   });
 });
 

@@ -91,7 +91,11 @@ export interface RollupEvent {
 interface Folding {
   id: string;
   levels: readonly RollupLevel[];
-  buckets: Map<number, RollupDelta>[];
+  /**
+   * Made at a level's first delta that may not be its only one: a commit has value rollups by the
+   * thousand, nearly all with one bucket a level, which a map each would find nothing in.
+   */
+  buckets: (Map<number, RollupDelta> | undefined)[];
   /** Per level, the delta the last event went to: events mostly come in time order. */
   last: (RollupDelta | undefined)[];
   /** A value rollup's events, by index, folded once all are known (see foldDeltas). */
@@ -146,8 +150,8 @@ export function foldDeltas<R extends RollupEvent>(
   const folding = (id: string, levels: readonly RollupLevel[]): Folding => ({
     id,
     levels,
-    buckets: levels.map(() => new Map()),
-    last: levels.map(() => undefined),
+    buckets: [],
+    last: [],
     events: [],
   });
   const programs = new Map<
@@ -155,8 +159,6 @@ export function foldDeltas<R extends RollupEvent>(
     {
       own: Folding;
       values: Map<string, Map<string, Folding>>;
-      /** The value rollups of each combination met (attributeEntries gives one array per attributes text). */
-      byAttributes: Map<readonly (readonly [string, string])[], Folding[]>;
     }
   >();
   const all = folding(total, levelsOf(ALL_PROGRAMS_ZONE));
@@ -165,18 +167,21 @@ export function foldDeltas<R extends RollupEvent>(
   let eventStarts: Float64Array | null = null;
   const starts: number[] = [];
   const allStarts: number[] = [];
-  const deltaOf = (target: Folding, i: number, start: number, aggregate?: Aggregate): RollupDelta => {
-    let delta = target.buckets[i].get(start);
-    if (!delta) {
-      delta = {
-        programId: target.id,
-        level: target.levels[i].name,
-        bucketStart: start,
-        aggregate: aggregate ?? new Aggregate(),
-      };
-      target.buckets[i].set(start, delta);
-      deltas.push(delta);
-    }
+  const newDelta = (target: Folding, i: number, start: number, aggregate?: Aggregate): RollupDelta => {
+    const delta = {
+      programId: target.id,
+      level: target.levels[i].name,
+      bucketStart: start,
+      aggregate: aggregate ?? new Aggregate(),
+    };
+    deltas.push(delta);
+    return delta;
+  };
+  const deltaOf = (target: Folding, i: number, start: number): RollupDelta => {
+    let buckets = target.buckets[i];
+    if (!buckets) target.buckets[i] = buckets = new Map();
+    let delta = buckets.get(start);
+    if (!delta) buckets.set(start, (delta = newDelta(target, i, start)));
     return delta;
   };
   const fold = (target: Folding, at: readonly number[], row: R) => {
@@ -195,7 +200,7 @@ export function foldDeltas<R extends RollupEvent>(
     if (!program)
       programs.set(
         row.program_id,
-        (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map(), byAttributes: new Map() }),
+        (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map() }),
       );
     const { levels } = program.own;
     for (let i = 0; i < levels.length; i++) starts[i] = levels[i].floor(t, zone);
@@ -207,25 +212,24 @@ export function foldDeltas<R extends RollupEvent>(
       fold(all, allStarts, row);
     }
     if (!row.attributes) continue;
-    const entries = attributeEntries(row.attributes);
-    let targets = program.byAttributes.get(entries);
-    if (!targets) {
-      targets = [];
-      for (const [key, value] of entries) {
-        let byValue = program.values.get(key);
-        if (!byValue) program.values.set(key, (byValue = new Map()));
-        let target = byValue.get(value);
-        if (!target) {
-          byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
-          valueTargets.push(target);
-        }
-        targets.push(target);
-      }
-      program.byAttributes.set(entries, targets);
-    }
     eventStarts ??= new Float64Array(MOST_LEVELS * rows.length);
     for (let i = 0; i < levels.length; i++) eventStarts[MOST_LEVELS * r + i] = starts[i];
-    for (const target of targets) target.events.push(r);
+    // Two lookups a value, by strings whose hashes are kept (attributeEntries keeps the parsed
+    // texts): a commit meets most combinations of a program's values once (the bench's: 5,000), so
+    // a map of the rollups of each combination met found few and allocated for each event.
+    const entries = attributeEntries(row.attributes);
+    for (let e = 0; e < entries.length; e++) {
+      const key = entries[e][0];
+      const value = entries[e][1];
+      let byValue = program.values.get(key);
+      if (!byValue) program.values.set(key, (byValue = new Map()));
+      let target = byValue.get(value);
+      if (!target) {
+        byValue.set(value, (target = folding(dimensionRollupId(row.program_id, key, value), levelsOf(zone, true))));
+        valueTargets.push(target);
+      }
+      target.events.push(r);
+    }
   }
   for (const target of valueTargets) {
     // A level whose events all fall in one bucket, as all of a level folded before do, takes that
@@ -233,9 +237,12 @@ export function foldDeltas<R extends RollupEvent>(
     let single: RollupDelta | undefined;
     for (let i = 0; i < target.levels.length; i++) {
       const start = oneBucket(eventStarts!, target.events, i);
-      if (single && start !== null) {
-        const delta = deltaOf(target, i, start, single.aggregate);
-        delta.shared = single.shared = true;
+      if (start !== null) {
+        // The level's one delta: no other to find.
+        const delta = newDelta(target, i, start, single?.aggregate);
+        if (single) delta.shared = single.shared = true;
+        else for (const r of target.events) add(delta.aggregate, rows[r]);
+        single ??= delta;
         continue;
       }
       let delta: RollupDelta | undefined;
@@ -244,7 +251,6 @@ export function foldDeltas<R extends RollupEvent>(
         if (delta?.bucketStart !== start) delta = deltaOf(target, i, start);
         add(delta.aggregate, rows[r]);
       }
-      if (start !== null) single = delta;
     }
   }
   return deltas;

@@ -82,32 +82,38 @@ export class ValueClaims {
   ): Promise<ValueClaims> {
     let taken = takenValues.get(database);
     if (!taken) takenValues.set(database, (taken = new TakenValues()));
-    const byDimension = new Map<string, { programId: string; key: string; values: Set<string> }>();
-    // Each program's combinations once: attributeEntries gives one array per attributes text.
-    const seen = new Map<string, Set<readonly (readonly [string, string])[]>>();
+    // Per program, the values of each of its keys, each combination read once (attributeEntries gives
+    // one array per attributes text): by program, then key, so that no key is built per event.
+    const byProgram = new Map<
+      string,
+      { combinations: Set<readonly (readonly [string, string])[]>; values: Map<string, Set<string>> }
+    >();
     for (const unit of units) {
       for (const event of unit.events) {
         if (!event.attributes) continue;
         const entries = attributeEntries(event.attributes);
-        let ofProgram = seen.get(event.programId);
-        if (!ofProgram) seen.set(event.programId, (ofProgram = new Set()));
-        if (ofProgram.has(entries)) continue;
-        ofProgram.add(entries);
+        let program = byProgram.get(event.programId);
+        if (!program) byProgram.set(event.programId, (program = { combinations: new Set(), values: new Map() }));
+        if (program.combinations.has(entries)) continue;
+        program.combinations.add(entries);
         for (const [key, value] of entries) {
-          const k = dimensionKey(event.programId, key);
-          let entry = byDimension.get(k);
-          if (!entry) byDimension.set(k, (entry = { programId: event.programId, key, values: new Set() }));
-          entry.values.add(value);
+          let values = program.values.get(key);
+          if (!values) program.values.set(key, (values = new Set()));
+          values.add(value);
         }
       }
     }
     const fresh = new Map<string, Set<string>>();
-    for (const [k, { programId, key, values }] of byDimension) {
-      const seen = await taken.of(trx, programId, key, values);
-      const left = new Set([...values].filter((v) => !seen.has(v)));
-      if (left.size > 0) fresh.set(k, left);
+    const owners: string[] = [];
+    for (const [programId, { values: byKey }] of byProgram) {
+      const before = fresh.size;
+      for (const [key, values] of byKey) {
+        const seen = await taken.of(trx, programId, key, values);
+        const left = new Set([...values].filter((v) => !seen.has(v)));
+        if (left.size > 0) fresh.set(dimensionKey(programId, key), left);
+      }
+      if (fresh.size > before) owners.push(programId);
     }
-    const owners = [...new Set([...fresh.keys()].map((k) => byDimension.get(k)!.programId))];
     return new ValueClaims(fresh, fresh.size > 0 ? await valueCounts(trx, owners) : new Map());
   }
 

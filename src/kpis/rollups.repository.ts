@@ -198,10 +198,7 @@ export function foldDeltas<R extends RollupEvent>(
     const zone = zones.get(row.program_id)!;
     let program = programs.get(row.program_id);
     if (!program)
-      programs.set(
-        row.program_id,
-        (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map() }),
-      );
+      programs.set(row.program_id, (program = { own: folding(row.program_id, levelsOf(zone)), values: new Map() }));
     const { levels } = program.own;
     for (let i = 0; i < levels.length; i++) starts[i] = levels[i].floor(t, zone);
     fold(program.own, starts, row);

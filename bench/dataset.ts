@@ -10,6 +10,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database, EventKind } from '../src/db/types.js';
 import {
   applyRollupDeltas,
+  ownAggregate,
   ROLLUP_COLUMNS,
   type RollupDelta,
   type RollupEvent,
@@ -206,7 +207,7 @@ export async function addEvents(
       const known = open.get(k);
       if (known) known.aggregate.merge(d.aggregate);
       // Deltas may share one aggregate (RollupDelta.shared); the one kept open is summed into.
-      else open.set(k, d.shared ? { ...d, aggregate: d.aggregate.copy(), shared: false } : d);
+      else open.set(k, { ...d, aggregate: ownAggregate(d), shared: false });
     }
     await settle(chunk[chunk.length - 1].occurred_at);
     loaded += chunk.length;

@@ -28,6 +28,10 @@ export interface RollupDelta {
   shared?: boolean;
 }
 
+/** The delta's aggregate, to keep and add to: a copy where other deltas share it. */
+export const ownAggregate = (delta: RollupDelta): Aggregate =>
+  delta.shared ? delta.aggregate.copy() : delta.aggregate;
+
 /** Adds a stored rollup row to `target` (decoding its histogram straight into the target's). */
 export function mergeRow(target: Aggregate, row: RollupTable, sign = 1): Aggregate {
   target.resCount += sign * Number(row.res_count);
@@ -345,7 +349,7 @@ export async function applyRollupDeltas(
       else {
         const row = stored.get(`${delta.programId} ${delta.bucketStart}`);
         if (row) merged = mergeRow(new Aggregate(), row).merge(delta.aggregate);
-        else merged = delta.shared ? delta.aggregate.copy() : delta.aggregate;
+        else merged = ownAggregate(delta);
       }
       rows.push(rowOf(delta.programId, level, delta.bucketStart, merged));
       // In place: a rollback forgets every remembered row, so no uncommitted sum outlives it. Set

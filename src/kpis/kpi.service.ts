@@ -304,8 +304,11 @@ function membersOf(sources: Source[], result: Map<string, Aggregate[]>): Map<str
       if (!source.equals) targets.tested.push(target);
       else {
         const { key, value } = source.equals;
-        const byValue = targets.byAttribute.get(key) ?? new Map<string, Target[]>();
-        targets.byAttribute.set(key, byValue.set(value, [...(byValue.get(value) ?? []), target]));
+        let byValue = targets.byAttribute.get(key);
+        if (!byValue) targets.byAttribute.set(key, (byValue = new Map()));
+        const list = byValue.get(value);
+        if (list) list.push(target);
+        else byValue.set(value, [target]);
       }
     }
   }
